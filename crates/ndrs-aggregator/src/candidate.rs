@@ -1,0 +1,190 @@
+//! Assembling, storing and reading candidate releases.
+
+use chrono::{SecondsFormat, Utc};
+use ndrs_core::{Error, Result};
+use ndrs_platform::db::db_error;
+use ndrs_proto::v1 as pb;
+use prost::Message;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
+};
+use sha2::{Digest, Sha256};
+
+use crate::stages::StageClients;
+use crate::store::candidate;
+
+/// Why an assembly happened, as stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Trigger {
+    Manual,
+    InputsChanged,
+}
+
+impl Trigger {
+    fn code(self) -> &'static str {
+        match self {
+            Trigger::Manual => "manual",
+            Trigger::InputsChanged => "inputs_changed",
+        }
+    }
+
+    fn to_proto(code: &str) -> pb::CandidateTrigger {
+        match code {
+            "manual" => pb::CandidateTrigger::Manual,
+            "inputs_changed" => pb::CandidateTrigger::InputsChanged,
+            _ => pb::CandidateTrigger::Unspecified,
+        }
+    }
+}
+
+/// The stage results a candidate freezes, as stored in its `stages` column.
+#[derive(Clone, PartialEq, Message)]
+struct StoredStages {
+    #[prost(message, repeated, tag = "1")]
+    stages: Vec<pb::StageResult>,
+}
+
+/// Content hash of a candidate: SHA-256 over the cycle and each stage's content hash in stage
+/// order. Stage hashes cover every figure with its lineage, so equal hashes mean equal content.
+pub fn content_hash(cycle_year: i32, stages: &[pb::StageResult]) -> String {
+    let mut h = Sha256::new();
+    h.update(cycle_year.to_be_bytes());
+    for s in stages {
+        h.update((s.stage).to_be_bytes());
+        h.update(s.content_hash.as_bytes());
+    }
+    hex::encode(h.finalize())
+}
+
+#[derive(Clone)]
+pub struct Candidates {
+    db: DatabaseConnection,
+    stages: StageClients,
+}
+
+fn to_proto(row: candidate::Model) -> Result<pb::Candidate> {
+    let stored = StoredStages::decode(row.stages.as_slice())
+        .map_err(|e| Error::Internal(format!("candidate {} unreadable: {e}", row.candidate_id)))?;
+    Ok(pb::Candidate {
+        candidate_id: row.candidate_id,
+        cycle_year: row.cycle_year,
+        sequence: row.sequence as u32,
+        content_hash: row.content_hash,
+        stages: stored.stages,
+        trigger: Trigger::to_proto(&row.trigger) as i32,
+        assembled_at: row.assembled_at,
+        assembled_by: row.assembled_by,
+    })
+}
+
+fn is_unique_violation(e: &sea_orm::DbErr) -> bool {
+    let text = e.to_string().to_lowercase();
+    text.contains("unique") || text.contains("duplicate")
+}
+
+impl Candidates {
+    pub fn new(db: DatabaseConnection, stages: StageClients) -> Self {
+        Self { db, stages }
+    }
+
+    async fn latest_row(&self, cycle_year: i32) -> Result<Option<candidate::Model>> {
+        candidate::Entity::find()
+            .filter(candidate::Column::CycleYear.eq(cycle_year))
+            .order_by_desc(candidate::Column::Sequence)
+            .one(&self.db)
+            .await
+            .map_err(db_error)
+    }
+
+    /// Fetches every stage result and stores them as the cycle's next candidate. When the content
+    /// is the same as the latest candidate's, that candidate is returned instead: re-assembling
+    /// unchanged inputs must not open a new review round.
+    ///
+    /// Optimistic concurrency keeps candidates in order: the latest candidate is read before the
+    /// stage results are fetched, and the new one takes the next sequence number. If another
+    /// assembly took that number first, the results are fetched again, so results fetched before a
+    /// newer candidate was stored can never be stored after it.
+    pub async fn assemble(
+        &self,
+        cycle_year: i32,
+        trigger: Trigger,
+        by: &str,
+    ) -> Result<pb::Candidate> {
+        for _attempt in 0..5 {
+            let latest = self.latest_row(cycle_year).await?;
+            let stages = self.stages.stage_results(cycle_year).await?;
+            let hash = content_hash(cycle_year, &stages);
+            if let Some(latest) = &latest
+                && latest.content_hash == hash
+            {
+                return to_proto(latest.clone());
+            }
+            let sequence = latest.map_or(1, |l| l.sequence + 1);
+            let row = candidate::ActiveModel {
+                candidate_id: Set(uuid::Uuid::now_v7().to_string()),
+                cycle_year: Set(cycle_year),
+                sequence: Set(sequence),
+                content_hash: Set(hash.clone()),
+                trigger: Set(trigger.code().to_string()),
+                assembled_at: Set(Utc::now().to_rfc3339_opts(SecondsFormat::Micros, true)),
+                assembled_by: Set(by.to_string()),
+                stages: Set(StoredStages { stages }.encode_to_vec()),
+            };
+            match row.insert(&self.db).await {
+                Ok(row) => {
+                    tracing::info!(
+                        cycle_year,
+                        sequence,
+                        content_hash = %hash,
+                        trigger = trigger.code(),
+                        "candidate assembled"
+                    );
+                    return to_proto(row);
+                }
+                // Another assembly took this sequence number first: read and fetch again.
+                Err(e) if is_unique_violation(&e) => continue,
+                Err(e) => return Err(db_error(e)),
+            }
+        }
+        Err(Error::Conflict(
+            "concurrent assemblies of the same cycle; retry".into(),
+        ))
+    }
+
+    pub async fn get(&self, candidate_id: &str) -> Result<pb::Candidate> {
+        let row = candidate::Entity::find_by_id(candidate_id.to_string())
+            .one(&self.db)
+            .await
+            .map_err(db_error)?
+            .ok_or_else(|| Error::NotFound(format!("candidate {candidate_id}")))?;
+        to_proto(row)
+    }
+
+    pub async fn latest(&self, cycle_year: i32) -> Result<pb::Candidate> {
+        let row = self
+            .latest_row(cycle_year)
+            .await?
+            .ok_or_else(|| Error::NotFound(format!("no candidate for cycle {cycle_year}")))?;
+        to_proto(row)
+    }
+
+    pub async fn list(&self, cycle_year: i32) -> Result<Vec<pb::CandidateSummary>> {
+        let rows = candidate::Entity::find()
+            .filter(candidate::Column::CycleYear.eq(cycle_year))
+            .order_by_asc(candidate::Column::Sequence)
+            .all(&self.db)
+            .await
+            .map_err(db_error)?;
+        Ok(rows
+            .into_iter()
+            .map(|r| pb::CandidateSummary {
+                candidate_id: r.candidate_id,
+                cycle_year: r.cycle_year,
+                sequence: r.sequence as u32,
+                content_hash: r.content_hash,
+                trigger: Trigger::to_proto(&r.trigger) as i32,
+                assembled_at: r.assembled_at,
+            })
+            .collect())
+    }
+}

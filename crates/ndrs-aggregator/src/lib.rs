@@ -1,0 +1,27 @@
+//! Aggregator: the only service that sees the national picture. It fetches every stage service's
+//! result for a cycle over gRPC, freezes them into a candidate release under one content hash, and
+//! (in later stages of the project) validates candidates in three stages before publication.
+//!
+//! Candidates are assembled on an organiser's request and automatically whenever a stage service
+//! announces that a cycle's inputs changed: [`watcher`] consumes those events, debounces them and
+//! re-assembles, skipping the work when nothing changed (consumers must be idempotent because the
+//! bus delivers at least once).
+//!
+//! - [`candidate`]: assembling, storing and reading candidates.
+//! - [`stages`]: the gRPC clients of the four stage services.
+//! - [`validation`]: stage 1, cross-entity rules (CEL) and validation reports.
+//! - [`watcher`]: automatic re-assembly and re-validation on "cycle inputs changed".
+//! - [`store`]: the candidate table and its migration.
+//! - [`grpc`]: the thin transport layer.
+//! - [`startup`]: how the service starts.
+
+pub mod candidate;
+pub mod grpc;
+pub mod stages;
+pub mod startup;
+pub mod store;
+pub mod validation;
+pub mod watcher;
+
+/// Name of this service's database (SQLite file or PostgreSQL schema).
+pub const SERVICE_NAME: &str = "aggregator";

@@ -1,0 +1,82 @@
+//! gRPC clients of the four stage services, authenticated as the aggregator's service principal.
+
+use ndrs_core::{Error, Result};
+use ndrs_platform::client::{AuthedChannel, channel};
+use ndrs_proto::v1 as pb;
+use ndrs_proto::v1::application_survey_service_client::ApplicationSurveyServiceClient;
+use ndrs_proto::v1::circulation_survey_service_client::CirculationSurveyServiceClient;
+use ndrs_proto::v1::compute_census_service_client::ComputeCensusServiceClient;
+use ndrs_proto::v1::production_storage_service_client::ProductionStorageServiceClient;
+
+/// Where the stage services are.
+#[derive(Debug, Clone)]
+pub struct StageEndpoints {
+    pub production: String,
+    pub compute: String,
+    pub circulation: String,
+    pub application: String,
+}
+
+#[derive(Clone)]
+pub struct StageClients {
+    production: ProductionStorageServiceClient<AuthedChannel>,
+    compute: ComputeCensusServiceClient<AuthedChannel>,
+    circulation: CirculationSurveyServiceClient<AuthedChannel>,
+    application: ApplicationSurveyServiceClient<AuthedChannel>,
+}
+
+/// A stage service that cannot answer makes the whole assembly unavailable; an answer that is an
+/// error is reported with the stage's name.
+fn stage_error(stage: &str, status: tonic::Status) -> Error {
+    match status.code() {
+        tonic::Code::Unavailable | tonic::Code::DeadlineExceeded | tonic::Code::Unknown => {
+            Error::Unavailable(format!("{stage} service: {}", status.message()))
+        }
+        _ => Error::Internal(format!(
+            "{stage} service answered {:?}: {}",
+            status.code(),
+            status.message()
+        )),
+    }
+}
+
+impl StageClients {
+    pub fn connect(endpoints: &StageEndpoints, service_token: &str) -> Result<Self> {
+        let token = Some(service_token);
+        Ok(Self {
+            production: ProductionStorageServiceClient::new(channel(&endpoints.production, token)?),
+            compute: ComputeCensusServiceClient::new(channel(&endpoints.compute, token)?),
+            circulation: CirculationSurveyServiceClient::new(channel(
+                &endpoints.circulation,
+                token,
+            )?),
+            application: ApplicationSurveyServiceClient::new(channel(
+                &endpoints.application,
+                token,
+            )?),
+        })
+    }
+
+    /// Every stage's result for a cycle, in stage order, fetched concurrently.
+    pub async fn stage_results(&self, cycle_year: i32) -> Result<Vec<pb::StageResult>> {
+        let request = || pb::GetStageResultRequest { cycle_year };
+        let (mut p, mut c, mut f, mut a) = (
+            self.production.clone(),
+            self.compute.clone(),
+            self.circulation.clone(),
+            self.application.clone(),
+        );
+        let (p, c, f, a) = tokio::join!(
+            p.get_stage_result(request()),
+            c.get_stage_result(request()),
+            f.get_stage_result(request()),
+            a.get_stage_result(request()),
+        );
+        Ok(vec![
+            p.map_err(|s| stage_error("production", s))?.into_inner(),
+            c.map_err(|s| stage_error("compute", s))?.into_inner(),
+            f.map_err(|s| stage_error("circulation", s))?.into_inner(),
+            a.map_err(|s| stage_error("application", s))?.into_inner(),
+        ])
+    }
+}

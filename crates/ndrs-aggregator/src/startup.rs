@@ -1,0 +1,99 @@
+//! How the aggregator starts: its database, its clients of the stage services, the watcher that
+//! re-assembles on input changes, and the gRPC server.
+
+use std::time::Duration;
+
+use ndrs_core::Result;
+use ndrs_platform::auth::Role;
+use ndrs_platform::db::{DatabaseTarget, connect_and_migrate};
+use ndrs_platform::settings::Settings;
+use ndrs_platform::stage::Runtime;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tonic::service::Routes;
+
+use crate::candidate::Candidates;
+use crate::grpc::Aggregator;
+use crate::stages::{StageClients, StageEndpoints};
+/// This service's schema: the candidates.
+pub use crate::store::migration::Migrator;
+
+pub const SERVICE_NAMES: &[&str] = &["ndrs.v1.AggregatorService"];
+
+/// Stage endpoints from settings: an explicit URL, or the service's configured port on the host.
+pub fn endpoints_from_settings(settings: &Settings) -> StageEndpoints {
+    let host = &settings.server.host;
+    let pick = |url: &str, port: u16| {
+        if url.is_empty() {
+            format!("http://{host}:{port}")
+        } else {
+            url.to_string()
+        }
+    };
+    let a = &settings.aggregator;
+    let s = &settings.services;
+    StageEndpoints {
+        production: pick(&a.production_url, s.production.port),
+        compute: pick(&a.compute_url, s.compute.port),
+        circulation: pick(&a.circulation_url, s.circulation.port),
+        application: pick(&a.application_url, s.application.port),
+    }
+}
+
+/// Runs the aggregator on `listener` until `shutdown` is cancelled.
+///
+/// Without a configured `aggregator.service_token` (the embedded default), a service token is
+/// issued at start, kept only in memory and revoked at shutdown.
+pub async fn run(
+    runtime: Runtime,
+    listener: TcpListener,
+    endpoints: StageEndpoints,
+    shutdown: CancellationToken,
+) -> Result<()> {
+    let settings = &runtime.settings;
+    let target = DatabaseTarget::resolve(settings, crate::SERVICE_NAME, "")?;
+    let db = connect_and_migrate(&target, &Migrator).await?;
+    let (token, issued_id) = if settings.aggregator.service_token.is_empty() {
+        let issued = runtime
+            .identity
+            .issue(
+                "aggregator (embedded service principal)",
+                Role::Service,
+                None,
+            )
+            .await?;
+        (issued.token, Some(issued.token_id))
+    } else {
+        (settings.aggregator.service_token.clone(), None)
+    };
+    let clients = StageClients::connect(&endpoints, &token)?;
+    let candidates = Candidates::new(db.clone(), clients);
+    let validation = crate::validation::Validation::new(db);
+    let consumer = format!("aggregator-{}", uuid::Uuid::now_v7());
+    let watcher = tokio::spawn(crate::watcher::run(
+        runtime.bus.clone(),
+        consumer,
+        candidates.clone(),
+        validation.clone(),
+        Duration::from_millis(settings.aggregator.revalidate_debounce_ms),
+        shutdown.clone(),
+    ));
+    let routes = Routes::new(
+        Aggregator::new(candidates, validation, runtime.identity.clone())
+            .into_server(settings.server.max_message_bytes),
+    );
+    let served =
+        ndrs_platform::server::serve(listener, routes, SERVICE_NAMES, shutdown.cancelled_owned())
+            .await;
+    match watcher.await {
+        Ok(Err(e)) => tracing::warn!(error = %e, "watcher stopped with an error"),
+        Err(e) => tracing::warn!(error = %e, "watcher task failed"),
+        Ok(Ok(())) => {}
+    }
+    if let Some(id) = issued_id
+        && let Err(e) = runtime.identity.revoke(&id).await
+    {
+        tracing::warn!(error = %e, "could not revoke the embedded service token");
+    }
+    served
+}

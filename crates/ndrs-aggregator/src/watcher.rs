@@ -1,0 +1,109 @@
+//! Automatic re-assembly: consumes "cycle inputs changed" events, re-assembles the affected
+//! cycles' candidates and re-runs cross-entity validation, so validation follows the data without
+//! anyone asking.
+//!
+//! Events are debounced (a burst of submissions triggers one assembly per cycle) and acknowledged
+//! only after the assembly succeeded; an unacknowledged Redis entry is redelivered to this
+//! consumer on restart. Each assembly joins the trace of the submission that caused it.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use ndrs_platform::bus::{Delivery, EventBus};
+use ndrs_platform::returns::{INPUTS_CHANGED_TOPIC, InputsChanged};
+use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
+
+use crate::candidate::{Candidates, Trigger};
+use crate::validation::Validation;
+
+/// Consumer group of the aggregator on the inputs-changed topic.
+pub const CONSUMER_GROUP: &str = "aggregator";
+
+/// Runs until `shutdown` is cancelled.
+pub async fn run(
+    bus: std::sync::Arc<dyn EventBus>,
+    consumer: String,
+    candidates: Candidates,
+    validation: Validation,
+    debounce: Duration,
+    shutdown: CancellationToken,
+) -> ndrs_core::Result<()> {
+    let mut subscription = bus
+        .subscribe(INPUTS_CHANGED_TOPIC, CONSUMER_GROUP, &consumer)
+        .await?;
+    loop {
+        let first = tokio::select! {
+            _ = shutdown.cancelled() => return Ok(()),
+            next = subscription.next() => match next {
+                Some(d) => d,
+                None => return Ok(()),
+            },
+        };
+        let mut batch = vec![first];
+        let deadline = tokio::time::Instant::now() + debounce;
+        while let Ok(Some(d)) = tokio::time::timeout_at(deadline, subscription.next()).await {
+            batch.push(d);
+        }
+        let mut by_cycle: BTreeMap<i32, (Vec<Delivery>, Option<String>)> = BTreeMap::new();
+        for delivery in batch {
+            match serde_json::from_str::<InputsChanged>(&delivery.payload) {
+                Ok(event) => {
+                    let entry = by_cycle.entry(event.cycle_year).or_default();
+                    entry.0.push(delivery);
+                    if entry.1.is_none() {
+                        entry.1 = event.traceparent;
+                    }
+                }
+                Err(e) => {
+                    // A malformed event can never succeed; acknowledge it so it is not redelivered.
+                    tracing::warn!(error = %e, id = %delivery.id, "ignoring malformed inputs-changed event");
+                    delivery.ack();
+                }
+            }
+        }
+        for (cycle_year, (deliveries, traceparent)) in by_cycle {
+            let span = tracing::info_span!(
+                "aggregator.revalidate",
+                cycle_year,
+                events = deliveries.len()
+            );
+            if let Some(tp) = &traceparent {
+                ndrs_platform::telemetry::set_parent_from_traceparent(&span, tp);
+            }
+            let outcome = revalidate(&candidates, &validation, cycle_year)
+                .instrument(span)
+                .await;
+            match outcome {
+                Ok(_) => deliveries.into_iter().for_each(Delivery::ack),
+                Err(e) => {
+                    tracing::warn!(cycle_year, error = %e, "automatic re-assembly failed; will retry on the next change")
+                }
+            }
+        }
+    }
+}
+
+/// Re-assembles a cycle's candidate and, when the cycle has a rule set, re-runs stage 1 on it
+/// (skipped when the candidate is unchanged and already has a report).
+async fn revalidate(
+    candidates: &Candidates,
+    validation: &Validation,
+    cycle_year: i32,
+) -> ndrs_core::Result<()> {
+    let candidate = candidates
+        .assemble(
+            cycle_year,
+            Trigger::InputsChanged,
+            "aggregator (inputs changed)",
+        )
+        .await?;
+    if !validation.has_rule_set(cycle_year).await? {
+        return Ok(());
+    }
+    match validation.latest_report(&candidate.candidate_id).await {
+        Ok(_) => Ok(()),
+        Err(ndrs_core::Error::NotFound(_)) => validation.validate(&candidate).await.map(|_| ()),
+        Err(e) => Err(e),
+    }
+}

@@ -1,0 +1,225 @@
+//! The application questionnaire, validated.
+
+use ndrs_core::Violations;
+use ndrs_core::classification::{IndustryGroup, SizeClass, SubjectGroup, SubjectType, province};
+use ndrs_platform::returns::{EditFinding, FindingSeverity, ReturnHeader};
+use ndrs_proto::v1 as pb;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Scenario {
+    OperationsManagement,
+    Production,
+    Marketing,
+    ResearchDevelopment,
+    CustomerService,
+    SupplyChain,
+}
+
+impl Scenario {
+    fn from_proto(value: i32) -> Option<Self> {
+        use pb::Scenario as S;
+        Some(match S::try_from(value).ok()? {
+            S::OperationsManagement => Scenario::OperationsManagement,
+            S::Production => Scenario::Production,
+            S::Marketing => Scenario::Marketing,
+            S::ResearchDevelopment => Scenario::ResearchDevelopment,
+            S::CustomerService => Scenario::CustomerService,
+            S::SupplyChain => Scenario::SupplyChain,
+            S::Unspecified => return None,
+        })
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Storage {
+    pub capacity_bytes: u64,
+    pub stored_bytes: u64,
+    pub cloud_stored_bytes: u64,
+    pub unused_for_a_year_bytes: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Questionnaire {
+    pub subject_type: SubjectType,
+    pub province_code: String,
+    pub industry: Option<IndustryGroup>,
+    pub size_class: Option<SizeClass>,
+    pub has_data_management_system: bool,
+    pub applies_data_in_scenarios: bool,
+    pub scenarios: Vec<Scenario>,
+    pub achieves_data_reuse_value_add: bool,
+    pub in_digital_transformation: bool,
+    pub storage: Storage,
+    pub digital_investment_yuan: f64,
+    pub uses_government_open_data: bool,
+    pub data_inflow_bytes: u64,
+    pub data_outflow_bytes: u64,
+    pub industrial_chain_collaboration: bool,
+    pub industrial_chain_risk_prediction: bool,
+    pub public_data_opened_bytes: u64,
+    pub public_data_opened_previous_year_bytes: u64,
+}
+
+/// Subject groups that answer the application questionnaire.
+fn answers_questionnaire(t: SubjectType) -> bool {
+    matches!(
+        t.group(),
+        SubjectGroup::Enterprise | SubjectGroup::Government | SubjectGroup::Research
+    )
+}
+
+pub fn questionnaire_from_proto(
+    request: pb::ApplicationReturn,
+) -> ndrs_core::Result<(ReturnHeader, Questionnaire)> {
+    let pb::ApplicationReturn {
+        header,
+        subject_type,
+        province_code,
+        industry,
+        size_class,
+        has_data_management_system,
+        applies_data_in_scenarios,
+        scenarios,
+        achieves_data_reuse_value_add,
+        in_digital_transformation,
+        storage,
+        digital_investment_yuan,
+        uses_government_open_data,
+        data_inflow_bytes,
+        data_outflow_bytes,
+        industrial_chain_collaboration,
+        industrial_chain_risk_prediction,
+        public_data_opened_bytes,
+        public_data_opened_previous_year_bytes,
+    } = request;
+    let mut v = Violations::new();
+    let header = ndrs_platform::stage::header_from_proto(header, &mut v);
+    let subject = SubjectType::from_i32(subject_type);
+    match subject {
+        None => v.push("subject_type", "unknown subject type"),
+        Some(t) if !answers_questionnaire(t) => v.push(
+            "subject_type",
+            format!("{} does not answer the application questionnaire", t.code()),
+        ),
+        Some(_) => {}
+    }
+    v.check(
+        province(&province_code).is_some(),
+        "province_code",
+        "must be a GB/T 2260 province code (or 66 for XPCC)",
+    );
+    let industry_group = if industry.is_empty() {
+        None
+    } else {
+        let g = IndustryGroup::from_code(&industry);
+        v.check(g.is_some(), "industry", "unknown industry group code");
+        g
+    };
+    if subject == Some(SubjectType::KeyIndustryEnterprise) {
+        v.check(
+            industry_group.is_some(),
+            "industry",
+            "is required for key industry enterprises",
+        );
+    }
+    let size = if size_class == 0 {
+        None
+    } else {
+        let s = SizeClass::from_i32(size_class);
+        v.check(s.is_some(), "size_class", "unknown size class");
+        s
+    };
+    if subject.is_some_and(|t| t.group() == SubjectGroup::Enterprise) {
+        v.check(size.is_some(), "size_class", "is required for enterprises");
+    }
+    let mut scenario_list = Vec::with_capacity(scenarios.len());
+    for (i, s) in scenarios.into_iter().enumerate() {
+        match Scenario::from_proto(s) {
+            Some(s) if !scenario_list.contains(&s) => scenario_list.push(s),
+            Some(_) => v.push(format!("scenarios[{i}]"), "scenario listed twice"),
+            None => v.push(format!("scenarios[{i}]"), "unknown scenario"),
+        }
+    }
+    v.check(
+        applies_data_in_scenarios || scenario_list.is_empty(),
+        "scenarios",
+        "scenarios listed although applies_data_in_scenarios is false",
+    );
+    let pb::StorageAnswers {
+        capacity_bytes,
+        stored_bytes,
+        cloud_stored_bytes,
+        unused_for_a_year_bytes,
+    } = storage.unwrap_or_default();
+    // cloud-stored <= stored <= capacity and unused <= stored: impossible otherwise.
+    v.check(
+        stored_bytes <= capacity_bytes,
+        "storage.stored_bytes",
+        "cannot exceed storage capacity",
+    );
+    v.check(
+        cloud_stored_bytes <= stored_bytes,
+        "storage.cloud_stored_bytes",
+        "cannot exceed stored data",
+    );
+    v.check(
+        unused_for_a_year_bytes <= stored_bytes,
+        "storage.unused_for_a_year_bytes",
+        "cannot exceed stored data",
+    );
+    v.non_negative("digital_investment_yuan", digital_investment_yuan);
+    let value = Questionnaire {
+        subject_type: subject.unwrap_or(SubjectType::KeyIndustryEnterprise),
+        province_code,
+        industry: industry_group,
+        size_class: size,
+        has_data_management_system,
+        applies_data_in_scenarios,
+        scenarios: scenario_list,
+        achieves_data_reuse_value_add,
+        in_digital_transformation,
+        storage: Storage {
+            capacity_bytes,
+            stored_bytes,
+            cloud_stored_bytes,
+            unused_for_a_year_bytes,
+        },
+        digital_investment_yuan,
+        uses_government_open_data,
+        data_inflow_bytes,
+        data_outflow_bytes,
+        industrial_chain_collaboration,
+        industrial_chain_risk_prediction,
+        public_data_opened_bytes,
+        public_data_opened_previous_year_bytes,
+    };
+    v.finish((header, value))
+}
+
+pub fn edit_findings(q: &Questionnaire) -> Vec<EditFinding> {
+    let mut findings = Vec::new();
+    if q.achieves_data_reuse_value_add && !q.applies_data_in_scenarios {
+        findings.push(EditFinding {
+            rule_id: "application.reuse_without_application".into(),
+            severity: FindingSeverity::Warning,
+            message: "data reuse value-add reported without applying data in any scenario".into(),
+            fields: vec![
+                "achieves_data_reuse_value_add".into(),
+                "applies_data_in_scenarios".into(),
+            ],
+        });
+    }
+    if q.industrial_chain_risk_prediction && !q.industrial_chain_collaboration {
+        findings.push(EditFinding {
+            rule_id: "application.risk_prediction_without_collaboration".into(),
+            severity: FindingSeverity::Warning,
+            message:
+                "industrial-chain risk prediction reported without industrial-chain collaboration"
+                    .into(),
+            fields: vec!["industrial_chain_risk_prediction".into()],
+        });
+    }
+    findings
+}

@@ -1,0 +1,32 @@
+//! Start-up of the application survey service.
+
+use ndrs_platform::stage::{Runtime, run_stage_service};
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tonic::service::Routes;
+
+use crate::grpc::ApplicationSurvey;
+
+/// This service's schema: the shared return store and outbox.
+pub use ndrs_platform::returns::migration::ReturnStoreMigrator as Migrator;
+
+pub const SERVICE_NAMES: &[&str] = &["ndrs.v1.ApplicationSurveyService"];
+
+/// Runs the service (its schema is the shared return store and outbox) on `listener` until `shutdown` is cancelled.
+pub async fn run(
+    runtime: Runtime,
+    listener: TcpListener,
+    shutdown: CancellationToken,
+) -> ndrs_core::Result<()> {
+    let max = runtime.settings.server.max_message_bytes;
+    run_stage_service(
+        runtime,
+        crate::STAGE_NAME,
+        SERVICE_NAMES,
+        Migrator,
+        listener,
+        shutdown,
+        |store, identity| Routes::new(ApplicationSurvey::new(store, identity).into_server(max)),
+    )
+    .await
+}

@@ -1,0 +1,153 @@
+//! gRPC transport of the circulation survey: authenticate, convert, call the domain, map the error.
+
+use ndrs_platform::IntoStatus;
+use ndrs_platform::auth::IdentityStore;
+use ndrs_platform::returns::ReturnStore;
+use ndrs_platform::stage::{self, ReturnReader};
+use ndrs_proto::v1 as pb;
+use ndrs_proto::v1::circulation_survey_service_server::{
+    CirculationSurveyService, CirculationSurveyServiceServer,
+};
+use tonic::{Request, Response, Status};
+
+use crate::domain::{self, CarrierReturn, ExchangeReturn};
+use crate::estimate;
+
+pub const CARRIER_KIND: &str = "carrier_traffic";
+pub const EXCHANGE_KIND: &str = "exchange_activity";
+
+pub struct CirculationSurvey {
+    store: ReturnStore,
+    identity: IdentityStore,
+    reader: ReturnReader,
+}
+
+impl CirculationSurvey {
+    pub fn new(store: ReturnStore, identity: IdentityStore) -> Self {
+        Self {
+            reader: ReturnReader {
+                store: store.clone(),
+            },
+            store,
+            identity,
+        }
+    }
+
+    pub fn into_server(self, max_message_bytes: usize) -> CirculationSurveyServiceServer<Self> {
+        CirculationSurveyServiceServer::new(self).max_decoding_message_size(max_message_bytes)
+    }
+}
+
+#[tonic::async_trait]
+impl CirculationSurveyService for CirculationSurvey {
+    async fn submit_carrier_return(
+        &self,
+        request: Request<pb::CarrierReturn>,
+    ) -> Result<Response<pb::Receipt>, Status> {
+        let principal = self
+            .identity
+            .principal(request.metadata())
+            .await
+            .into_status()?;
+        let (header, carrier) =
+            domain::carrier_return_from_proto(request.into_inner()).into_status()?;
+        let findings = domain::carrier_findings(&carrier);
+        let receipt = stage::submit_return(
+            &self.store,
+            &principal,
+            CARRIER_KIND,
+            header,
+            &carrier,
+            findings,
+        )
+        .await
+        .into_status()?;
+        Ok(Response::new(receipt))
+    }
+
+    async fn submit_exchange_return(
+        &self,
+        request: Request<pb::ExchangeReturn>,
+    ) -> Result<Response<pb::Receipt>, Status> {
+        let principal = self
+            .identity
+            .principal(request.metadata())
+            .await
+            .into_status()?;
+        let (header, exchange) =
+            domain::exchange_return_from_proto(request.into_inner()).into_status()?;
+        let findings = domain::exchange_findings(&exchange);
+        let receipt = stage::submit_return(
+            &self.store,
+            &principal,
+            EXCHANGE_KIND,
+            header,
+            &exchange,
+            findings,
+        )
+        .await
+        .into_status()?;
+        Ok(Response::new(receipt))
+    }
+
+    async fn get_return(
+        &self,
+        request: Request<pb::GetReturnRequest>,
+    ) -> Result<Response<pb::ReturnHistory>, Status> {
+        let principal = self
+            .identity
+            .principal(request.metadata())
+            .await
+            .into_status()?;
+        let history = self
+            .reader
+            .get_return(&principal, request.into_inner())
+            .await
+            .into_status()?;
+        Ok(Response::new(history))
+    }
+
+    async fn list_returns(
+        &self,
+        request: Request<pb::ListReturnsRequest>,
+    ) -> Result<Response<pb::ListReturnsResponse>, Status> {
+        let principal = self
+            .identity
+            .principal(request.metadata())
+            .await
+            .into_status()?;
+        let list = self
+            .reader
+            .list_returns(&principal, request.into_inner())
+            .await
+            .into_status()?;
+        Ok(Response::new(list))
+    }
+
+    async fn get_stage_result(
+        &self,
+        request: Request<pb::GetStageResultRequest>,
+    ) -> Result<Response<pb::StageResult>, Status> {
+        let principal = self
+            .identity
+            .principal(request.metadata())
+            .await
+            .into_status()?;
+        let cycle_year =
+            stage::stage_result_request(&principal, request.into_inner()).into_status()?;
+        let carriers = stage::load_latest::<CarrierReturn>(&self.store, cycle_year, CARRIER_KIND)
+            .await
+            .into_status()?;
+        let exchanges =
+            stage::load_latest::<ExchangeReturn>(&self.store, cycle_year, EXCHANGE_KIND)
+                .await
+                .into_status()?;
+        let figures = estimate::figures(&carriers, &exchanges);
+        Ok(Response::new(stage::stage_result(
+            pb::Stage::Circulation,
+            cycle_year,
+            figures,
+            (carriers.len() + exchanges.len()) as u64,
+        )))
+    }
+}

@@ -1,0 +1,8 @@
+//! Library behind the `ndrs` command, so that tests drive exactly what the command runs.
+//!
+//! - [`system`]: every service in one process, each on its own loopback port (`ndrs serve all`,
+//!   `ndrs demo`, end-to-end tests).
+//! - [`demo`]: the walk-through that `ndrs demo` performs.
+
+pub mod demo;
+pub mod system;

@@ -1,0 +1,407 @@
+//! `ndrs`: serve the services, administer tokens, drive the survey and run the demo.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use ndrs_core::{Error, Result};
+use ndrs_platform::auth::{IdentityStore, Role};
+use ndrs_platform::client::channel;
+use ndrs_platform::settings::Settings;
+use ndrs_platform::stage::{Runtime, cancel_on_signal, shutdown_signal};
+use ndrs_proto::v1 as pb;
+use ndrs_proto::v1::aggregator_service_client::AggregatorServiceClient;
+
+#[derive(Parser)]
+#[command(name = "ndrs", version, about = "National data resource survey")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run services: `all` (default: every service in one process) or one of them.
+    Serve {
+        #[arg(value_enum, default_value_t = Service::All)]
+        service: Service,
+    },
+    /// Run the survey walk-through on the embedded default in a fresh data directory.
+    Demo {
+        /// Keep the data here instead of a temporary directory.
+        #[arg(long)]
+        data_dir: Option<std::path::PathBuf>,
+        /// Run against separately started services (their configured addresses and identity
+        /// database, e.g. from `scripts/run-local.sh`) instead of starting them in-process.
+        #[arg(long)]
+        remote: bool,
+    },
+    /// Check grpc.health.v1 of every service at its configured address.
+    Health,
+    /// Bring every service's schema and the identity store up to date, then exit (the
+    /// Kubernetes migration Job runs this before a rollout; services also migrate at start).
+    Migrate,
+    /// Administration against the configured identity database.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+    /// Candidate releases held by the aggregator.
+    Candidate {
+        #[command(subcommand)]
+        command: CandidateCommand,
+        /// Aggregator endpoint; defaults to the configured host and port.
+        #[arg(long, global = true)]
+        url: Option<String>,
+        /// Bearer token (or set NDRS_TOKEN).
+        #[arg(long, env = "NDRS_TOKEN", hide_env_values = true, global = true)]
+        token: Option<String>,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Service {
+    All,
+    Production,
+    Compute,
+    Circulation,
+    Application,
+    Aggregator,
+}
+
+/// Parses a role by its code (organiser, reporter, expert, publisher, reader, service).
+fn parse_role(code: &str) -> std::result::Result<Role, String> {
+    Role::from_code(code).ok_or_else(|| {
+        let codes: Vec<_> = Role::ALL.iter().map(|r| r.code()).collect();
+        format!("unknown role {code}; expected one of {}", codes.join(", "))
+    })
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Issue a bearer token; it is printed once and only its hash is stored.
+    IssueToken {
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+        /// Reporting unit a reporter is bound to.
+        #[arg(long)]
+        unit: Option<String>,
+    },
+    /// Revoke a token by its id.
+    RevokeToken { token_id: String },
+}
+
+#[derive(Subcommand)]
+enum CandidateCommand {
+    /// Assemble a new candidate from the stage services' current results.
+    Assemble {
+        #[arg(long)]
+        cycle: i32,
+    },
+    /// Show the latest candidate of a cycle.
+    Show {
+        #[arg(long)]
+        cycle: i32,
+    },
+    /// List a cycle's candidates.
+    List {
+        #[arg(long)]
+        cycle: i32,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("ndrs: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("ndrs: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn load_settings() -> Result<Settings> {
+    Settings::load().map_err(|e| Error::FailedPrecondition(e.to_string()))
+}
+
+async fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Serve { service } => serve(service).await,
+        Command::Demo { data_dir, remote } => {
+            if remote {
+                demo_remote().await
+            } else {
+                demo(data_dir).await
+            }
+        }
+        Command::Health => health().await,
+        Command::Migrate => migrate().await,
+        Command::Admin { command } => admin(command).await,
+        Command::Candidate {
+            command,
+            url,
+            token,
+        } => candidate(command, url, token).await,
+    }
+}
+
+async fn serve(service: Service) -> Result<()> {
+    let settings = load_settings()?;
+    let _telemetry = ndrs_platform::telemetry::init(&settings.telemetry, "ndrs")
+        .map_err(Error::FailedPrecondition)?;
+    if let Service::All = service {
+        let mut system = ndrs_cli::system::start(settings).await?;
+        for (name, endpoint) in system.endpoints.services() {
+            println!("{name:<36} {endpoint}");
+        }
+        println!("all services serving; Ctrl-C to stop");
+        tokio::select! {
+            _ = shutdown_signal() => {}
+            e = system.any_stopped() => {
+                let _ = system.stop().await;
+                return Err(e);
+            }
+        }
+        return system.stop().await;
+    }
+    let s = &settings.services;
+    let port = match service {
+        Service::Production => s.production.port,
+        Service::Compute => s.compute.port,
+        Service::Circulation => s.circulation.port,
+        Service::Application => s.application.port,
+        Service::Aggregator | Service::All => s.aggregator.port,
+    };
+    let listener = ndrs_platform::server::bind(&settings.server.host, port).await?;
+    let endpoints = ndrs_aggregator::startup::endpoints_from_settings(&settings);
+    let runtime = Runtime::from_settings(settings).await?;
+    let shutdown = cancel_on_signal();
+    match service {
+        Service::Production => ndrs_production::startup::run(runtime, listener, shutdown).await,
+        Service::Compute => ndrs_compute::startup::run(runtime, listener, shutdown).await,
+        Service::Circulation => ndrs_circulation::startup::run(runtime, listener, shutdown).await,
+        Service::Application => ndrs_application::startup::run(runtime, listener, shutdown).await,
+        Service::Aggregator | Service::All => {
+            ndrs_aggregator::startup::run(runtime, listener, endpoints, shutdown).await
+        }
+    }
+}
+
+async fn demo(data_dir: Option<std::path::PathBuf>) -> Result<()> {
+    let mut settings = Settings::defaults();
+    let temporary = tempfile::tempdir().map_err(|e| Error::Internal(e.to_string()))?;
+    settings.data_dir = data_dir.unwrap_or_else(|| temporary.path().to_path_buf());
+    for port in [
+        &mut settings.services.aggregator.port,
+        &mut settings.services.production.port,
+        &mut settings.services.compute.port,
+        &mut settings.services.circulation.port,
+        &mut settings.services.application.port,
+    ] {
+        *port = 0;
+    }
+    settings.telemetry.log_filter = "warn".into();
+    let _telemetry = ndrs_platform::telemetry::init(&settings.telemetry, "ndrs-demo")
+        .map_err(Error::FailedPrecondition)?;
+    let base = settings.presentation.zettabyte_base;
+    println!(
+        "starting every service on loopback (embedded SQLite in {})",
+        settings.data_dir.display()
+    );
+    let system = ndrs_cli::system::start(settings).await?;
+    walk_through(&(&system).into(), base).await?;
+    system.stop().await
+}
+
+async fn walk_through(
+    target: &ndrs_cli::demo::Target<'_>,
+    base: ndrs_core::units::ZettabyteBase,
+) -> Result<()> {
+    let submitted = ndrs_cli::demo::submit_sample_returns(target).await?;
+    println!("{submitted} returns submitted over gRPC, each with its reporting unit's own token");
+    let candidate = ndrs_cli::demo::assemble(target).await?;
+    print!("{}", ndrs_cli::demo::render(&candidate, base));
+    Ok(())
+}
+
+async fn demo_remote() -> Result<()> {
+    let settings = load_settings()?;
+    let host = &settings.server.host;
+    let s = &settings.services;
+    let url = |port: u16| format!("http://{host}:{port}");
+    let endpoints = ndrs_cli::system::SystemEndpoints {
+        aggregator: url(s.aggregator.port),
+        production: url(s.production.port),
+        compute: url(s.compute.port),
+        circulation: url(s.circulation.port),
+        application: url(s.application.port),
+    };
+    for (service, endpoint) in endpoints.services() {
+        ndrs_cli::system::health_status(endpoint, service).await?;
+    }
+    let identity = IdentityStore::open(&settings).await?;
+    println!("running the walk-through against the services at {host}");
+    walk_through(
+        &ndrs_cli::demo::Target {
+            endpoints: &endpoints,
+            identity: &identity,
+        },
+        settings.presentation.zettabyte_base,
+    )
+    .await
+}
+
+async fn health() -> Result<()> {
+    let settings = load_settings()?;
+    let host = &settings.server.host;
+    let s = &settings.services;
+    let mut all_serving = true;
+    for (service, port) in [
+        ("ndrs.v1.AggregatorService", s.aggregator.port),
+        ("ndrs.v1.ProductionStorageService", s.production.port),
+        ("ndrs.v1.ComputeCensusService", s.compute.port),
+        ("ndrs.v1.CirculationSurveyService", s.circulation.port),
+        ("ndrs.v1.ApplicationSurveyService", s.application.port),
+    ] {
+        let endpoint = format!("http://{host}:{port}");
+        match ndrs_cli::system::health_status(&endpoint, service).await {
+            Ok(status) => {
+                all_serving &=
+                    status == tonic_health::pb::health_check_response::ServingStatus::Serving;
+                println!("{service:<36} {endpoint:<24} {}", status.as_str_name());
+            }
+            Err(e) => {
+                all_serving = false;
+                println!("{service:<36} {endpoint:<24} unreachable ({e})");
+            }
+        }
+    }
+    if all_serving {
+        Ok(())
+    } else {
+        Err(Error::Unavailable("not every service is serving".into()))
+    }
+}
+
+async fn migrate() -> Result<()> {
+    use ndrs_platform::db::{DatabaseTarget, connect_and_migrate};
+    let settings = load_settings()?;
+    IdentityStore::open(&settings).await?;
+    println!("identity: up to date");
+    let target = |name: &str| DatabaseTarget::resolve(&settings, name, "");
+    connect_and_migrate(
+        &target(ndrs_production::STAGE_NAME)?,
+        &ndrs_production::startup::Migrator,
+    )
+    .await?;
+    connect_and_migrate(
+        &target(ndrs_compute::STAGE_NAME)?,
+        &ndrs_compute::startup::Migrator,
+    )
+    .await?;
+    connect_and_migrate(
+        &target(ndrs_circulation::STAGE_NAME)?,
+        &ndrs_circulation::startup::Migrator,
+    )
+    .await?;
+    connect_and_migrate(
+        &target(ndrs_application::STAGE_NAME)?,
+        &ndrs_application::startup::Migrator,
+    )
+    .await?;
+    connect_and_migrate(
+        &target(ndrs_aggregator::SERVICE_NAME)?,
+        &ndrs_aggregator::startup::Migrator,
+    )
+    .await?;
+    println!("production, compute, circulation, application, aggregator: up to date");
+    Ok(())
+}
+
+async fn admin(command: AdminCommand) -> Result<()> {
+    let settings = load_settings()?;
+    let identity = IdentityStore::open(&settings).await?;
+    match command {
+        AdminCommand::IssueToken { name, role, unit } => {
+            let issued = identity.issue(&name, role, unit.as_deref()).await?;
+            eprintln!(
+                "issued token {} for {} ({}); it is shown once, store it now",
+                issued.token_id, issued.principal.name, issued.principal.role
+            );
+            println!("{}", issued.token);
+        }
+        AdminCommand::RevokeToken { token_id } => {
+            identity.revoke(&token_id).await?;
+            println!("revoked {token_id}");
+        }
+    }
+    Ok(())
+}
+
+async fn candidate(
+    command: CandidateCommand,
+    url: Option<String>,
+    token: Option<String>,
+) -> Result<()> {
+    let settings = load_settings()?;
+    let url = url.unwrap_or_else(|| {
+        format!(
+            "http://{}:{}",
+            settings.server.host, settings.services.aggregator.port
+        )
+    });
+    let token =
+        token.ok_or_else(|| Error::Unauthenticated("pass --token or set NDRS_TOKEN".into()))?;
+    let mut client = AggregatorServiceClient::new(channel(&url, Some(&token))?);
+    let status = |s: tonic::Status| Error::Unavailable(format!("{:?}: {}", s.code(), s.message()));
+    let base = settings.presentation.zettabyte_base;
+    match command {
+        CandidateCommand::Assemble { cycle } => {
+            let c = client
+                .assemble_candidate(pb::AssembleCandidateRequest { cycle_year: cycle })
+                .await
+                .map_err(status)?
+                .into_inner();
+            print!("{}", ndrs_cli::demo::render(&c, base));
+        }
+        CandidateCommand::Show { cycle } => {
+            let c = client
+                .get_candidate(pb::GetCandidateRequest {
+                    candidate_id: String::new(),
+                    cycle_year: cycle,
+                })
+                .await
+                .map_err(status)?
+                .into_inner();
+            print!("{}", ndrs_cli::demo::render(&c, base));
+        }
+        CandidateCommand::List { cycle } => {
+            let list = client
+                .list_candidates(pb::ListCandidatesRequest { cycle_year: cycle })
+                .await
+                .map_err(status)?
+                .into_inner();
+            for c in list.candidates {
+                println!(
+                    "#{:<3} {} {} {} {}",
+                    c.sequence,
+                    c.candidate_id,
+                    c.content_hash,
+                    c.assembled_at,
+                    pb::CandidateTrigger::try_from(c.trigger)
+                        .map_or("unknown", |t| t.as_str_name())
+                );
+            }
+        }
+    }
+    Ok(())
+}

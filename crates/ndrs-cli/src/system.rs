@@ -1,0 +1,218 @@
+//! Every ndrs service in one process, talking real gRPC to each other on loopback.
+//!
+//! Each service keeps its own listener, database (SQLite file or PostgreSQL schema) and routes,
+//! exactly as when they run as separate Deployments; only the process is shared.
+
+use std::time::Duration;
+
+use ndrs_core::{Error, Result};
+use ndrs_platform::settings::Settings;
+use ndrs_platform::stage::Runtime;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use tonic_health::pb::HealthCheckRequest;
+use tonic_health::pb::health_check_response::ServingStatus;
+use tonic_health::pb::health_client::HealthClient;
+
+/// Addresses the services listen on, as `http://host:port`.
+#[derive(Debug, Clone)]
+pub struct SystemEndpoints {
+    pub aggregator: String,
+    pub production: String,
+    pub compute: String,
+    pub circulation: String,
+    pub application: String,
+}
+
+impl SystemEndpoints {
+    /// (gRPC service name, endpoint) for every service, for health checks.
+    pub fn services(&self) -> [(&'static str, &str); 5] {
+        [
+            ("ndrs.v1.AggregatorService", &self.aggregator),
+            ("ndrs.v1.ProductionStorageService", &self.production),
+            ("ndrs.v1.ComputeCensusService", &self.compute),
+            ("ndrs.v1.CirculationSurveyService", &self.circulation),
+            ("ndrs.v1.ApplicationSurveyService", &self.application),
+        ]
+    }
+}
+
+pub struct RunningSystem {
+    pub endpoints: SystemEndpoints,
+    pub runtime: Runtime,
+    shutdown: CancellationToken,
+    tasks: Vec<(&'static str, JoinHandle<Result<()>>)>,
+}
+
+/// Starts all five services with `settings` (port 0 picks free ports) and waits until every one
+/// answers SERVING on grpc.health.v1.
+pub async fn start(settings: Settings) -> Result<RunningSystem> {
+    let host = settings.server.host.clone();
+    let s = &settings.services;
+    let bind = |port| ndrs_platform::server::bind(&host, port);
+    let (production, compute, circulation, application, aggregator) = (
+        bind(s.production.port).await?,
+        bind(s.compute.port).await?,
+        bind(s.circulation.port).await?,
+        bind(s.application.port).await?,
+        bind(s.aggregator.port).await?,
+    );
+    let url = |l: &tokio::net::TcpListener| -> Result<String> {
+        let addr = l.local_addr().map_err(|e| Error::Internal(e.to_string()))?;
+        Ok(format!("http://{addr}"))
+    };
+    let endpoints = SystemEndpoints {
+        aggregator: url(&aggregator)?,
+        production: url(&production)?,
+        compute: url(&compute)?,
+        circulation: url(&circulation)?,
+        application: url(&application)?,
+    };
+    let runtime = Runtime::from_settings(settings).await?;
+    let shutdown = CancellationToken::new();
+    let stage_endpoints = ndrs_aggregator::stages::StageEndpoints {
+        production: endpoints.production.clone(),
+        compute: endpoints.compute.clone(),
+        circulation: endpoints.circulation.clone(),
+        application: endpoints.application.clone(),
+    };
+    let tasks = vec![
+        (
+            "production",
+            tokio::spawn(ndrs_production::startup::run(
+                runtime.clone(),
+                production,
+                shutdown.clone(),
+            )),
+        ),
+        (
+            "compute",
+            tokio::spawn(ndrs_compute::startup::run(
+                runtime.clone(),
+                compute,
+                shutdown.clone(),
+            )),
+        ),
+        (
+            "circulation",
+            tokio::spawn(ndrs_circulation::startup::run(
+                runtime.clone(),
+                circulation,
+                shutdown.clone(),
+            )),
+        ),
+        (
+            "application",
+            tokio::spawn(ndrs_application::startup::run(
+                runtime.clone(),
+                application,
+                shutdown.clone(),
+            )),
+        ),
+        (
+            "aggregator",
+            tokio::spawn(ndrs_aggregator::startup::run(
+                runtime.clone(),
+                aggregator,
+                stage_endpoints,
+                shutdown.clone(),
+            )),
+        ),
+    ];
+    let mut system = RunningSystem {
+        endpoints,
+        runtime,
+        shutdown,
+        tasks,
+    };
+    if let Err(e) = system.wait_until_serving(Duration::from_secs(60)).await {
+        let failure = system.first_failure().await;
+        system.shutdown.cancel();
+        return Err(failure.unwrap_or(e));
+    }
+    Ok(system)
+}
+
+/// Asks one service's health endpoint whether `service` is serving.
+pub async fn health_status(endpoint: &str, service: &str) -> Result<ServingStatus> {
+    let channel = tonic::transport::Endpoint::from_shared(endpoint.to_string())
+        .map_err(|e| Error::invalid("endpoint", e.to_string()))?
+        .connect_timeout(Duration::from_secs(2))
+        .connect()
+        .await
+        .map_err(|e| Error::Unavailable(format!("{endpoint}: {e}")))?;
+    let response = HealthClient::new(channel)
+        .check(HealthCheckRequest {
+            service: service.to_string(),
+        })
+        .await
+        .map_err(|s| Error::Unavailable(format!("{endpoint}: {}", s.message())))?;
+    Ok(response.into_inner().status())
+}
+
+impl RunningSystem {
+    async fn wait_until_serving(&self, limit: Duration) -> Result<()> {
+        let deadline = tokio::time::Instant::now() + limit;
+        for (service, endpoint) in self.endpoints.services() {
+            loop {
+                if self.tasks.iter().any(|(_, t)| t.is_finished()) {
+                    return Err(Error::Unavailable(
+                        "a service stopped during start-up".into(),
+                    ));
+                }
+                if let Ok(ServingStatus::Serving) = health_status(endpoint, service).await {
+                    break;
+                }
+                if tokio::time::Instant::now() > deadline {
+                    return Err(Error::Unavailable(format!(
+                        "{service} at {endpoint} did not become ready"
+                    )));
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+        Ok(())
+    }
+
+    /// The error of the first service that stopped, if any did.
+    async fn first_failure(&mut self) -> Option<Error> {
+        for (name, task) in self.tasks.iter_mut() {
+            if task.is_finished() {
+                return Some(match task.await {
+                    Ok(Err(e)) => Error::Unavailable(format!("{name} service: {e}")),
+                    Ok(Ok(())) => Error::Unavailable(format!("{name} service stopped")),
+                    Err(e) => Error::Internal(format!("{name} service panicked: {e}")),
+                });
+            }
+        }
+        None
+    }
+
+    /// Resolves when any service stops on its own (an error while serving).
+    pub async fn any_stopped(&mut self) -> Error {
+        loop {
+            if let Some(e) = self.first_failure().await {
+                return e;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    /// Stops every service gracefully and reports the first error any of them had.
+    pub async fn stop(self) -> Result<()> {
+        self.shutdown.cancel();
+        let mut first = None;
+        for (name, task) in self.tasks {
+            match task.await {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => {
+                    first.get_or_insert(Error::Internal(format!("{name}: {e}")));
+                }
+                Err(e) => {
+                    first.get_or_insert(Error::Internal(format!("{name} panicked: {e}")));
+                }
+            }
+        }
+        first.map_or(Ok(()), Err)
+    }
+}

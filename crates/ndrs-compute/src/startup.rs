@@ -1,0 +1,31 @@
+//! Start-up of the compute census service.
+
+use ndrs_platform::stage::{Runtime, run_stage_service};
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tonic::service::Routes;
+
+use crate::grpc::ComputeCensus;
+/// This service's schema: the return store, outbox and centre register.
+pub use crate::registry::migration::Migrator;
+
+pub const SERVICE_NAMES: &[&str] = &["ndrs.v1.ComputeCensusService"];
+
+/// Runs the service on `listener` until `shutdown` is cancelled.
+pub async fn run(
+    runtime: Runtime,
+    listener: TcpListener,
+    shutdown: CancellationToken,
+) -> ndrs_core::Result<()> {
+    let max = runtime.settings.server.max_message_bytes;
+    run_stage_service(
+        runtime,
+        crate::STAGE_NAME,
+        SERVICE_NAMES,
+        Migrator,
+        listener,
+        shutdown,
+        |store, identity| Routes::new(ComputeCensus::new(store, identity).into_server(max)),
+    )
+    .await
+}

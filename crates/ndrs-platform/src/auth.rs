@@ -1,0 +1,417 @@
+//! Bearer-token authentication and the principals it yields.
+//!
+//! Tokens are 256 random bits issued by `ndrs admin issue-token` and shown once; only their
+//! SHA-256 is stored. A slow password hash (argon2) would add nothing here: the token space is far
+//! too large to brute-force, and a fast hash lets every call be checked without a cost per request.
+//! Authorisation is checked by the handlers against the resource's owner (a reporter reads and
+//! corrects only its own unit's returns), with the helpers on [`Principal`].
+
+use std::fmt;
+
+use chrono::{SecondsFormat, Utc};
+use ndrs_core::{Error, Result};
+use rand::RngCore;
+use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use tonic::metadata::MetadataMap;
+
+use crate::db::db_error;
+
+/// What a principal may do. A reporter is always bound to one reporting unit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// The working group: opens cycles, loads frames and rules, runs validation, chairs review.
+    Organiser,
+    /// A partner agency or reporting unit: submits and corrects its own returns.
+    Reporter,
+    /// Reviews frozen candidates and votes.
+    Expert,
+    /// Publishes releases that passed all three validation stages.
+    Publisher,
+    /// Reads published releases.
+    Reader,
+    /// An ndrs service calling another (the aggregator fetching stage results).
+    Service,
+}
+
+impl Role {
+    pub const ALL: [Role; 6] = [
+        Role::Organiser,
+        Role::Reporter,
+        Role::Expert,
+        Role::Publisher,
+        Role::Reader,
+        Role::Service,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Role::Organiser => "organiser",
+            Role::Reporter => "reporter",
+            Role::Expert => "expert",
+            Role::Publisher => "publisher",
+            Role::Reader => "reader",
+            Role::Service => "service",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.code() == code)
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+/// An authenticated caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    pub name: String,
+    pub role: Role,
+    /// The reporting unit a reporter is bound to; `None` for every other role.
+    pub reporting_unit_id: Option<String>,
+}
+
+impl Principal {
+    /// Refuses unless the principal has one of `roles`.
+    pub fn require_role(&self, roles: &[Role], action: &str) -> Result<()> {
+        if roles.contains(&self.role) {
+            Ok(())
+        } else {
+            Err(Error::PermissionDenied(format!(
+                "role {} may not {action}",
+                self.role
+            )))
+        }
+    }
+
+    /// Refuses unless the principal is the reporter bound to `unit`: only a unit itself submits
+    /// and corrects its returns.
+    pub fn require_reporter_for(&self, unit: &str) -> Result<()> {
+        self.require_role(&[Role::Reporter], "submit returns")?;
+        if self.reporting_unit_id.as_deref() == Some(unit) {
+            Ok(())
+        } else {
+            Err(Error::PermissionDenied(format!(
+                "reporter {} is not bound to reporting unit {unit}",
+                self.name
+            )))
+        }
+    }
+
+    /// Organisers and services read every unit's returns; a reporter only its own.
+    pub fn may_read_unit(&self, unit: &str) -> bool {
+        match self.role {
+            Role::Organiser | Role::Service => true,
+            Role::Reporter => self.reporting_unit_id.as_deref() == Some(unit),
+            _ => false,
+        }
+    }
+}
+
+/// A freshly issued token; the plain text exists only in this value.
+#[derive(Debug, Clone)]
+pub struct IssuedToken {
+    pub token_id: String,
+    pub token: String,
+    pub principal: Principal,
+}
+
+pub mod token_entity {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "access_token")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub token_id: String,
+        #[sea_orm(unique)]
+        pub token_sha256: String,
+        pub principal_name: String,
+        pub role: String,
+        pub reporting_unit_id: Option<String>,
+        pub issued_at: String,
+        pub revoked_at: Option<String>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod migration {
+    use sea_orm_migration::prelude::*;
+    use sea_orm_migration::schema::*;
+
+    /// Migration names are explicit: derived names come from the file name and would collide
+    /// between migrations that share a file.
+    pub struct CreateAccessToken;
+
+    impl MigrationName for CreateAccessToken {
+        fn name(&self) -> &str {
+            "m20261124_000001_create_access_token"
+        }
+    }
+
+    #[derive(DeriveIden)]
+    enum AccessToken {
+        Table,
+        TokenId,
+        TokenSha256,
+        PrincipalName,
+        Role,
+        ReportingUnitId,
+        IssuedAt,
+        RevokedAt,
+    }
+
+    #[async_trait::async_trait]
+    impl MigrationTrait for CreateAccessToken {
+        async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+            manager
+                .create_table(
+                    Table::create()
+                        .table(AccessToken::Table)
+                        .if_not_exists()
+                        .col(string(AccessToken::TokenId).primary_key())
+                        .col(string(AccessToken::TokenSha256).unique_key())
+                        .col(string(AccessToken::PrincipalName))
+                        .col(string(AccessToken::Role))
+                        .col(string_null(AccessToken::ReportingUnitId))
+                        .col(string(AccessToken::IssuedAt))
+                        .col(string_null(AccessToken::RevokedAt))
+                        .to_owned(),
+                )
+                .await
+        }
+
+        async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+            manager
+                .drop_table(Table::drop().table(AccessToken::Table).to_owned())
+                .await
+        }
+    }
+
+    pub struct IdentityMigrator;
+
+    impl sea_orm_migration::MigratorTraitSelf for IdentityMigrator {
+        fn migrations(&self) -> Vec<Box<dyn MigrationTrait>> {
+            vec![Box::new(CreateAccessToken)]
+        }
+    }
+}
+
+fn sha256_hex(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// The token store shared by all services (it belongs to the platform, not to any one service).
+#[derive(Clone)]
+pub struct IdentityStore {
+    db: DatabaseConnection,
+}
+
+impl IdentityStore {
+    /// Opens (and migrates) the identity database the settings point at.
+    pub async fn open(settings: &crate::settings::Settings) -> Result<Self> {
+        let target = crate::db::DatabaseTarget::resolve(
+            settings,
+            "identity",
+            &settings.auth.identity_database_url,
+        )?;
+        let db = crate::db::connect_and_migrate(&target, &migration::IdentityMigrator).await?;
+        Ok(Self { db })
+    }
+
+    pub fn from_connection(db: DatabaseConnection) -> Self {
+        Self { db }
+    }
+
+    /// Issues a new token. A reporter must be bound to a unit; other roles must not be.
+    pub async fn issue(
+        &self,
+        name: &str,
+        role: Role,
+        reporting_unit_id: Option<&str>,
+    ) -> Result<IssuedToken> {
+        let mut v = ndrs_core::Violations::new();
+        v.check(!name.trim().is_empty(), "name", "must not be empty");
+        match (role, reporting_unit_id) {
+            (Role::Reporter, None) => v.push(
+                "reporting_unit_id",
+                "a reporter must be bound to a reporting unit",
+            ),
+            (Role::Reporter, Some(u)) if u.trim().is_empty() => {
+                v.push("reporting_unit_id", "must not be empty")
+            }
+            (r, Some(_)) if r != Role::Reporter => v.push(
+                "reporting_unit_id",
+                "only reporters are bound to a reporting unit",
+            ),
+            _ => {}
+        }
+        v.finish(())?;
+        let mut secret = [0u8; 32];
+        rand::rng().fill_bytes(&mut secret);
+        let token = format!("ndrs_{}", hex::encode(secret));
+        let token_id = uuid::Uuid::now_v7().to_string();
+        token_entity::ActiveModel {
+            token_id: Set(token_id.clone()),
+            token_sha256: Set(sha256_hex(&token)),
+            principal_name: Set(name.to_string()),
+            role: Set(role.code().to_string()),
+            reporting_unit_id: Set(reporting_unit_id.map(str::to_string)),
+            issued_at: Set(Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true)),
+            revoked_at: Set(None),
+        }
+        .insert(&self.db)
+        .await
+        .map_err(db_error)?;
+        Ok(IssuedToken {
+            token_id,
+            token,
+            principal: Principal {
+                name: name.to_string(),
+                role,
+                reporting_unit_id: reporting_unit_id.map(str::to_string),
+            },
+        })
+    }
+
+    /// Revokes a token by id; later calls with it are unauthenticated.
+    pub async fn revoke(&self, token_id: &str) -> Result<()> {
+        let row = token_entity::Entity::find_by_id(token_id.to_string())
+            .one(&self.db)
+            .await
+            .map_err(db_error)?
+            .ok_or_else(|| Error::NotFound(format!("token {token_id}")))?;
+        let mut row: token_entity::ActiveModel = row.into();
+        row.revoked_at = Set(Some(Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true)));
+        row.update(&self.db).await.map_err(db_error)?;
+        Ok(())
+    }
+
+    /// Resolves a presented token to its principal.
+    pub async fn authenticate(&self, token: &str) -> Result<Principal> {
+        let row = token_entity::Entity::find()
+            .filter(token_entity::Column::TokenSha256.eq(sha256_hex(token)))
+            .one(&self.db)
+            .await
+            .map_err(db_error)?
+            .ok_or_else(|| Error::Unauthenticated("unknown token".into()))?;
+        if row.revoked_at.is_some() {
+            return Err(Error::Unauthenticated("token revoked".into()));
+        }
+        let role = Role::from_code(&row.role).ok_or_else(|| {
+            Error::Internal(format!("stored token has unknown role {}", row.role))
+        })?;
+        Ok(Principal {
+            name: row.principal_name,
+            role,
+            reporting_unit_id: row.reporting_unit_id,
+        })
+    }
+
+    /// Authenticates the bearer token in a request's metadata.
+    pub async fn principal(&self, metadata: &MetadataMap) -> Result<Principal> {
+        self.authenticate(bearer_token(metadata)?).await
+    }
+}
+
+/// Extracts the token from `authorization: Bearer <token>`.
+pub fn bearer_token(metadata: &MetadataMap) -> Result<&str> {
+    let value = metadata
+        .get("authorization")
+        .ok_or_else(|| Error::Unauthenticated("missing authorization header".into()))?
+        .to_str()
+        .map_err(|_| Error::Unauthenticated("authorization header is not ascii".into()))?;
+    value
+        .strip_prefix("Bearer ")
+        .or_else(|| value.strip_prefix("bearer "))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| Error::Unauthenticated("expected a bearer token".into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reporter(unit: &str) -> Principal {
+        Principal {
+            name: "r".into(),
+            role: Role::Reporter,
+            reporting_unit_id: Some(unit.into()),
+        }
+    }
+
+    #[test]
+    fn a_reporter_is_confined_to_its_unit() {
+        let p = reporter("u1");
+        assert!(p.require_reporter_for("u1").is_ok());
+        assert!(matches!(
+            p.require_reporter_for("u2"),
+            Err(Error::PermissionDenied(_))
+        ));
+        assert!(p.may_read_unit("u1"));
+        assert!(!p.may_read_unit("u2"));
+    }
+
+    #[test]
+    fn an_expert_cannot_submit_or_read_returns() {
+        let p = Principal {
+            name: "e".into(),
+            role: Role::Expert,
+            reporting_unit_id: None,
+        };
+        assert!(p.require_reporter_for("u1").is_err());
+        assert!(!p.may_read_unit("u1"));
+    }
+
+    #[test]
+    fn bearer_token_parsing() {
+        let mut md = MetadataMap::new();
+        assert!(bearer_token(&md).is_err());
+        md.insert("authorization", "Bearer abc".parse().unwrap());
+        assert_eq!(bearer_token(&md).unwrap(), "abc");
+        md.insert("authorization", "Basic abc".parse().unwrap());
+        assert!(bearer_token(&md).is_err());
+    }
+
+    #[tokio::test]
+    async fn tokens_are_stored_hashed_and_can_be_revoked() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = crate::db::DatabaseTarget::Sqlite {
+            url: format!("sqlite://{}/id.sqlite?mode=rwc", dir.path().display()),
+        };
+        let db = crate::db::connect_and_migrate(&target, &migration::IdentityMigrator)
+            .await
+            .unwrap();
+        let store = IdentityStore::from_connection(db.clone());
+        let issued = store
+            .issue("bureau-11", Role::Reporter, Some("u-11"))
+            .await
+            .unwrap();
+        let rows = token_entity::Entity::find().all(&db).await.unwrap();
+        assert_eq!(rows.len(), 1);
+        assert_ne!(rows[0].token_sha256, issued.token);
+        assert!(!rows[0].token_sha256.contains(&issued.token[5..]));
+        assert_eq!(
+            store.authenticate(&issued.token).await.unwrap(),
+            issued.principal
+        );
+        store.revoke(&issued.token_id).await.unwrap();
+        assert!(matches!(
+            store.authenticate(&issued.token).await,
+            Err(Error::Unauthenticated(_))
+        ));
+        assert!(store.issue("x", Role::Reporter, None).await.is_err());
+        assert!(store.issue("x", Role::Expert, Some("u")).await.is_err());
+    }
+}

@@ -1,0 +1,57 @@
+//! Outgoing gRPC calls: a channel plus an interceptor that adds the bearer token and the W3C trace
+//! context to every request.
+
+use ndrs_core::{Error, Result};
+use tonic::metadata::{Ascii, MetadataValue};
+use tonic::service::Interceptor;
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::{Channel, Endpoint};
+
+/// Adds `authorization` and `traceparent` to each outgoing request.
+#[derive(Clone)]
+pub struct CallContext {
+    authorization: Option<MetadataValue<Ascii>>,
+}
+
+impl CallContext {
+    pub fn new(token: Option<&str>) -> Result<Self> {
+        let authorization = token
+            .map(|t| {
+                format!("Bearer {t}")
+                    .parse()
+                    .map_err(|_| Error::invalid("token", "not a valid header value"))
+            })
+            .transpose()?;
+        Ok(Self { authorization })
+    }
+}
+
+impl Interceptor for CallContext {
+    fn call(
+        &mut self,
+        mut request: tonic::Request<()>,
+    ) -> Result<tonic::Request<()>, tonic::Status> {
+        if let Some(value) = &self.authorization {
+            request
+                .metadata_mut()
+                .insert("authorization", value.clone());
+        }
+        crate::telemetry::inject_into_metadata(request.metadata_mut());
+        Ok(request)
+    }
+}
+
+/// A channel whose requests carry the call context.
+pub type AuthedChannel = InterceptedService<Channel, CallContext>;
+
+/// Lazily connecting channel to `url`; connection errors surface on the first call, so services
+/// can start in any order.
+pub fn channel(url: &str, token: Option<&str>) -> Result<AuthedChannel> {
+    let endpoint = Endpoint::from_shared(url.to_string())
+        .map_err(|e| Error::invalid("url", format!("{url}: {e}")))?
+        .connect_timeout(std::time::Duration::from_secs(5));
+    Ok(InterceptedService::new(
+        endpoint.connect_lazy(),
+        CallContext::new(token)?,
+    ))
+}

@@ -1,0 +1,28 @@
+//! Runtime plumbing shared by every ndrs service, so that service crates hold only their domain
+//! and a thin gRPC layer.
+//!
+//! - [`settings`]: layered configuration, validated at start.
+//! - [`telemetry`]: tracing with OpenTelemetry and W3C trace-context propagation.
+//! - [`metrics`]: RPC latency, returns received and rejected, validation outcomes.
+//! - [`server`] and [`client`]: gRPC bootstrap (health, reflection, graceful shutdown) and
+//!   authenticated, traced channels.
+//! - [`grpc_status`]: the single mapping from domain errors to gRPC status codes.
+//! - [`auth`]: bearer tokens (stored hashed) and principals with roles.
+//! - [`db`]: database connection and migrations (SQLite embedded, PostgreSQL by URL).
+//! - [`returns`]: the append-only return store with its transactional outbox and relay.
+//! - [`bus`]: the event bus (Redis Streams or in-process).
+//! - [`stage`]: what the four stage services share (header checks, receipts, read RPCs, start-up).
+
+pub mod auth;
+pub mod bus;
+pub mod client;
+pub mod db;
+pub mod grpc_status;
+pub mod metrics;
+pub mod returns;
+pub mod server;
+pub mod settings;
+pub mod stage;
+pub mod telemetry;
+
+pub use grpc_status::{IntoStatus, to_status};

@@ -1,0 +1,154 @@
+//! Service metrics, exported over OTLP with the traces when a collector is configured.
+//!
+//! - `ndrs.rpc.duration` (histogram, seconds): every gRPC call, by method and gRPC status code.
+//! - `ndrs.returns.received` (counter): every `Submit…` call, by method and outcome
+//!   (`accepted` or the gRPC status that refused it, e.g. `InvalidArgument`).
+//! - `ndrs.validation.rule_outcomes` (counter): cross-entity rule results, by severity and status.
+//!
+//! RPC metrics are taken by a tower layer around every server ([`RpcMetricsLayer`]), so no handler
+//! has to remember to record them.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::OnceLock;
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+use opentelemetry::KeyValue;
+use opentelemetry::metrics::{Counter, Histogram};
+
+pub struct Metrics {
+    pub rpc_duration: Histogram<f64>,
+    pub returns_received: Counter<u64>,
+    pub rule_outcomes: Counter<u64>,
+}
+
+/// The process's instruments, created on first use from the global meter provider (installed by
+/// `telemetry::init`, or a no-op one when telemetry was never initialised).
+pub fn metrics() -> &'static Metrics {
+    static METRICS: OnceLock<Metrics> = OnceLock::new();
+    METRICS.get_or_init(|| {
+        let meter = opentelemetry::global::meter("ndrs");
+        Metrics {
+            rpc_duration: meter
+                .f64_histogram("ndrs.rpc.duration")
+                .with_unit("s")
+                .with_description("gRPC server call duration")
+                .build(),
+            returns_received: meter
+                .u64_counter("ndrs.returns.received")
+                .with_description("returns submitted, by method and outcome")
+                .build(),
+            rule_outcomes: meter
+                .u64_counter("ndrs.validation.rule_outcomes")
+                .with_description("cross-entity rule results, by severity and status")
+                .build(),
+        }
+    })
+}
+
+/// The gRPC status name of a response: from `grpc-status` when the call failed before any
+/// message (tonic sends errors as trailers-only responses), `Ok` otherwise.
+fn status_name<B>(response: &http::Response<B>) -> String {
+    response
+        .headers()
+        .get("grpc-status")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<i32>().ok())
+        .map_or_else(
+            || "Ok".to_string(),
+            |code| format!("{:?}", tonic::Code::from_i32(code)),
+        )
+}
+
+/// Records what one finished call tells the metrics.
+pub fn record_rpc(method: &str, status: &str, seconds: f64) {
+    let m = metrics();
+    m.rpc_duration.record(
+        seconds,
+        &[
+            KeyValue::new("rpc.method", method.to_string()),
+            KeyValue::new("rpc.grpc.status_code", status.to_string()),
+        ],
+    );
+    if method
+        .rsplit('/')
+        .next()
+        .is_some_and(|name| name.starts_with("Submit"))
+    {
+        let outcome = if status == "Ok" {
+            "accepted".to_string()
+        } else {
+            status.to_string()
+        };
+        m.returns_received.add(
+            1,
+            &[
+                KeyValue::new("rpc.method", method.to_string()),
+                KeyValue::new("outcome", outcome),
+            ],
+        );
+    }
+}
+
+/// Tower layer that times every call and records it with [`record_rpc`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RpcMetricsLayer;
+
+impl<S> tower::Layer<S> for RpcMetricsLayer {
+    type Service = RpcMetrics<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        RpcMetrics { inner }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct RpcMetrics<S> {
+    inner: S,
+}
+
+impl<S, B, R> tower::Service<http::Request<B>> for RpcMetrics<S>
+where
+    S: tower::Service<http::Request<B>, Response = http::Response<R>>,
+    S::Future: Send + 'static,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<S::Response, S::Error>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: http::Request<B>) -> Self::Future {
+        let method = request.uri().path().to_string();
+        let started = Instant::now();
+        let call = self.inner.call(request);
+        Box::pin(async move {
+            let result = call.await;
+            let status = match &result {
+                Ok(response) => status_name(response),
+                Err(_) => "Unavailable".to_string(),
+            };
+            record_rpc(&method, &status, started.elapsed().as_secs_f64());
+            result
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_comes_from_trailers_only_errors() {
+        let ok = http::Response::new(());
+        assert_eq!(status_name(&ok), "Ok");
+        let mut refused = http::Response::new(());
+        refused
+            .headers_mut()
+            .insert("grpc-status", "3".parse().unwrap());
+        assert_eq!(status_name(&refused), "InvalidArgument");
+    }
+}

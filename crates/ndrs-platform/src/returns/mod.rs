@@ -1,0 +1,334 @@
+//! The append-only return store every stage service keeps, with its transactional outbox.
+//!
+//! This is where the invariant "nothing acknowledged is lost" lives: a submission is inserted as
+//! a new version row and its "cycle inputs changed" event is inserted into the outbox in the same
+//! transaction, and only after the commit does the caller get a receipt. Idempotency keys are
+//! stored with the return they guard, so a retried call finds the first answer in the same table.
+
+pub mod entity;
+pub mod migration;
+pub mod relay;
+
+use std::sync::Arc;
+
+use chrono::{SecondsFormat, Utc};
+use ndrs_core::{Error, Result};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
+    TransactionTrait,
+};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use tokio::sync::Notify;
+
+use crate::db::db_error;
+use entity::{outbox_event, submitted_return};
+
+/// Topic on which stage services announce that a cycle's inputs changed.
+pub const INPUTS_CHANGED_TOPIC: &str = "ndrs.cycle-inputs-changed";
+
+/// Severity of an edit-rule finding on a single return.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FindingSeverity {
+    Info,
+    Warning,
+    Error,
+}
+
+/// The outcome of one edit rule on one return; warnings are stored with the return and echoed in
+/// its receipt, errors stop the return from being stored at all.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EditFinding {
+    pub rule_id: String,
+    pub severity: FindingSeverity,
+    pub message: String,
+    pub fields: Vec<String>,
+}
+
+/// Who sent a return and where it belongs, as validated from the request header.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReturnHeader {
+    pub cycle_year: i32,
+    pub reporting_unit_id: String,
+    pub idempotency_key: String,
+    /// Set when the submission corrects an existing return.
+    pub corrects: Option<String>,
+}
+
+/// A validated return ready to be stored.
+#[derive(Debug, Clone)]
+pub struct NewReturn {
+    pub kind: &'static str,
+    pub header: ReturnHeader,
+    pub payload: serde_json::Value,
+    pub findings: Vec<EditFinding>,
+    /// Name of the principal that submitted it.
+    pub submitted_by: String,
+}
+
+/// Proof of a committed version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredReceipt {
+    pub return_id: String,
+    pub version: u32,
+    pub kind: String,
+    pub content_hash: String,
+    pub received_at: String,
+    pub findings: Vec<EditFinding>,
+    pub replayed: bool,
+}
+
+/// Body of an `INPUTS_CHANGED_TOPIC` event. Consumers must treat it as a hint to recompute, not
+/// as data: delivery is at-least-once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InputsChanged {
+    pub stage: String,
+    pub cycle_year: i32,
+    pub return_id: String,
+    pub version: u32,
+    pub content_hash: String,
+    /// W3C `traceparent` of the submission, so the re-validation joins the submitter's trace.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub traceparent: Option<String>,
+}
+
+/// A stored version as read back.
+pub type StoredReturn = submitted_return::Model;
+
+#[derive(Clone)]
+pub struct ReturnStore {
+    db: DatabaseConnection,
+    stage: &'static str,
+    relay_wakeup: Arc<Notify>,
+}
+
+fn now_rfc3339() -> String {
+    Utc::now().to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+/// SHA-256 over what makes two submissions "the same": kind, cycle, unit, the return corrected
+/// and the payload. The idempotency key itself is not part of it.
+fn content_hash(kind: &str, header: &ReturnHeader, payload: &serde_json::Value) -> String {
+    let canonical = serde_json::json!({
+        "kind": kind,
+        "cycle_year": header.cycle_year,
+        "reporting_unit_id": header.reporting_unit_id,
+        "corrects": header.corrects,
+        "payload": payload,
+    });
+    hex::encode(Sha256::digest(canonical.to_string().as_bytes()))
+}
+
+impl ReturnStore {
+    pub fn new(db: DatabaseConnection, stage: &'static str) -> Self {
+        Self {
+            db,
+            stage,
+            relay_wakeup: Arc::new(Notify::new()),
+        }
+    }
+
+    pub fn connection(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    /// Notified after every commit so the relay publishes without waiting for its next poll.
+    pub fn relay_wakeup(&self) -> Arc<Notify> {
+        self.relay_wakeup.clone()
+    }
+
+    /// Stores a return (or a correction) and its outbox event in one transaction.
+    pub async fn submit(&self, new: NewReturn) -> Result<StoredReceipt> {
+        let hash = content_hash(new.kind, &new.header, &new.payload);
+        if let Some(existing) = self.find_by_idempotency_key(&new.header).await? {
+            return replay(existing, &hash);
+        }
+        match self.insert_version(&new, &hash).await {
+            Ok(receipt) => {
+                self.relay_wakeup.notify_one();
+                Ok(receipt)
+            }
+            Err(e) => {
+                // A concurrent retry with the same key may have committed first; answer it the
+                // same way a sequential retry would be answered.
+                if let Some(existing) = self.find_by_idempotency_key(&new.header).await? {
+                    return replay(existing, &hash);
+                }
+                Err(e)
+            }
+        }
+    }
+
+    async fn find_by_idempotency_key(&self, header: &ReturnHeader) -> Result<Option<StoredReturn>> {
+        submitted_return::Entity::find()
+            .filter(submitted_return::Column::ReportingUnitId.eq(header.reporting_unit_id.clone()))
+            .filter(submitted_return::Column::IdempotencyKey.eq(header.idempotency_key.clone()))
+            .one(&self.db)
+            .await
+            .map_err(db_error)
+    }
+
+    async fn insert_version(&self, new: &NewReturn, hash: &str) -> Result<StoredReceipt> {
+        let txn = self.db.begin().await.map_err(db_error)?;
+        let (return_id, version) = match &new.header.corrects {
+            None => (uuid::Uuid::now_v7().to_string(), 1),
+            Some(return_id) => {
+                let latest = submitted_return::Entity::find()
+                    .filter(submitted_return::Column::ReturnId.eq(return_id.clone()))
+                    .order_by_desc(submitted_return::Column::Version)
+                    .one(&txn)
+                    .await
+                    .map_err(db_error)?
+                    .ok_or_else(|| {
+                        Error::invalid("header.return_id", "no such return to correct")
+                    })?;
+                if latest.reporting_unit_id != new.header.reporting_unit_id {
+                    return Err(Error::PermissionDenied(
+                        "a return can only be corrected by the unit that submitted it".into(),
+                    ));
+                }
+                let mut v = ndrs_core::Violations::new();
+                v.check(
+                    latest.return_kind == new.kind,
+                    "header.return_id",
+                    format!("return is a {}, not a {}", latest.return_kind, new.kind),
+                );
+                v.check(
+                    latest.cycle_year == new.header.cycle_year,
+                    "header.cycle_year",
+                    format!("return belongs to cycle {}", latest.cycle_year),
+                );
+                v.finish(())?;
+                (return_id.clone(), latest.version + 1)
+            }
+        };
+        let received_at = now_rfc3339();
+        let findings_json =
+            serde_json::to_string(&new.findings).map_err(|e| Error::Internal(e.to_string()))?;
+        submitted_return::ActiveModel {
+            return_id: Set(return_id.clone()),
+            version: Set(version),
+            return_kind: Set(new.kind.to_string()),
+            cycle_year: Set(new.header.cycle_year),
+            reporting_unit_id: Set(new.header.reporting_unit_id.clone()),
+            idempotency_key: Set(new.header.idempotency_key.clone()),
+            content_hash: Set(hash.to_string()),
+            payload_json: Set(new.payload.to_string()),
+            findings_json: Set(findings_json),
+            submitted_by: Set(new.submitted_by.clone()),
+            received_at: Set(received_at.clone()),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await
+        .map_err(|e| conflict_or_db(e, "concurrent correction of the same return; retry"))?;
+        let event = InputsChanged {
+            stage: self.stage.to_string(),
+            cycle_year: new.header.cycle_year,
+            return_id: return_id.clone(),
+            version: version as u32,
+            content_hash: hash.to_string(),
+            traceparent: crate::telemetry::current_traceparent(),
+        };
+        outbox_event::ActiveModel {
+            topic: Set(INPUTS_CHANGED_TOPIC.to_string()),
+            payload_json: Set(
+                serde_json::to_string(&event).map_err(|e| Error::Internal(e.to_string()))?
+            ),
+            created_at: Set(received_at.clone()),
+            published_at: Set(None),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await
+        .map_err(db_error)?;
+        txn.commit().await.map_err(db_error)?;
+        Ok(StoredReceipt {
+            return_id,
+            version: version as u32,
+            kind: new.kind.to_string(),
+            content_hash: hash.to_string(),
+            received_at,
+            findings: new.findings.clone(),
+            replayed: false,
+        })
+    }
+
+    /// Every version of one return, oldest first.
+    pub async fn history(&self, return_id: &str) -> Result<Vec<StoredReturn>> {
+        submitted_return::Entity::find()
+            .filter(submitted_return::Column::ReturnId.eq(return_id))
+            .order_by_asc(submitted_return::Column::Version)
+            .all(&self.db)
+            .await
+            .map_err(db_error)
+    }
+
+    /// The latest version of every return of a cycle, optionally only one unit's, ordered by
+    /// return id so that results computed from them are deterministic.
+    pub async fn latest(
+        &self,
+        cycle_year: i32,
+        reporting_unit_id: Option<&str>,
+    ) -> Result<Vec<StoredReturn>> {
+        let mut query = submitted_return::Entity::find()
+            .filter(submitted_return::Column::CycleYear.eq(cycle_year));
+        if let Some(unit) = reporting_unit_id {
+            query = query.filter(submitted_return::Column::ReportingUnitId.eq(unit));
+        }
+        let rows = query
+            .order_by_asc(submitted_return::Column::ReturnId)
+            .order_by_asc(submitted_return::Column::Version)
+            .all(&self.db)
+            .await
+            .map_err(db_error)?;
+        let mut latest: Vec<StoredReturn> = Vec::new();
+        for row in rows {
+            match latest.last_mut() {
+                Some(last) if last.return_id == row.return_id => *last = row,
+                _ => latest.push(row),
+            }
+        }
+        Ok(latest)
+    }
+
+    /// Number of stored versions (all returns, all cycles); used by tests to prove that refused
+    /// or replayed submissions stored nothing.
+    pub async fn version_count(&self) -> Result<u64> {
+        use sea_orm::PaginatorTrait;
+        submitted_return::Entity::find()
+            .count(&self.db)
+            .await
+            .map_err(db_error)
+    }
+}
+
+fn replay(existing: StoredReturn, hash: &str) -> Result<StoredReceipt> {
+    if existing.content_hash != hash {
+        return Err(Error::Conflict(format!(
+            "idempotency key {} was already used for a different submission",
+            existing.idempotency_key
+        )));
+    }
+    let findings = serde_json::from_str(&existing.findings_json)
+        .map_err(|e| Error::Internal(format!("stored findings unreadable: {e}")))?;
+    Ok(StoredReceipt {
+        return_id: existing.return_id,
+        version: existing.version as u32,
+        kind: existing.return_kind,
+        content_hash: existing.content_hash,
+        received_at: existing.received_at,
+        findings,
+        replayed: true,
+    })
+}
+
+fn conflict_or_db(e: sea_orm::DbErr, conflict_message: &str) -> Error {
+    let text = e.to_string().to_lowercase();
+    if text.contains("unique") || text.contains("duplicate") {
+        Error::Conflict(conflict_message.to_string())
+    } else {
+        db_error(e)
+    }
+}

@@ -1,0 +1,203 @@
+//! Tracing, OpenTelemetry and W3C trace-context propagation.
+//!
+//! Every process installs a tracing subscriber with an OpenTelemetry layer, so every span has a
+//! real trace and span id even when nothing is exported; with `telemetry.otlp_endpoint` set the
+//! spans also go to an OTLP collector. The W3C `traceparent` travels in gRPC metadata (see
+//! [`inject_into_metadata`] and [`server_span`]) and in outbox event payloads
+//! ([`current_traceparent`]), so one partner submission can be followed through the relay into the
+//! aggregator's re-validation and its calls back to the stage services.
+
+use std::collections::HashMap;
+
+use opentelemetry::propagation::{Extractor, Injector, TextMapPropagator};
+use opentelemetry::trace::TracerProvider as _;
+use opentelemetry_sdk::propagation::TraceContextPropagator;
+use opentelemetry_sdk::trace::SdkTracerProvider;
+use tonic::metadata::{MetadataKey, MetadataMap, MetadataValue};
+use tracing_opentelemetry::OpenTelemetrySpanExt;
+use tracing_subscriber::{EnvFilter, layer::SubscriberExt, util::SubscriberInitExt};
+
+use crate::settings::TelemetrySettings;
+
+/// Keeps the tracer and meter providers alive; dropping it flushes pending spans and metrics.
+pub struct TelemetryGuard {
+    provider: SdkTracerProvider,
+    meters: opentelemetry_sdk::metrics::SdkMeterProvider,
+}
+
+impl Drop for TelemetryGuard {
+    fn drop(&mut self) {
+        let _ = self.provider.shutdown();
+        let _ = self.meters.shutdown();
+    }
+}
+
+/// Installs the global subscriber and propagator. Safe to call more than once per process (tests
+/// do): later calls keep the first subscriber.
+pub fn init(settings: &TelemetrySettings, service_name: &str) -> Result<TelemetryGuard, String> {
+    opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
+    let resource = opentelemetry_sdk::Resource::builder()
+        .with_service_name(service_name.to_string())
+        .build();
+    let mut meters =
+        opentelemetry_sdk::metrics::SdkMeterProvider::builder().with_resource(resource.clone());
+    let mut builder = SdkTracerProvider::builder().with_resource(resource);
+    if !settings.otlp_endpoint.is_empty() {
+        use opentelemetry_otlp::WithExportConfig;
+        let exporter = opentelemetry_otlp::MetricExporter::builder()
+            .with_tonic()
+            .with_endpoint(settings.otlp_endpoint.clone())
+            .build()
+            .map_err(|e| format!("telemetry.otlp_endpoint: {e}"))?;
+        meters = meters
+            .with_reader(opentelemetry_sdk::metrics::PeriodicReader::builder(exporter).build());
+    }
+    let meters = meters.build();
+    opentelemetry::global::set_meter_provider(meters.clone());
+    if !settings.otlp_endpoint.is_empty() {
+        use opentelemetry_otlp::WithExportConfig;
+        let exporter = opentelemetry_otlp::SpanExporter::builder()
+            .with_tonic()
+            .with_endpoint(settings.otlp_endpoint.clone())
+            .build()
+            .map_err(|e| format!("telemetry.otlp_endpoint: {e}"))?;
+        builder = builder.with_batch_exporter(exporter);
+    }
+    let provider = builder.build();
+    let tracer = provider.tracer(service_name.to_string());
+    opentelemetry::global::set_tracer_provider(provider.clone());
+    let filter = EnvFilter::try_new(&settings.log_filter)
+        .map_err(|e| format!("telemetry.log_filter: {e}"))?;
+    let otel = tracing_opentelemetry::layer().with_tracer(tracer);
+    let registry = tracing_subscriber::registry().with(filter).with(otel);
+    let _ = if settings.json_logs {
+        registry
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .json()
+                    .with_writer(std::io::stderr),
+            )
+            .try_init()
+    } else {
+        registry
+            .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr))
+            .try_init()
+    };
+    Ok(TelemetryGuard { provider, meters })
+}
+
+struct MetadataInjector<'a>(&'a mut MetadataMap);
+
+impl Injector for MetadataInjector<'_> {
+    fn set(&mut self, key: &str, value: String) {
+        if let (Ok(key), Ok(value)) = (
+            MetadataKey::from_bytes(key.as_bytes()),
+            MetadataValue::try_from(value.as_str()),
+        ) {
+            self.0.insert(key, value);
+        }
+    }
+}
+
+struct HeaderExtractor<'a>(&'a http::HeaderMap);
+
+impl Extractor for HeaderExtractor<'_> {
+    fn get(&self, key: &str) -> Option<&str> {
+        self.0.get(key).and_then(|v| v.to_str().ok())
+    }
+    fn keys(&self) -> Vec<&str> {
+        self.0.keys().map(|k| k.as_str()).collect()
+    }
+}
+
+/// Writes the current span's context into outgoing gRPC metadata.
+pub fn inject_into_metadata(metadata: &mut MetadataMap) {
+    let cx = tracing::Span::current().context();
+    TraceContextPropagator::new().inject_context(&cx, &mut MetadataInjector(metadata));
+}
+
+/// The current span's W3C `traceparent`, for event payloads.
+pub fn current_traceparent() -> Option<String> {
+    let cx = tracing::Span::current().context();
+    let mut carrier: HashMap<String, String> = HashMap::new();
+    TraceContextPropagator::new().inject_context(&cx, &mut carrier);
+    carrier.remove("traceparent")
+}
+
+/// Makes `span` a child of the remote context carried by a `traceparent` string.
+pub fn set_parent_from_traceparent(span: &tracing::Span, traceparent: &str) {
+    let mut carrier = HashMap::new();
+    carrier.insert("traceparent".to_string(), traceparent.to_string());
+    let parent = TraceContextPropagator::new().extract(&carrier);
+    let _ = span.set_parent(parent);
+}
+
+/// The span every incoming gRPC request runs in, parented to the caller's trace when the request
+/// carries a `traceparent`. Used as tonic's `trace_fn`.
+pub fn server_span(request: &http::Request<()>) -> tracing::Span {
+    let parent = TraceContextPropagator::new().extract(&HeaderExtractor(request.headers()));
+    let span = tracing::info_span!(
+        "grpc.server",
+        otel.kind = "server",
+        rpc.system = "grpc",
+        rpc.method = %request.uri().path(),
+    );
+    let _ = span.set_parent(parent);
+    span
+}
+
+/// The trace id of the current span, as 32 hex digits (for logs and tests).
+pub fn current_trace_id() -> String {
+    use opentelemetry::trace::TraceContextExt;
+    tracing::Span::current()
+        .context()
+        .span()
+        .span_context()
+        .trace_id()
+        .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trace_context_crosses_a_grpc_hop_and_an_event_payload() {
+        let provider = SdkTracerProvider::builder().build();
+        let subscriber = tracing_subscriber::registry()
+            .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("test")));
+        tracing::subscriber::with_default(subscriber, || {
+            let (metadata, client_trace) = {
+                let client = tracing::info_span!("partner.submit");
+                let _entered = client.enter();
+                let mut metadata = MetadataMap::new();
+                inject_into_metadata(&mut metadata);
+                (metadata, current_trace_id())
+            };
+            assert_ne!(client_trace, "00000000000000000000000000000000");
+            assert!(metadata.get("traceparent").is_some());
+
+            let mut request = http::Request::new(());
+            *request.headers_mut() = metadata.into_headers();
+            let server = server_span(&request);
+            let traceparent = {
+                let _entered = server.enter();
+                assert_eq!(
+                    current_trace_id(),
+                    client_trace,
+                    "server span joins the caller's trace"
+                );
+                current_traceparent().expect("a traceparent for the outbox event")
+            };
+
+            let consumer = tracing::info_span!("aggregator.revalidate");
+            set_parent_from_traceparent(&consumer, &traceparent);
+            let _entered = consumer.enter();
+            assert_eq!(
+                current_trace_id(),
+                client_trace,
+                "event consumer joins the same trace"
+            );
+        });
+    }
+}

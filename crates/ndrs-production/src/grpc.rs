@@ -1,0 +1,306 @@
+//! gRPC transport of the production and storage service: authenticate, convert, call the domain,
+//! map the error.
+
+use ndrs_platform::IntoStatus;
+use ndrs_platform::auth::IdentityStore;
+use ndrs_platform::returns::ReturnStore;
+use ndrs_platform::stage::{self, ReturnReader};
+use ndrs_proto::v1 as pb;
+use ndrs_proto::v1::production_storage_service_server::{
+    ProductionStorageService, ProductionStorageServiceServer,
+};
+use tonic::{Request, Response, Status};
+
+use ndrs_core::Error;
+use ndrs_platform::auth::Role;
+
+use crate::domain::{self, DeviceParameters, StorageMediumFigures};
+use crate::model;
+use crate::runs::{self, ModelRuns, StoredRun};
+
+pub const DEVICE_KIND: &str = "device_parameters";
+pub const MEDIUM_KIND: &str = "storage_medium";
+
+pub struct ProductionStorage {
+    store: ReturnStore,
+    runs: ModelRuns,
+    identity: IdentityStore,
+    reader: ReturnReader,
+}
+
+type Inputs = (
+    Vec<(ndrs_platform::returns::StoredReturn, DeviceParameters)>,
+    Vec<(ndrs_platform::returns::StoredReturn, StorageMediumFigures)>,
+);
+
+/// The output of a model run that carries a figure's interval, if any.
+fn output_name(figure: &pb::Figure) -> Option<String> {
+    match (figure.id.as_str(), figure.dimensions.get("category")) {
+        ("P01" | "P03" | "P04" | "P05" | "P06" | "P07", None) => Some(figure.id.clone()),
+        ("production.bytes", Some(category)) => Some(format!("production.bytes/{category}")),
+        _ => None,
+    }
+}
+
+/// Attaches a run's p5-p95 interval and top variance drivers to the figures it covers.
+fn attach_intervals(figures: &mut [pb::Figure], run: &StoredRun) {
+    for figure in figures.iter_mut() {
+        let Some(output) = output_name(figure).and_then(|name| run.result.output(&name)) else {
+            continue;
+        };
+        figure.interval = Some(pb::Interval {
+            lower: output.p5,
+            upper: output.p95,
+            level: 0.90,
+            method: format!(
+                "seeded Monte Carlo over the stated parameter uncertainties: p5-p95 of {} draws (seed {})",
+                run.result.draws, run.result.seed
+            ),
+        });
+        if let Some(lineage) = figure.lineage.as_mut() {
+            lineage.parameters.push(format!("model-run:{}", run.run_id));
+            lineage.parameters.extend(
+                output
+                    .sensitivity
+                    .iter()
+                    .take(5)
+                    .map(|c| format!("{} (variance share {:.3})", c.parameter, c.variance_share)),
+            );
+        }
+    }
+}
+
+impl ProductionStorage {
+    pub fn new(store: ReturnStore, identity: IdentityStore) -> Self {
+        Self {
+            reader: ReturnReader {
+                store: store.clone(),
+            },
+            runs: ModelRuns::new(store.connection().clone()),
+            store,
+            identity,
+        }
+    }
+
+    async fn inputs(&self, cycle_year: i32) -> ndrs_core::Result<Inputs> {
+        let devices =
+            stage::load_latest::<DeviceParameters>(&self.store, cycle_year, DEVICE_KIND).await?;
+        let media =
+            stage::load_latest::<StorageMediumFigures>(&self.store, cycle_year, MEDIUM_KIND)
+                .await?;
+        Ok((devices, media))
+    }
+
+    /// The cycle's central figures with intervals from the run over exactly the current inputs
+    /// (made with the default seed when none exists), and growth against the previous cycle.
+    async fn stage_figures(&self, cycle_year: i32) -> ndrs_core::Result<(Vec<pb::Figure>, usize)> {
+        let (devices, media) = self.inputs(cycle_year).await?;
+        let mut figures = model::figures(&devices, &media);
+        let inputs = runs::inputs_of(&devices, &media);
+        if !inputs.is_empty() {
+            let hash = ndrs_platform::stage::inputs_hash(inputs.iter().map(String::as_str));
+            let run = match self.runs.latest(cycle_year, Some(&hash)).await? {
+                Some(run) => run,
+                None => {
+                    self.runs
+                        .run(
+                            cycle_year,
+                            &devices,
+                            &media,
+                            runs::DEFAULT_SEED,
+                            runs::DEFAULT_DRAWS,
+                            "stage result",
+                        )
+                        .await?
+                }
+            };
+            attach_intervals(&mut figures, &run);
+        }
+        let (prev_devices, prev_media) = self.inputs(cycle_year - 1).await?;
+        if !prev_devices.is_empty() {
+            let previous = model::figures(&prev_devices, &prev_media);
+            figures.extend(model::growth_figures(&figures, &previous));
+        }
+        Ok((figures, devices.len() + media.len()))
+    }
+
+    pub fn into_server(self, max_message_bytes: usize) -> ProductionStorageServiceServer<Self> {
+        ProductionStorageServiceServer::new(self).max_decoding_message_size(max_message_bytes)
+    }
+}
+
+#[tonic::async_trait]
+impl ProductionStorageService for ProductionStorage {
+    async fn submit_device_parameters(
+        &self,
+        request: Request<pb::DeviceParameterReturn>,
+    ) -> Result<Response<pb::Receipt>, Status> {
+        let principal = self
+            .identity
+            .principal(request.metadata())
+            .await
+            .into_status()?;
+        let (header, device) =
+            domain::device_parameters_from_proto(request.into_inner()).into_status()?;
+        let findings = domain::device_findings(&device);
+        let receipt = stage::submit_return(
+            &self.store,
+            &principal,
+            DEVICE_KIND,
+            header,
+            &device,
+            findings,
+        )
+        .await
+        .into_status()?;
+        Ok(Response::new(receipt))
+    }
+
+    async fn submit_storage_medium(
+        &self,
+        request: Request<pb::StorageMediumReturn>,
+    ) -> Result<Response<pb::Receipt>, Status> {
+        let principal = self
+            .identity
+            .principal(request.metadata())
+            .await
+            .into_status()?;
+        let (header, medium) =
+            domain::storage_medium_from_proto(request.into_inner()).into_status()?;
+        let findings = domain::medium_findings(&medium);
+        let receipt = stage::submit_return(
+            &self.store,
+            &principal,
+            MEDIUM_KIND,
+            header,
+            &medium,
+            findings,
+        )
+        .await
+        .into_status()?;
+        Ok(Response::new(receipt))
+    }
+
+    async fn get_return(
+        &self,
+        request: Request<pb::GetReturnRequest>,
+    ) -> Result<Response<pb::ReturnHistory>, Status> {
+        let principal = self
+            .identity
+            .principal(request.metadata())
+            .await
+            .into_status()?;
+        let history = self
+            .reader
+            .get_return(&principal, request.into_inner())
+            .await
+            .into_status()?;
+        Ok(Response::new(history))
+    }
+
+    async fn list_returns(
+        &self,
+        request: Request<pb::ListReturnsRequest>,
+    ) -> Result<Response<pb::ListReturnsResponse>, Status> {
+        let principal = self
+            .identity
+            .principal(request.metadata())
+            .await
+            .into_status()?;
+        let list = self
+            .reader
+            .list_returns(&principal, request.into_inner())
+            .await
+            .into_status()?;
+        Ok(Response::new(list))
+    }
+
+    async fn get_stage_result(
+        &self,
+        request: Request<pb::GetStageResultRequest>,
+    ) -> Result<Response<pb::StageResult>, Status> {
+        let principal = self
+            .identity
+            .principal(request.metadata())
+            .await
+            .into_status()?;
+        let cycle_year =
+            stage::stage_result_request(&principal, request.into_inner()).into_status()?;
+        let (figures, used) = self.stage_figures(cycle_year).await.into_status()?;
+        Ok(Response::new(stage::stage_result(
+            pb::Stage::ProductionStorage,
+            cycle_year,
+            figures,
+            used as u64,
+        )))
+    }
+
+    async fn run_model(
+        &self,
+        request: Request<pb::RunModelRequest>,
+    ) -> Result<Response<pb::ModelRun>, Status> {
+        let principal = self
+            .identity
+            .principal(request.metadata())
+            .await
+            .into_status()?;
+        principal
+            .require_role(&[Role::Organiser], "run the model")
+            .into_status()?;
+        let pb::RunModelRequest {
+            cycle_year,
+            seed,
+            draws,
+        } = request.into_inner();
+        let mut v = ndrs_core::Violations::new();
+        stage::check_cycle_year("cycle_year", cycle_year, &mut v);
+        v.check(
+            draws <= runs::MAX_DRAWS,
+            "draws",
+            format!("at most {}", runs::MAX_DRAWS),
+        );
+        v.finish(()).into_status()?;
+        let draws = if draws == 0 {
+            runs::DEFAULT_DRAWS
+        } else {
+            draws
+        };
+        let (devices, media) = self.inputs(cycle_year).await.into_status()?;
+        let run = self
+            .runs
+            .run(cycle_year, &devices, &media, seed, draws, &principal.name)
+            .await
+            .into_status()?;
+        Ok(Response::new(run.to_proto()))
+    }
+
+    async fn get_model_run(
+        &self,
+        request: Request<pb::GetModelRunRequest>,
+    ) -> Result<Response<pb::ModelRun>, Status> {
+        let principal = self
+            .identity
+            .principal(request.metadata())
+            .await
+            .into_status()?;
+        principal
+            .require_role(
+                &[Role::Organiser, Role::Service, Role::Expert],
+                "read model runs",
+            )
+            .into_status()?;
+        let pb::GetModelRunRequest { run_id, cycle_year } = request.into_inner();
+        let run = match (run_id.is_empty(), cycle_year) {
+            (false, 0) => self.runs.get(&run_id).await,
+            (true, year) if year != 0 => self.runs.latest(year, None).await.and_then(|r| {
+                r.ok_or_else(|| Error::NotFound(format!("no model run for cycle {year}")))
+            }),
+            _ => Err(Error::invalid(
+                "run_id",
+                "give either a run id or a cycle year, not both or neither",
+            )),
+        }
+        .into_status()?;
+        Ok(Response::new(run.to_proto()))
+    }
+}

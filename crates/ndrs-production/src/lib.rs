@@ -1,0 +1,23 @@
+//! Production and storage modelling service: device vendors and industry associations report, per
+//! device type, installed base, active share and annual data per active unit; storage vendors and
+//! associations report, per medium and holder, capacity, used, newly added and overwritten data.
+//! The service consolidates the sources and runs the full-volume model into the production and
+//! storage figures (P01, P03-P07) and check figures for the aggregator's cross-entity stage.
+//!
+//! - [`domain`]: parameter returns with their stated uncertainty, validation and edit rules.
+//! - [`model`]: consolidation of sources and the full-volume model at the central values.
+//! - [`uncertainty`]: seeded Monte Carlo propagation of the stated uncertainties and the variance
+//!   ranking of the parameters.
+//! - [`runs`]: model runs stored with the hash of their inputs.
+//! - [`grpc`]: the thin transport layer.
+//! - [`startup`]: how the service starts.
+
+pub mod domain;
+pub mod grpc;
+pub mod model;
+pub mod runs;
+pub mod startup;
+pub mod uncertainty;
+
+/// Name of this service's database (SQLite file or PostgreSQL schema) and event source.
+pub const STAGE_NAME: &str = "production";

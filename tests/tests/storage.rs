@@ -1,0 +1,135 @@
+//! The return store, outbox relay and event bus against whichever backend the environment selects:
+//! SQLite and the in-process bus by default, PostgreSQL and Redis Streams when
+//! `NDRS_TEST_DATABASE_URL` / `NDRS_TEST_REDIS_URL` are set (CI runs both).
+
+use std::time::Duration;
+
+use ndrs_core::Error;
+use ndrs_platform::db::{DatabaseTarget, connect_and_migrate};
+use ndrs_platform::returns::migration::ReturnStoreMigrator;
+use ndrs_platform::returns::{
+    INPUTS_CHANGED_TOPIC, InputsChanged, NewReturn, ReturnHeader, ReturnStore,
+};
+use ndrs_testkit::env::TestEnv;
+
+async fn store(env: &TestEnv) -> ReturnStore {
+    let target = DatabaseTarget::resolve(&env.settings, "storage_suite", "").unwrap();
+    let db = connect_and_migrate(&target, &ReturnStoreMigrator)
+        .await
+        .unwrap();
+    ReturnStore::new(db, "storage_suite")
+}
+
+fn submission(unit: &str, key: &str, value: i64, corrects: Option<String>) -> NewReturn {
+    NewReturn {
+        kind: "test_return",
+        header: ReturnHeader {
+            cycle_year: 2023,
+            reporting_unit_id: unit.into(),
+            idempotency_key: key.into(),
+            corrects,
+        },
+        payload: serde_json::json!({ "value": value }),
+        findings: Vec::new(),
+        submitted_by: format!("reporter {unit}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn versions_are_appended_never_overwritten() {
+    let env = TestEnv::new().await;
+    let store = store(&env).await;
+    let first = store.submit(submission("u1", "a", 1, None)).await.unwrap();
+    let second = store
+        .submit(submission("u1", "b", 2, Some(first.return_id.clone())))
+        .await
+        .unwrap();
+    assert_eq!((first.version, second.version), (1, 2));
+    let history = store.history(&first.return_id).await.unwrap();
+    assert_eq!(history.len(), 2);
+    assert_eq!(history[0].payload_json, r#"{"value":1}"#);
+    assert_eq!(history[1].payload_json, r#"{"value":2}"#);
+    let latest = store.latest(2023, None).await.unwrap();
+    assert_eq!(latest.len(), 1);
+    assert_eq!(latest[0].version, 2);
+    // A correction of an unknown return is refused and stores nothing.
+    let err = store
+        .submit(submission("u1", "c", 3, Some("no-such-return".into())))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::InvalidArgument(_)), "{err}");
+    assert_eq!(store.version_count().await.unwrap(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_retries_with_one_key_store_one_version() {
+    let env = TestEnv::new().await;
+    let store = store(&env).await;
+    let attempts = (0..8).map(|_| {
+        let store = store.clone();
+        tokio::spawn(async move { store.submit(submission("u1", "same-key", 7, None)).await })
+    });
+    let receipts: Vec<_> = futures_join(attempts).await;
+    let ids: std::collections::BTreeSet<_> = receipts.iter().map(|r| r.return_id.clone()).collect();
+    assert_eq!(ids.len(), 1, "every retry must get the same receipt");
+    assert_eq!(receipts.iter().filter(|r| !r.replayed).count(), 1);
+    assert_eq!(store.version_count().await.unwrap(), 1);
+}
+
+async fn futures_join(
+    handles: impl Iterator<
+        Item = tokio::task::JoinHandle<ndrs_core::Result<ndrs_platform::returns::StoredReceipt>>,
+    >,
+) -> Vec<ndrs_platform::returns::StoredReceipt> {
+    let mut out = Vec::new();
+    for h in handles {
+        out.push(h.await.unwrap().unwrap());
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_relay_publishes_each_committed_event_to_the_bus() {
+    let env = TestEnv::new().await;
+    let store = store(&env).await;
+    let bus = ndrs_platform::bus::from_settings(&env.settings)
+        .await
+        .unwrap();
+    let mut subscription = bus
+        .subscribe(INPUTS_CHANGED_TOPIC, "suite", "suite-1")
+        .await
+        .unwrap();
+    let receipt = store.submit(submission("u9", "k", 9, None)).await.unwrap();
+    let published =
+        ndrs_platform::returns::relay::publish_pending(store.connection(), bus.as_ref(), 100)
+            .await
+            .unwrap();
+    assert_eq!(published, 1);
+    // Published events are stamped, so a second pass publishes nothing.
+    let again =
+        ndrs_platform::returns::relay::publish_pending(store.connection(), bus.as_ref(), 100)
+            .await
+            .unwrap();
+    assert_eq!(again, 0);
+    let delivery = tokio::time::timeout(Duration::from_secs(10), subscription.next())
+        .await
+        .expect("event delivered within 10 s")
+        .expect("bus open");
+    let event: InputsChanged = serde_json::from_str(&delivery.payload).unwrap();
+    assert_eq!(event.return_id, receipt.return_id);
+    assert_eq!(event.cycle_year, 2023);
+    assert_eq!(event.stage, "storage_suite");
+    delivery.ack();
+}
+
+#[tokio::test]
+#[should_panic(expected = "PostgreSQL is unreachable")]
+async fn a_configured_but_unreachable_database_fails_instead_of_skipping() {
+    ndrs_testkit::env::fresh_postgres_database("postgres://postgres@127.0.0.1:1/postgres").await;
+}
+
+#[tokio::test]
+#[should_panic(expected = "Redis is unreachable")]
+async fn a_configured_but_unreachable_redis_fails_instead_of_skipping() {
+    ndrs_testkit::env::require_redis("redis://127.0.0.1:1").await;
+}

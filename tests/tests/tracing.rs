@@ -1,0 +1,173 @@
+//! One trace spans a partner's submission, the outbox relay's event, the aggregator's automatic
+//! re-validation and its calls back to every stage service: W3C trace context travels in gRPC
+//! metadata and in the event payload. Spans are captured by an in-memory exporter (this file is its
+//! own test binary, so the global subscriber it installs affects nothing else). The same run checks
+//! the metrics: returns accepted and refused, and RPC durations.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use common::{as_organiser, as_reporter, start};
+use ndrs_proto::v1 as pb;
+use ndrs_proto::v1::aggregator_service_client::AggregatorServiceClient;
+use ndrs_proto::v1::compute_census_service_client::ComputeCensusServiceClient;
+use ndrs_testkit::sample;
+use opentelemetry::trace::{TraceId, TracerProvider as _};
+use opentelemetry_sdk::metrics::data::{AggregatedMetrics, MetricData};
+use opentelemetry_sdk::metrics::{InMemoryMetricExporter, PeriodicReader, SdkMeterProvider};
+use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider};
+use tracing::Instrument;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_trace_spans_submission_relay_revalidation_and_stage_calls() {
+    let metric_exporter = InMemoryMetricExporter::default();
+    let meters = SdkMeterProvider::builder()
+        .with_reader(PeriodicReader::builder(metric_exporter.clone()).build())
+        .build();
+    opentelemetry::global::set_meter_provider(meters.clone());
+    let exporter = InMemorySpanExporter::default();
+    let provider = SdkTracerProvider::builder()
+        .with_simple_exporter(exporter.clone())
+        .build();
+    tracing_subscriber::registry()
+        .with(tracing_subscriber::EnvFilter::new("info"))
+        .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("e2e")))
+        .init();
+
+    let (_env, system) = start().await;
+    let e = system.endpoints.clone();
+    let mut reporter =
+        ComputeCensusServiceClient::new(as_reporter(&system, &e.compute, "cc-t").await);
+    let submission = tracing::info_span!("partner.submit");
+    let trace_id = submission.in_scope(ndrs_platform::telemetry::current_trace_id);
+    reporter
+        .submit_centre_return(sample::centre(
+            "cc-t",
+            "k",
+            pb::CentreType::General,
+            "11",
+            1.0e18,
+        ))
+        .instrument(submission)
+        .await
+        .unwrap();
+
+    // A refused return, for the metrics.
+    let mut bad = sample::centre("cc-t", "k2", pb::CentreType::General, "11", -1.0);
+    bad.average_utilisation = 2.0;
+    reporter.submit_centre_return(bad).await.unwrap_err();
+
+    // Wait until the watcher's automatic candidate exists.
+    let mut aggregator = AggregatorServiceClient::new(as_organiser(&system, &e.aggregator).await);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while aggregator
+        .list_candidates(pb::ListCandidatesRequest {
+            cycle_year: sample::CYCLE,
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .candidates
+        .is_empty()
+    {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no automatic candidate"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    system.stop().await.unwrap();
+    let _ = provider.force_flush();
+    meters.force_flush().unwrap();
+    let exported = metric_exporter.get_finished_metrics().unwrap();
+    assert_eq!(
+        counter_total(&exported, "ndrs.returns.received", "accepted"),
+        1
+    );
+    assert_eq!(
+        counter_total(&exported, "ndrs.returns.received", "InvalidArgument"),
+        1
+    );
+    let rpc_calls: u64 = exported
+        .iter()
+        .flat_map(|r| r.scope_metrics())
+        .flat_map(|s| s.metrics())
+        .filter(|m| m.name() == "ndrs.rpc.duration")
+        .filter_map(|m| match m.data() {
+            AggregatedMetrics::F64(MetricData::Histogram(h)) => {
+                Some(h.data_points().map(|p| p.count()).sum::<u64>())
+            }
+            _ => None,
+        })
+        .max()
+        .unwrap_or(0);
+    assert!(
+        rpc_calls >= 6,
+        "expected the submissions, candidate listings and stage calls, got {rpc_calls}"
+    );
+
+    let spans = exporter.get_finished_spans().unwrap();
+    let expected = TraceId::from_hex(&trace_id).unwrap();
+    let in_trace: Vec<_> = spans
+        .iter()
+        .filter(|s| s.span_context.trace_id() == expected)
+        .collect();
+    let names: BTreeSet<String> = in_trace.iter().map(|s| s.name.to_string()).collect();
+    let methods: BTreeSet<String> = in_trace
+        .iter()
+        .flat_map(|s| s.attributes.iter())
+        .filter(|kv| kv.key.as_str() == "rpc.method")
+        .map(|kv| kv.value.to_string())
+        .collect();
+    println!("trace {trace_id}: spans {names:?}, rpc methods {methods:?}");
+    assert!(names.contains("partner.submit"), "{names:?}");
+    assert!(names.contains("outbox.publish"), "{names:?}");
+    assert!(names.contains("aggregator.revalidate"), "{names:?}");
+    assert!(
+        methods.contains("/ndrs.v1.ComputeCensusService/SubmitCentreReturn"),
+        "{methods:?}"
+    );
+    for stage in [
+        "ProductionStorageService",
+        "ComputeCensusService",
+        "CirculationSurveyService",
+        "ApplicationSurveyService",
+    ] {
+        let method = format!("/ndrs.v1.{stage}/GetStageResult");
+        assert!(
+            methods.contains(&method),
+            "{method} not in the trace: {methods:?}"
+        );
+    }
+}
+
+/// Sum of a u64 counter's data points whose `outcome` attribute equals `outcome`.
+fn counter_total(
+    metrics: &[opentelemetry_sdk::metrics::data::ResourceMetrics],
+    name: &str,
+    outcome: &str,
+) -> u64 {
+    metrics
+        .iter()
+        .flat_map(|r| r.scope_metrics())
+        .flat_map(|s| s.metrics())
+        .filter(|m| m.name() == name)
+        .filter_map(|m| match m.data() {
+            AggregatedMetrics::U64(MetricData::Sum(sum)) => Some(
+                sum.data_points()
+                    .filter(|p| {
+                        p.attributes()
+                            .any(|kv| kv.key.as_str() == "outcome" && kv.value.as_str() == outcome)
+                    })
+                    .map(|p| p.value())
+                    .sum::<u64>(),
+            ),
+            _ => None,
+        })
+        .max()
+        .unwrap_or(0)
+}
