@@ -1,15 +1,18 @@
 //! gRPC transport of the application survey: authenticate, convert, call the domain, map the error.
 
+use ndrs_core::{Error, Result};
 use ndrs_platform::IntoStatus;
-use ndrs_platform::auth::IdentityStore;
-use ndrs_platform::returns::ReturnStore;
-use ndrs_platform::stage::{self, ReturnReader};
+use ndrs_platform::auth::{IdentityStore, Role};
+use ndrs_platform::documents::{CycleDocuments, Versioned};
+use ndrs_platform::returns::{EditFinding, FindingSeverity, ReturnStore};
+use ndrs_platform::stage::{self, ReturnReader, check_cycle_year};
 use ndrs_proto::v1 as pb;
 use ndrs_proto::v1::application_survey_service_server::{
     ApplicationSurveyService, ApplicationSurveyServiceServer,
 };
 use tonic::{Request, Response, Status};
 
+use crate::design::{self, SampleDesign};
 use crate::domain::{self, Questionnaire};
 use crate::estimate;
 
@@ -17,6 +20,7 @@ pub const RETURN_KIND: &str = "application_questionnaire";
 
 pub struct ApplicationSurvey {
     store: ReturnStore,
+    designs: CycleDocuments,
     identity: IdentityStore,
     reader: ReturnReader,
 }
@@ -27,9 +31,58 @@ impl ApplicationSurvey {
             reader: ReturnReader {
                 store: store.clone(),
             },
+            designs: CycleDocuments::new(store.connection().clone(), design::DOCUMENT_KIND),
             store,
             identity,
         }
+    }
+
+    async fn design(&self, cycle_year: i32) -> Result<Option<Versioned<SampleDesign>>> {
+        self.designs.get(cycle_year, 0).await
+    }
+
+    /// With a design loaded, the frame is authoritative for a unit's classification: a
+    /// questionnaire that disagrees is accepted with a warning (its answers still count, under
+    /// the frame's classification), and a unit outside the sample is told it will not be used.
+    async fn frame_findings(
+        &self,
+        cycle_year: i32,
+        unit: &str,
+        q: &Questionnaire,
+    ) -> Result<Vec<EditFinding>> {
+        let Some(design) = self.design(cycle_year).await? else {
+            return Ok(Vec::new());
+        };
+        let Some(sampled) = design.body.unit(unit) else {
+            return Ok(vec![EditFinding {
+                rule_id: "application.outside_sample".into(),
+                severity: FindingSeverity::Warning,
+                message: format!(
+                    "{unit} is not in the cycle's sample design (version {}); the return is kept \
+                     but not used in estimates",
+                    design.version
+                ),
+                fields: vec!["header.reporting_unit_id".into()],
+            }]);
+        };
+        let fields = design::classification_mismatches(
+            sampled,
+            q.subject_type,
+            q.size_class,
+            &q.province_code,
+        );
+        if fields.is_empty() {
+            return Ok(Vec::new());
+        }
+        Ok(vec![EditFinding {
+            rule_id: "application.frame_classification".into(),
+            severity: FindingSeverity::Warning,
+            message: format!(
+                "differs from the sample frame (version {}), whose classification is used",
+                design.version
+            ),
+            fields: fields.into_iter().map(String::from).collect(),
+        }])
     }
 
     pub fn into_server(self, max_message_bytes: usize) -> ApplicationSurveyServiceServer<Self> {
@@ -50,7 +103,12 @@ impl ApplicationSurveyService for ApplicationSurvey {
             .into_status()?;
         let (header, questionnaire) =
             domain::questionnaire_from_proto(request.into_inner()).into_status()?;
-        let findings = domain::edit_findings(&questionnaire);
+        let mut findings = domain::edit_findings(&questionnaire);
+        findings.extend(
+            self.frame_findings(header.cycle_year, &header.reporting_unit_id, &questionnaire)
+                .await
+                .into_status()?,
+        );
         let receipt = stage::submit_return(
             &self.store,
             &principal,
@@ -112,12 +170,97 @@ impl ApplicationSurveyService for ApplicationSurvey {
         let rows = stage::load_latest::<Questionnaire>(&self.store, cycle_year, RETURN_KIND)
             .await
             .into_status()?;
-        let figures = estimate::figures(&rows);
+        let design = self.design(cycle_year).await.into_status()?;
+        let figures = estimate::figures(&rows, design.as_ref()).into_status()?;
         Ok(Response::new(stage::stage_result(
             pb::Stage::Application,
             cycle_year,
             figures,
             rows.len() as u64,
         )))
+    }
+
+    async fn load_sample_design(
+        &self,
+        request: Request<pb::LoadSampleDesignRequest>,
+    ) -> Result<Response<pb::SampleDesignSummary>, Status> {
+        let principal = self
+            .identity
+            .principal(request.metadata())
+            .await
+            .into_status()?;
+        principal
+            .require_role(&[Role::Organiser], "load a sample design")
+            .into_status()?;
+        let (cycle_year, body) = design::design_from_proto(request.into_inner()).into_status()?;
+        let loaded = self
+            .designs
+            .load(cycle_year, body, &principal.name)
+            .await
+            .into_status()?;
+        tracing::info!(
+            cycle_year,
+            version = loaded.version,
+            units = loaded.body.units.len(),
+            "sample design loaded"
+        );
+        Ok(Response::new(design::summary_proto(&loaded)))
+    }
+
+    async fn get_sample_design(
+        &self,
+        request: Request<pb::GetSampleDesignRequest>,
+    ) -> Result<Response<pb::SampleDesign>, Status> {
+        let principal = self
+            .identity
+            .principal(request.metadata())
+            .await
+            .into_status()?;
+        principal
+            .require_role(&[Role::Organiser, Role::Service], "read the sample design")
+            .into_status()?;
+        let pb::GetSampleDesignRequest {
+            cycle_year,
+            version,
+        } = request.into_inner();
+        let design = self
+            .designs
+            .get::<SampleDesign>(cycle_year, version)
+            .await
+            .into_status()?
+            .ok_or_else(|| Error::NotFound(format!("sample design for cycle {cycle_year}")))
+            .into_status()?;
+        Ok(Response::new(design::design_to_proto(&design)))
+    }
+
+    async fn get_estimates(
+        &self,
+        request: Request<pb::GetEstimatesRequest>,
+    ) -> Result<Response<pb::GetEstimatesResponse>, Status> {
+        let principal = self
+            .identity
+            .principal(request.metadata())
+            .await
+            .into_status()?;
+        stage::require_stage_reader(&principal).into_status()?;
+        let pb::GetEstimatesRequest {
+            cycle_year,
+            indicator,
+            breakdown,
+        } = request.into_inner();
+        let mut v = ndrs_core::Violations::new();
+        check_cycle_year("cycle_year", cycle_year, &mut v);
+        v.finish(()).into_status()?;
+        let rows = stage::load_latest::<Questionnaire>(&self.store, cycle_year, RETURN_KIND)
+            .await
+            .into_status()?;
+        let design = self.design(cycle_year).await.into_status()?;
+        let estimates =
+            estimate::estimates(&rows, design.as_ref(), &indicator, &breakdown).into_status()?;
+        Ok(Response::new(pb::GetEstimatesResponse {
+            figures: estimates.figures,
+            design: design.as_ref().map(design::summary_proto),
+            weighting_report: estimates.weighting_report,
+        }))
     }
 }

@@ -7,12 +7,21 @@ use tonic::service::Routes;
 
 use crate::grpc::ApplicationSurvey;
 
-/// This service's schema: the shared return store and outbox.
-pub use ndrs_platform::returns::migration::ReturnStoreMigrator as Migrator;
+/// This service's schema: the shared return store and outbox, and the versioned sample designs.
+pub struct Migrator;
+
+impl sea_orm_migration::MigratorTraitSelf for Migrator {
+    fn migrations(&self) -> Vec<Box<dyn sea_orm_migration::MigrationTrait>> {
+        vec![
+            Box::new(ndrs_platform::returns::migration::CreateReturnStore),
+            Box::new(ndrs_platform::documents::migration::CreateCycleDocument),
+        ]
+    }
+}
 
 pub const SERVICE_NAMES: &[&str] = &["ndrs.v1.ApplicationSurveyService"];
 
-/// Runs the service (its schema is the shared return store and outbox) on `listener` until `shutdown` is cancelled.
+/// Runs the service on `listener` until `shutdown` is cancelled.
 pub async fn run(
     runtime: Runtime,
     listener: TcpListener,

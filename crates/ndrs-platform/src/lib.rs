@@ -10,6 +10,7 @@
 //! - [`auth`]: bearer tokens (stored hashed) and principals with roles.
 //! - [`db`]: database connection and migrations (SQLite embedded, PostgreSQL by URL).
 //! - [`returns`]: the append-only return store with its transactional outbox and relay.
+//! - [`documents`]: versioned per-cycle documents loaded by the organiser (sample designs).
 //! - [`bus`]: the event bus (Redis Streams or in-process).
 //! - [`stage`]: what the four stage services share (header checks, receipts, read RPCs, start-up).
 
@@ -17,6 +18,7 @@ pub mod auth;
 pub mod bus;
 pub mod client;
 pub mod db;
+pub mod documents;
 pub mod grpc_status;
 pub mod metrics;
 pub mod returns;

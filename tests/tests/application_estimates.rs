@@ -1,0 +1,368 @@
+//! The application survey's design-based estimates over gRPC: the organiser loads a sample
+//! design (strata, design weights, non-respondents), enterprises answer, and the figures come out
+//! weighted with their precision, nationally and by breakdown.
+//!
+//! The sample, small enough to check by hand:
+//! - stratum `kie-large`: 4 large key industry enterprises sampled with weight 5 (20 in the
+//!   population); k1, k2, k3 respond, k4 does not. k1 and k2 apply data in scenarios.
+//! - stratum `kie-small`: 6 small ones with weight 10 (60); s1..s5 respond, s6 does not. s1 and
+//!   s2 apply data.
+//! - stratum `platform`: 2 platform enterprises, take-all (weight 1), both respond.
+//!
+//! Non-response adjustment within strata gives respondents weight 20/3 and 12, so
+//! A11 = (2 x 20/3 + 2 x 12) / (20 + 60) = 7/15, where the unweighted share is 4/8.
+
+mod common;
+
+use common::{as_organiser, as_reporter, assert_close, start};
+use ndrs_proto::v1 as pb;
+use ndrs_proto::v1::application_survey_service_client::ApplicationSurveyServiceClient;
+use ndrs_testkit::sample;
+use tonic::Code;
+
+const YEAR: i32 = 2023;
+
+fn unit(
+    id: &str,
+    stratum: &str,
+    weight: f64,
+    t: pb::SubjectType,
+    size: pb::SizeClass,
+) -> pb::SampleUnit {
+    pb::SampleUnit {
+        reporting_unit_id: id.into(),
+        stratum: stratum.into(),
+        psu: String::new(),
+        design_weight: weight,
+        subject_type: t as i32,
+        size_class: size as i32,
+        province_code: "44".into(),
+    }
+}
+
+fn design(variance: pb::VarianceSpecification) -> pb::LoadSampleDesignRequest {
+    use pb::SizeClass::{Large, Small};
+    use pb::SubjectType::{KeyIndustryEnterprise as Kie, PlatformDataServiceProvider as Platform};
+    let mut units = Vec::new();
+    for k in 1..=4 {
+        units.push(unit(&format!("k{k}"), "kie-large", 5.0, Kie, Large));
+    }
+    for s in 1..=6 {
+        units.push(unit(&format!("s{s}"), "kie-small", 10.0, Kie, Small));
+    }
+    for p in 1..=2 {
+        units.push(unit(&format!("p{p}"), "platform", 1.0, Platform, Large));
+    }
+    pb::LoadSampleDesignRequest {
+        cycle_year: YEAR,
+        units,
+        strata: vec![
+            pb::StratumPopulation {
+                stratum: "kie-large".into(),
+                population_psus: 20.0,
+                certainty: false,
+            },
+            pb::StratumPopulation {
+                stratum: "kie-small".into(),
+                population_psus: 60.0,
+                certainty: false,
+            },
+            pb::StratumPopulation {
+                stratum: "platform".into(),
+                population_psus: 0.0,
+                certainty: true,
+            },
+        ],
+        weighting: Some(pb::WeightingSpecification {
+            nonresponse_class: "stratum".into(),
+            ..Default::default()
+        }),
+        variance: Some(variance),
+    }
+}
+
+fn jackknife() -> pb::VarianceSpecification {
+    pb::VarianceSpecification {
+        method: pb::VarianceMethod::Jackknife as i32,
+        confidence_level: 0.95,
+        lonely_psu: pb::LonelyPsuPolicy::Fail as i32,
+        ..Default::default()
+    }
+}
+
+/// The questionnaire of a sampled unit.
+fn answers(id: &str, key: &str) -> pb::ApplicationReturn {
+    let applies = matches!(id, "k1" | "k2" | "s1" | "s2");
+    let mut q = sample::key_industry_enterprise(id, key, applies, 1_000, 100);
+    if id.starts_with('s') {
+        q.size_class = pb::SizeClass::Small as i32;
+    }
+    if let Some(n) = id.strip_prefix('p') {
+        // Platform enterprises: 10 MB and 30 MB of interaction, mean 20 MB, 10x the key
+        // industry enterprises' 2 MB.
+        q.subject_type = pb::SubjectType::PlatformDataServiceProvider as i32;
+        q.industry = String::new();
+        let mb = if n == "1" { 5_000_000 } else { 15_000_000 };
+        q.data_inflow_bytes = mb;
+        q.data_outflow_bytes = mb;
+    }
+    q
+}
+
+fn field_names(status: &tonic::Status) -> Vec<String> {
+    ndrs_platform::grpc_status::field_violations(status)
+        .into_iter()
+        .map(|(f, _)| f)
+        .collect()
+}
+
+fn national<'a>(figures: &'a [pb::Figure], id: &str) -> &'a pb::Figure {
+    figures
+        .iter()
+        .find(|f| f.id == id && f.dimensions.is_empty())
+        .unwrap_or_else(|| panic!("no figure {id}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn weighted_estimates_with_precision_over_grpc() {
+    let (_env, system) = start().await;
+    let endpoint = system.endpoints.application.clone();
+    let mut organiser = ApplicationSurveyServiceClient::new(as_organiser(&system, &endpoint).await);
+
+    // A bad design is refused whole, naming every offending field; nothing is stored.
+    let mut bad = design(jackknife());
+    bad.units.push(unit(
+        "k1",
+        "kie-large",
+        0.5,
+        pb::SubjectType::KeyIndustryEnterprise,
+        pb::SizeClass::Large,
+    ));
+    bad.weighting.as_mut().unwrap().margins = vec![pb::PopulationMargin {
+        variable: "colour".into(),
+        targets: [("red".to_string(), 1.0)].into(),
+    }];
+    let status = organiser.load_sample_design(bad).await.unwrap_err();
+    assert_eq!(status.code(), Code::InvalidArgument);
+    let fields = field_names(&status);
+    for expected in [
+        "units[12].reporting_unit_id",
+        "units[12].design_weight",
+        "weighting.margins[0].variable",
+    ] {
+        assert!(
+            fields.contains(&expected.to_string()),
+            "{expected} missing in {fields:?}"
+        );
+    }
+    let missing = organiser
+        .get_sample_design(pb::GetSampleDesignRequest {
+            cycle_year: YEAR,
+            version: 0,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(missing.code(), Code::NotFound);
+
+    // A reporter cannot load a design.
+    let mut k1 = ApplicationSurveyServiceClient::new(as_reporter(&system, &endpoint, "k1").await);
+    let status = k1
+        .load_sample_design(design(jackknife()))
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::PermissionDenied);
+
+    // Everybody but k4 and s6 answers, plus x1, who is not in the sample.
+    for id in [
+        "k1", "k2", "k3", "s1", "s2", "s3", "s4", "s5", "p1", "p2", "x1",
+    ] {
+        let mut reporter =
+            ApplicationSurveyServiceClient::new(as_reporter(&system, &endpoint, id).await);
+        reporter
+            .submit_questionnaire(answers(id, "first"))
+            .await
+            .unwrap_or_else(|e| panic!("{id}: {e}"));
+    }
+
+    // Without a design the figures are interim: every respondent counts once (x1 does not
+    // apply data: 4 of 9 key industry enterprises).
+    let interim = organiser
+        .get_stage_result(pb::GetStageResultRequest { cycle_year: YEAR })
+        .await
+        .unwrap()
+        .into_inner();
+    let a11 = national(&interim.figures, "A11");
+    assert_close(a11.value, 4.0 / 9.0, "interim A11");
+    assert!(a11.lineage.as_ref().unwrap().method.starts_with("interim"));
+
+    let summary = organiser
+        .load_sample_design(design(jackknife()))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!((summary.version, summary.units, summary.strata), (1, 12, 3));
+    let stored = organiser
+        .get_sample_design(pb::GetSampleDesignRequest {
+            cycle_year: YEAR,
+            version: 1,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(stored.units.len(), 12);
+    assert_eq!(stored.summary.unwrap().content_hash, summary.content_hash);
+
+    // With the design loaded, the frame is authoritative: a correction that moves s5 to
+    // Beijing is accepted with a warning, and x1 is told its return is not used.
+    let mut s5 = ApplicationSurveyServiceClient::new(as_reporter(&system, &endpoint, "s5").await);
+    let mut moved = answers("s5", "second");
+    moved.province_code = "11".into();
+    let receipt = s5.submit_questionnaire(moved).await.unwrap().into_inner();
+    let finding = receipt
+        .findings
+        .iter()
+        .find(|f| f.rule_id == "application.frame_classification")
+        .expect("classification warning");
+    assert_eq!(finding.fields, ["province_code"]);
+    let mut x1 = ApplicationSurveyServiceClient::new(as_reporter(&system, &endpoint, "x1").await);
+    let receipt = x1
+        .submit_questionnaire(answers("x1", "second"))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(
+        receipt
+            .findings
+            .iter()
+            .any(|f| f.rule_id == "application.outside_sample")
+    );
+
+    let result = organiser
+        .get_stage_result(pb::GetStageResultRequest { cycle_year: YEAR })
+        .await
+        .unwrap()
+        .into_inner();
+    let a11 = national(&result.figures, "A11");
+    assert_close(a11.value, 7.0 / 15.0, "weighted A11");
+    let lineage = a11.lineage.as_ref().unwrap();
+    assert!(
+        lineage.method.starts_with("design-based"),
+        "{}",
+        lineage.method
+    );
+    assert!(
+        lineage
+            .weighting_spec
+            .starts_with("application-sample-design:2023@1#"),
+        "{}",
+        lineage.weighting_spec
+    );
+    assert_eq!(
+        lineage.returns.len(),
+        8,
+        "the 8 responding key industry enterprises"
+    );
+    let precision = a11.sampling.unwrap();
+    assert_eq!(precision.respondents, 8);
+    // PSUs holding a respondent of the domain (3 + 5) minus the two strata.
+    assert_eq!(precision.degrees_of_freedom, 6.0);
+    // JKn by hand. Deleting a PSU re-runs the non-response adjustment, so each stratum keeps its
+    // population weight and only its share moves. Large (weight 20 of 80): deleting k4, k1, k2,
+    // k3 gives 2/3, 1/2, 1/2, 1; small (60 of 80): deleting s6, s1..s5 gives 2/5, 1/4, 1/4,
+    // 1/2, 1/2, 1/2. Variance = sum over strata of fpc x (n-1)/n x sum of squared deviations:
+    // 0.8 x 3/4 x (1/4)^2 x (1/36 + 1/36 + 1/9) + 0.9 x 5/6 x (3/4)^2 x 0.075 = 0.037890625.
+    assert_close(
+        precision.standard_error,
+        0.037890625f64.sqrt(),
+        "A11 jackknife SE",
+    );
+    assert!(
+        !precision.reliable,
+        "8 respondents are below the reliability threshold"
+    );
+    let ci = a11.interval.as_ref().unwrap();
+    assert!(0.0 < ci.lower && ci.lower < a11.value && a11.value < ci.upper && ci.upper < 1.0);
+    assert_eq!(ci.level, 0.95);
+
+    // F02: platform enterprises' mean interaction (20 MB) over key industry enterprises' (2 MB).
+    let f02 = national(&result.figures, "F02");
+    assert_close(f02.value, 10.0, "F02");
+    assert_eq!(f02.unit, pb::Unit::Times as i32);
+
+    // The same figure by size class: the large stratum 2 of 3, the small one 2 of 5.
+    let by_size = organiser
+        .get_estimates(pb::GetEstimatesRequest {
+            cycle_year: YEAR,
+            indicator: "A11".into(),
+            breakdown: "size_class".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let level = |code: &str| {
+        by_size
+            .figures
+            .iter()
+            .find(|f| f.dimensions.get("size_class").map(String::as_str) == Some(code))
+            .unwrap_or_else(|| panic!("no {code} cell"))
+    };
+    assert_close(level("large").value, 2.0 / 3.0, "A11 large");
+    assert_close(level("small").value, 0.4, "A11 small");
+    assert_eq!(by_size.figures.len(), 2);
+    assert_eq!(by_size.design.unwrap().version, 1);
+    assert!(
+        by_size.weighting_report[0].starts_with("non-response adjustment"),
+        "{:?}",
+        by_size.weighting_report
+    );
+    assert!(
+        by_size.weighting_report.iter().any(|l| l.contains("x1")),
+        "the report names returns outside the design: {:?}",
+        by_size.weighting_report
+    );
+
+    // A seeded bootstrap (version 2) gives the same point, its own SE, and the same bits twice.
+    organiser
+        .load_sample_design(design(pb::VarianceSpecification {
+            method: pb::VarianceMethod::Bootstrap as i32,
+            replicates: 200,
+            seed: 7,
+            confidence_level: 0.9,
+            lonely_psu: pb::LonelyPsuPolicy::Fail as i32,
+        }))
+        .await
+        .unwrap();
+    let national_a11 = pb::GetEstimatesRequest {
+        cycle_year: YEAR,
+        indicator: "A11".into(),
+        breakdown: String::new(),
+    };
+    let first = organiser
+        .get_estimates(national_a11.clone())
+        .await
+        .unwrap()
+        .into_inner();
+    let second = organiser
+        .get_estimates(national_a11)
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(first.figures, second.figures, "bootstrap is reproducible");
+    let boot = &first.figures[0];
+    assert_close(boot.value, 7.0 / 15.0, "bootstrap point");
+    assert_eq!(boot.interval.as_ref().unwrap().level, 0.9);
+    let boot_se = boot.sampling.unwrap().standard_error;
+    assert!(boot_se > 0.0 && boot_se != precision.standard_error);
+
+    // Unknown indicator and breakdown are named.
+    let status = organiser
+        .get_estimates(pb::GetEstimatesRequest {
+            cycle_year: YEAR,
+            indicator: "Z99".into(),
+            breakdown: "colour".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::InvalidArgument);
+    assert_eq!(field_names(&status), ["indicator", "breakdown"]);
+}
