@@ -1,22 +1,18 @@
 //! The register of compute centres: the census frame, loaded by the organiser per cycle.
 //!
-//! Each load is stored as a new version (never overwritten), so every figure can name the frame
+//! Each load is stored as a new version (never overwritten, see `ndrs_platform::documents`), so every figure can name the frame
 //! version it was computed over. The register carries the auxiliaries known for every centre
 //! (racks, power capacity) that non-respondents are imputed from.
 
 use std::collections::BTreeSet;
 
-use chrono::{SecondsFormat, Utc};
 use ndrs_core::classification::{CentreType, province};
-use ndrs_core::{Error, Result, Violations};
-use ndrs_platform::db::db_error;
+use ndrs_core::{Result, Violations};
+use ndrs_platform::documents::{CycleDocuments, Versioned};
 use ndrs_platform::stage::{check_cycle_year, check_identifier};
 use ndrs_proto::v1 as pb;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
-};
+use sea_orm::DatabaseConnection;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RegisteredCentre {
@@ -145,106 +141,18 @@ pub fn registry_from_proto(
     v.finish((cycle_year, out))
 }
 
-pub mod entity {
-    use sea_orm::entity::prelude::*;
-
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-    #[sea_orm(table_name = "centre_registry")]
-    pub struct Model {
-        #[sea_orm(primary_key)]
-        pub id: i64,
-        pub cycle_year: i32,
-        pub version: i32,
-        pub content_hash: String,
-        #[sea_orm(column_type = "Text")]
-        pub centres_json: String,
-        pub loaded_by: String,
-        pub loaded_at: String,
-    }
-
-    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
-
-    impl ActiveModelBehavior for ActiveModel {}
-}
-
+/// This service's schema history: the return store and the versioned per-cycle documents
+/// (the centre register is one).
 pub mod migration {
-    use sea_orm_migration::prelude::*;
-    use sea_orm_migration::schema::*;
+    use sea_orm_migration::MigrationTrait;
 
-    /// Migration names are explicit: derived names come from the file name and would collide
-    /// between migrations that share a file.
-    pub struct CreateCentreRegistry;
-
-    impl MigrationName for CreateCentreRegistry {
-        fn name(&self) -> &str {
-            "m20261124_000002_create_centre_registry"
-        }
-    }
-
-    #[derive(DeriveIden)]
-    enum CentreRegistry {
-        Table,
-        Id,
-        CycleYear,
-        Version,
-        ContentHash,
-        CentresJson,
-        LoadedBy,
-        LoadedAt,
-    }
-
-    #[async_trait::async_trait]
-    impl MigrationTrait for CreateCentreRegistry {
-        async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-            manager
-                .create_table(
-                    Table::create()
-                        .table(CentreRegistry::Table)
-                        .if_not_exists()
-                        .col(
-                            big_integer(CentreRegistry::Id)
-                                .auto_increment()
-                                .primary_key(),
-                        )
-                        .col(integer(CentreRegistry::CycleYear))
-                        .col(integer(CentreRegistry::Version))
-                        .col(string(CentreRegistry::ContentHash))
-                        .col(text(CentreRegistry::CentresJson))
-                        .col(string(CentreRegistry::LoadedBy))
-                        .col(string(CentreRegistry::LoadedAt))
-                        .to_owned(),
-                )
-                .await?;
-            manager
-                .create_index(
-                    Index::create()
-                        .name("ux_centre_registry_version")
-                        .table(CentreRegistry::Table)
-                        .col(CentreRegistry::CycleYear)
-                        .col(CentreRegistry::Version)
-                        .unique()
-                        .if_not_exists()
-                        .to_owned(),
-                )
-                .await
-        }
-
-        async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-            manager
-                .drop_table(Table::drop().table(CentreRegistry::Table).to_owned())
-                .await
-        }
-    }
-
-    /// The compute census service's schema history.
     pub struct Migrator;
 
     impl sea_orm_migration::MigratorTraitSelf for Migrator {
         fn migrations(&self) -> Vec<Box<dyn MigrationTrait>> {
             vec![
                 Box::new(ndrs_platform::returns::migration::CreateReturnStore),
-                Box::new(CreateCentreRegistry),
+                Box::new(ndrs_platform::documents::migration::CreateCycleDocument),
             ]
         }
     }
@@ -253,12 +161,14 @@ pub mod migration {
 /// Register versions in the service's database.
 #[derive(Clone)]
 pub struct RegistryStore {
-    db: DatabaseConnection,
+    documents: CycleDocuments,
 }
 
 impl RegistryStore {
     pub fn new(db: DatabaseConnection) -> Self {
-        Self { db }
+        Self {
+            documents: CycleDocuments::new(db, "centre-registry"),
+        }
     }
 
     /// Stores a new version of a cycle's register.
@@ -268,66 +178,34 @@ impl RegistryStore {
         centres: Vec<RegisteredCentre>,
         loaded_by: &str,
     ) -> Result<Registry> {
-        let centres_json =
-            serde_json::to_string(&centres).map_err(|e| Error::Internal(e.to_string()))?;
-        let content_hash = hex::encode(Sha256::digest(centres_json.as_bytes()));
-        let version = self.latest(cycle_year).await?.map_or(1, |r| r.version + 1);
-        let loaded_at = Utc::now().to_rfc3339_opts(SecondsFormat::Micros, true);
-        entity::ActiveModel {
-            cycle_year: Set(cycle_year),
-            version: Set(version as i32),
-            content_hash: Set(content_hash.clone()),
-            centres_json: Set(centres_json),
-            loaded_by: Set(loaded_by.to_string()),
-            loaded_at: Set(loaded_at.clone()),
-            ..Default::default()
-        }
-        .insert(&self.db)
-        .await
-        .map_err(|e| {
-            if e.to_string().to_lowercase().contains("unique") {
-                Error::Conflict("concurrent register loads for the same cycle; retry".into())
-            } else {
-                db_error(e)
-            }
-        })?;
-        Ok(Registry {
-            cycle_year,
-            version,
-            content_hash,
-            loaded_at,
-            loaded_by: loaded_by.to_string(),
-            centres,
-        })
+        Ok(Registry::from(
+            self.documents.load(cycle_year, centres, loaded_by).await?,
+        ))
     }
 
     /// A given version (0: the latest) of a cycle's register, if any was loaded.
     pub async fn get(&self, cycle_year: i32, version: u32) -> Result<Option<Registry>> {
-        let mut query = entity::Entity::find().filter(entity::Column::CycleYear.eq(cycle_year));
-        if version != 0 {
-            query = query.filter(entity::Column::Version.eq(version as i32));
-        }
-        let Some(row) = query
-            .order_by_desc(entity::Column::Version)
-            .one(&self.db)
-            .await
-            .map_err(db_error)?
-        else {
-            return Ok(None);
-        };
-        let centres = serde_json::from_str(&row.centres_json)
-            .map_err(|e| Error::Internal(format!("stored register unreadable: {e}")))?;
-        Ok(Some(Registry {
-            cycle_year: row.cycle_year,
-            version: row.version as u32,
-            content_hash: row.content_hash,
-            loaded_at: row.loaded_at,
-            loaded_by: row.loaded_by,
-            centres,
-        }))
+        Ok(self
+            .documents
+            .get::<Vec<RegisteredCentre>>(cycle_year, version)
+            .await?
+            .map(Registry::from))
     }
 
     pub async fn latest(&self, cycle_year: i32) -> Result<Option<Registry>> {
         self.get(cycle_year, 0).await
+    }
+}
+
+impl From<Versioned<Vec<RegisteredCentre>>> for Registry {
+    fn from(v: Versioned<Vec<RegisteredCentre>>) -> Self {
+        Registry {
+            cycle_year: v.cycle_year,
+            version: v.version,
+            content_hash: v.content_hash,
+            loaded_at: v.loaded_at,
+            loaded_by: v.loaded_by,
+            centres: v.body,
+        }
     }
 }
