@@ -289,6 +289,21 @@ async fn weighted_estimates_with_precision_over_grpc() {
     assert_close(f02.value, 10.0, "F02");
     assert_eq!(f02.unit, pb::Unit::Times as i32);
 
+    // Check figures for the aggregator are population totals: 80 weighted key industry
+    // enterprises and 2 platforms bought 100,000 yuan each on exchanges; interaction is
+    // 80 x 2 MB + 10 MB + 30 MB.
+    let purchases = national(
+        &result.figures,
+        "check.application.enterprise_exchange_purchases_yuan",
+    );
+    assert_close(purchases.value, 8.2e6, "enterprise purchases");
+    assert_eq!(purchases.kind, pb::FigureKind::Check as i32);
+    let interaction = national(
+        &result.figures,
+        "check.application.enterprise_data_interaction_bytes",
+    );
+    assert_close(interaction.value, 2.0e8, "enterprise interaction");
+
     // The same figure by size class: the large stratum 2 of 3, the small one 2 of 5.
     let by_size = organiser
         .get_estimates(pb::GetEstimatesRequest {

@@ -6,9 +6,11 @@ mod common;
 use std::time::Duration;
 
 use common::{as_organiser, as_reporter, start};
+use ndrs_platform::client::AuthedChannel;
 use ndrs_platform::grpc_status::field_violations;
 use ndrs_proto::v1 as pb;
 use ndrs_proto::v1::aggregator_service_client::AggregatorServiceClient;
+use ndrs_proto::v1::application_survey_service_client::ApplicationSurveyServiceClient;
 use ndrs_proto::v1::compute_census_service_client::ComputeCensusServiceClient;
 use ndrs_testkit::sample;
 use tonic::Code;
@@ -112,6 +114,13 @@ async fn rules_are_checked_on_load_and_a_planted_inconsistency_fails_its_rule() 
         status_of(&report, "compute.centre_storage_within_national_stock").0,
         pb::RuleStatus::Passed
     );
+    // The enterprise side agrees with what the exchange and the carrier report.
+    for rule in [
+        "circulation.enterprise_purchases_within_turnover",
+        "circulation.enterprise_flows_within_carrier_traffic",
+    ] {
+        assert_eq!(status_of(&report, rule).0, pb::RuleStatus::Passed, "{rule}");
+    }
     // No previous release yet: the growth checks cannot run, and say which figure they lack.
     let (growth, result) = status_of(
         &report,
@@ -132,8 +141,37 @@ async fn rules_are_checked_on_load_and_a_planted_inconsistency_fails_its_rule() 
     reporter.submit_centre_return(huge).await.unwrap();
 
     // The watcher re-assembles and re-validates on its own.
+    let (planted, report) = next_report(&mut aggregator, &candidate.candidate_id).await;
+    assert!(!report.passed_errors);
+    let (status, result) = status_of(&report, "compute.centre_storage_within_national_stock");
+    assert_eq!(status, pb::RuleStatus::Failed);
+    assert!(result.inputs["check_compute_storage_used_bytes"] > result.inputs["P03"]);
+
+    // Plant another: an enterprise claiming to have bought more on exchanges than the
+    // exchanges' whole turnover (100 million yuan). A warning, so it does not block by itself.
+    let mut enterprise =
+        ApplicationSurveyServiceClient::new(as_reporter(&system, &e.application, "kie-huge").await);
+    let mut q = sample::key_industry_enterprise("kie-huge", "k", true, 1_000, 100);
+    q.data_purchased_on_exchanges_yuan = 5.0e8;
+    enterprise.submit_questionnaire(q).await.unwrap();
+    let (_, report) = next_report(&mut aggregator, &planted).await;
+    let (status, result) = status_of(&report, "circulation.enterprise_purchases_within_turnover");
+    assert_eq!(status, pb::RuleStatus::Failed);
+    assert_eq!(
+        pb::RuleSeverity::try_from(result.severity).unwrap(),
+        pb::RuleSeverity::Warning
+    );
+    system.stop().await.unwrap();
+}
+
+/// Waits for the watcher to store a candidate newer than `previous` and validate it; returns the
+/// new candidate's id and its report.
+async fn next_report(
+    aggregator: &mut AggregatorServiceClient<AuthedChannel>,
+    previous: &str,
+) -> (String, pb::ValidationReport) {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    let report = loop {
+    loop {
         let latest = aggregator
             .get_candidate(pb::GetCandidateRequest {
                 candidate_id: String::new(),
@@ -142,24 +180,19 @@ async fn rules_are_checked_on_load_and_a_planted_inconsistency_fails_its_rule() 
             .await
             .unwrap()
             .into_inner();
-        if latest.candidate_id != candidate.candidate_id
+        if latest.candidate_id != previous
             && let Ok(report) = aggregator
                 .get_validation_report(pb::GetValidationReportRequest {
                     candidate_id: latest.candidate_id.clone(),
                 })
                 .await
         {
-            break report.into_inner();
+            return (latest.candidate_id, report.into_inner());
         }
         assert!(
             tokio::time::Instant::now() < deadline,
             "no automatic validation within 30 s"
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
-    };
-    assert!(!report.passed_errors);
-    let (status, result) = status_of(&report, "compute.centre_storage_within_national_stock");
-    assert_eq!(status, pb::RuleStatus::Failed);
-    assert!(result.inputs["check_compute_storage_used_bytes"] > result.inputs["P03"]);
-    system.stop().await.unwrap();
+    }
 }

@@ -60,6 +60,9 @@ pub struct Questionnaire {
     pub industrial_chain_risk_prediction: bool,
     pub public_data_opened_bytes: u64,
     pub public_data_opened_previous_year_bytes: u64,
+    /// Absent in questionnaires stored before the question was asked: read as 0.
+    #[serde(default)]
+    pub data_purchased_on_exchanges_yuan: f64,
 }
 
 /// Subject groups that answer the application questionnaire.
@@ -93,6 +96,7 @@ pub fn questionnaire_from_proto(
         industrial_chain_risk_prediction,
         public_data_opened_bytes,
         public_data_opened_previous_year_bytes,
+        data_purchased_on_exchanges_yuan,
     } = request;
     let mut v = Violations::new();
     let header = ndrs_platform::stage::header_from_proto(header, &mut v);
@@ -170,6 +174,10 @@ pub fn questionnaire_from_proto(
         "cannot exceed stored data",
     );
     v.non_negative("digital_investment_yuan", digital_investment_yuan);
+    v.non_negative(
+        "data_purchased_on_exchanges_yuan",
+        data_purchased_on_exchanges_yuan,
+    );
     let value = Questionnaire {
         subject_type: subject.unwrap_or(SubjectType::KeyIndustryEnterprise),
         province_code,
@@ -194,6 +202,7 @@ pub fn questionnaire_from_proto(
         industrial_chain_risk_prediction,
         public_data_opened_bytes,
         public_data_opened_previous_year_bytes,
+        data_purchased_on_exchanges_yuan,
     };
     v.finish((header, value))
 }

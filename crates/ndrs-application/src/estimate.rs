@@ -77,6 +77,8 @@ enum Measure {
     Mean(fn(&Questionnaire) -> f64),
     /// Mean over the domain divided by the mean over another domain.
     MeanRatio(fn(&Questionnaire) -> f64, fn(&Questionnaire) -> bool),
+    /// Population total over the domain.
+    Total(fn(&Questionnaire) -> f64),
 }
 
 /// One published or auxiliary figure of this stage.
@@ -232,6 +234,27 @@ pub fn indicators() -> Vec<Indicator> {
             is_kie,
             &[("subject_type", "key_industry_enterprise")],
         ),
+        // Check figures: the enterprise side of what exchanges and carriers report.
+        Indicator {
+            kind: FigureKind::Check,
+            measure: Measure::Total(|q| q.data_purchased_on_exchanges_yuan),
+            unit: Unit::Yuan,
+            ..share(
+                "check.application.enterprise_exchange_purchases_yuan",
+                is_enterprise,
+                |_| false,
+            )
+        },
+        Indicator {
+            kind: FigureKind::Check,
+            measure: Measure::Total(interaction),
+            unit: Unit::Bytes,
+            ..share(
+                "check.application.enterprise_data_interaction_bytes",
+                is_enterprise,
+                |_| false,
+            )
+        },
     ]
 }
 
@@ -417,6 +440,12 @@ impl<'a> Sample<'a> {
                         .with_numeric(&y, column(&|q| f(q)))
                         .map_err(stats_error)?;
                     Estimator::Mean { y, domain }
+                }
+                Measure::Total(f) => {
+                    data = data
+                        .with_numeric(&y, column(&|q| f(q)))
+                        .map_err(stats_error)?;
+                    Estimator::Total { y, domain }
                 }
                 Measure::MeanRatio(f, denominator) => {
                     let dd = format!("c{k}.denominator");

@@ -105,7 +105,12 @@ pub async fn submit_sample_returns(system: &Target<'_>) -> Result<usize> {
     let mut carrier =
         CirculationSurveyServiceClient::new(reporter(system, &e.circulation, "carrier-1").await?);
     carrier
-        .submit_carrier_return(sample::carrier("carrier-1", "2023", 1_076_000, 1_000_000))
+        .submit_carrier_return(sample::carrier(
+            "carrier-1",
+            "2023",
+            1_076_000_000_000_000_000,
+            1_000_000_000_000_000_000,
+        ))
         .await
         .map_err(rpc("submit carrier return"))?;
     let mut exchange =

@@ -188,5 +188,6 @@ pub fn key_industry_enterprise(
         industrial_chain_risk_prediction: false,
         public_data_opened_bytes: 0,
         public_data_opened_previous_year_bytes: 0,
+        data_purchased_on_exchanges_yuan: 1.0e5,
     }
 }
