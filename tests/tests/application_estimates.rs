@@ -164,8 +164,82 @@ async fn weighted_estimates_with_precision_over_grpc() {
         .unwrap_err();
     assert_eq!(missing.code(), Code::NotFound);
 
-    // A reporter cannot load a design.
+    // A design with nobody answered yet has nothing to estimate, and says so without failing.
+    let mut early = design(jackknife());
+    early.cycle_year = YEAR - 1;
+    organiser.load_sample_design(early).await.unwrap();
+    let empty = organiser
+        .get_stage_result(pb::GetStageResultRequest {
+            cycle_year: YEAR - 1,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(empty.figures.is_empty());
+
+    // While the small stratum has no respondent, the design cannot be estimated: the stage
+    // answers without figures and says why, and GetEstimates refuses with the reason.
+    let early_answer = |id: &str| {
+        let mut q = answers(id, "early");
+        q.header.as_mut().unwrap().cycle_year = YEAR - 1;
+        q
+    };
     let mut k1 = ApplicationSurveyServiceClient::new(as_reporter(&system, &endpoint, "k1").await);
+    k1.submit_questionnaire(early_answer("k1")).await.unwrap();
+    let waiting = organiser
+        .get_stage_result(pb::GetStageResultRequest {
+            cycle_year: YEAR - 1,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(waiting.figures.is_empty());
+    assert!(
+        waiting.notes[0].contains("kie-small"),
+        "{:?}",
+        waiting.notes
+    );
+    let early_a11 = pb::GetEstimatesRequest {
+        cycle_year: YEAR - 1,
+        indicator: "A11".into(),
+        breakdown: String::new(),
+    };
+    let status = organiser
+        .get_estimates(early_a11.clone())
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::FailedPrecondition);
+
+    // With one respondent per stratum, the jackknife replicate that deletes k1 has nobody left
+    // to carry its stratum's weight: points are published without a standard error.
+    for id in ["s1", "p1"] {
+        let mut reporter =
+            ApplicationSurveyServiceClient::new(as_reporter(&system, &endpoint, id).await);
+        reporter
+            .submit_questionnaire(early_answer(id))
+            .await
+            .unwrap();
+    }
+    let partial = organiser
+        .get_estimates(early_a11)
+        .await
+        .unwrap()
+        .into_inner();
+    let a11 = &partial.figures[0];
+    assert_close(a11.value, 1.0, "A11 from k1 and s1, who both apply data");
+    assert!(a11.interval.is_none());
+    let precision = a11.sampling.unwrap();
+    assert!(precision.standard_error.is_nan() && !precision.reliable);
+    assert!(
+        partial
+            .weighting_report
+            .iter()
+            .any(|l| l.starts_with("variance undefined")),
+        "{:?}",
+        partial.weighting_report
+    );
+
+    // A reporter cannot load a design.
     let status = k1
         .load_sample_design(design(jackknife()))
         .await

@@ -466,17 +466,34 @@ impl<'a> Sample<'a> {
         Ok((data, estimators))
     }
 
-    fn estimate(&self, cells: &[Cell]) -> Result<EstimateSet> {
+    /// Estimates the cells. When the full-sample weighting works but a replicate's cannot (while
+    /// returns are still coming in, a jackknife replicate may delete a class's only respondent),
+    /// the points are still published, without a standard error, and the report says why.
+    fn estimate(&self, cells: &[Cell]) -> Result<(EstimateSet, Option<String>)> {
         let (data, estimators) = self.columns(cells)?;
-        ndrs_stats::estimate_many(
-            &self.design,
-            &self.spec,
-            &data,
-            &estimators,
-            &self.variance,
-            &self.options,
-        )
-        .map_err(|e| match e {
+        let run = |variance: &VarianceMethod| {
+            ndrs_stats::estimate_many(
+                &self.design,
+                &self.spec,
+                &data,
+                &estimators,
+                variance,
+                &self.options,
+            )
+        };
+        let result = match run(&self.variance) {
+            Err(e @ StatsError::Replicate { .. }) => run(&VarianceMethod::Taylor).map(|mut set| {
+                for estimate in set.estimates.iter_mut().flatten() {
+                    strip_precision(estimate);
+                }
+                (
+                    set,
+                    Some(format!("variance undefined, no standard errors: {e}")),
+                )
+            }),
+            other => other.map(|set| (set, None)),
+        };
+        result.map_err(|e| match e {
             // The design does not fit who responded (raking cannot meet a margin, a lonely PSU
             // under the fail policy): the organiser has to revise the design.
             StatsError::RakingNotConverged { .. }
@@ -484,7 +501,6 @@ impl<'a> Sample<'a> {
             | StatsError::EmptyMarginCategory { .. }
             | StatsError::TrimmingFailed { .. }
             | StatsError::LonelyPsu { .. }
-            | StatsError::Replicate { .. }
             | StatsError::NoRespondents { .. } => Error::FailedPrecondition(format!(
                 "the cycle's sample design cannot be estimated from the returns received: {e}"
             )),
@@ -526,11 +542,22 @@ impl<'a> Sample<'a> {
         );
         // A standard error without degrees of freedom (one PSU) is not a statement of precision.
         let se = estimate.se.filter(|_| estimate.df > 0);
-        f.interval = estimate.ci.as_ref().map(|ci| pb::Interval {
-            lower: ci.lower + shift,
-            upper: ci.upper + shift,
-            level: ci.level,
-            method: format!("{:?}", ci.method),
+        // A share cannot leave [0, 1]; a symmetric t interval around a ratio of totals can, with
+        // few degrees of freedom, so it is truncated to the parameter space, and says so.
+        let bounded = ind.unit == Unit::Ratio && !ind.growth;
+        f.interval = estimate.ci.as_ref().map(|ci| {
+            let (lower, upper) = (ci.lower + shift, ci.upper + shift);
+            let truncated = bounded && (lower < 0.0 || upper > 1.0);
+            pb::Interval {
+                lower: if bounded { lower.max(0.0) } else { lower },
+                upper: if bounded { upper.min(1.0) } else { upper },
+                level: ci.level,
+                method: if truncated {
+                    format!("{:?}, truncated to [0, 1]", ci.method)
+                } else {
+                    format!("{:?}", ci.method)
+                },
+            }
         });
         f.sampling = Some(pb::SamplingPrecision {
             standard_error: se.unwrap_or(f64::NAN),
@@ -542,6 +569,15 @@ impl<'a> Sample<'a> {
         });
         f
     }
+}
+
+/// Drops every statement of precision from an estimate whose variance is undefined.
+fn strip_precision(e: &mut Estimate) {
+    e.se = None;
+    e.cv = None;
+    e.deff = None;
+    e.ci = None;
+    e.reliable = false;
 }
 
 fn stats_error(e: StatsError) -> Error {
@@ -561,7 +597,7 @@ fn run(sample: &Sample<'_>, cells: Vec<Cell>) -> Result<Estimates> {
             weighting_report: Vec::new(),
         });
     }
-    let set = sample.estimate(&cells)?;
+    let (set, variance_failure) = sample.estimate(&cells)?;
     let mut figures = Vec::with_capacity(cells.len());
     for (cell, result) in cells.iter().zip(&set.estimates) {
         match result {
@@ -572,7 +608,9 @@ fn run(sample: &Sample<'_>, cells: Vec<Cell>) -> Result<Estimates> {
         }
     }
     let mut weighting_report: Vec<String> = set.weighting.steps.iter().map(describe_step).collect();
-    if set.replicates > 0 {
+    if let Some(failure) = variance_failure {
+        weighting_report.push(failure);
+    } else if set.replicates > 0 {
         weighting_report.push(format!(
             "variance: {} replicates, each re-weighted with the same steps",
             set.replicates
@@ -626,6 +664,14 @@ fn sample<'a>(
     design: Option<&Versioned<SampleDesign>>,
 ) -> Result<Option<Sample<'a>>> {
     match design {
+        // Nobody in the sample has answered yet: nothing to estimate (not a broken design).
+        Some(d)
+            if !rows
+                .iter()
+                .any(|(r, _)| d.body.unit(&r.reporting_unit_id).is_some()) =>
+        {
+            Ok(None)
+        }
         Some(d) => Sample::designed(rows, d).map(Some),
         None if rows.is_empty() => Ok(None),
         None => Sample::interim(rows).map(Some),

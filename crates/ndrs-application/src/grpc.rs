@@ -171,12 +171,20 @@ impl ApplicationSurveyService for ApplicationSurvey {
             .await
             .into_status()?;
         let design = self.design(cycle_year).await.into_status()?;
-        let figures = estimate::figures(&rows, design.as_ref()).into_status()?;
-        Ok(Response::new(stage::stage_result(
+        // A design that cannot be estimated yet (a weighting class without respondents while
+        // returns are still coming in) must not stop the other stages' figures from being
+        // assembled and validated: the stage answers without figures and says why.
+        let (figures, notes) = match estimate::figures(&rows, design.as_ref()) {
+            Ok(figures) => (figures, Vec::new()),
+            Err(Error::FailedPrecondition(reason)) => (Vec::new(), vec![reason]),
+            Err(e) => return Err(e).into_status(),
+        };
+        Ok(Response::new(stage::stage_result_with_notes(
             pb::Stage::Application,
             cycle_year,
             figures,
             rows.len() as u64,
+            notes,
         )))
     }
 

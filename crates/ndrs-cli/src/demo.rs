@@ -135,6 +135,50 @@ pub async fn submit_sample_returns(system: &Target<'_>) -> Result<usize> {
     Ok(n)
 }
 
+/// Loads the sample cycle's application survey design as the organiser: the three sampled key
+/// industry enterprises (kie-3 does not respond) stand for the 1,202 of the 2023 survey, in one
+/// stratum, with the jackknife for variance. Returns the stored version.
+pub async fn load_sample_design(system: &Target<'_>) -> Result<u32> {
+    let organiser = system
+        .identity
+        .issue("demo organiser", Role::Organiser, None)
+        .await?;
+    let mut application = ApplicationSurveyServiceClient::new(channel(
+        &system.endpoints.application,
+        Some(&organiser.token),
+    )?);
+    let unit = |id: &str| pb::SampleUnit {
+        reporting_unit_id: id.into(),
+        stratum: "key-industry-enterprises".into(),
+        psu: String::new(),
+        design_weight: 1202.0 / 3.0,
+        subject_type: pb::SubjectType::KeyIndustryEnterprise as i32,
+        size_class: pb::SizeClass::Large as i32,
+        province_code: "44".into(),
+    };
+    let summary = application
+        .load_sample_design(pb::LoadSampleDesignRequest {
+            cycle_year: sample::CYCLE,
+            units: ["kie-1", "kie-2", "kie-3"].map(unit).to_vec(),
+            strata: vec![pb::StratumPopulation {
+                stratum: "key-industry-enterprises".into(),
+                population_psus: 1202.0,
+                certainty: false,
+            }],
+            weighting: Some(pb::WeightingSpecification::default()),
+            variance: Some(pb::VarianceSpecification {
+                method: pb::VarianceMethod::Jackknife as i32,
+                confidence_level: 0.95,
+                lonely_psu: pb::LonelyPsuPolicy::Fail as i32,
+                ..Default::default()
+            }),
+        })
+        .await
+        .map_err(rpc("load sample design"))?
+        .into_inner();
+    Ok(summary.version)
+}
+
 /// Assembles the candidate for the sample cycle as an organiser.
 pub async fn assemble(system: &Target<'_>) -> Result<pb::Candidate> {
     let organiser = system
@@ -165,8 +209,8 @@ pub fn render(candidate: &pb::Candidate, base: ndrs_core::units::ZettabyteBase) 
     );
     let _ = writeln!(
         out,
-        "{:<5} {:<48} {:>14}  {:<22} inputs",
-        "id", "indicator", "value", "unit"
+        "{:<5} {:<48} {:>14}  {:<22} {:<27} inputs",
+        "id", "indicator", "value", "unit", "95% interval"
     );
     for stage in &candidate.stages {
         for f in stage
@@ -182,10 +226,18 @@ pub fn render(candidate: &pb::Candidate, base: ndrs_core::units::ZettabyteBase) 
             };
             let p = present(f.value, unit, base);
             let inputs = f.lineage.as_ref().map_or(0, |l| l.returns.len());
+            let interval = f.interval.as_ref().map_or(String::new(), |i| {
+                let scale = if f.value == 0.0 {
+                    1.0
+                } else {
+                    p.value / f.value
+                };
+                format!("[{:.6}, {:.6}]", i.lower * scale, i.upper * scale)
+            });
             let _ = writeln!(
                 out,
-                "{:<5} {:<48} {:>14.6}  {:<22} {} returns",
-                f.id, name, p.value, p.unit_label, inputs
+                "{:<5} {:<48} {:>14.6}  {:<22} {:<27} {} returns",
+                f.id, name, p.value, p.unit_label, interval, inputs
             );
         }
     }

@@ -226,6 +226,8 @@ async fn walk_through(
     target: &ndrs_cli::demo::Target<'_>,
     base: ndrs_core::units::ZettabyteBase,
 ) -> Result<()> {
+    let version = ndrs_cli::demo::load_sample_design(target).await?;
+    println!("application survey sample design loaded (version {version}): 3 sampled enterprises");
     let submitted = ndrs_cli::demo::submit_sample_returns(target).await?;
     println!("{submitted} returns submitted over gRPC, each with its reporting unit's own token");
     let candidate = ndrs_cli::demo::assemble(target).await?;

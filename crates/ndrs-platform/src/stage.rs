@@ -237,11 +237,25 @@ pub fn stage_result(
     figures: Vec<pb::Figure>,
     returns_used: u64,
 ) -> pb::StageResult {
+    stage_result_with_notes(stage, cycle_year, figures, returns_used, Vec::new())
+}
+
+/// A stage result that explains missing or qualified figures; the notes are part of the hash.
+pub fn stage_result_with_notes(
+    stage: pb::Stage,
+    cycle_year: i32,
+    figures: Vec<pb::Figure>,
+    returns_used: u64,
+    notes: Vec<String>,
+) -> pb::StageResult {
     let mut h = Sha256::new();
     h.update((stage as i32).to_be_bytes());
     h.update(cycle_year.to_be_bytes());
     for f in &figures {
         h.update(f.encode_to_vec());
+    }
+    for n in &notes {
+        h.update(n.as_bytes());
     }
     pb::StageResult {
         stage: stage as i32,
@@ -250,6 +264,7 @@ pub fn stage_result(
         content_hash: hex::encode(h.finalize()),
         computed_at: Utc::now().to_rfc3339_opts(SecondsFormat::Micros, true),
         returns_used,
+        notes,
     }
 }
 
