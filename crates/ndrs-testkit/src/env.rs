@@ -11,6 +11,8 @@ pub struct TestEnv {
     pub settings: Settings,
     pub backend: &'static str,
     _data_dir: tempfile::TempDir,
+    /// The fresh PostgreSQL database (admin URL, name), dropped with the environment.
+    postgres: Option<(String, String)>,
 }
 
 fn set_var(name: &str) -> Option<String> {
@@ -21,13 +23,23 @@ fn set_var(name: &str) -> Option<String> {
 ///
 /// Panics (failing the test) when the server cannot be reached: a configured database must be used.
 pub async fn fresh_postgres_database(admin_url: &str) -> String {
+    let (url, _) = create_postgres_database(admin_url).await;
+    url
+}
+
+async fn admin_connection(admin_url: &str) -> Result<sea_orm::DatabaseConnection, sea_orm::DbErr> {
     let mut options = sea_orm::ConnectOptions::new(admin_url.to_string());
     options
         .max_connections(1)
         .connect_timeout(std::time::Duration::from_secs(5))
         .acquire_timeout(std::time::Duration::from_secs(5))
         .sqlx_logging(false);
-    let admin = Database::connect(options)
+    Database::connect(options).await
+}
+
+/// Creates a fresh database; returns its URL and name.
+async fn create_postgres_database(admin_url: &str) -> (String, String) {
+    let admin = admin_connection(admin_url)
         .await
         .unwrap_or_else(|e| panic!("{DATABASE_URL_VAR} is set but PostgreSQL is unreachable: {e}"));
     let name = format!("ndrs_test_{}", uuid::Uuid::new_v4().simple());
@@ -41,9 +53,32 @@ pub async fn fresh_postgres_database(admin_url: &str) -> String {
         None => (admin_url, None),
     };
     let prefix = base.rsplit_once('/').map_or(base, |(p, _)| p);
-    match query {
+    let url = match query {
         Some(q) => format!("{prefix}/{name}?{q}"),
         None => format!("{prefix}/{name}"),
+    };
+    (url, name)
+}
+
+/// Drops a test database, closing whatever connections the stopped (or abandoned) system left.
+/// Runs on its own thread and runtime because `Drop` cannot await.
+fn drop_postgres_database(admin_url: String, name: String) {
+    let worker = std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .ok()?;
+        runtime.block_on(async {
+            let admin = admin_connection(&admin_url).await.ok()?;
+            let dropped = admin
+                .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .await;
+            let _ = admin.close().await;
+            dropped.ok()
+        })
+    });
+    if worker.join().ok().flatten().is_none() {
+        eprintln!("test database could not be dropped; drop it by hand");
     }
 }
 
@@ -80,8 +115,11 @@ impl TestEnv {
         settings.aggregator.revalidate_debounce_ms = 50;
         settings.telemetry.log_filter = "warn".into();
         let mut backend = "sqlite";
+        let mut postgres = None;
         if let Some(url) = set_var(DATABASE_URL_VAR) {
-            settings.database.url = fresh_postgres_database(&url).await;
+            let (database_url, name) = create_postgres_database(&url).await;
+            settings.database.url = database_url;
+            postgres = Some((url, name));
             backend = "postgres";
         }
         if let Some(url) = set_var(REDIS_URL_VAR) {
@@ -100,6 +138,25 @@ impl TestEnv {
             settings,
             backend,
             _data_dir: data_dir,
+            postgres,
         }
+    }
+}
+
+impl Drop for TestEnv {
+    /// Each test's database goes with it, so repeated runs do not fill the server; a failing
+    /// test keeps its database for inspection and says which it is.
+    fn drop(&mut self) {
+        let Some((admin_url, name)) = self.postgres.take() else {
+            return;
+        };
+        if std::thread::panicking() {
+            eprintln!(
+                "test failed on {}: database {name} kept for inspection",
+                self.backend
+            );
+            return;
+        }
+        drop_postgres_database(admin_url, name);
     }
 }
