@@ -11,7 +11,8 @@
 //! and contributes zero to the domain's totals. Dropping rows would lose the PSUs (and strata)
 //! where the domain happens to have no sampled unit, understating the variance.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -392,6 +393,11 @@ struct Engine<'a> {
     partitions: BTreeMap<PartitionKey, (std::sync::Arc<Vec<u32>>, usize)>,
     n_totals: usize,
     n_psu_totals: usize,
+    /// Numeric columns already checked to be 0/1 wherever the weight is positive.
+    binary_checked: BTreeSet<String>,
+    /// Rows of each (partition codes, level) domain, in row order, built on first use by
+    /// [`Engine::support_stats`] (keyed by the address of the shared codes vector).
+    domain_rows: BTreeMap<(usize, usize), Arc<Vec<u32>>>,
 }
 
 impl<'a> Engine<'a> {
@@ -405,6 +411,8 @@ impl<'a> Engine<'a> {
             partitions: BTreeMap::new(),
             n_totals: 0,
             n_psu_totals: 0,
+            binary_checked: BTreeSet::new(),
+            domain_rows: BTreeMap::new(),
         }
     }
 
@@ -450,8 +458,12 @@ impl<'a> Engine<'a> {
     fn group(&mut self, y: Option<&str>, key: &PartitionKey, binary_y: bool) -> Result<usize> {
         let gk = (y.map(str::to_string), key.clone());
         if let Some(&g) = self.group_index.get(&gk) {
-            if binary_y && let Some(col) = y {
+            if binary_y
+                && let Some(col) = y
+                && !self.binary_checked.contains(col)
+            {
                 self.check_binary(col)?;
+                self.binary_checked.insert(col.to_string());
             }
             return Ok(g);
         }
@@ -480,6 +492,9 @@ impl<'a> Engine<'a> {
                     } else {
                         v.push(0.0);
                     }
+                }
+                if binary_y {
+                    self.binary_checked.insert(col.to_string());
                 }
                 v
             }
@@ -594,8 +609,48 @@ impl<'a> Engine<'a> {
         out
     }
 
+    /// The rows of the estimator's domain when all its totals share one partition level (every
+    /// estimator but those over the whole population or over two domains), else `None`.
+    fn domain_rows(&mut self, c: &Compiled) -> Option<Arc<Vec<u32>>> {
+        let first = c.totals.first()?;
+        let codes = self.groups[first.group].codes.clone()?;
+        let same = c.totals.iter().all(|t| {
+            t.level == first.level
+                && self.groups[t.group]
+                    .codes
+                    .as_ref()
+                    .is_some_and(|other| Arc::ptr_eq(other, &codes))
+        });
+        if !same {
+            return None;
+        }
+        let key = (Arc::as_ptr(&codes) as usize, first.level);
+        let rows = self.domain_rows.entry(key).or_insert_with(|| {
+            Arc::new(
+                codes
+                    .iter()
+                    .enumerate()
+                    .filter(|&(_, &code)| code as usize == first.level)
+                    .map(|(i, _)| i as u32)
+                    .collect(),
+            )
+        });
+        Some(rows.clone())
+    }
+
     /// Respondent count, population, degrees of freedom and SRS variance of the estimator.
-    fn support_stats(&self, c: &Compiled, totals: &[f64]) -> SupportStats {
+    fn support_stats(&mut self, c: &Compiled, totals: &[f64]) -> SupportStats {
+        // Candidate rows: the domain's rows when known (the same rows, in the same order, as
+        // the full scan below keeps, so the sums are bit for bit the same), else every row.
+        let rows = self.domain_rows(c);
+        let all: Vec<u32>;
+        let candidates: &[u32] = match &rows {
+            Some(r) => r,
+            None => {
+                all = (0..self.w.len() as u32).collect();
+                &all
+            }
+        };
         let grad = c.gradient(totals);
         // the distinct domains (group partition + level) the estimator covers
         let member = |i: usize| -> bool {
@@ -623,7 +678,7 @@ impl<'a> Engine<'a> {
             }
             s
         };
-        for i in 0..self.w.len() {
+        for i in candidates.iter().map(|&i| i as usize) {
             if self.w[i] > 0.0 && member(i) {
                 n += 1;
                 sw += self.w[i];
@@ -635,7 +690,7 @@ impl<'a> Engine<'a> {
         if n >= 2 && sw > n as f64 {
             let mean = swu / sw;
             let mut ss = 0.0;
-            for i in 0..self.w.len() {
+            for i in candidates.iter().map(|&i| i as usize) {
                 if self.w[i] > 0.0 && member(i) {
                     let d = unit_u(i) - mean;
                     ss += self.w[i] * d * d;
