@@ -63,6 +63,9 @@ pub struct Questionnaire {
     /// Absent in questionnaires stored before the question was asked: read as 0.
     #[serde(default)]
     pub data_purchased_on_exchanges_yuan: f64,
+    /// The questionnaire version the return was answered under (`data/questionnaires.toml`).
+    #[serde(default)]
+    pub questionnaire_version: String,
 }
 
 /// Subject groups that answer the application questionnaire.
@@ -203,8 +206,43 @@ pub fn questionnaire_from_proto(
         public_data_opened_bytes,
         public_data_opened_previous_year_bytes,
         data_purchased_on_exchanges_yuan,
+        questionnaire_version: String::new(),
     };
+    let value = check_questions_asked(value, header.cycle_year, subject, &mut v);
     v.finish((header, value))
+}
+
+/// Refuses answers to questions the respondent's questionnaire does not ask, and records the
+/// questionnaire version the return was answered under.
+fn check_questions_asked(
+    mut q: Questionnaire,
+    cycle_year: i32,
+    subject: Option<SubjectType>,
+    v: &mut Violations,
+) -> Questionnaire {
+    let Some(subject) = subject else { return q };
+    let Some(version) = crate::questionnaire::for_cycle(cycle_year) else {
+        v.push(
+            "header.cycle_year",
+            format!("no application questionnaire applies to cycle {cycle_year}"),
+        );
+        return q;
+    };
+    let asked = version.asked_of(subject);
+    for question in crate::questionnaire::QUESTIONS {
+        if !asked.iter().any(|a| a == question) && crate::questionnaire::is_answered(&q, question) {
+            v.push(
+                question,
+                format!(
+                    "not asked of {} in questionnaire {}; leave it empty",
+                    subject.code(),
+                    version.id
+                ),
+            );
+        }
+    }
+    q.questionnaire_version = version.id.clone();
+    q
 }
 
 pub fn edit_findings(q: &Questionnaire) -> Vec<EditFinding> {

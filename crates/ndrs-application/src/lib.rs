@@ -11,6 +11,7 @@
 //!
 //! - [`domain`]: the questionnaire, its validation and edit rules.
 //! - [`design`]: the sample design, validated at load and stored per cycle as versions.
+//! - [`questionnaire`]: which questions each kind of respondent is asked, by version.
 //! - [`estimate`]: figures from the latest version of every questionnaire.
 //! - [`grpc`]: the thin transport layer.
 //! - [`startup`]: how the service starts.
@@ -19,6 +20,7 @@ pub mod design;
 pub mod domain;
 pub mod estimate;
 pub mod grpc;
+pub mod questionnaire;
 pub mod startup;
 
 /// Name of this service's database (SQLite file or PostgreSQL schema) and event source.
