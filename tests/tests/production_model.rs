@@ -129,3 +129,113 @@ async fn model_figures_carry_intervals_drivers_and_growth() {
     );
     system.stop().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_organiser_extends_the_device_taxonomy_per_cycle() {
+    let (_env, system) = start().await;
+    let e = system.endpoints.clone();
+    let mut organiser =
+        ProductionStorageServiceClient::new(as_organiser(&system, &e.production).await);
+    let mut vendor =
+        ProductionStorageServiceClient::new(as_reporter(&system, &e.production, "vendor-vr").await);
+    let get = pb::GetDeviceTaxonomyRequest {
+        cycle_year: sample::CYCLE,
+        version: 0,
+    };
+
+    // Before any load: the built-in taxonomy (table 2.2's examples), and no check on returns.
+    let built_in = vendor
+        .get_device_taxonomy(get.clone())
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(built_in.summary.as_ref().unwrap().version, 0);
+    assert!(
+        built_in
+            .device_types
+            .iter()
+            .any(|d| d.device_type == "smartphone")
+    );
+    let mut headset = sample::smartphones("vendor-vr", "vr-1", 1.0e6, "vendor shipments");
+    headset.device_type = "vr_headset".into();
+    vendor
+        .submit_device_parameters(headset.clone())
+        .await
+        .unwrap();
+
+    // The organiser loads the cycle's own taxonomy: the built-in one plus VR headsets. A bad load
+    // names its entries; a reporter may not load one.
+    let mut entries = built_in.device_types.clone();
+    entries.push(pb::DeviceTypeEntry {
+        device_type: "vr_headset".into(),
+        category: pb::DataSourceCategory::DailyLife as i32,
+        name_zh: "虚拟现实头显".into(),
+        name_en: "VR headsets".into(),
+    });
+    let mut bad = entries.clone();
+    bad.push(pb::DeviceTypeEntry {
+        device_type: "smartphone".into(),
+        category: 0,
+        name_zh: String::new(),
+        name_en: "Phones again".into(),
+    });
+    let load = |device_types| pb::LoadDeviceTaxonomyRequest {
+        cycle_year: sample::CYCLE,
+        device_types,
+    };
+    let status = organiser.load_device_taxonomy(load(bad)).await.unwrap_err();
+    assert_eq!(status.code(), Code::InvalidArgument);
+    let n = entries.len();
+    let fields: Vec<String> = ndrs_platform::grpc_status::field_violations(&status)
+        .into_iter()
+        .map(|(f, _)| f)
+        .collect();
+    assert_eq!(
+        fields,
+        [
+            format!("device_types[{n}].device_type"),
+            format!("device_types[{n}].category")
+        ]
+    );
+    let status = vendor
+        .load_device_taxonomy(load(entries.clone()))
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::PermissionDenied);
+    let summary = organiser
+        .load_device_taxonomy(load(entries.clone()))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!((summary.version, summary.device_types), (1, n as u32));
+    let loaded = vendor.get_device_taxonomy(get).await.unwrap().into_inner();
+    assert_eq!(loaded.device_types.len(), n);
+
+    // From now on returns must name a device type of the taxonomy, in its category.
+    headset.header.as_mut().unwrap().idempotency_key = "vr-2".into();
+    vendor
+        .submit_device_parameters(headset.clone())
+        .await
+        .unwrap();
+    let mut unknown = headset.clone();
+    unknown.header.as_mut().unwrap().idempotency_key = "vr-3".into();
+    unknown.device_type = "hologram".into();
+    let status = vendor.submit_device_parameters(unknown).await.unwrap_err();
+    assert_eq!(status.code(), Code::InvalidArgument);
+    assert_eq!(
+        ndrs_platform::grpc_status::field_violations(&status)[0].0,
+        "device_type"
+    );
+    let mut miscategorised = headset;
+    miscategorised.header.as_mut().unwrap().idempotency_key = "vr-4".into();
+    miscategorised.category = pb::DataSourceCategory::IotSensing as i32;
+    let status = vendor
+        .submit_device_parameters(miscategorised)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        ndrs_platform::grpc_status::field_violations(&status)[0].0,
+        "category"
+    );
+    system.stop().await.unwrap();
+}

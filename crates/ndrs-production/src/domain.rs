@@ -29,7 +29,7 @@ impl SourceCategory {
         SourceCategory::Software,
     ];
 
-    fn from_proto(value: i32) -> Option<Self> {
+    pub fn from_proto(value: i32) -> Option<Self> {
         use pb::DataSourceCategory as C;
         Some(match C::try_from(value).ok()? {
             C::DailyLife => SourceCategory::DailyLife,
@@ -40,6 +40,18 @@ impl SourceCategory {
             C::Software => SourceCategory::Software,
             C::Unspecified => return None,
         })
+    }
+
+    pub fn to_proto(self) -> pb::DataSourceCategory {
+        use pb::DataSourceCategory as C;
+        match self {
+            SourceCategory::DailyLife => C::DailyLife,
+            SourceCategory::Transport => C::Transport,
+            SourceCategory::IotSensing => C::IotSensing,
+            SourceCategory::Manufacturing => C::Manufacturing,
+            SourceCategory::StorageCompute => C::StorageCompute,
+            SourceCategory::Software => C::Software,
+        }
     }
 
     pub fn code(self) -> &'static str {

@@ -17,6 +17,7 @@ use ndrs_platform::auth::Role;
 use crate::domain::{self, DeviceParameters, StorageMediumFigures};
 use crate::model;
 use crate::runs::{self, ModelRuns, StoredRun};
+use crate::taxonomy::{self, Taxonomies};
 
 pub const DEVICE_KIND: &str = "device_parameters";
 pub const MEDIUM_KIND: &str = "storage_medium";
@@ -24,6 +25,7 @@ pub const MEDIUM_KIND: &str = "storage_medium";
 pub struct ProductionStorage {
     store: ReturnStore,
     runs: ModelRuns,
+    taxonomies: Taxonomies,
     identity: IdentityStore,
     reader: ReturnReader,
 }
@@ -77,6 +79,7 @@ impl ProductionStorage {
                 store: store.clone(),
             },
             runs: ModelRuns::new(store.connection().clone()),
+            taxonomies: Taxonomies::new(store.connection().clone()),
             store,
             identity,
         }
@@ -142,6 +145,10 @@ impl ProductionStorageService for ProductionStorage {
             .into_status()?;
         let (header, device) =
             domain::device_parameters_from_proto(request.into_inner()).into_status()?;
+        self.taxonomies
+            .check(header.cycle_year, &device.device_type, device.category)
+            .await
+            .into_status()?;
         let findings = domain::device_findings(&device);
         let receipt = stage::submit_return(
             &self.store,
@@ -302,5 +309,79 @@ impl ProductionStorageService for ProductionStorage {
         }
         .into_status()?;
         Ok(Response::new(run.to_proto()))
+    }
+
+    async fn load_device_taxonomy(
+        &self,
+        request: Request<pb::LoadDeviceTaxonomyRequest>,
+    ) -> Result<Response<pb::DeviceTaxonomySummary>, Status> {
+        let principal = self
+            .identity
+            .principal(request.metadata())
+            .await
+            .into_status()?;
+        principal
+            .require_role(&[Role::Organiser], "load a device taxonomy")
+            .into_status()?;
+        let (cycle_year, device_types) =
+            taxonomy::taxonomy_from_proto(request.into_inner()).into_status()?;
+        let loaded = self
+            .taxonomies
+            .load(cycle_year, device_types, &principal.name)
+            .await
+            .into_status()?;
+        tracing::info!(
+            cycle_year,
+            version = loaded.version,
+            device_types = loaded.body.len(),
+            "device taxonomy loaded"
+        );
+        Ok(Response::new(taxonomy::summary_proto(&loaded)))
+    }
+
+    async fn get_device_taxonomy(
+        &self,
+        request: Request<pb::GetDeviceTaxonomyRequest>,
+    ) -> Result<Response<pb::DeviceTaxonomy>, Status> {
+        // Any authenticated caller: reporters need the taxonomy to name their device types.
+        self.identity
+            .principal(request.metadata())
+            .await
+            .into_status()?;
+        let pb::GetDeviceTaxonomyRequest {
+            cycle_year,
+            version,
+        } = request.into_inner();
+        let loaded = self
+            .taxonomies
+            .get(cycle_year, version)
+            .await
+            .into_status()?;
+        let taxonomy = match loaded {
+            Some(t) => pb::DeviceTaxonomy {
+                summary: Some(taxonomy::summary_proto(&t)),
+                device_types: t.body.iter().map(taxonomy::entry_to_proto).collect(),
+            },
+            None if version == 0 => {
+                let device_types = taxonomy::built_in();
+                pb::DeviceTaxonomy {
+                    summary: Some(pb::DeviceTaxonomySummary {
+                        cycle_year,
+                        version: 0,
+                        device_types: device_types.len() as u32,
+                        loaded_by: "built-in".into(),
+                        ..Default::default()
+                    }),
+                    device_types: device_types.iter().map(taxonomy::entry_to_proto).collect(),
+                }
+            }
+            None => {
+                return Err(Error::NotFound(format!(
+                    "device taxonomy version {version} for cycle {cycle_year}"
+                )))
+                .into_status();
+            }
+        };
+        Ok(Response::new(taxonomy))
     }
 }

@@ -17,6 +17,7 @@ pub mod grpc;
 pub mod model;
 pub mod runs;
 pub mod startup;
+pub mod taxonomy;
 pub mod uncertainty;
 
 /// Name of this service's database (SQLite file or PostgreSQL schema) and event source.

@@ -124,6 +124,7 @@ pub mod migration {
             vec![
                 Box::new(ndrs_platform::returns::migration::CreateReturnStore),
                 Box::new(CreateModelRun),
+                Box::new(ndrs_platform::documents::migration::CreateCycleDocument),
             ]
         }
     }
