@@ -194,11 +194,12 @@ impl ApplicationSurveyService for ApplicationSurvey {
     ) -> Result<Response<pb::SampleDesignSummary>, Status> {
         let principal = self
             .identity
-            .principal(request.metadata())
+            .authorise(
+                request.metadata(),
+                &[Role::Organiser],
+                "load a sample design",
+            )
             .await
-            .into_status()?;
-        principal
-            .require_role(&[Role::Organiser], "load a sample design")
             .into_status()?;
         let (cycle_year, body) = design::design_from_proto(request.into_inner()).into_status()?;
         let loaded = self
@@ -219,13 +220,14 @@ impl ApplicationSurveyService for ApplicationSurvey {
         &self,
         request: Request<pb::GetSampleDesignRequest>,
     ) -> Result<Response<pb::SampleDesign>, Status> {
-        let principal = self
+        self
             .identity
-            .principal(request.metadata())
+            .authorise(
+                request.metadata(),
+                &[Role::Organiser, Role::Service],
+                "read the sample design",
+            )
             .await
-            .into_status()?;
-        principal
-            .require_role(&[Role::Organiser, Role::Service], "read the sample design")
             .into_status()?;
         let pb::GetSampleDesignRequest {
             cycle_year,

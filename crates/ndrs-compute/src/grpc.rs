@@ -121,11 +121,12 @@ impl ComputeCensusService for ComputeCensus {
     ) -> Result<Response<pb::CentreRegistrySummary>, Status> {
         let principal = self
             .identity
-            .principal(request.metadata())
+            .authorise(
+                request.metadata(),
+                &[Role::Organiser],
+                "load the centre register",
+            )
             .await
-            .into_status()?;
-        principal
-            .require_role(&[Role::Organiser], "load the centre register")
             .into_status()?;
         let (cycle_year, centres) =
             registry::registry_from_proto(request.into_inner()).into_status()?;
@@ -147,16 +148,14 @@ impl ComputeCensusService for ComputeCensus {
         &self,
         request: Request<pb::GetCentreRegistryRequest>,
     ) -> Result<Response<pb::CentreRegistry>, Status> {
-        let principal = self
+        self
             .identity
-            .principal(request.metadata())
-            .await
-            .into_status()?;
-        principal
-            .require_role(
+            .authorise(
+                request.metadata(),
                 &[Role::Organiser, Role::Service],
                 "read the centre register",
             )
+            .await
             .into_status()?;
         let pb::GetCentreRegistryRequest {
             cycle_year,

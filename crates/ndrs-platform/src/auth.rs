@@ -322,6 +322,18 @@ impl IdentityStore {
     pub async fn principal(&self, metadata: &MetadataMap) -> Result<Principal> {
         self.authenticate(bearer_token(metadata)?).await
     }
+
+    /// Authenticates the caller and checks that its role may perform `action`.
+    pub async fn authorise(
+        &self,
+        metadata: &MetadataMap,
+        roles: &[Role],
+        action: &str,
+    ) -> Result<Principal> {
+        let principal = self.principal(metadata).await?;
+        principal.require_role(roles, action)?;
+        Ok(principal)
+    }
 }
 
 /// Extracts the token from `authorization: Bearer <token>`.

@@ -248,11 +248,8 @@ impl ProductionStorageService for ProductionStorage {
     ) -> Result<Response<pb::ModelRun>, Status> {
         let principal = self
             .identity
-            .principal(request.metadata())
+            .authorise(request.metadata(), &[Role::Organiser], "run the model")
             .await
-            .into_status()?;
-        principal
-            .require_role(&[Role::Organiser], "run the model")
             .into_status()?;
         let pb::RunModelRequest {
             cycle_year,
@@ -285,16 +282,14 @@ impl ProductionStorageService for ProductionStorage {
         &self,
         request: Request<pb::GetModelRunRequest>,
     ) -> Result<Response<pb::ModelRun>, Status> {
-        let principal = self
+        self
             .identity
-            .principal(request.metadata())
-            .await
-            .into_status()?;
-        principal
-            .require_role(
+            .authorise(
+                request.metadata(),
                 &[Role::Organiser, Role::Service, Role::Expert],
                 "read model runs",
             )
+            .await
             .into_status()?;
         let pb::GetModelRunRequest { run_id, cycle_year } = request.into_inner();
         let run = match (run_id.is_empty(), cycle_year) {
@@ -317,11 +312,12 @@ impl ProductionStorageService for ProductionStorage {
     ) -> Result<Response<pb::DeviceTaxonomySummary>, Status> {
         let principal = self
             .identity
-            .principal(request.metadata())
+            .authorise(
+                request.metadata(),
+                &[Role::Organiser],
+                "load a device taxonomy",
+            )
             .await
-            .into_status()?;
-        principal
-            .require_role(&[Role::Organiser], "load a device taxonomy")
             .into_status()?;
         let (cycle_year, device_types) =
             taxonomy::taxonomy_from_proto(request.into_inner()).into_status()?;
