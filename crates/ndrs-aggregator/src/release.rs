@@ -1,0 +1,582 @@
+//! Published releases: immutable, versioned documents with their lineage.
+//!
+//! A release is rendered once, at publication, into canonical JSON and CSV, and the bytes are
+//! stored; every later read returns exactly those bytes, so a release cannot drift when the code
+//! that renders it changes. A revision is a new version of the cycle's release with a note and a
+//! figure-by-figure diff against the previous version, which stays readable. An embargoed release
+//! is visible to the working group and publishers at once and to everyone else from its embargo
+//! time.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use ndrs_core::{Error, Result};
+use ndrs_platform::db::db_error;
+use ndrs_proto::v1 as pb;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
+    TransactionTrait,
+};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::audit;
+use crate::review::figure_key;
+use crate::store::release;
+
+/// Identifies the document layout; bump when fields change meaning.
+pub const SCHEMA: &str = "ndrs.release.v1";
+
+/// What a release records about how it was produced.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Lineage {
+    pub candidate_id: String,
+    pub candidate_sequence: u32,
+    /// Content hash of the inputs: the candidate's hash over every stage result.
+    pub candidate_hash: String,
+    /// Each stage service's content hash, by stage name.
+    pub stage_hashes: BTreeMap<String, String>,
+    pub rule_set: VersionRef,
+    pub benchmark_registry: VersionRef,
+    pub review_rounds: Vec<RoundRef>,
+    pub software: Software,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VersionRef {
+    pub version: u32,
+    pub content_hash: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RoundRef {
+    pub number: u32,
+    pub round_id: String,
+    pub candidate_hash: String,
+    pub frozen_hash: String,
+    pub state: String,
+    pub votes: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Software {
+    pub name: String,
+    pub version: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FigureLineage {
+    pub method: String,
+    pub returns: Vec<String>,
+    pub parameters: Vec<String>,
+    pub weighting_spec: String,
+    pub inputs_hash: String,
+    pub imputed_share: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Interval {
+    pub lower: f64,
+    pub upper: f64,
+    pub level: f64,
+    pub method: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Figure {
+    pub key: String,
+    pub id: String,
+    pub dimensions: BTreeMap<String, String>,
+    pub label: String,
+    pub kind: String,
+    pub value: f64,
+    pub unit: String,
+    pub precision: String,
+    pub interval: Option<Interval>,
+    pub status: String,
+    pub lineage: Option<FigureLineage>,
+}
+
+/// One figure's difference from the previous version.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Change {
+    pub key: String,
+    /// `added`, `removed` or `revised`.
+    pub change: String,
+    pub previous: Option<f64>,
+    pub current: Option<f64>,
+}
+
+/// The release document. Field order is the canonical order of the JSON.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Document {
+    pub schema: String,
+    pub release_id: String,
+    pub cycle_year: i32,
+    pub version: u32,
+    pub previous_version: Option<u32>,
+    pub published_at: String,
+    pub published_by: String,
+    pub embargo_until: Option<String>,
+    pub note: String,
+    pub lineage: Lineage,
+    pub figures: Vec<Figure>,
+    pub changes: Vec<Change>,
+}
+
+fn enum_name(name: Option<&str>, prefix: &str) -> String {
+    name.unwrap_or("unspecified")
+        .trim_start_matches(prefix)
+        .to_lowercase()
+}
+
+/// The published figures: estimates and their breakdowns, not the check figures that only serve
+/// validation; in key order.
+pub fn release_figures(candidate: &pb::Candidate) -> Vec<Figure> {
+    let mut figures: Vec<Figure> = candidate
+        .stages
+        .iter()
+        .flat_map(|s| s.figures.iter())
+        .filter(|f| f.kind != pb::FigureKind::Check as i32)
+        .map(|f| Figure {
+            key: figure_key(f),
+            id: f.id.clone(),
+            dimensions: f
+                .dimensions
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+            label: f.label.clone(),
+            kind: enum_name(
+                pb::FigureKind::try_from(f.kind)
+                    .ok()
+                    .map(|k| k.as_str_name()),
+                "FIGURE_KIND_",
+            ),
+            value: f.value,
+            unit: enum_name(
+                pb::Unit::try_from(f.unit).ok().map(|u| u.as_str_name()),
+                "UNIT_",
+            ),
+            precision: if f.precision == 0 {
+                String::new()
+            } else {
+                enum_name(
+                    pb::Precision::try_from(f.precision)
+                        .ok()
+                        .map(|p| p.as_str_name()),
+                    "PRECISION_",
+                )
+            },
+            interval: f.interval.as_ref().map(|i| Interval {
+                lower: i.lower,
+                upper: i.upper,
+                level: i.level,
+                method: i.method.clone(),
+            }),
+            status: "final".into(),
+            lineage: f.lineage.as_ref().map(|l| FigureLineage {
+                method: l.method.clone(),
+                returns: l.returns.clone(),
+                parameters: l.parameters.clone(),
+                weighting_spec: l.weighting_spec.clone(),
+                inputs_hash: l.inputs_hash.clone(),
+                imputed_share: l.imputed_share,
+            }),
+        })
+        .collect();
+    figures.sort_by(|a, b| a.key.cmp(&b.key));
+    figures
+}
+
+/// Figure-by-figure differences between two versions' figures.
+pub fn diff(previous: &[Figure], current: &[Figure]) -> Vec<Change> {
+    let before: BTreeMap<&str, f64> = previous.iter().map(|f| (f.key.as_str(), f.value)).collect();
+    let after: BTreeMap<&str, f64> = current.iter().map(|f| (f.key.as_str(), f.value)).collect();
+    let mut keys: Vec<&str> = before.keys().chain(after.keys()).copied().collect();
+    keys.sort_unstable();
+    keys.dedup();
+    keys.into_iter()
+        .filter_map(|key| {
+            let (p, c) = (before.get(key).copied(), after.get(key).copied());
+            let change = match (p, c) {
+                (None, Some(_)) => "added",
+                (Some(_), None) => "removed",
+                (Some(p), Some(c)) if p.to_bits() != c.to_bits() => "revised",
+                _ => return None,
+            };
+            Some(Change {
+                key: key.to_string(),
+                change: change.into(),
+                previous: p,
+                current: c,
+            })
+        })
+        .collect()
+}
+
+fn number(x: f64) -> String {
+    if x.is_finite() {
+        format!("{x}")
+    } else {
+        String::new()
+    }
+}
+
+/// The CSV export: one row per figure, in the document's order.
+pub fn to_csv(doc: &Document) -> Result<String> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let internal = |e: csv::Error| Error::Internal(format!("csv export: {e}"));
+    w.write_record([
+        "cycle_year",
+        "version",
+        "key",
+        "id",
+        "dimensions",
+        "label",
+        "kind",
+        "value",
+        "unit",
+        "precision",
+        "interval_lower",
+        "interval_upper",
+        "interval_level",
+        "status",
+        "method",
+        "inputs_hash",
+    ])
+    .map_err(internal)?;
+    for f in &doc.figures {
+        let dims: Vec<String> = f
+            .dimensions
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        let (lower, upper, level) = f.interval.as_ref().map_or_else(
+            || (String::new(), String::new(), String::new()),
+            |i| (number(i.lower), number(i.upper), number(i.level)),
+        );
+        let (method, inputs_hash) = f.lineage.as_ref().map_or_else(
+            || (String::new(), String::new()),
+            |l| (l.method.clone(), l.inputs_hash.clone()),
+        );
+        w.write_record([
+            doc.cycle_year.to_string(),
+            doc.version.to_string(),
+            f.key.clone(),
+            f.id.clone(),
+            dims.join(";"),
+            f.label.clone(),
+            f.kind.clone(),
+            number(f.value),
+            f.unit.clone(),
+            f.precision.clone(),
+            lower,
+            upper,
+            level,
+            f.status.clone(),
+            method,
+            inputs_hash,
+        ])
+        .map_err(internal)?;
+    }
+    let bytes = w
+        .into_inner()
+        .map_err(|e| Error::Internal(format!("csv export: {e}")))?;
+    String::from_utf8(bytes).map_err(|e| Error::Internal(format!("csv export: {e}")))
+}
+
+/// Parses an embargo time (RFC 3339); empty means none.
+pub fn parse_embargo(text: &str) -> Result<Option<DateTime<Utc>>> {
+    if text.trim().is_empty() {
+        return Ok(None);
+    }
+    DateTime::parse_from_rfc3339(text.trim())
+        .map(|t| Some(t.with_timezone(&Utc)))
+        .map_err(|e| {
+            Error::invalid(
+                "embargo_until",
+                format!("not an RFC 3339 time ({e}), e.g. 2024-03-01T09:00:00Z"),
+            )
+        })
+}
+
+/// Formats of a release.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Json,
+    Csv,
+}
+
+fn summary(row: &release::Model) -> pb::ReleaseSummary {
+    pb::ReleaseSummary {
+        release_id: row.release_id.clone(),
+        cycle_year: row.cycle_year,
+        version: row.version as u32,
+        candidate_id: row.candidate_id.clone(),
+        candidate_hash: row.candidate_hash.clone(),
+        document_sha256: row.document_sha256.clone(),
+        published_at: row.published_at.clone(),
+        published_by: row.published_by.clone(),
+        embargo_until: row.embargo_until.clone(),
+        note: row.note.clone(),
+    }
+}
+
+#[derive(Clone)]
+pub struct Releases {
+    db: DatabaseConnection,
+}
+
+impl Releases {
+    pub fn new(db: DatabaseConnection) -> Self {
+        Self { db }
+    }
+
+    async fn latest_row(&self, cycle_year: i32) -> Result<Option<release::Model>> {
+        release::Entity::find()
+            .filter(release::Column::CycleYear.eq(cycle_year))
+            .order_by_desc(release::Column::Version)
+            .one(&self.db)
+            .await
+            .map_err(db_error)
+    }
+
+    /// Stores the next version of the cycle's release from `candidate`, which the caller has
+    /// checked passed all three stages. The version number is unique per cycle, so two concurrent
+    /// publications cannot both take it.
+    pub async fn publish(
+        &self,
+        candidate: &pb::Candidate,
+        lineage: Lineage,
+        embargo_until: Option<DateTime<Utc>>,
+        note: &str,
+        by: &str,
+    ) -> Result<pb::ReleaseSummary> {
+        let note = note.trim();
+        let previous = self.latest_row(candidate.cycle_year).await?;
+        let previous_doc: Option<Document> = match &previous {
+            Some(p) if p.candidate_hash == candidate.content_hash => {
+                return Err(Error::FailedPrecondition(format!(
+                    "this candidate is already published as version {} of cycle {}",
+                    p.version, p.cycle_year
+                )));
+            }
+            Some(_) if note.is_empty() => {
+                return Err(Error::invalid(
+                    "note",
+                    "a revision needs a note saying what changed and why",
+                ));
+            }
+            Some(p) => Some(serde_json::from_str(&p.document_json).map_err(|e| {
+                Error::Internal(format!("stored release {} unreadable: {e}", p.release_id))
+            })?),
+            None => None,
+        };
+        let version = previous.as_ref().map_or(1, |p| p.version + 1) as u32;
+        let figures = release_figures(candidate);
+        let changes = previous_doc
+            .as_ref()
+            .map(|p| diff(&p.figures, &figures))
+            .unwrap_or_default();
+        let doc = Document {
+            schema: SCHEMA.into(),
+            release_id: uuid::Uuid::now_v7().to_string(),
+            cycle_year: candidate.cycle_year,
+            version,
+            previous_version: previous.as_ref().map(|p| p.version as u32),
+            published_at: Utc::now().to_rfc3339_opts(SecondsFormat::Micros, true),
+            published_by: by.to_string(),
+            embargo_until: embargo_until.map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true)),
+            note: note.to_string(),
+            lineage,
+            figures,
+            changes,
+        };
+        let json = serde_json::to_string_pretty(&doc)
+            .map_err(|e| Error::Internal(format!("release rendering: {e}")))?;
+        let csv = to_csv(&doc)?;
+        let sha = hex::encode(Sha256::digest(json.as_bytes()));
+        let txn = self.db.begin().await.map_err(db_error)?;
+        let row = release::ActiveModel {
+            release_id: Set(doc.release_id.clone()),
+            cycle_year: Set(doc.cycle_year),
+            version: Set(version as i32),
+            candidate_id: Set(candidate.candidate_id.clone()),
+            candidate_hash: Set(candidate.content_hash.clone()),
+            document_json: Set(json),
+            document_csv: Set(csv),
+            document_sha256: Set(sha.clone()),
+            published_at: Set(doc.published_at.clone()),
+            published_by: Set(by.to_string()),
+            embargo_until: Set(doc.embargo_until.clone().unwrap_or_default()),
+            note: Set(doc.note.clone()),
+        }
+        .insert(&txn)
+        .await
+        .map_err(|e| {
+            if crate::candidate::is_unique_violation(&e) {
+                Error::Conflict("another version was published concurrently; retry".into())
+            } else {
+                db_error(e)
+            }
+        })?;
+        audit::append(
+            &txn,
+            audit::Entry {
+                actor: by,
+                action: "release.published",
+                subject: &format!("cycle {} v{version}", doc.cycle_year),
+                details: serde_json::json!({
+                    "release_id": doc.release_id,
+                    "candidate_hash": candidate.content_hash,
+                    "document_sha256": sha,
+                    "embargo_until": doc.embargo_until,
+                    "note": doc.note,
+                    "changes": doc.changes.len(),
+                }),
+            },
+        )
+        .await?;
+        txn.commit().await.map_err(db_error)?;
+        tracing::info!(cycle_year = doc.cycle_year, version, "release published");
+        Ok(summary(&row))
+    }
+
+    /// A release version (0: the latest) in `format`. `sees_embargoed` is false for callers who
+    /// must wait for the embargo.
+    pub async fn get(
+        &self,
+        cycle_year: i32,
+        version: u32,
+        format: Format,
+        sees_embargoed: bool,
+    ) -> Result<pb::ReleaseDocument> {
+        let row = if version == 0 {
+            self.latest_row(cycle_year).await?
+        } else {
+            release::Entity::find()
+                .filter(release::Column::CycleYear.eq(cycle_year))
+                .filter(release::Column::Version.eq(version as i32))
+                .one(&self.db)
+                .await
+                .map_err(db_error)?
+        }
+        .ok_or_else(|| Error::NotFound(format!("release of cycle {cycle_year} v{version}")))?;
+        if !sees_embargoed
+            && !row.embargo_until.is_empty()
+            && let Ok(Some(until)) = parse_embargo(&row.embargo_until)
+            && Utc::now() < until
+        {
+            return Err(Error::FailedPrecondition(format!(
+                "release {} v{} is under embargo until {}",
+                row.cycle_year, row.version, row.embargo_until
+            )));
+        }
+        let (media_type, content) = match format {
+            Format::Json => ("application/json", row.document_json.clone().into_bytes()),
+            Format::Csv => ("text/csv", row.document_csv.clone().into_bytes()),
+        };
+        Ok(pb::ReleaseDocument {
+            summary: Some(summary(&row)),
+            media_type: media_type.into(),
+            content,
+        })
+    }
+
+    pub async fn list(&self, cycle_year: i32) -> Result<Vec<pb::ReleaseSummary>> {
+        let rows = release::Entity::find()
+            .filter(release::Column::CycleYear.eq(cycle_year))
+            .order_by_asc(release::Column::Version)
+            .all(&self.db)
+            .await
+            .map_err(db_error)?;
+        Ok(rows.iter().map(summary).collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fig(key: &str, value: f64) -> Figure {
+        Figure {
+            key: key.into(),
+            id: key.into(),
+            dimensions: BTreeMap::new(),
+            label: "a, \"quoted\" label".into(),
+            kind: "estimate".into(),
+            value,
+            unit: "bytes".into(),
+            precision: String::new(),
+            interval: None,
+            status: "final".into(),
+            lineage: None,
+        }
+    }
+
+    #[test]
+    fn diff_names_added_removed_and_revised_figures_only() {
+        let changes = diff(
+            &[fig("P01", 1.0), fig("P03", 3.0), fig("P04", 4.0)],
+            &[fig("P01", 1.0), fig("P03", 3.5), fig("P05", 5.0)],
+        );
+        let got: Vec<_> = changes
+            .iter()
+            .map(|c| (c.key.as_str(), c.change.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [("P03", "revised"), ("P04", "removed"), ("P05", "added")]
+        );
+    }
+
+    #[test]
+    fn csv_quotes_labels_and_reads_back() {
+        let doc = Document {
+            schema: SCHEMA.into(),
+            release_id: "r".into(),
+            cycle_year: 2023,
+            version: 1,
+            previous_version: None,
+            published_at: "t".into(),
+            published_by: "p".into(),
+            embargo_until: None,
+            note: String::new(),
+            lineage: Lineage {
+                candidate_id: "c".into(),
+                candidate_sequence: 1,
+                candidate_hash: "h".into(),
+                stage_hashes: BTreeMap::new(),
+                rule_set: VersionRef {
+                    version: 1,
+                    content_hash: "r".into(),
+                },
+                benchmark_registry: VersionRef {
+                    version: 1,
+                    content_hash: "b".into(),
+                },
+                review_rounds: Vec::new(),
+                software: Software {
+                    name: "ndrs".into(),
+                    version: "0".into(),
+                },
+            },
+            figures: vec![fig("P01", 3.25e22)],
+            changes: Vec::new(),
+        };
+        let csv = to_csv(&doc).unwrap();
+        let mut reader = csv::Reader::from_reader(csv.as_bytes());
+        let row = reader.records().next().unwrap().unwrap();
+        assert_eq!(&row[5], "a, \"quoted\" label");
+        assert_eq!(row[7].parse::<f64>().unwrap(), 3.25e22);
+    }
+
+    #[test]
+    fn embargo_times_are_checked() {
+        assert!(parse_embargo("").unwrap().is_none());
+        assert!(parse_embargo("2030-01-01T00:00:00Z").unwrap().is_some());
+        let err = parse_embargo("next tuesday").unwrap_err();
+        assert_eq!(err.field_violations()[0].field, "embargo_until");
+    }
+}
