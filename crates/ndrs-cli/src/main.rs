@@ -56,6 +56,23 @@ enum Command {
         #[arg(long, env = "NDRS_TOKEN", hide_env_values = true, global = true)]
         token: Option<String>,
     },
+    /// The aggregator's hash-chained audit log.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+        /// Aggregator endpoint; defaults to the configured host and port.
+        #[arg(long, global = true)]
+        url: Option<String>,
+        /// Bearer token of an organiser (or set NDRS_TOKEN).
+        #[arg(long, env = "NDRS_TOKEN", hide_env_values = true, global = true)]
+        token: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Fetch every row and recompute the hash chain locally; fails naming the first broken row.
+    Verify,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -151,6 +168,36 @@ async fn run(cli: Cli) -> Result<()> {
             url,
             token,
         } => candidate(command, url, token).await,
+        Command::Audit {
+            command,
+            url,
+            token,
+        } => audit(command, url, token).await,
+    }
+}
+
+async fn audit(command: AuditCommand, url: Option<String>, token: Option<String>) -> Result<()> {
+    let settings = load_settings()?;
+    let url = url.unwrap_or_else(|| {
+        format!(
+            "http://{}:{}",
+            settings.server.host, settings.services.aggregator.port
+        )
+    });
+    let token =
+        token.ok_or_else(|| Error::Unauthenticated("pass --token or set NDRS_TOKEN".into()))?;
+    match command {
+        AuditCommand::Verify => {
+            match ndrs_cli::audit::verify(channel(&url, Some(&token))?).await? {
+                ndrs_cli::audit::Verdict::Intact { rows, head } => {
+                    println!("audit log intact: {rows} rows, head {head}");
+                    Ok(())
+                }
+                ndrs_cli::audit::Verdict::Broken(b) => Err(Error::FailedPrecondition(format!(
+                    "audit log tampered: {b}"
+                ))),
+            }
+        }
     }
 }
 
