@@ -233,7 +233,9 @@ async fn three_stages_gate_publication_and_releases_are_immutable_and_audited() 
     let refused = publish(&mut publisher, &c1, "", "").await.unwrap_err();
     assert_eq!(refused.code(), Code::FailedPrecondition);
     assert!(
-        refused.message().contains("no review round has been opened"),
+        refused
+            .message()
+            .contains("no review round has been opened"),
         "{}",
         refused.message()
     );
@@ -603,6 +605,33 @@ async fn three_stages_gate_publication_and_releases_are_immutable_and_audited() 
     let csv_text = String::from_utf8(csv1.content.clone()).unwrap();
     assert!(csv_text.starts_with("cycle_year,version,key,id,"));
     assert!(csv_text.lines().any(|l| l.contains(",P01,P01,")));
+
+    // SDMX-ML: stable on re-read, and read by an outside SDMX implementation (sdmx1) when
+    // NDRS_TEST_SDMX_PYTHON names a Python that has it (set but failing fails the test).
+    let sdmx1 = read(&mut reader, 1, pb::ReleaseFormat::Sdmx).await.unwrap();
+    let sdmx2 = read(&mut reader, 1, pb::ReleaseFormat::Sdmx).await.unwrap();
+    assert_eq!(sdmx1.content, sdmx2.content);
+    let sdmx_text = String::from_utf8(sdmx1.content.clone()).unwrap();
+    assert!(sdmx_text.contains("<generic:Value id=\"INDICATOR\" value=\"P01\"/>"));
+    if let Ok(python) = std::env::var("NDRS_TEST_SDMX_PYTHON") {
+        let dir = tempfile::tempdir().unwrap();
+        let (x, j) = (dir.path().join("r.xml"), dir.path().join("r.json"));
+        std::fs::write(&x, &sdmx1.content).unwrap();
+        std::fs::write(&j, &first.content).unwrap();
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/check-sdmx.py");
+        let out = std::process::Command::new(python)
+            .arg(script)
+            .arg(&x)
+            .arg(&j)
+            .output()
+            .expect("run the SDMX check");
+        assert!(
+            out.status.success(),
+            "sdmx1 check failed: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
 
     // --- A revision: new inputs, all three stages again, a note, a diff; v1 stays readable. ---
     let c3 = revise(&system, &mut org, "cc-revision-2").await;

@@ -511,8 +511,9 @@ impl AggregatorService for Aggregator {
         let format = match pb::ReleaseFormat::try_from(format) {
             Ok(pb::ReleaseFormat::Unspecified | pb::ReleaseFormat::Json) => Format::Json,
             Ok(pb::ReleaseFormat::Csv) => Format::Csv,
+            Ok(pb::ReleaseFormat::Sdmx) => Format::Sdmx,
             Err(_) => {
-                return Err(Error::invalid("format", "must be json or csv")).into_status();
+                return Err(Error::invalid("format", "must be json, csv or sdmx")).into_status();
             }
         };
         let sees_embargoed = matches!(principal.role, Role::Organiser | Role::Publisher);

@@ -1,6 +1,6 @@
 //! Published releases: immutable, versioned documents with their lineage.
 //!
-//! A release is rendered once, at publication, into canonical JSON and CSV, and the bytes are
+//! A release is rendered once, at publication, into canonical JSON, CSV and SDMX-ML, and the bytes are
 //! stored; every later read returns exactly those bytes, so a release cannot drift when the code
 //! that renders it changes. A revision is a new version of the cycle's release with a note and a
 //! figure-by-figure diff against the previous version, which stays readable. An embargoed release
@@ -286,6 +286,115 @@ pub fn to_csv(doc: &Document) -> Result<String> {
     String::from_utf8(bytes).map_err(|e| Error::Internal(format!("csv export: {e}")))
 }
 
+/// Media type of the SDMX export.
+pub const SDMX_MEDIA_TYPE: &str = "application/vnd.sdmx.genericdata+xml;version=2.1";
+
+fn xml_escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&apos;")
+}
+
+/// An SDMX identifier from free text: characters outside `[A-Za-z0-9_-]` become `_`.
+fn sdmx_id(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// The SDMX-ML 2.1 generic-data export: one series per figure, keyed by INDICATOR and BREAKDOWN
+/// (`_T` for the national total, otherwise the breakdown coordinates as `province_11`), one
+/// observation at TIME_PERIOD = the cycle year, with the unit as a series attribute and the
+/// interval bounds as observation attributes. Generic data needs no structure message to be
+/// read, so the JSON stays the authoritative document and this is its exchange format.
+pub fn to_sdmx(doc: &Document) -> String {
+    let mut x = String::new();
+    x.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    x.push_str(
+        "<message:GenericData xmlns:message=\"http://www.sdmx.org/resources/sdmxml/schemas/v2_1/message\" \
+         xmlns:generic=\"http://www.sdmx.org/resources/sdmxml/schemas/v2_1/data/generic\" \
+         xmlns:common=\"http://www.sdmx.org/resources/sdmxml/schemas/v2_1/common\">\n",
+    );
+    x.push_str("  <message:Header>\n");
+    x.push_str(&format!(
+        "    <message:ID>NDRS_{}_V{}</message:ID>\n",
+        doc.cycle_year, doc.version
+    ));
+    x.push_str("    <message:Test>false</message:Test>\n");
+    x.push_str(&format!(
+        "    <message:Prepared>{}</message:Prepared>\n",
+        xml_escape(&doc.published_at)
+    ));
+    x.push_str("    <message:Sender id=\"NDRS\"/>\n");
+    x.push_str(
+        "    <message:Structure structureID=\"NDRS_RELEASE\" dimensionAtObservation=\"TIME_PERIOD\">\n\
+         \x20     <common:Structure>\n\
+         \x20       <URN>urn:sdmx:org.sdmx.infomodel.datastructure.DataStructure=NDRS:DSD_NDRS_RELEASE(1.0)</URN>\n\
+         \x20     </common:Structure>\n\
+         \x20   </message:Structure>\n",
+    );
+    x.push_str("  </message:Header>\n");
+    x.push_str("  <message:DataSet structureRef=\"NDRS_RELEASE\">\n");
+    for f in &doc.figures {
+        let breakdown = if f.dimensions.is_empty() {
+            "_T".to_string()
+        } else {
+            f.dimensions
+                .iter()
+                .map(|(k, v)| sdmx_id(&format!("{k}_{v}")))
+                .collect::<Vec<_>>()
+                .join("__")
+        };
+        let value = |v: f64| {
+            if v.is_finite() {
+                format!("{v:?}")
+            } else {
+                "NaN".to_string()
+            }
+        };
+        x.push_str("    <generic:Series>\n      <generic:SeriesKey>\n");
+        x.push_str(&format!(
+            "        <generic:Value id=\"INDICATOR\" value=\"{}\"/>\n",
+            xml_escape(&sdmx_id(&f.id))
+        ));
+        x.push_str(&format!(
+            "        <generic:Value id=\"BREAKDOWN\" value=\"{}\"/>\n",
+            xml_escape(&breakdown)
+        ));
+        x.push_str("      </generic:SeriesKey>\n      <generic:Attributes>\n");
+        x.push_str(&format!(
+            "        <generic:Value id=\"UNIT_MEASURE\" value=\"{}\"/>\n",
+            xml_escape(&f.unit.to_uppercase())
+        ));
+        x.push_str("      </generic:Attributes>\n      <generic:Obs>\n");
+        x.push_str(&format!(
+            "        <generic:ObsDimension value=\"{}\"/>\n        <generic:ObsValue value=\"{}\"/>\n",
+            doc.cycle_year,
+            value(f.value)
+        ));
+        x.push_str("        <generic:Attributes>\n");
+        x.push_str("          <generic:Value id=\"OBS_STATUS\" value=\"A\"/>\n");
+        if let Some(i) = &f.interval {
+            x.push_str(&format!(
+                "          <generic:Value id=\"LOWER_BOUND\" value=\"{}\"/>\n          <generic:Value id=\"UPPER_BOUND\" value=\"{}\"/>\n",
+                value(i.lower),
+                value(i.upper)
+            ));
+        }
+        x.push_str("        </generic:Attributes>\n      </generic:Obs>\n    </generic:Series>\n");
+    }
+    x.push_str("  </message:DataSet>\n</message:GenericData>\n");
+    x
+}
+
 /// Parses an embargo time (RFC 3339); empty means none.
 pub fn parse_embargo(text: &str) -> Result<Option<DateTime<Utc>>> {
     if text.trim().is_empty() {
@@ -306,6 +415,7 @@ pub fn parse_embargo(text: &str) -> Result<Option<DateTime<Utc>>> {
 pub enum Format {
     Json,
     Csv,
+    Sdmx,
 }
 
 fn summary(row: &release::Model) -> pb::ReleaseSummary {
@@ -396,6 +506,7 @@ impl Releases {
         let json = serde_json::to_string_pretty(&doc)
             .map_err(|e| Error::Internal(format!("release rendering: {e}")))?;
         let csv = to_csv(&doc)?;
+        let sdmx = to_sdmx(&doc);
         let sha = hex::encode(Sha256::digest(json.as_bytes()));
         let txn = self.db.begin().await.map_err(db_error)?;
         let row = release::ActiveModel {
@@ -406,6 +517,7 @@ impl Releases {
             candidate_hash: Set(candidate.content_hash.clone()),
             document_json: Set(json),
             document_csv: Set(csv),
+            document_sdmx: Set(sdmx),
             document_sha256: Set(sha.clone()),
             published_at: Set(doc.published_at.clone()),
             published_by: Set(by.to_string()),
@@ -476,6 +588,7 @@ impl Releases {
         let (media_type, content) = match format {
             Format::Json => ("application/json", row.document_json.clone().into_bytes()),
             Format::Csv => ("text/csv", row.document_csv.clone().into_bytes()),
+            Format::Sdmx => (SDMX_MEDIA_TYPE, row.document_sdmx.clone().into_bytes()),
         };
         Ok(pb::ReleaseDocument {
             summary: Some(summary(&row)),
@@ -515,25 +628,8 @@ mod tests {
         }
     }
 
-    #[test]
-    fn diff_names_added_removed_and_revised_figures_only() {
-        let changes = diff(
-            &[fig("P01", 1.0), fig("P03", 3.0), fig("P04", 4.0)],
-            &[fig("P01", 1.0), fig("P03", 3.5), fig("P05", 5.0)],
-        );
-        let got: Vec<_> = changes
-            .iter()
-            .map(|c| (c.key.as_str(), c.change.as_str()))
-            .collect();
-        assert_eq!(
-            got,
-            [("P03", "revised"), ("P04", "removed"), ("P05", "added")]
-        );
-    }
-
-    #[test]
-    fn csv_quotes_labels_and_reads_back() {
-        let doc = Document {
+    fn sample_doc(figures: Vec<Figure>) -> Document {
+        Document {
             schema: SCHEMA.into(),
             release_id: "r".into(),
             cycle_year: 2023,
@@ -562,14 +658,48 @@ mod tests {
                     version: "0".into(),
                 },
             },
-            figures: vec![fig("P01", 3.25e22)],
+            figures,
             changes: Vec::new(),
-        };
+        }
+    }
+
+    #[test]
+    fn diff_names_added_removed_and_revised_figures_only() {
+        let changes = diff(
+            &[fig("P01", 1.0), fig("P03", 3.0), fig("P04", 4.0)],
+            &[fig("P01", 1.0), fig("P03", 3.5), fig("P05", 5.0)],
+        );
+        let got: Vec<_> = changes
+            .iter()
+            .map(|c| (c.key.as_str(), c.change.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [("P03", "revised"), ("P04", "removed"), ("P05", "added")]
+        );
+    }
+
+    #[test]
+    fn csv_quotes_labels_and_reads_back() {
+        let doc = sample_doc(vec![fig("P01", 3.25e22)]);
         let csv = to_csv(&doc).unwrap();
         let mut reader = csv::Reader::from_reader(csv.as_bytes());
         let row = reader.records().next().unwrap().unwrap();
         assert_eq!(&row[5], "a, \"quoted\" label");
         assert_eq!(row[7].parse::<f64>().unwrap(), 3.25e22);
+    }
+
+    #[test]
+    fn sdmx_escapes_text_and_keys_breakdowns() {
+        let mut f = fig("C04", 0.25);
+        f.dimensions.insert("province".into(), "11".into());
+        let mut doc = sample_doc(vec![fig("P01", 3.25e22), f]);
+        doc.published_at = "<now> & then".into();
+        let x = to_sdmx(&doc);
+        assert!(x.contains("<message:Prepared>&lt;now&gt; &amp; then</message:Prepared>"));
+        assert!(x.contains("<generic:Value id=\"BREAKDOWN\" value=\"province_11\"/>"));
+        assert!(x.contains("<generic:ObsValue value=\"3.25e22\"/>"));
+        assert_eq!(x.matches("<generic:Series>").count(), 2);
     }
 
     #[test]

@@ -280,6 +280,9 @@ pub mod release {
         pub document_json: String,
         #[sea_orm(column_type = "Text")]
         pub document_csv: String,
+        /// SDMX-ML 2.1 generic data (added by `m20261125_000006_add_release_sdmx`).
+        #[sea_orm(column_type = "Text")]
+        pub document_sdmx: String,
         pub document_sha256: String,
         pub published_at: String,
         pub published_by: String,
@@ -893,6 +896,47 @@ pub mod migration {
         }
     }
 
+    /// The SDMX export of releases.
+    pub struct AddReleaseSdmx;
+
+    impl MigrationName for AddReleaseSdmx {
+        fn name(&self) -> &str {
+            "m20261125_000006_add_release_sdmx"
+        }
+    }
+
+    #[derive(DeriveIden)]
+    enum ReleaseSdmx {
+        #[sea_orm(iden = "release")]
+        Table,
+        DocumentSdmx,
+    }
+
+    #[async_trait::async_trait]
+    impl MigrationTrait for AddReleaseSdmx {
+        async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+            manager
+                .alter_table(
+                    Table::alter()
+                        .table(ReleaseSdmx::Table)
+                        .add_column(text(ReleaseSdmx::DocumentSdmx).default(""))
+                        .to_owned(),
+                )
+                .await
+        }
+
+        async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+            manager
+                .alter_table(
+                    Table::alter()
+                        .table(ReleaseSdmx::Table)
+                        .drop_column(ReleaseSdmx::DocumentSdmx)
+                        .to_owned(),
+                )
+                .await
+        }
+    }
+
     /// The aggregator's schema history.
     pub struct Migrator;
 
@@ -906,6 +950,7 @@ pub mod migration {
                 Box::new(CreateBenchmarks),
                 Box::new(CreateReview),
                 Box::new(CreateRelease),
+                Box::new(AddReleaseSdmx),
             ]
         }
     }
