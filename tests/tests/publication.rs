@@ -15,6 +15,7 @@ use ndrs_proto::v1 as pb;
 use ndrs_proto::v1::aggregator_service_client::AggregatorServiceClient;
 use ndrs_proto::v1::compute_census_service_client::ComputeCensusServiceClient;
 use ndrs_testkit::sample;
+use prost::Message;
 use sea_orm::ConnectionTrait;
 use tonic::Code;
 
@@ -569,6 +570,23 @@ async fn three_stages_gate_publication_and_releases_are_immutable_and_audited() 
             hex::encode(sha2::Sha256::digest(&first.content)),
             v1.document_sha256
         );
+    }
+    // With Redis configured, the read went through the shared release cache.
+    if env.settings.bus.kind == ndrs_platform::settings::BusKind::Redis {
+        let client = redis::Client::open(env.settings.bus.redis_url.as_str()).unwrap();
+        let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+        let key = ndrs_aggregator::release_cache::ReleaseCache::redis_key(
+            &env.settings.bus.namespace,
+            &format!("{}:1:json", sample::CYCLE),
+        );
+        let cached: Option<Vec<u8>> = redis::cmd("GET")
+            .arg(&key)
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+        let cached =
+            pb::ReleaseDocument::decode(cached.expect("release cached").as_slice()).unwrap();
+        assert_eq!(cached.content, first.content);
     }
     let doc: serde_json::Value = serde_json::from_slice(&first.content).unwrap();
     assert_eq!(doc["lineage"]["candidate_hash"], c2.content_hash.as_str());

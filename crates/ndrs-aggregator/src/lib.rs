@@ -15,6 +15,7 @@
 //! - [`process`]: what may be justified and where a candidate stands in each stage.
 //! - [`review`]: stage 3, expert review rounds over frozen candidates.
 //! - [`release`]: publication: immutable, versioned release documents and their exports.
+//! - [`release_cache`]: the release cache (Redis in production, in-process when embedded).
 //! - [`audit`]: the hash-chained audit log of every state change, and its verification.
 //! - [`watcher`]: automatic re-assembly and re-validation on "cycle inputs changed".
 //! - [`store`]: the candidate table and its migration.
@@ -28,6 +29,7 @@ pub mod grpc;
 pub mod justify;
 pub mod process;
 pub mod release;
+pub mod release_cache;
 pub mod review;
 pub mod stages;
 pub mod startup;

@@ -25,12 +25,17 @@ pub struct Process {
 }
 
 impl Process {
-    pub fn new(db: DatabaseConnection, candidates: Candidates, validation: Validation) -> Self {
+    pub fn new(
+        db: DatabaseConnection,
+        candidates: Candidates,
+        validation: Validation,
+        cache: crate::release_cache::ReleaseCache,
+    ) -> Self {
         Self {
             justifications: Justifications::new(db.clone()),
             benchmarks: Benchmarks::new(db.clone()),
             review: Review::new(db.clone(), candidates.clone()),
-            releases: Releases::new(db.clone()),
+            releases: Releases::new(db.clone(), cache),
             db,
             candidates,
             validation,

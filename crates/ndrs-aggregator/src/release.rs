@@ -5,7 +5,7 @@
 //! that renders it changes. A revision is a new version of the cycle's release with a note and a
 //! figure-by-figure diff against the previous version, which stays readable. An embargoed release
 //! is visible to the working group and publishers at once and to everyone else from its embargo
-//! time.
+//! time. Reads go through [`ReleaseCache`] (Redis in production).
 
 use std::collections::BTreeMap;
 
@@ -13,14 +13,16 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use ndrs_core::{Error, Result};
 use ndrs_platform::db::db_error;
 use ndrs_proto::v1 as pb;
+use prost::Message;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
-    TransactionTrait,
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set, TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::audit;
+use crate::release_cache::ReleaseCache;
 use crate::review::figure_key;
 use crate::store::release;
 
@@ -436,11 +438,12 @@ fn summary(row: &release::Model) -> pb::ReleaseSummary {
 #[derive(Clone)]
 pub struct Releases {
     db: DatabaseConnection,
+    cache: ReleaseCache,
 }
 
 impl Releases {
-    pub fn new(db: DatabaseConnection) -> Self {
-        Self { db }
+    pub fn new(db: DatabaseConnection, cache: ReleaseCache) -> Self {
+        Self { db, cache }
     }
 
     async fn latest_row(&self, cycle_year: i32) -> Result<Option<release::Model>> {
@@ -556,7 +559,8 @@ impl Releases {
     }
 
     /// A release version (0: the latest) in `format`. `sees_embargoed` is false for callers who
-    /// must wait for the embargo.
+    /// must wait for the embargo. Served from the cache when it holds the version: a version's
+    /// bytes never change, so a cached copy is never stale.
     pub async fn get(
         &self,
         cycle_year: i32,
@@ -564,37 +568,62 @@ impl Releases {
         format: Format,
         sees_embargoed: bool,
     ) -> Result<pb::ReleaseDocument> {
-        let row = if version == 0 {
-            self.latest_row(cycle_year).await?
-        } else {
+        let not_found = || Error::NotFound(format!("release of cycle {cycle_year} v{version}"));
+        let version = if version == 0 {
             release::Entity::find()
+                .select_only()
+                .column(release::Column::Version)
                 .filter(release::Column::CycleYear.eq(cycle_year))
-                .filter(release::Column::Version.eq(version as i32))
+                .order_by_desc(release::Column::Version)
+                .into_tuple::<i32>()
                 .one(&self.db)
                 .await
                 .map_err(db_error)?
-        }
-        .ok_or_else(|| Error::NotFound(format!("release of cycle {cycle_year} v{version}")))?;
+                .ok_or_else(not_found)? as u32
+        } else {
+            version
+        };
+        let key = format!("{cycle_year}:{version}:{format:?}").to_lowercase();
+        let cached = match self.cache.get(&key).await {
+            Some(bytes) => pb::ReleaseDocument::decode(bytes.as_slice()).ok(),
+            None => None,
+        };
+        let document = match cached {
+            Some(document) => document,
+            None => {
+                let row = release::Entity::find()
+                    .filter(release::Column::CycleYear.eq(cycle_year))
+                    .filter(release::Column::Version.eq(version as i32))
+                    .one(&self.db)
+                    .await
+                    .map_err(db_error)?
+                    .ok_or_else(not_found)?;
+                let (media_type, content) = match format {
+                    Format::Json => ("application/json", row.document_json.clone().into_bytes()),
+                    Format::Csv => ("text/csv", row.document_csv.clone().into_bytes()),
+                    Format::Sdmx => (SDMX_MEDIA_TYPE, row.document_sdmx.clone().into_bytes()),
+                };
+                let document = pb::ReleaseDocument {
+                    summary: Some(summary(&row)),
+                    media_type: media_type.into(),
+                    content,
+                };
+                self.cache.put(&key, &document.encode_to_vec()).await;
+                document
+            }
+        };
+        let s = document.summary.clone().unwrap_or_default();
         if !sees_embargoed
-            && !row.embargo_until.is_empty()
-            && let Ok(Some(until)) = parse_embargo(&row.embargo_until)
+            && !s.embargo_until.is_empty()
+            && let Ok(Some(until)) = parse_embargo(&s.embargo_until)
             && Utc::now() < until
         {
             return Err(Error::FailedPrecondition(format!(
                 "release {} v{} is under embargo until {}",
-                row.cycle_year, row.version, row.embargo_until
+                s.cycle_year, s.version, s.embargo_until
             )));
         }
-        let (media_type, content) = match format {
-            Format::Json => ("application/json", row.document_json.clone().into_bytes()),
-            Format::Csv => ("text/csv", row.document_csv.clone().into_bytes()),
-            Format::Sdmx => (SDMX_MEDIA_TYPE, row.document_sdmx.clone().into_bytes()),
-        };
-        Ok(pb::ReleaseDocument {
-            summary: Some(summary(&row)),
-            media_type: media_type.into(),
-            content,
-        })
+        Ok(document)
     }
 
     pub async fn list(&self, cycle_year: i32) -> Result<Vec<pb::ReleaseSummary>> {

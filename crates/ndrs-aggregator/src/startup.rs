@@ -57,6 +57,7 @@ pub async fn run(
     crate::benchmarks::Benchmarks::new(db.clone())
         .seed_if_empty()
         .await?;
+    let cache = crate::release_cache::ReleaseCache::from_settings(settings).await?;
     let (token, issued_id) = if settings.aggregator.service_token.is_empty() {
         let issued = runtime
             .identity
@@ -83,7 +84,7 @@ pub async fn run(
         Duration::from_millis(settings.aggregator.revalidate_debounce_ms),
         shutdown.clone(),
     ));
-    let process = crate::process::Process::new(db, candidates, validation);
+    let process = crate::process::Process::new(db, candidates, validation, cache);
     let routes = Routes::new(
         Aggregator::new(process, runtime.identity.clone())
             .into_server(settings.server.max_message_bytes),
