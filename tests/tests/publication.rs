@@ -284,6 +284,17 @@ async fn three_stages_gate_publication_and_releases_are_immutable_and_audited() 
         .unwrap_err();
     assert_eq!(empty.code(), Code::InvalidArgument);
     assert_eq!(field_violations(&empty)[0].0, "text");
+    let no_stage = org
+        .justify(pb::JustifyRequest {
+            candidate_id: c1.candidate_id.clone(),
+            stage: pb::ValidationStage::Unspecified as i32,
+            subject: warnings[0].rule_id.clone(),
+            text: "fine".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(no_stage.code(), Code::InvalidArgument);
+    assert_eq!(field_violations(&no_stage)[0].0, "stage");
     let passed_rule = report
         .results
         .iter()
@@ -416,7 +427,28 @@ async fn three_stages_gate_publication_and_releases_are_immutable_and_audited() 
     assert!(stage(&s, pb::ValidationStage::Benchmarks).passed, "{s:#?}");
 
     // --- Stage 3: a rejection closes the round and forces a revised candidate. ---
+    let no_quorum = org
+        .open_review_round(pb::OpenReviewRoundRequest {
+            candidate_id: c1.candidate_id.clone(),
+            quorum: 0,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(no_quorum.code(), Code::InvalidArgument);
+    assert_eq!(field_violations(&no_quorum)[0].0, "quorum");
     let round1 = open_round(&mut org, &c1, 2).await;
+    let unknown_figure = vote(
+        &mut e1,
+        &round1,
+        &c1.content_hash,
+        "P99",
+        pb::Verdict::Approve,
+        "",
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(unknown_figure.code(), Code::InvalidArgument);
+    assert_eq!(field_violations(&unknown_figure)[0].0, "figure_id");
     assert_eq!(round1.number, 1);
     assert_eq!(round1.candidate_hash, c1.content_hash);
     assert!(round1.figures.iter().any(|f| f.figure_id == "P01"));
@@ -517,6 +549,18 @@ async fn three_stages_gate_publication_and_releases_are_immutable_and_audited() 
     )
     .await
     .unwrap();
+    // One vote per expert and target: a second approval by the same expert does not count twice.
+    let twice = vote(
+        &mut e1,
+        &round2,
+        &c2.content_hash,
+        "",
+        pb::Verdict::Approve,
+        "",
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(twice.code(), Code::AlreadyExists);
     let commented = vote(
         &mut e3,
         &round2,
@@ -617,6 +661,15 @@ async fn three_stages_gate_publication_and_releases_are_immutable_and_audited() 
             .all(|f| f["kind"] != "check"),
         "check figures are not published"
     );
+    let bad_format = reader
+        .get_release(pb::GetReleaseRequest {
+            cycle_year: sample::CYCLE,
+            version: 1,
+            format: 99,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(bad_format.code(), Code::InvalidArgument);
     let csv1 = read(&mut reader, 1, pb::ReleaseFormat::Csv).await.unwrap();
     let csv2 = read(&mut reader, 1, pb::ReleaseFormat::Csv).await.unwrap();
     assert_eq!(csv1.content, csv2.content);
@@ -738,6 +791,14 @@ async fn three_stages_gate_publication_and_releases_are_immutable_and_audited() 
     assert_eq!(listed.len(), 2);
 
     // --- The audit log: intact, then a tampered row is detected. ---
+    let not_organiser = reader
+        .list_audit_log(pb::ListAuditLogRequest {
+            after_seq: 0,
+            limit: 0,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(not_organiser.code(), Code::PermissionDenied);
     let audit_channel = channel(
         &e.aggregator,
         Some(&token(&system, Role::Organiser, None).await),
