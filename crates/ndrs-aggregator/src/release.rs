@@ -568,7 +568,13 @@ impl Releases {
         format: Format,
         sees_embargoed: bool,
     ) -> Result<pb::ReleaseDocument> {
-        let not_found = || Error::NotFound(format!("release of cycle {cycle_year} v{version}"));
+        let not_found = || {
+            Error::NotFound(if version == 0 {
+                format!("no release of cycle {cycle_year}")
+            } else {
+                format!("release of cycle {cycle_year} v{version}")
+            })
+        };
         let version = if version == 0 {
             release::Entity::find()
                 .select_only()
