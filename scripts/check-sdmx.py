@@ -49,7 +49,12 @@ def main(sdmx_path, json_path):
         if str(key["TIME_PERIOD"].value) != str(doc["cycle_year"]):
             problems.append(f"{k}: time period {key['TIME_PERIOD'].value}")
         value = float(obs.value)
-        if fig["value"] is None or abs(value - fig["value"]) > 1e-12 * max(1.0, abs(fig["value"])):
+        if fig["value"] is None:
+            # Suppressed by disclosure control: no value, flagged confidential.
+            conf = obs.attrib.get("CONF_STATUS")
+            if value == value or conf is None or conf.value != "C":
+                problems.append(f"{k}: suppressed in JSON but SDMX has {value}, {conf}")
+        elif abs(value - fig["value"]) > 1e-12 * max(1.0, abs(fig["value"])):
             problems.append(f"{k}: SDMX {value} vs JSON {fig['value']}")
         unit = obs.attrib.get("UNIT_MEASURE")
         if unit is None or unit.value != fig["unit"].upper():

@@ -670,6 +670,39 @@ async fn three_stages_gate_publication_and_releases_are_immutable_and_audited() 
         .await
         .unwrap_err();
     assert_eq!(bad_format.code(), Code::InvalidArgument);
+    // Disclosure control: breakdown cells from fewer than 3 reporters, or dominated by one, are
+    // withheld; the others are published as computed.
+    assert_eq!(doc["lineage"]["disclosure"]["min_reporters"], 3);
+    let published: std::collections::BTreeMap<&str, &serde_json::Value> = doc["figures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["key"].as_str().unwrap(), f))
+        .collect();
+    let mut suppressed = 0;
+    for cell in c2
+        .stages
+        .iter()
+        .flat_map(|s| s.figures.iter())
+        .filter(|f| !f.dimensions.is_empty() && f.kind != pb::FigureKind::Check as i32)
+    {
+        let l = cell.lineage.clone().unwrap_or_default();
+        let out = published[ndrs_aggregator::review::figure_key(cell).as_str()];
+        let withheld = (l.reporters > 0 && l.reporters < 3) || l.largest_share > 0.85;
+        if withheld {
+            suppressed += 1;
+            assert_eq!(out["status"], "suppressed", "{out}");
+            assert!(out["value"].is_null(), "{out}");
+            assert!(out["lineage"]["returns"].as_array().unwrap().is_empty());
+        } else {
+            assert_eq!(out["status"], "final", "{out}");
+            assert_eq!(out["value"].as_f64().unwrap(), cell.value, "{out}");
+        }
+    }
+    assert!(
+        suppressed > 0,
+        "the sample has provinces with one or two centres"
+    );
     let csv1 = read(&mut reader, 1, pb::ReleaseFormat::Csv).await.unwrap();
     let csv2 = read(&mut reader, 1, pb::ReleaseFormat::Csv).await.unwrap();
     assert_eq!(csv1.content, csv2.content);

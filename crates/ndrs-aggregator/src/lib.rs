@@ -15,6 +15,7 @@
 //! - [`process`]: what may be justified and where a candidate stands in each stage.
 //! - [`review`]: stage 3, expert review rounds over frozen candidates.
 //! - [`release`]: publication: immutable, versioned release documents and their exports.
+//! - [`disclosure`]: disclosure control of published breakdown cells.
 //! - [`release_cache`]: the release cache (Redis in production, in-process when embedded).
 //! - [`audit`]: the hash-chained audit log of every state change, and its verification.
 //! - [`watcher`]: automatic re-assembly and re-validation on "cycle inputs changed".
@@ -25,6 +26,7 @@
 pub mod audit;
 pub mod benchmarks;
 pub mod candidate;
+pub mod disclosure;
 pub mod grpc;
 pub mod justify;
 pub mod process;

@@ -22,6 +22,7 @@ pub struct Process {
     pub justifications: Justifications,
     pub review: Review,
     pub releases: Releases,
+    disclosure: crate::disclosure::DisclosureRule,
 }
 
 impl Process {
@@ -30,8 +31,10 @@ impl Process {
         candidates: Candidates,
         validation: Validation,
         cache: crate::release_cache::ReleaseCache,
+        disclosure: crate::disclosure::DisclosureRule,
     ) -> Self {
         Self {
+            disclosure,
             justifications: Justifications::new(db.clone()),
             benchmarks: Benchmarks::new(db.clone()),
             review: Review::new(db.clone(), candidates.clone()),
@@ -172,6 +175,7 @@ impl Process {
                         votes: r.votes.len(),
                     })
                     .collect(),
+                disclosure: self.disclosure,
                 software: release::Software {
                     name: "ndrs-aggregator".into(),
                     version: env!("CARGO_PKG_VERSION").into(),

@@ -22,6 +22,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::audit;
+use crate::disclosure::DisclosureRule;
 use crate::release_cache::ReleaseCache;
 use crate::review::figure_key;
 use crate::store::release;
@@ -41,6 +42,8 @@ pub struct Lineage {
     pub rule_set: VersionRef,
     pub benchmark_registry: VersionRef,
     pub review_rounds: Vec<RoundRef>,
+    /// The disclosure-control rule applied to breakdown cells.
+    pub disclosure: DisclosureRule,
     pub software: Software,
 }
 
@@ -91,11 +94,15 @@ pub struct Figure {
     pub dimensions: BTreeMap<String, String>,
     pub label: String,
     pub kind: String,
-    pub value: f64,
+    /// Withheld (`null`) when the cell is suppressed.
+    pub value: Option<f64>,
     pub unit: String,
     pub precision: String,
     pub interval: Option<Interval>,
+    /// `final`, or `suppressed` by disclosure control.
     pub status: String,
+    /// Why the cell is suppressed.
+    pub suppression: Option<String>,
     pub lineage: Option<FigureLineage>,
 }
 
@@ -133,68 +140,77 @@ fn enum_name(name: Option<&str>, prefix: &str) -> String {
 }
 
 /// The published figures: estimates and their breakdowns, not the check figures that only serve
-/// validation; in key order.
-pub fn release_figures(candidate: &pb::Candidate) -> Vec<Figure> {
+/// validation; in key order. Breakdown cells that `rule` suppresses keep their key, unit and
+/// method, and lose their value, interval and the list of returns behind them.
+pub fn release_figures(candidate: &pb::Candidate, rule: &DisclosureRule) -> Vec<Figure> {
     let mut figures: Vec<Figure> = candidate
         .stages
         .iter()
         .flat_map(|s| s.figures.iter())
         .filter(|f| f.kind != pb::FigureKind::Check as i32)
-        .map(|f| Figure {
-            key: figure_key(f),
-            id: f.id.clone(),
-            dimensions: f
-                .dimensions
-                .iter()
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect(),
-            label: f.label.clone(),
-            kind: enum_name(
-                pb::FigureKind::try_from(f.kind)
-                    .ok()
-                    .map(|k| k.as_str_name()),
-                "FIGURE_KIND_",
-            ),
-            value: f.value,
-            unit: enum_name(
-                pb::Unit::try_from(f.unit).ok().map(|u| u.as_str_name()),
-                "UNIT_",
-            ),
-            precision: if f.precision == 0 {
-                String::new()
-            } else {
-                enum_name(
-                    pb::Precision::try_from(f.precision)
+        .map(|f| {
+            let suppression = rule.suppression(f);
+            let shown = suppression.is_none();
+            Figure {
+                key: figure_key(f),
+                id: f.id.clone(),
+                dimensions: f
+                    .dimensions
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect(),
+                label: f.label.clone(),
+                kind: enum_name(
+                    pb::FigureKind::try_from(f.kind)
                         .ok()
-                        .map(|p| p.as_str_name()),
-                    "PRECISION_",
-                )
-            },
-            interval: f.interval.as_ref().map(|i| Interval {
-                lower: i.lower,
-                upper: i.upper,
-                level: i.level,
-                method: i.method.clone(),
-            }),
-            status: "final".into(),
-            lineage: f.lineage.as_ref().map(|l| FigureLineage {
-                method: l.method.clone(),
-                returns: l.returns.clone(),
-                parameters: l.parameters.clone(),
-                weighting_spec: l.weighting_spec.clone(),
-                inputs_hash: l.inputs_hash.clone(),
-                imputed_share: l.imputed_share,
-            }),
+                        .map(|k| k.as_str_name()),
+                    "FIGURE_KIND_",
+                ),
+                value: shown.then_some(f.value),
+                unit: enum_name(
+                    pb::Unit::try_from(f.unit).ok().map(|u| u.as_str_name()),
+                    "UNIT_",
+                ),
+                precision: if f.precision == 0 {
+                    String::new()
+                } else {
+                    enum_name(
+                        pb::Precision::try_from(f.precision)
+                            .ok()
+                            .map(|p| p.as_str_name()),
+                        "PRECISION_",
+                    )
+                },
+                interval: f.interval.as_ref().filter(|_| shown).map(|i| Interval {
+                    lower: i.lower,
+                    upper: i.upper,
+                    level: i.level,
+                    method: i.method.clone(),
+                }),
+                status: if shown { "final" } else { "suppressed" }.into(),
+                suppression,
+                lineage: f.lineage.as_ref().map(|l| FigureLineage {
+                    method: l.method.clone(),
+                    returns: if shown { l.returns.clone() } else { Vec::new() },
+                    parameters: l.parameters.clone(),
+                    weighting_spec: l.weighting_spec.clone(),
+                    inputs_hash: l.inputs_hash.clone(),
+                    imputed_share: l.imputed_share,
+                }),
+            }
         })
         .collect();
     figures.sort_by(|a, b| a.key.cmp(&b.key));
     figures
 }
 
-/// Figure-by-figure differences between two versions' figures.
+/// Figure-by-figure differences between two versions' figures (a cell that becomes suppressed,
+/// or is no longer suppressed, counts as revised).
 pub fn diff(previous: &[Figure], current: &[Figure]) -> Vec<Change> {
-    let before: BTreeMap<&str, f64> = previous.iter().map(|f| (f.key.as_str(), f.value)).collect();
-    let after: BTreeMap<&str, f64> = current.iter().map(|f| (f.key.as_str(), f.value)).collect();
+    let before: BTreeMap<&str, Option<f64>> =
+        previous.iter().map(|f| (f.key.as_str(), f.value)).collect();
+    let after: BTreeMap<&str, Option<f64>> =
+        current.iter().map(|f| (f.key.as_str(), f.value)).collect();
     let mut keys: Vec<&str> = before.keys().chain(after.keys()).copied().collect();
     keys.sort_unstable();
     keys.dedup();
@@ -204,14 +220,14 @@ pub fn diff(previous: &[Figure], current: &[Figure]) -> Vec<Change> {
             let change = match (p, c) {
                 (None, Some(_)) => "added",
                 (Some(_), None) => "removed",
-                (Some(p), Some(c)) if p.to_bits() != c.to_bits() => "revised",
+                (Some(p), Some(c)) if p.map(f64::to_bits) != c.map(f64::to_bits) => "revised",
                 _ => return None,
             };
             Some(Change {
                 key: key.to_string(),
                 change: change.into(),
-                previous: p,
-                current: c,
+                previous: p.flatten(),
+                current: c.flatten(),
             })
         })
         .collect()
@@ -244,6 +260,7 @@ pub fn to_csv(doc: &Document) -> Result<String> {
         "interval_upper",
         "interval_level",
         "status",
+        "suppression",
         "method",
         "inputs_hash",
     ])
@@ -270,13 +287,14 @@ pub fn to_csv(doc: &Document) -> Result<String> {
             dims.join(";"),
             f.label.clone(),
             f.kind.clone(),
-            number(f.value),
+            f.value.map(number).unwrap_or_default(),
             f.unit.clone(),
             f.precision.clone(),
             lower,
             upper,
             level,
             f.status.clone(),
+            f.suppression.clone().unwrap_or_default(),
             method,
             inputs_hash,
         ])
@@ -380,10 +398,16 @@ pub fn to_sdmx(doc: &Document) -> String {
         x.push_str(&format!(
             "        <generic:ObsDimension value=\"{}\"/>\n        <generic:ObsValue value=\"{}\"/>\n",
             doc.cycle_year,
-            value(f.value)
+            f.value.map_or_else(|| "NaN".to_string(), value)
         ));
         x.push_str("        <generic:Attributes>\n");
-        x.push_str("          <generic:Value id=\"OBS_STATUS\" value=\"A\"/>\n");
+        if f.value.is_some() {
+            x.push_str("          <generic:Value id=\"OBS_STATUS\" value=\"A\"/>\n");
+        } else {
+            // Missing because confidential (SDMX code lists CL_OBS_STATUS M, CL_CONF_STATUS C).
+            x.push_str("          <generic:Value id=\"OBS_STATUS\" value=\"M\"/>\n");
+            x.push_str("          <generic:Value id=\"CONF_STATUS\" value=\"C\"/>\n");
+        }
         if let Some(i) = &f.interval {
             x.push_str(&format!(
                 "          <generic:Value id=\"LOWER_BOUND\" value=\"{}\"/>\n          <generic:Value id=\"UPPER_BOUND\" value=\"{}\"/>\n",
@@ -487,7 +511,7 @@ impl Releases {
             None => None,
         };
         let version = previous.as_ref().map_or(1, |p| p.version + 1) as u32;
-        let figures = release_figures(candidate);
+        let figures = release_figures(candidate, &lineage.disclosure);
         let changes = previous_doc
             .as_ref()
             .map(|p| diff(&p.figures, &figures))
@@ -654,11 +678,12 @@ mod tests {
             dimensions: BTreeMap::new(),
             label: "a, \"quoted\" label".into(),
             kind: "estimate".into(),
-            value,
+            value: Some(value),
             unit: "bytes".into(),
             precision: String::new(),
             interval: None,
             status: "final".into(),
+            suppression: None,
             lineage: None,
         }
     }
@@ -688,6 +713,10 @@ mod tests {
                     content_hash: "b".into(),
                 },
                 review_rounds: Vec::new(),
+                disclosure: DisclosureRule {
+                    min_reporters: 3,
+                    max_share: 0.85,
+                },
                 software: Software {
                     name: "ndrs".into(),
                     version: "0".into(),

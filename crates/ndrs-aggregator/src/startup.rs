@@ -84,7 +84,13 @@ pub async fn run(
         Duration::from_millis(settings.aggregator.revalidate_debounce_ms),
         shutdown.clone(),
     ));
-    let process = crate::process::Process::new(db, candidates, validation, cache);
+    let process = crate::process::Process::new(
+        db,
+        candidates,
+        validation,
+        cache,
+        crate::disclosure::DisclosureRule::from_settings(settings),
+    );
     let routes = Routes::new(
         Aggregator::new(process, runtime.identity.clone())
             .into_server(settings.server.max_message_bytes),
