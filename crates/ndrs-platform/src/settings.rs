@@ -285,6 +285,20 @@ mod tests {
     }
 
     #[test]
+    fn disclosure_settings_are_checked() {
+        let s = Settings::defaults();
+        assert_eq!(s.aggregator.disclosure_min_reporters, 3);
+        let mut s = Settings::defaults();
+        s.aggregator.disclosure_min_reporters = 0;
+        let err = s.validate().unwrap_err().to_string();
+        assert!(err.contains("aggregator.disclosure_min_reporters"), "{err}");
+        let mut s = Settings::defaults();
+        s.aggregator.disclosure_max_share = f64::NAN;
+        let err = s.validate().unwrap_err().to_string();
+        assert!(err.contains("aggregator.disclosure_max_share"), "{err}");
+    }
+
+    #[test]
     fn cross_field_errors_name_the_key() {
         let mut s = Settings::defaults();
         s.bus.kind = BusKind::Redis;
