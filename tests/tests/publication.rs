@@ -876,3 +876,87 @@ async fn three_stages_gate_publication_and_releases_are_immutable_and_audited() 
     db.close().await.unwrap();
     system.stop().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_error_rule_blocks_and_cannot_be_justified_while_a_warning_can() {
+    let (_env, system) = start().await;
+    let mut org =
+        AggregatorServiceClient::new(as_organiser(&system, &system.endpoints.aggregator).await);
+    let rule = |id: &str, expression: &str, severity: pb::RuleSeverity| pb::Rule {
+        id: id.into(),
+        description: id.into(),
+        expression: expression.into(),
+        severity: severity as i32,
+        tolerance: 0.0,
+    };
+    org.load_rule_set(pb::LoadRuleSetRequest {
+        cycle_year: sample::CYCLE,
+        rules: vec![
+            // New storage cannot exceed production here, so both rules fail on the sample.
+            rule("impossible.error", "P04 > P01", pb::RuleSeverity::Error),
+            rule("impossible.warning", "P04 > P01", pb::RuleSeverity::Warning),
+        ],
+        use_default: false,
+    })
+    .await
+    .unwrap();
+    ndrs_cli::demo::submit_sample_returns(&(&system).into())
+        .await
+        .unwrap();
+    let candidate = org
+        .assemble_candidate(pb::AssembleCandidateRequest {
+            cycle_year: sample::CYCLE,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let report = org
+        .validate_candidate(pb::ValidateCandidateRequest {
+            candidate_id: candidate.candidate_id.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(!report.passed_errors);
+    let both_bad = org
+        .justify(pb::JustifyRequest {
+            candidate_id: candidate.candidate_id.clone(),
+            stage: pb::ValidationStage::Rules as i32,
+            subject: String::new(),
+            text: String::new(),
+        })
+        .await
+        .unwrap_err();
+    let fields: Vec<String> = field_violations(&both_bad)
+        .into_iter()
+        .map(|v| v.0)
+        .collect();
+    assert_eq!(fields, ["subject", "text"]);
+    let error = justify(
+        &mut org,
+        &candidate,
+        pb::ValidationStage::Rules,
+        "impossible.error",
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(error.code(), Code::FailedPrecondition);
+    assert!(
+        error.message().contains("cannot be justified"),
+        "{}",
+        error.message()
+    );
+    justify(
+        &mut org,
+        &candidate,
+        pb::ValidationStage::Rules,
+        "impossible.warning",
+    )
+    .await
+    .unwrap();
+    let s = status(&mut org, &candidate).await;
+    let rules = stage(&s, pb::ValidationStage::Rules);
+    assert!(!rules.passed);
+    assert_eq!(rules.reasons, ["error rule impossible.error failed"]);
+    system.stop().await.unwrap();
+}

@@ -55,10 +55,20 @@ impl Process {
         text: &str,
         by: &str,
     ) -> Result<pb::Justification> {
-        let text = justify::check_text("text", text)?;
+        let mut violations = Vec::new();
         if subject.trim().is_empty() {
-            return Err(Error::invalid("subject", "name the rule or benchmark"));
+            violations.push(ndrs_core::FieldViolation::new(
+                "subject",
+                "name the rule or benchmark",
+            ));
         }
+        let text = justify::check_text("text", text).map_err(|e| {
+            violations.extend(e.field_violations().iter().cloned());
+        });
+        let text = match (text, violations.is_empty()) {
+            (Ok(text), true) => text,
+            _ => return Err(Error::InvalidArgument(violations)),
+        };
         let candidate = self.candidates.get(candidate_id).await?;
         match stage {
             JustifiedStage::Rules => {
