@@ -8,8 +8,8 @@
 //!
 //! The rule reads the contributor facts a stage service puts in a figure's lineage
 //! (`reporters`, `largest_share`); a cell whose service does not count contributors (0) is not
-//! judged. Secondary suppression (withholding a second cell so that the first cannot be recovered
-//! from the total) is not done yet; docs/decisions.md says so.
+//! judged. A lone suppressed cell of a breakdown could be recovered from the total minus the other
+//! cells, so `release` also withholds the smallest other cell (complementary suppression).
 
 use ndrs_platform::settings::Settings;
 use ndrs_proto::v1 as pb;
