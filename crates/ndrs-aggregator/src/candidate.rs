@@ -77,7 +77,7 @@ fn to_proto(row: candidate::Model) -> Result<pb::Candidate> {
     })
 }
 
-fn is_unique_violation(e: &sea_orm::DbErr) -> bool {
+pub(crate) fn is_unique_violation(e: &sea_orm::DbErr) -> bool {
     let text = e.to_string().to_lowercase();
     text.contains("unique") || text.contains("duplicate")
 }

@@ -8,24 +8,41 @@ use ndrs_proto::v1 as pb;
 use ndrs_proto::v1::aggregator_service_server::{AggregatorService, AggregatorServiceServer};
 use tonic::{Request, Response, Status};
 
+use crate::benchmarks;
 use crate::candidate::{Candidates, Trigger};
+use crate::justify::JustifiedStage;
+use crate::process::Process;
+use crate::release::Format;
+use crate::review::Verdict;
 use crate::validation::{self, Validation};
 
 /// Roles that may read candidates: the organisers who assemble them, the experts who review them
 /// and the publishers who release them.
 const CANDIDATE_READERS: &[Role] = &[Role::Organiser, Role::Expert, Role::Publisher];
 
+/// Roles that may read releases: everyone with a token (the public reads through a reader token);
+/// the embargo decides when.
+const RELEASE_READERS: &[Role] = &[
+    Role::Organiser,
+    Role::Expert,
+    Role::Publisher,
+    Role::Reader,
+    Role::Reporter,
+];
+
 pub struct Aggregator {
     candidates: Candidates,
     validation: Validation,
+    process: Process,
     identity: IdentityStore,
 }
 
 impl Aggregator {
-    pub fn new(candidates: Candidates, validation: Validation, identity: IdentityStore) -> Self {
+    pub fn new(process: Process, identity: IdentityStore) -> Self {
         Self {
-            candidates,
-            validation,
+            candidates: process.candidates.clone(),
+            validation: process.validation.clone(),
+            process,
             identity,
         }
     }
@@ -214,5 +231,316 @@ impl AggregatorService for Aggregator {
             .await
             .into_status()?;
         Ok(Response::new(report))
+    }
+
+    async fn justify(
+        &self,
+        request: Request<pb::JustifyRequest>,
+    ) -> Result<Response<pb::Justification>, Status> {
+        let principal = self
+            .identity
+            .principal(request.metadata())
+            .await
+            .into_status()?;
+        principal
+            .require_role(&[Role::Organiser], "justify findings")
+            .into_status()?;
+        let pb::JustifyRequest {
+            candidate_id,
+            stage,
+            subject,
+            text,
+        } = request.into_inner();
+        let stage = JustifiedStage::from_proto("stage", stage).into_status()?;
+        let justification = self
+            .process
+            .justify(&candidate_id, stage, &subject, &text, &principal.name)
+            .await
+            .into_status()?;
+        Ok(Response::new(justification))
+    }
+
+    async fn get_candidate_status(
+        &self,
+        request: Request<pb::GetCandidateStatusRequest>,
+    ) -> Result<Response<pb::CandidateStatus>, Status> {
+        let principal = self
+            .identity
+            .principal(request.metadata())
+            .await
+            .into_status()?;
+        principal
+            .require_role(CANDIDATE_READERS, "read candidate status")
+            .into_status()?;
+        let pb::GetCandidateStatusRequest { candidate_id } = request.into_inner();
+        let status = self.process.status(&candidate_id).await.into_status()?;
+        Ok(Response::new(status))
+    }
+
+    async fn list_audit_log(
+        &self,
+        request: Request<pb::ListAuditLogRequest>,
+    ) -> Result<Response<pb::ListAuditLogResponse>, Status> {
+        let principal = self
+            .identity
+            .principal(request.metadata())
+            .await
+            .into_status()?;
+        principal
+            .require_role(&[Role::Organiser], "read the audit log")
+            .into_status()?;
+        let pb::ListAuditLogRequest { after_seq, limit } = request.into_inner();
+        let entries = self
+            .process
+            .audit_log(after_seq, limit)
+            .await
+            .into_status()?;
+        Ok(Response::new(pb::ListAuditLogResponse { entries }))
+    }
+
+    async fn add_benchmarks(
+        &self,
+        request: Request<pb::AddBenchmarksRequest>,
+    ) -> Result<Response<pb::BenchmarkRegistrySummary>, Status> {
+        let principal = self
+            .identity
+            .principal(request.metadata())
+            .await
+            .into_status()?;
+        principal
+            .require_role(&[Role::Organiser], "extend the benchmark registry")
+            .into_status()?;
+        let pb::AddBenchmarksRequest { benchmarks, note } = request.into_inner();
+        let new = benchmarks::benchmarks_from_proto(benchmarks).into_status()?;
+        let summary = self
+            .process
+            .benchmarks
+            .add(new, &note, &principal.name)
+            .await
+            .into_status()?;
+        Ok(Response::new(summary))
+    }
+
+    async fn get_benchmark_registry(
+        &self,
+        request: Request<pb::GetBenchmarkRegistryRequest>,
+    ) -> Result<Response<pb::BenchmarkRegistry>, Status> {
+        let principal = self
+            .identity
+            .principal(request.metadata())
+            .await
+            .into_status()?;
+        principal
+            .require_role(CANDIDATE_READERS, "read the benchmark registry")
+            .into_status()?;
+        let pb::GetBenchmarkRegistryRequest { version } = request.into_inner();
+        let registry = self
+            .process
+            .benchmarks
+            .registry(version)
+            .await
+            .into_status()?;
+        Ok(Response::new(registry))
+    }
+
+    async fn check_benchmarks(
+        &self,
+        request: Request<pb::CheckBenchmarksRequest>,
+    ) -> Result<Response<pb::BenchmarkReport>, Status> {
+        let principal = self
+            .identity
+            .principal(request.metadata())
+            .await
+            .into_status()?;
+        principal
+            .require_role(&[Role::Organiser], "run benchmark validation")
+            .into_status()?;
+        let pb::CheckBenchmarksRequest { candidate_id } = request.into_inner();
+        let candidate = self.candidates.get(&candidate_id).await.into_status()?;
+        let report = self
+            .process
+            .benchmarks
+            .check(&candidate)
+            .await
+            .into_status()?;
+        Ok(Response::new(report))
+    }
+
+    async fn get_benchmark_report(
+        &self,
+        request: Request<pb::GetBenchmarkReportRequest>,
+    ) -> Result<Response<pb::BenchmarkReport>, Status> {
+        let principal = self
+            .identity
+            .principal(request.metadata())
+            .await
+            .into_status()?;
+        principal
+            .require_role(CANDIDATE_READERS, "read benchmark reports")
+            .into_status()?;
+        let pb::GetBenchmarkReportRequest { candidate_id } = request.into_inner();
+        let report = self
+            .process
+            .benchmarks
+            .latest_report(&candidate_id)
+            .await
+            .into_status()?;
+        Ok(Response::new(report))
+    }
+
+    async fn open_review_round(
+        &self,
+        request: Request<pb::OpenReviewRoundRequest>,
+    ) -> Result<Response<pb::ReviewRound>, Status> {
+        let principal = self
+            .identity
+            .principal(request.metadata())
+            .await
+            .into_status()?;
+        principal
+            .require_role(&[Role::Organiser], "open review rounds")
+            .into_status()?;
+        let pb::OpenReviewRoundRequest {
+            candidate_id,
+            quorum,
+        } = request.into_inner();
+        let round = self
+            .process
+            .review
+            .open(&candidate_id, quorum, &principal.name)
+            .await
+            .into_status()?;
+        Ok(Response::new(round))
+    }
+
+    async fn cast_vote(
+        &self,
+        request: Request<pb::CastVoteRequest>,
+    ) -> Result<Response<pb::ReviewRound>, Status> {
+        let principal = self
+            .identity
+            .principal(request.metadata())
+            .await
+            .into_status()?;
+        principal
+            .require_role(&[Role::Expert], "vote in review rounds")
+            .into_status()?;
+        let pb::CastVoteRequest {
+            round_id,
+            candidate_hash,
+            figure_id,
+            verdict,
+            reason,
+        } = request.into_inner();
+        let round = self
+            .process
+            .review
+            .vote(
+                &round_id,
+                &candidate_hash,
+                &figure_id,
+                Verdict::from_proto(verdict),
+                &reason,
+                &principal.name,
+            )
+            .await
+            .into_status()?;
+        Ok(Response::new(round))
+    }
+
+    async fn get_review_round(
+        &self,
+        request: Request<pb::GetReviewRoundRequest>,
+    ) -> Result<Response<pb::ReviewRound>, Status> {
+        let principal = self
+            .identity
+            .principal(request.metadata())
+            .await
+            .into_status()?;
+        principal
+            .require_role(CANDIDATE_READERS, "read review rounds")
+            .into_status()?;
+        let pb::GetReviewRoundRequest { round_id } = request.into_inner();
+        let round = self.process.review.get(&round_id).await.into_status()?;
+        Ok(Response::new(round))
+    }
+
+    async fn publish(
+        &self,
+        request: Request<pb::PublishRequest>,
+    ) -> Result<Response<pb::ReleaseSummary>, Status> {
+        let principal = self
+            .identity
+            .principal(request.metadata())
+            .await
+            .into_status()?;
+        principal
+            .require_role(&[Role::Publisher], "publish releases")
+            .into_status()?;
+        let pb::PublishRequest {
+            candidate_id,
+            embargo_until,
+            note,
+        } = request.into_inner();
+        let summary = self
+            .process
+            .publish(&candidate_id, &embargo_until, &note, &principal.name)
+            .await
+            .into_status()?;
+        Ok(Response::new(summary))
+    }
+
+    async fn get_release(
+        &self,
+        request: Request<pb::GetReleaseRequest>,
+    ) -> Result<Response<pb::ReleaseDocument>, Status> {
+        let principal = self
+            .identity
+            .principal(request.metadata())
+            .await
+            .into_status()?;
+        principal
+            .require_role(RELEASE_READERS, "read releases")
+            .into_status()?;
+        let pb::GetReleaseRequest {
+            cycle_year,
+            version,
+            format,
+        } = request.into_inner();
+        let cycle_year = cycle("cycle_year", cycle_year).into_status()?;
+        let format = match pb::ReleaseFormat::try_from(format) {
+            Ok(pb::ReleaseFormat::Unspecified | pb::ReleaseFormat::Json) => Format::Json,
+            Ok(pb::ReleaseFormat::Csv) => Format::Csv,
+            Ok(pb::ReleaseFormat::Sdmx) => Format::Sdmx,
+            Err(_) => {
+                return Err(Error::invalid("format", "must be json, csv or sdmx")).into_status();
+            }
+        };
+        let sees_embargoed = matches!(principal.role, Role::Organiser | Role::Publisher);
+        let document = self
+            .process
+            .releases
+            .get(cycle_year, version, format, sees_embargoed)
+            .await
+            .into_status()?;
+        Ok(Response::new(document))
+    }
+
+    async fn list_releases(
+        &self,
+        request: Request<pb::ListReleasesRequest>,
+    ) -> Result<Response<pb::ListReleasesResponse>, Status> {
+        let principal = self
+            .identity
+            .principal(request.metadata())
+            .await
+            .into_status()?;
+        principal
+            .require_role(RELEASE_READERS, "list releases")
+            .into_status()?;
+        let pb::ListReleasesRequest { cycle_year } = request.into_inner();
+        let cycle_year = cycle("cycle_year", cycle_year).into_status()?;
+        let releases = self.process.releases.list(cycle_year).await.into_status()?;
+        Ok(Response::new(pb::ListReleasesResponse { releases }))
     }
 }

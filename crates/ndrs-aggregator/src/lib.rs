@@ -10,13 +10,29 @@
 //! - [`candidate`]: assembling, storing and reading candidates.
 //! - [`stages`]: the gRPC clients of the four stage services.
 //! - [`validation`]: stage 1, cross-entity rules (CEL) and validation reports.
+//! - [`benchmarks`]: stage 2, the external benchmark registry and comparisons.
+//! - [`justify`]: written justifications of warnings and benchmark deviations.
+//! - [`process`]: what may be justified and where a candidate stands in each stage.
+//! - [`review`]: stage 3, expert review rounds over frozen candidates.
+//! - [`release`]: publication: immutable, versioned release documents and their exports.
+//! - [`disclosure`]: disclosure control of published breakdown cells.
+//! - [`release_cache`]: the release cache (Redis in production, in-process when embedded).
+//! - [`audit`]: the hash-chained audit log of every state change, and its verification.
 //! - [`watcher`]: automatic re-assembly and re-validation on "cycle inputs changed".
 //! - [`store`]: the candidate table and its migration.
 //! - [`grpc`]: the thin transport layer.
 //! - [`startup`]: how the service starts.
 
+pub mod audit;
+pub mod benchmarks;
 pub mod candidate;
+pub mod disclosure;
 pub mod grpc;
+pub mod justify;
+pub mod process;
+pub mod release;
+pub mod release_cache;
+pub mod review;
 pub mod stages;
 pub mod startup;
 pub mod store;

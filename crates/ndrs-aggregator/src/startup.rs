@@ -53,6 +53,11 @@ pub async fn run(
     let settings = &runtime.settings;
     let target = DatabaseTarget::resolve(settings, crate::SERVICE_NAME, "")?;
     let db = connect_and_migrate(&target, &Migrator).await?;
+    // The registry starts from the sourced seed (version 1), before anything can read it.
+    crate::benchmarks::Benchmarks::new(db.clone())
+        .seed_if_empty()
+        .await?;
+    let cache = crate::release_cache::ReleaseCache::from_settings(settings).await?;
     let (token, issued_id) = if settings.aggregator.service_token.is_empty() {
         let issued = runtime
             .identity
@@ -68,18 +73,26 @@ pub async fn run(
     };
     let clients = StageClients::connect(&endpoints, &token)?;
     let candidates = Candidates::new(db.clone(), clients);
-    let validation = crate::validation::Validation::new(db);
+    let validation = crate::validation::Validation::new(db.clone());
     let consumer = format!("aggregator-{}", uuid::Uuid::now_v7());
     let watcher = tokio::spawn(crate::watcher::run(
         runtime.bus.clone(),
         consumer,
         candidates.clone(),
         validation.clone(),
+        crate::benchmarks::Benchmarks::new(db.clone()),
         Duration::from_millis(settings.aggregator.revalidate_debounce_ms),
         shutdown.clone(),
     ));
+    let process = crate::process::Process::new(
+        db,
+        candidates,
+        validation,
+        cache,
+        crate::disclosure::DisclosureRule::from_settings(settings),
+    );
     let routes = Routes::new(
-        Aggregator::new(candidates, validation, runtime.identity.clone())
+        Aggregator::new(process, runtime.identity.clone())
             .into_server(settings.server.max_message_bytes),
     );
     let served =

@@ -12,10 +12,12 @@ use ndrs_proto::v1 as pb;
 use ndrs_rules::{FigureSchema, FigureValues, Outcome, RuleDef, Severity, compile_rules};
 use prost::Message;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, Set, TransactionTrait,
 };
 use sha2::{Digest, Sha256};
 
+use crate::audit;
 use crate::store::{rule_set, validation_report};
 
 fn severity_from_proto(value: i32) -> Option<Severity> {
@@ -120,6 +122,22 @@ fn summary(row: &rule_set::Model, rules: usize) -> pb::RuleSetSummary {
     }
 }
 
+async fn rule_set_row<C: ConnectionTrait>(
+    conn: &C,
+    cycle_year: i32,
+    version: u32,
+) -> Result<Option<rule_set::Model>> {
+    let mut query = rule_set::Entity::find().filter(rule_set::Column::CycleYear.eq(cycle_year));
+    if version != 0 {
+        query = query.filter(rule_set::Column::Version.eq(version as i32));
+    }
+    query
+        .order_by_desc(rule_set::Column::Version)
+        .one(conn)
+        .await
+        .map_err(db_error)
+}
+
 fn decode_rules(row: &rule_set::Model) -> Result<Vec<RuleDef>> {
     serde_json::from_str(&row.rules_json)
         .map_err(|e| Error::Internal(format!("stored rule set unreadable: {e}")))
@@ -131,15 +149,7 @@ impl Validation {
     }
 
     async fn rule_set_row(&self, cycle_year: i32, version: u32) -> Result<Option<rule_set::Model>> {
-        let mut query = rule_set::Entity::find().filter(rule_set::Column::CycleYear.eq(cycle_year));
-        if version != 0 {
-            query = query.filter(rule_set::Column::Version.eq(version as i32));
-        }
-        query
-            .order_by_desc(rule_set::Column::Version)
-            .one(&self.db)
-            .await
-            .map_err(db_error)
+        rule_set_row(&self.db, cycle_year, version).await
     }
 
     /// Checks and stores a new version of a cycle's rule set.
@@ -153,8 +163,8 @@ impl Validation {
         let rules_json =
             serde_json::to_string(&defs).map_err(|e| Error::Internal(e.to_string()))?;
         let content_hash = hex::encode(Sha256::digest(rules_json.as_bytes()));
-        let version = self
-            .rule_set_row(cycle_year, 0)
+        let txn = self.db.begin().await.map_err(db_error)?;
+        let version = rule_set_row(&txn, cycle_year, 0)
             .await?
             .map_or(1, |r| r.version + 1);
         let row = rule_set::ActiveModel {
@@ -166,15 +176,31 @@ impl Validation {
             loaded_at: Set(Utc::now().to_rfc3339_opts(SecondsFormat::Micros, true)),
             ..Default::default()
         }
-        .insert(&self.db)
+        .insert(&txn)
         .await
         .map_err(|e| {
-            if e.to_string().to_lowercase().contains("unique") {
+            if crate::candidate::is_unique_violation(&e) {
                 Error::Conflict("concurrent rule-set loads for the same cycle; retry".into())
             } else {
                 db_error(e)
             }
         })?;
+        audit::append(
+            &txn,
+            audit::Entry {
+                actor: by,
+                action: "rule_set.loaded",
+                subject: &format!("cycle {cycle_year}"),
+                details: serde_json::json!({
+                    "cycle_year": cycle_year,
+                    "version": version,
+                    "rules": defs.len(),
+                    "content_hash": row.content_hash,
+                }),
+            },
+        )
+        .await?;
+        txn.commit().await.map_err(db_error)?;
         tracing::info!(cycle_year, version, rules = defs.len(), "rule set loaded");
         Ok(summary(&row, defs.len()))
     }
@@ -312,5 +338,75 @@ impl Validation {
             })?;
         pb::ValidationReport::decode(row.report.as_slice())
             .map_err(|e| Error::Internal(format!("stored report unreadable: {e}")))
+    }
+
+    /// Rules of the candidate's latest report that did not pass, with their severity: the
+    /// findings a justification may (warnings) or may not (errors) address.
+    pub async fn open_findings(&self, candidate_id: &str) -> Result<Vec<(String, Severity)>> {
+        let report = self.latest_report(candidate_id).await?;
+        Ok(report
+            .results
+            .iter()
+            .filter(|r| r.status != pb::RuleStatus::Passed as i32)
+            .map(|r| {
+                let severity = severity_from_proto(r.severity).unwrap_or(Severity::Error);
+                (r.rule_id.clone(), severity)
+            })
+            .collect())
+    }
+
+    /// Whether stage 1 passed on `candidate`: its latest report was made with the cycle's latest
+    /// rule set, no error rule failed or lacked inputs, and every warning that did not pass is in
+    /// `justified`. Returns the reasons it has not, and the rule set the report used.
+    pub async fn stage_outcome(
+        &self,
+        candidate: &pb::Candidate,
+        justified: &std::collections::BTreeSet<String>,
+    ) -> Result<(pb::StageOutcome, Option<(u32, String)>)> {
+        let mut reasons = Vec::new();
+        let mut used = None;
+        match self.latest_report(&candidate.candidate_id).await {
+            Err(Error::NotFound(_)) => {
+                reasons.push("stage 1 has not been run on this candidate".to_string())
+            }
+            Err(e) => return Err(e),
+            Ok(report) => {
+                let latest = self.rule_set_row(candidate.cycle_year, 0).await?;
+                if let Some(latest) = latest
+                    && latest.version as u32 != report.rule_set_version
+                {
+                    reasons.push(format!(
+                        "rule set version {} was loaded after the report (version {}); validate again",
+                        latest.version, report.rule_set_version
+                    ));
+                }
+                for r in &report.results {
+                    if r.status == pb::RuleStatus::Passed as i32 {
+                        continue;
+                    }
+                    let status = pb::RuleStatus::try_from(r.status)
+                        .map_or("unknown", |s| s.as_str_name())
+                        .trim_start_matches("RULE_STATUS_")
+                        .to_lowercase();
+                    match severity_from_proto(r.severity) {
+                        Some(Severity::Warning) if justified.contains(&r.rule_id) => {}
+                        Some(Severity::Warning) => reasons.push(format!(
+                            "warning rule {} {status} and has no justification",
+                            r.rule_id
+                        )),
+                        _ => reasons.push(format!("error rule {} {status}", r.rule_id)),
+                    }
+                }
+                used = Some((report.rule_set_version, report.rule_set_hash.clone()));
+            }
+        }
+        Ok((
+            pb::StageOutcome {
+                stage: pb::ValidationStage::Rules as i32,
+                passed: reasons.is_empty(),
+                reasons,
+            },
+            used,
+        ))
     }
 }

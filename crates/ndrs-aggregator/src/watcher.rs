@@ -1,6 +1,6 @@
 //! Automatic re-assembly: consumes "cycle inputs changed" events, re-assembles the affected
-//! cycles' candidates and re-runs cross-entity validation, so validation follows the data without
-//! anyone asking.
+//! cycles' candidates and re-runs the automatic validation stages (cross-entity rules, external
+//! benchmarks), so validation follows the data without anyone asking.
 //!
 //! Events are debounced (a burst of submissions triggers one assembly per cycle) and acknowledged
 //! only after the assembly succeeded; an unacknowledged Redis entry is redelivered to this
@@ -14,6 +14,7 @@ use ndrs_platform::returns::{INPUTS_CHANGED_TOPIC, InputsChanged};
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
+use crate::benchmarks::Benchmarks;
 use crate::candidate::{Candidates, Trigger};
 use crate::validation::Validation;
 
@@ -26,6 +27,7 @@ pub async fn run(
     consumer: String,
     candidates: Candidates,
     validation: Validation,
+    benchmarks: Benchmarks,
     debounce: Duration,
     shutdown: CancellationToken,
 ) -> ndrs_core::Result<()> {
@@ -71,7 +73,7 @@ pub async fn run(
             if let Some(tp) = &traceparent {
                 ndrs_platform::telemetry::set_parent_from_traceparent(&span, tp);
             }
-            let outcome = revalidate(&candidates, &validation, cycle_year)
+            let outcome = revalidate(&candidates, &validation, &benchmarks, cycle_year)
                 .instrument(span)
                 .await;
             match outcome {
@@ -84,11 +86,13 @@ pub async fn run(
     }
 }
 
-/// Re-assembles a cycle's candidate and, when the cycle has a rule set, re-runs stage 1 on it
-/// (skipped when the candidate is unchanged and already has a report).
+/// Re-assembles a cycle's candidate and re-runs the automatic stages on it: stage 1 when the cycle
+/// has a rule set, and stage 2 (external benchmarks), each skipped when the candidate already has a
+/// report. Stage 3 needs people: the organiser opens a review round.
 async fn revalidate(
     candidates: &Candidates,
     validation: &Validation,
+    benchmarks: &Benchmarks,
     cycle_year: i32,
 ) -> ndrs_core::Result<()> {
     let candidate = candidates
@@ -98,6 +102,13 @@ async fn revalidate(
             "aggregator (inputs changed)",
         )
         .await?;
+    match benchmarks.latest_report(&candidate.candidate_id).await {
+        Ok(_) => {}
+        Err(ndrs_core::Error::NotFound(_)) => {
+            benchmarks.check(&candidate).await?;
+        }
+        Err(e) => return Err(e),
+    }
     if !validation.has_rule_set(cycle_year).await? {
         return Ok(());
     }

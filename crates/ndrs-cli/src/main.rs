@@ -56,6 +56,34 @@ enum Command {
         #[arg(long, env = "NDRS_TOKEN", hide_env_values = true, global = true)]
         token: Option<String>,
     },
+    /// Published releases.
+    Release {
+        #[command(subcommand)]
+        command: ReleaseCommand,
+        /// Aggregator endpoint; defaults to the configured host and port.
+        #[arg(long, global = true)]
+        url: Option<String>,
+        /// Bearer token (or set NDRS_TOKEN).
+        #[arg(long, env = "NDRS_TOKEN", hide_env_values = true, global = true)]
+        token: Option<String>,
+    },
+    /// The aggregator's hash-chained audit log.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+        /// Aggregator endpoint; defaults to the configured host and port.
+        #[arg(long, global = true)]
+        url: Option<String>,
+        /// Bearer token of an organiser (or set NDRS_TOKEN).
+        #[arg(long, env = "NDRS_TOKEN", hide_env_values = true, global = true)]
+        token: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Fetch every row and recompute the hash chain locally; fails naming the first broken row.
+    Verify,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -109,6 +137,38 @@ enum CandidateCommand {
         #[arg(long)]
         cycle: i32,
     },
+    /// Where a candidate stands in the three validation stages, with the reasons a stage has not
+    /// passed.
+    Status {
+        /// Candidate id (see `ndrs candidate list`).
+        candidate_id: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum ReleaseCommand {
+    /// List a cycle's release versions.
+    List {
+        #[arg(long)]
+        cycle: i32,
+    },
+    /// Print a release version exactly as published (JSON, CSV or SDMX-ML).
+    Get {
+        #[arg(long)]
+        cycle: i32,
+        /// 0: the latest version.
+        #[arg(long, default_value_t = 0)]
+        version: u32,
+        #[arg(long, value_enum, default_value_t = ReleaseFormatArg::Json)]
+        format: ReleaseFormatArg,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ReleaseFormatArg {
+    Json,
+    Csv,
+    Sdmx,
 }
 
 fn main() -> ExitCode {
@@ -151,6 +211,104 @@ async fn run(cli: Cli) -> Result<()> {
             url,
             token,
         } => candidate(command, url, token).await,
+        Command::Release {
+            command,
+            url,
+            token,
+        } => release(command, url, token).await,
+        Command::Audit {
+            command,
+            url,
+            token,
+        } => audit(command, url, token).await,
+    }
+}
+
+async fn release(
+    command: ReleaseCommand,
+    url: Option<String>,
+    token: Option<String>,
+) -> Result<()> {
+    let settings = load_settings()?;
+    let url = url.unwrap_or_else(|| {
+        format!(
+            "http://{}:{}",
+            settings.server.host, settings.services.aggregator.port
+        )
+    });
+    let token =
+        token.ok_or_else(|| Error::Unauthenticated("pass --token or set NDRS_TOKEN".into()))?;
+    let mut client = AggregatorServiceClient::new(channel(&url, Some(&token))?);
+    let status = |s: tonic::Status| Error::Unavailable(format!("{:?}: {}", s.code(), s.message()));
+    match command {
+        ReleaseCommand::List { cycle } => {
+            let list = client
+                .list_releases(pb::ListReleasesRequest { cycle_year: cycle })
+                .await
+                .map_err(status)?
+                .into_inner();
+            for r in list.releases {
+                let embargo = if r.embargo_until.is_empty() {
+                    "public".to_string()
+                } else {
+                    format!("embargo until {}", r.embargo_until)
+                };
+                println!(
+                    "v{:<3} {} {} {} {} {}",
+                    r.version, r.published_at, r.candidate_hash, r.document_sha256, embargo, r.note
+                );
+            }
+        }
+        ReleaseCommand::Get {
+            cycle,
+            version,
+            format,
+        } => {
+            let format = match format {
+                ReleaseFormatArg::Json => pb::ReleaseFormat::Json,
+                ReleaseFormatArg::Csv => pb::ReleaseFormat::Csv,
+                ReleaseFormatArg::Sdmx => pb::ReleaseFormat::Sdmx,
+            };
+            let document = client
+                .get_release(pb::GetReleaseRequest {
+                    cycle_year: cycle,
+                    version,
+                    format: format as i32,
+                })
+                .await
+                .map_err(status)?
+                .into_inner();
+            use std::io::Write;
+            std::io::stdout()
+                .write_all(&document.content)
+                .map_err(|e| Error::Internal(format!("stdout: {e}")))?;
+        }
+    }
+    Ok(())
+}
+
+async fn audit(command: AuditCommand, url: Option<String>, token: Option<String>) -> Result<()> {
+    let settings = load_settings()?;
+    let url = url.unwrap_or_else(|| {
+        format!(
+            "http://{}:{}",
+            settings.server.host, settings.services.aggregator.port
+        )
+    });
+    let token =
+        token.ok_or_else(|| Error::Unauthenticated("pass --token or set NDRS_TOKEN".into()))?;
+    match command {
+        AuditCommand::Verify => {
+            match ndrs_cli::audit::verify(channel(&url, Some(&token))?).await? {
+                ndrs_cli::audit::Verdict::Intact { rows, head } => {
+                    println!("audit log intact: {rows} rows, head {head}");
+                    Ok(())
+                }
+                ndrs_cli::audit::Verdict::Broken(b) => Err(Error::FailedPrecondition(format!(
+                    "audit log tampered: {b}"
+                ))),
+            }
+        }
     }
 }
 
@@ -385,6 +543,35 @@ async fn candidate(
                 .map_err(status)?
                 .into_inner();
             print!("{}", ndrs_cli::demo::render(&c, base));
+        }
+        CandidateCommand::Status { candidate_id } => {
+            let s = client
+                .get_candidate_status(pb::GetCandidateStatusRequest { candidate_id })
+                .await
+                .map_err(status)?
+                .into_inner();
+            println!("candidate {} ({})", s.candidate_id, s.candidate_hash);
+            for stage in &s.stages {
+                let name = pb::ValidationStage::try_from(stage.stage)
+                    .map_or("unknown", |st| st.as_str_name())
+                    .trim_start_matches("VALIDATION_STAGE_")
+                    .to_lowercase();
+                println!(
+                    "  {name:<10} {}",
+                    if stage.passed { "passed" } else { "not passed" }
+                );
+                for reason in &stage.reasons {
+                    println!("    - {reason}");
+                }
+            }
+            println!(
+                "{}",
+                if s.publishable {
+                    "publishable"
+                } else {
+                    "not publishable"
+                }
+            );
         }
         CandidateCommand::List { cycle } => {
             let list = client

@@ -203,6 +203,34 @@ pub fn census_units(
     units
 }
 
+/// Disclosure facts of a breakdown cell: how many respondents report into it, and the share of
+/// the cell's total that the largest of them contributes. Imputed centres are not reporters: their
+/// values are model output, not anyone's confidential return.
+fn contributors(
+    units: &[CensusUnit],
+    keep: impl Fn(&CensusUnit) -> bool,
+    q: fn(&Quantities) -> f64,
+) -> (u32, f64) {
+    let cell: Vec<&CensusUnit> = units.iter().filter(|u| keep(u)).collect();
+    let all: f64 = cell.iter().map(|u| q(&u.values)).sum();
+    let respondents: Vec<f64> = cell
+        .iter()
+        .filter(|u| !u.imputed)
+        .map(|u| q(&u.values))
+        .collect();
+    let largest = respondents.iter().copied().fold(0.0, f64::max);
+    (respondents.len() as u32, ratio(largest, all).unwrap_or(0.0))
+}
+
+fn with_contributors(
+    mut lineage: pb::Lineage,
+    (reporters, largest_share): (u32, f64),
+) -> pb::Lineage {
+    lineage.reporters = reporters;
+    lineage.largest_share = largest_share;
+    lineage
+}
+
 /// Sum of a quantity over units matching `keep`, and the part of it that is imputed.
 fn total(
     units: &[CensusUnit],
@@ -360,7 +388,7 @@ pub fn figures(current: CycleInputs<'_>, previous: Option<CycleInputs<'_>>) -> V
                 FigureKind::Auxiliary,
                 share,
                 Unit::Ratio,
-                lineage(c_imp, c),
+                with_contributors(lineage(c_imp, c), contributors(&units, in_region, flops)),
                 &[("macro_region", region.code())],
             ));
         }
@@ -373,21 +401,25 @@ pub fn figures(current: CycleInputs<'_>, previous: Option<CycleInputs<'_>>) -> V
                 FigureKind::Auxiliary,
                 u,
                 Unit::Ratio,
-                lineage(used_imp, used),
+                with_contributors(
+                    lineage(used_imp, used),
+                    contributors(&units, in_region, |q| q.storage_used_bytes),
+                ),
                 &[("macro_region", region.code())],
             ));
         }
     }
     let provinces: BTreeSet<&str> = units.iter().map(|u| u.province_code.as_str()).collect();
     for code in provinces {
-        let (c, c_imp) = total(&units, |u| u.province_code == code, flops);
+        let in_province = |u: &CensusUnit| u.province_code == code;
+        let (c, c_imp) = total(&units, in_province, flops);
         if let Some(share) = ratio(c, cap) {
             out.push(figure(
                 "compute.capacity_share",
                 FigureKind::Auxiliary,
                 share,
                 Unit::Ratio,
-                lineage(c_imp, c),
+                with_contributors(lineage(c_imp, c), contributors(&units, in_province, flops)),
                 &[("province", code)],
             ));
         }
@@ -504,6 +536,53 @@ mod tests {
             .find(|f| f.id == id && f.dimensions.is_empty())
             .unwrap_or_else(|| panic!("{id}"))
             .value
+    }
+
+    #[test]
+    fn breakdown_cells_count_respondents_and_their_largest_share() {
+        // East: a (1e17) and b (3e17) respond, c (imputed 2.5e17) does not; west: d alone.
+        let reg = registry(vec![
+            registered("a", CentreType::Intelligent, "11", 100.0),
+            registered("b", CentreType::Intelligent, "31", 300.0),
+            registered("c", CentreType::Intelligent, "44", 250.0),
+            registered("d", CentreType::General, "52", 50.0),
+        ]);
+        let returns = vec![
+            (
+                stored("a", 1),
+                centre_return(CentreType::Intelligent, "11", 1.0e17),
+            ),
+            (
+                stored("b", 2),
+                centre_return(CentreType::Intelligent, "31", 3.0e17),
+            ),
+            (
+                stored("d", 3),
+                centre_return(CentreType::General, "52", 9.0e16),
+            ),
+        ];
+        let figs = figures(
+            CycleInputs {
+                registry: Some(&reg),
+                returns: &returns,
+            },
+            None,
+        );
+        let cell = |dim: &str, code: &str| {
+            figs.iter()
+                .find(|f| {
+                    f.id == "compute.capacity_share"
+                        && f.dimensions.get(dim).map(String::as_str) == Some(code)
+                })
+                .and_then(|f| f.lineage.clone())
+                .unwrap_or_else(|| panic!("no cell {dim}={code}"))
+        };
+        let east = cell("macro_region", "east");
+        assert_eq!(east.reporters, 2, "the imputed centre is not a reporter");
+        assert!((east.largest_share - 3.0e17 / 6.5e17).abs() < 1e-12);
+        let guizhou = cell("province", "52");
+        assert_eq!(guizhou.reporters, 1);
+        assert_eq!(guizhou.largest_share, 1.0);
     }
 
     #[test]

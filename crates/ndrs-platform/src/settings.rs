@@ -120,6 +120,11 @@ pub struct AggregatorSettings {
     pub service_token: String,
     /// How long to wait for more input changes before re-assembling a candidate.
     pub revalidate_debounce_ms: u64,
+    /// Disclosure control: a published breakdown cell with fewer reporters than this is suppressed.
+    pub disclosure_min_reporters: u32,
+    /// Disclosure control: a published breakdown cell whose largest reporter contributes more than
+    /// this share of its total is suppressed (dominance rule).
+    pub disclosure_max_share: f64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -205,6 +210,17 @@ impl Settings {
         if self.relay.batch_size == 0 {
             return Err(SettingsError("relay.batch_size: must be positive".into()));
         }
+        if self.aggregator.disclosure_min_reporters == 0 {
+            return Err(SettingsError(
+                "aggregator.disclosure_min_reporters: must be at least 1".into(),
+            ));
+        }
+        let share = self.aggregator.disclosure_max_share;
+        if !(share > 0.0 && share <= 1.0) {
+            return Err(SettingsError(
+                "aggregator.disclosure_max_share: must be above 0 and at most 1".into(),
+            ));
+        }
         for (key, value) in [
             ("aggregator.production_url", &self.aggregator.production_url),
             ("aggregator.compute_url", &self.aggregator.compute_url),
@@ -266,6 +282,20 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("urll"), "{err}");
+    }
+
+    #[test]
+    fn disclosure_settings_are_checked() {
+        let s = Settings::defaults();
+        assert_eq!(s.aggregator.disclosure_min_reporters, 3);
+        let mut s = Settings::defaults();
+        s.aggregator.disclosure_min_reporters = 0;
+        let err = s.validate().unwrap_err().to_string();
+        assert!(err.contains("aggregator.disclosure_min_reporters"), "{err}");
+        let mut s = Settings::defaults();
+        s.aggregator.disclosure_max_share = f64::NAN;
+        let err = s.validate().unwrap_err().to_string();
+        assert!(err.contains("aggregator.disclosure_max_share"), "{err}");
     }
 
     #[test]
