@@ -151,19 +151,32 @@ pub fn figures(
             &[],
         ));
     }
-    // Turnover by industry (the report's figure 3.2) as breakdown cells.
+    // Turnover by industry (the report's figure 3.2) as breakdown cells. Each cell says how many
+    // exchanges trade in it and how much of it the largest one holds, for disclosure control.
     for industry in IndustryGroup::ALL {
-        let t: f64 = lines()
-            .filter(|l| l.industry == industry)
-            .map(|l| l.turnover_yuan)
-            .sum();
+        let by_exchange: Vec<f64> = exchanges
+            .iter()
+            .map(|(_, e)| {
+                e.lines
+                    .iter()
+                    .filter(|l| l.industry == industry)
+                    .map(|l| l.turnover_yuan)
+                    .sum::<f64>()
+            })
+            .filter(|t| *t > 0.0)
+            .collect();
+        let t: f64 = by_exchange.iter().sum();
         if let Some(share) = ratio(t, turnover) {
+            let mut cell_lineage = lineage.clone();
+            cell_lineage.reporters = by_exchange.len() as u32;
+            cell_lineage.largest_share =
+                ratio(by_exchange.iter().copied().fold(0.0, f64::max), t).unwrap_or(0.0);
             out.push(figure(
                 "circulation.turnover_share",
                 FigureKind::Auxiliary,
                 share,
                 Unit::Ratio,
-                lineage.clone(),
+                cell_lineage,
                 &[("industry", industry.code())],
             ));
         }
@@ -235,6 +248,15 @@ mod tests {
             (shares - 1.0).abs() < 1e-12,
             "turnover shares sum to {shares}"
         );
+        // The two identical exchanges trade in the same industries: every non-empty cell has
+        // two reporters, each holding half of it.
+        for cell in figs
+            .iter()
+            .filter(|f| f.id == "circulation.turnover_share" && f.value > 0.0)
+        {
+            let lineage = cell.lineage.as_ref().unwrap();
+            assert_eq!((lineage.reporters, lineage.largest_share), (2, 0.5));
+        }
         let mobile = figs
             .iter()
             .find(|f| {
