@@ -144,11 +144,7 @@ async fn the_organiser_extends_the_device_taxonomy_per_cycle() {
     };
 
     // Before any load: the built-in taxonomy (table 2.2's examples), and no check on returns.
-    let built_in = vendor
-        .get_device_taxonomy(get.clone())
-        .await
-        .unwrap()
-        .into_inner();
+    let built_in = vendor.get_device_taxonomy(get).await.unwrap().into_inner();
     assert_eq!(built_in.summary.as_ref().unwrap().version, 0);
     assert!(
         built_in

@@ -40,20 +40,30 @@ fn stage_error(stage: &str, status: tonic::Status) -> Error {
     }
 }
 
+/// Largest stage result the aggregator accepts. Stage results grow with the census: every figure's
+/// lineage lists the returns behind it, so the compute census of 2,200 centres alone is over tonic's
+/// default 4 MiB. They come from our own services; the bound is a sanity limit, not a defence.
+pub const MAX_STAGE_RESULT_BYTES: usize = 256 * 1024 * 1024;
+
 impl StageClients {
     pub fn connect(endpoints: &StageEndpoints, service_token: &str) -> Result<Self> {
         let token = Some(service_token);
+        let max = MAX_STAGE_RESULT_BYTES;
         Ok(Self {
-            production: ProductionStorageServiceClient::new(channel(&endpoints.production, token)?),
-            compute: ComputeCensusServiceClient::new(channel(&endpoints.compute, token)?),
+            production: ProductionStorageServiceClient::new(channel(&endpoints.production, token)?)
+                .max_decoding_message_size(max),
+            compute: ComputeCensusServiceClient::new(channel(&endpoints.compute, token)?)
+                .max_decoding_message_size(max),
             circulation: CirculationSurveyServiceClient::new(channel(
                 &endpoints.circulation,
                 token,
-            )?),
+            )?)
+            .max_decoding_message_size(max),
             application: ApplicationSurveyServiceClient::new(channel(
                 &endpoints.application,
                 token,
-            )?),
+            )?)
+            .max_decoding_message_size(max),
         })
     }
 

@@ -220,8 +220,7 @@ impl ApplicationSurveyService for ApplicationSurvey {
         &self,
         request: Request<pb::GetSampleDesignRequest>,
     ) -> Result<Response<pb::SampleDesign>, Status> {
-        self
-            .identity
+        self.identity
             .authorise(
                 request.metadata(),
                 &[Role::Organiser, Role::Service],

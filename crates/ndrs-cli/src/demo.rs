@@ -1,9 +1,6 @@
-//! The walk-through `ndrs demo` performs on the embedded default: start every service, issue
-//! tokens, let each sample reporting unit submit its return over gRPC with its own token, assemble
-//! the candidate for the cycle, and print its figures with lineage.
-//!
-//! The returns are the small hand-checkable set of `ndrs_testkit::sample`; the full 2023 dataset
-//! and the comparison with the published report come with the demo dataset generator.
+//! Pieces of the walk-through `ndrs demo` performs (the flow itself is in the `ndrs` binary):
+//! where it runs ([`Target`]), assembling a cycle's candidate, printing one, and the small
+//! hand-checkable set of sample returns (`ndrs_testkit::sample`) that end-to-end tests submit.
 
 use std::fmt::Write as _;
 
@@ -135,52 +132,8 @@ pub async fn submit_sample_returns(system: &Target<'_>) -> Result<usize> {
     Ok(n)
 }
 
-/// Loads the sample cycle's application survey design as the organiser: the three sampled key
-/// industry enterprises (kie-3 does not respond) stand for the 1,202 of the 2023 survey, in one
-/// stratum, with the jackknife for variance. Returns the stored version.
-pub async fn load_sample_design(system: &Target<'_>) -> Result<u32> {
-    let organiser = system
-        .identity
-        .issue("demo organiser", Role::Organiser, None)
-        .await?;
-    let mut application = ApplicationSurveyServiceClient::new(channel(
-        &system.endpoints.application,
-        Some(&organiser.token),
-    )?);
-    let unit = |id: &str| pb::SampleUnit {
-        reporting_unit_id: id.into(),
-        stratum: "key-industry-enterprises".into(),
-        psu: String::new(),
-        design_weight: 1202.0 / 3.0,
-        subject_type: pb::SubjectType::KeyIndustryEnterprise as i32,
-        size_class: pb::SizeClass::Large as i32,
-        province_code: "44".into(),
-    };
-    let summary = application
-        .load_sample_design(pb::LoadSampleDesignRequest {
-            cycle_year: sample::CYCLE,
-            units: ["kie-1", "kie-2", "kie-3"].map(unit).to_vec(),
-            strata: vec![pb::StratumPopulation {
-                stratum: "key-industry-enterprises".into(),
-                population_psus: 1202.0,
-                certainty: false,
-            }],
-            weighting: Some(pb::WeightingSpecification::default()),
-            variance: Some(pb::VarianceSpecification {
-                method: pb::VarianceMethod::Jackknife as i32,
-                confidence_level: 0.95,
-                lonely_psu: pb::LonelyPsuPolicy::Fail as i32,
-                ..Default::default()
-            }),
-        })
-        .await
-        .map_err(rpc("load sample design"))?
-        .into_inner();
-    Ok(summary.version)
-}
-
-/// Assembles the candidate for the sample cycle as an organiser.
-pub async fn assemble(system: &Target<'_>) -> Result<pb::Candidate> {
+/// Assembles a cycle's candidate as an organiser.
+pub async fn assemble(system: &Target<'_>, cycle_year: i32) -> Result<pb::Candidate> {
     let organiser = system
         .identity
         .issue("demo organiser", Role::Organiser, None)
@@ -188,11 +141,10 @@ pub async fn assemble(system: &Target<'_>) -> Result<pb::Candidate> {
     let mut aggregator = AggregatorServiceClient::new(channel(
         &system.endpoints.aggregator,
         Some(&organiser.token),
-    )?);
+    )?)
+    .max_decoding_message_size(crate::dataset::MAX_RESPONSE_BYTES);
     Ok(aggregator
-        .assemble_candidate(pb::AssembleCandidateRequest {
-            cycle_year: sample::CYCLE,
-        })
+        .assemble_candidate(pb::AssembleCandidateRequest { cycle_year })
         .await
         .map_err(rpc("assemble candidate"))?
         .into_inner())

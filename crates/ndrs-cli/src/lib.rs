@@ -3,8 +3,15 @@
 //! - [`system`]: every service in one process, each on its own loopback port (`ndrs serve all`,
 //!   `ndrs demo`, end-to-end tests).
 //! - [`demo`]: the walk-through that `ndrs demo` performs.
+//! - [`dataset`]: the demo dataset submitted as the survey happens, and the reproduction table.
+//! - [`publication`]: its path from candidate to release: rules, benchmarks, expert review,
+//!   publication, exports on disk.
+//! - [`report`]: the release's HTML report (Chinese and English, charts as inline SVG).
 //! - [`audit`]: `ndrs audit verify`, the client-side check of the audit log's hash chain.
 
 pub mod audit;
+pub mod dataset;
 pub mod demo;
+pub mod publication;
+pub mod report;
 pub mod system;

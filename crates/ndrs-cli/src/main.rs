@@ -34,6 +34,9 @@ enum Command {
         /// database, e.g. from `scripts/run-local.sh`) instead of starting them in-process.
         #[arg(long)]
         remote: bool,
+        /// Where the release is written (`<out>/release-<cycle>/`: JSON, CSV, SDMX, HTML).
+        #[arg(long, default_value = "out")]
+        out: std::path::PathBuf,
     },
     /// Check grpc.health.v1 of every service at its configured address.
     Health,
@@ -196,11 +199,15 @@ fn load_settings() -> Result<Settings> {
 async fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Serve { service } => serve(service).await,
-        Command::Demo { data_dir, remote } => {
+        Command::Demo {
+            data_dir,
+            remote,
+            out,
+        } => {
             if remote {
-                demo_remote().await
+                demo_remote(&out).await
             } else {
-                demo(data_dir).await
+                demo(data_dir, &out).await
             }
         }
         Command::Health => health().await,
@@ -354,7 +361,7 @@ async fn serve(service: Service) -> Result<()> {
     }
 }
 
-async fn demo(data_dir: Option<std::path::PathBuf>) -> Result<()> {
+async fn demo(data_dir: Option<std::path::PathBuf>, out: &std::path::Path) -> Result<()> {
     let mut settings = Settings::defaults();
     let temporary = tempfile::tempdir().map_err(|e| Error::Internal(e.to_string()))?;
     settings.data_dir = data_dir.unwrap_or_else(|| temporary.path().to_path_buf());
@@ -368,6 +375,9 @@ async fn demo(data_dir: Option<std::path::PathBuf>) -> Result<()> {
         *port = 0;
     }
     settings.telemetry.log_filter = "warn".into();
+    // Thousands of returns arrive within two minutes: re-assembling after every 200 ms burst
+    // would recompute every stage hundreds of times for nothing. The demo assembles itself.
+    settings.aggregator.revalidate_debounce_ms = 3_000;
     let _telemetry = ndrs_platform::telemetry::init(&settings.telemetry, "ndrs-demo")
         .map_err(Error::FailedPrecondition)?;
     let base = settings.presentation.zettabyte_base;
@@ -376,24 +386,172 @@ async fn demo(data_dir: Option<std::path::PathBuf>) -> Result<()> {
         settings.data_dir.display()
     );
     let system = ndrs_cli::system::start(settings).await?;
-    walk_through(&(&system).into(), base).await?;
-    system.stop().await
+    let outcome = walk_through(&(&system).into(), base, out).await;
+    system.stop().await?;
+    outcome
 }
 
+/// The demo dataset's seed: the same returns, figures and release on every run.
+const DEMO_SEED: u64 = 20_231_231;
+
+/// The survey acted out on the demo dataset (`ndrs_testkit::demo_data`): the organiser loads the
+/// frames and rule sets, every reporting unit submits with its own token, the organiser runs the
+/// model; then each cycle (2022 first, so 2023's growth rules read a published release) goes
+/// through the three validation stages to a release written under `out`. Ends with the
+/// reproduction table of 2023 against the published report; fails if any indicator does not
+/// reproduce.
 async fn walk_through(
     target: &ndrs_cli::demo::Target<'_>,
-    base: ndrs_core::units::ZettabyteBase,
+    _base: ndrs_core::units::ZettabyteBase,
+    out: &std::path::Path,
 ) -> Result<()> {
-    let version = ndrs_cli::demo::load_sample_design(target).await?;
-    println!("application survey sample design loaded (version {version}): 3 sampled enterprises");
-    let submitted = ndrs_cli::demo::submit_sample_returns(target).await?;
-    println!("{submitted} returns submitted over gRPC, each with its reporting unit's own token");
-    let candidate = ndrs_cli::demo::assemble(target).await?;
-    print!("{}", ndrs_cli::demo::render(&candidate, base));
-    Ok(())
+    use ndrs_cli::{dataset, publication};
+    use ndrs_testkit::demo_data::{self, DemoOptions};
+    use std::io::Write as _;
+    let started = std::time::Instant::now();
+    let data = demo_data::generate(DEMO_SEED, &DemoOptions::default());
+    let years: Vec<i32> = data.cycles.iter().map(|c| c.year).collect();
+    println!(
+        "== demo dataset (seed {DEMO_SEED}): cycles {years:?}, every reporting unit of the 2023 sample"
+    );
+
+    println!("== the organiser loads each cycle's frames and rule set");
+    dataset::load_frames(target, &data).await?;
+    let mut rule_sets = std::collections::BTreeMap::new();
+    for (cycle, year) in data.cycles.iter().zip(&years) {
+        let rules = publication::load_default_rules(target, *year).await?;
+        println!(
+            "   {year}: compute register of {} centres, application sample of {} units, rule set v{} ({} rules)",
+            cycle.centre_register.centres.len(),
+            cycle.sample_design.units.len(),
+            rules.version,
+            rules.rules
+        );
+        rule_sets.insert(*year, rules);
+    }
+
+    println!("== every reporting unit submits its returns over gRPC with its own token");
+    let submitted = dataset::submit_all(target, &data, |done, total| {
+        if done % 50 == 0 || done == total {
+            let width = 40;
+            let filled = width * done / total.max(1);
+            eprint!(
+                "\r   [{}{}] {done}/{total} units",
+                "#".repeat(filled),
+                " ".repeat(width - filled)
+            );
+            let _ = std::io::stderr().flush();
+        }
+    })
+    .await?;
+    eprintln!();
+    println!(
+        "   {} returns from {} units in {:.1?}",
+        submitted.returns,
+        submitted.units,
+        started.elapsed()
+    );
+    if !submitted.refused.is_empty() {
+        return Err(Error::FailedPrecondition(format!(
+            "{} returns refused:\n{}",
+            submitted.refused.len(),
+            submitted.refused.join("\n")
+        )));
+    }
+
+    println!("== the organiser runs the full-volume model (seeded Monte Carlo)");
+    for run in dataset::run_models(target, &data).await? {
+        println!(
+            "   {}: run {} with {} draws over {} inputs",
+            run.cycle_year,
+            run.run_id,
+            run.draws,
+            run.inputs.len()
+        );
+    }
+
+    let mut last_candidate = None;
+    for year in &years {
+        println!("== cycle {year}: candidate, three validation stages, publication");
+        let candidate = ndrs_cli::demo::assemble(target, *year).await?;
+        let rules = rule_sets
+            .remove(year)
+            .ok_or_else(|| Error::Internal(format!("no rule set loaded for {year}")))?;
+        let trail = publication::validate_review_publish(target, &candidate, rules).await?;
+        print_trail(&trail);
+        let dir = out.join(format!("release-{year}"));
+        for path in publication::write_release(target, &trail, &dir).await? {
+            println!("   wrote {}", path.display());
+        }
+        last_candidate = Some(candidate);
+    }
+
+    let Some(candidate) = last_candidate else {
+        return Err(Error::Internal("the demo dataset has no cycle".into()));
+    };
+    let national: std::collections::BTreeMap<&str, &ndrs_proto::v1::Figure> = candidate
+        .stages
+        .iter()
+        .flat_map(|s| s.figures.iter())
+        .filter(|f| f.dimensions.is_empty())
+        .map(|f| (f.id.as_str(), f))
+        .collect();
+    let table = dataset::reproduction(&national, None);
+    println!("== reproduction of the published 2023 report");
+    println!("{}", table.lines.join("\n"));
+    println!(
+        "{} indicators reproduced, {} not produced (listed with the reason), {} failing; {:.1?} in all",
+        table.reproduced,
+        dataset::NOT_PRODUCED.len(),
+        table.failing.len(),
+        started.elapsed()
+    );
+    if table.failing.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::FailedPrecondition(format!(
+            "{} indicators do not reproduce:\n{}",
+            table.failing.len(),
+            table.failing.join("\n")
+        )))
+    }
 }
 
-async fn demo_remote() -> Result<()> {
+fn print_trail(trail: &ndrs_cli::publication::Trail) {
+    use ndrs_proto::v1 as pb;
+    let not_passed = trail
+        .validation
+        .results
+        .iter()
+        .filter(|r| r.status != pb::RuleStatus::Passed as i32)
+        .count();
+    println!(
+        "   stage 1: {} rules; errors passed; {not_passed} warning(s) justified by the organiser",
+        trail.validation.results.len()
+    );
+    let justified_deviations = trail
+        .justifications
+        .iter()
+        .filter(|j| j.stage == pb::ValidationStage::Benchmarks as i32)
+        .count();
+    println!(
+        "   stage 2: {} benchmark comparison(s) against registry v{}; {justified_deviations} deviation(s) justified",
+        trail.benchmarks.comparisons.len(),
+        trail.benchmarks.registry_version,
+    );
+    println!(
+        "   stage 3: review round {} approved by {} demo experts (quorum {})",
+        trail.round.number,
+        trail.round.votes.len(),
+        trail.round.quorum
+    );
+    println!(
+        "   published release {} v{} (JSON sha256 {})",
+        trail.release.release_id, trail.release.version, trail.release.document_sha256
+    );
+}
+
+async fn demo_remote(out: &std::path::Path) -> Result<()> {
     let settings = load_settings()?;
     let host = &settings.server.host;
     let s = &settings.services;
@@ -416,6 +574,7 @@ async fn demo_remote() -> Result<()> {
             identity: &identity,
         },
         settings.presentation.zettabyte_base,
+        out,
     )
     .await
 }

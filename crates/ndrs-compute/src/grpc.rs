@@ -148,8 +148,7 @@ impl ComputeCensusService for ComputeCensus {
         &self,
         request: Request<pb::GetCentreRegistryRequest>,
     ) -> Result<Response<pb::CentreRegistry>, Status> {
-        self
-            .identity
+        self.identity
             .authorise(
                 request.metadata(),
                 &[Role::Organiser, Role::Service],

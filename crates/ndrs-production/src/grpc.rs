@@ -282,8 +282,7 @@ impl ProductionStorageService for ProductionStorage {
         &self,
         request: Request<pb::GetModelRunRequest>,
     ) -> Result<Response<pb::ModelRun>, Status> {
-        self
-            .identity
+        self.identity
             .authorise(
                 request.metadata(),
                 &[Role::Organiser, Role::Service, Role::Expert],

@@ -1,0 +1,383 @@
+//! The demo dataset (`ndrs_testkit::demo_data`) run through the services the way the survey
+//! happens: the organiser loads each cycle's frames (compute register, application sample design)
+//! before returns come in; every reporting unit submits its own returns over gRPC with its own
+//! reporter token; the organiser runs the full-volume model. `ndrs demo` and the reproduction test
+//! both use this, so the test checks exactly what the demo does.
+//!
+//! It also holds the reproduction table: each published 2023 indicator against what the pipeline
+//! computed, judged by the report's comparator (`ndrs_testkit::demo_data::targets`).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use ndrs_core::{Error, Result};
+use ndrs_platform::auth::{IdentityStore, Role};
+use ndrs_platform::client::{AuthedChannel, CallContext, channel};
+use ndrs_proto::v1 as pb;
+use ndrs_proto::v1::application_survey_service_client::ApplicationSurveyServiceClient;
+use ndrs_proto::v1::circulation_survey_service_client::CirculationSurveyServiceClient;
+use ndrs_proto::v1::compute_census_service_client::ComputeCensusServiceClient;
+use ndrs_proto::v1::production_storage_service_client::ProductionStorageServiceClient;
+use ndrs_testkit::demo_data::{DemoData, Submission, targets};
+use tokio::sync::Semaphore;
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::{Channel, Endpoint};
+
+use crate::demo::Target;
+use crate::system::SystemEndpoints;
+
+/// Submissions in flight at once: enough to keep two cores busy, few enough that SQLite's single
+/// writer per service is not swamped.
+pub const CONCURRENCY: usize = 16;
+
+/// Responses of census size (stage results, candidates) exceed gRPC's default 4 MiB.
+pub const MAX_RESPONSE_BYTES: usize = ndrs_aggregator::stages::MAX_STAGE_RESULT_BYTES;
+
+/// Published indicators the pipeline does not produce yet, and why. The reproduction table lists
+/// them; a check fails if one of them starts being produced, so the list cannot go stale.
+pub const NOT_PRODUCED: [(&str, &str); 8] = [
+    (
+        "P08",
+        "no service divides the compute centres' cloud storage by the national stock: the compute census publishes check.compute.cloud_storage_bytes and the model P03, but no estimate P08",
+    ),
+    (
+        "P15",
+        "the full-volume model splits production by source category; it has no 'public data acquisition' domain to take the IoT share of",
+    ),
+    (
+        "A01",
+        "government data sharing hub: an administrative count of the hub's operator; no return or service carries it",
+    ),
+    (
+        "A02",
+        "government data sharing hub: an administrative count of the hub's operator; no return or service carries it",
+    ),
+    (
+        "A03",
+        "government data sharing hub: an administrative count of the hub's operator; no return or service carries it",
+    ),
+    (
+        "A04",
+        "the application service publishes open-data growth per government level (A05, A06) but not over all government bodies",
+    ),
+    (
+        "A09",
+        "the questionnaire has no question on authorised operation of public data",
+    ),
+    (
+        "A10",
+        "the questionnaire has no question on authorised operation of public data",
+    ),
+];
+
+/// One lazily connected channel per service, shared by every reporter (each call carries its own
+/// token), so thousands of reporters do not open thousands of connections.
+#[derive(Clone)]
+pub struct Channels {
+    production: Channel,
+    compute: Channel,
+    circulation: Channel,
+    application: Channel,
+}
+
+fn lazy(url: &str) -> Result<Channel> {
+    Ok(Endpoint::from_shared(url.to_string())
+        .map_err(|e| Error::invalid("endpoint", e.to_string()))?
+        .connect_lazy())
+}
+
+impl Channels {
+    pub fn new(endpoints: &SystemEndpoints) -> Result<Self> {
+        Ok(Self {
+            production: lazy(&endpoints.production)?,
+            compute: lazy(&endpoints.compute)?,
+            circulation: lazy(&endpoints.circulation)?,
+            application: lazy(&endpoints.application)?,
+        })
+    }
+}
+
+fn authed(channel: &Channel, token: &str) -> Result<AuthedChannel> {
+    Ok(InterceptedService::new(
+        channel.clone(),
+        CallContext::new(Some(token))?,
+    ))
+}
+
+/// Sends one return to its service.
+pub async fn submit(channels: &Channels, token: &str, s: Submission) -> Result<(), tonic::Status> {
+    let auth = |c: &Channel| authed(c, token).map_err(|e| tonic::Status::internal(e.to_string()));
+    match s {
+        Submission::DeviceParameters(r) => {
+            ProductionStorageServiceClient::new(auth(&channels.production)?)
+                .submit_device_parameters(r)
+                .await?;
+        }
+        Submission::StorageMedium(r) => {
+            ProductionStorageServiceClient::new(auth(&channels.production)?)
+                .submit_storage_medium(r)
+                .await?;
+        }
+        Submission::Centre(r) => {
+            ComputeCensusServiceClient::new(auth(&channels.compute)?)
+                .submit_centre_return(r)
+                .await?;
+        }
+        Submission::Carrier(r) => {
+            CirculationSurveyServiceClient::new(auth(&channels.circulation)?)
+                .submit_carrier_return(r)
+                .await?;
+        }
+        Submission::Exchange(r) => {
+            CirculationSurveyServiceClient::new(auth(&channels.circulation)?)
+                .submit_exchange_return(r)
+                .await?;
+        }
+        Submission::Questionnaire(r) => {
+            ApplicationSurveyServiceClient::new(auth(&channels.application)?)
+                .submit_questionnaire(r)
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+async fn organiser_token(identity: &IdentityStore) -> Result<String> {
+    Ok(identity
+        .issue("demo organiser", Role::Organiser, None)
+        .await?
+        .token)
+}
+
+fn rpc(what: String) -> impl FnOnce(tonic::Status) -> Error {
+    move |s| Error::FailedPrecondition(format!("{what}: {:?} {}", s.code(), s.message()))
+}
+
+/// The organiser loads every cycle's compute register and application sample design.
+pub async fn load_frames(target: &Target<'_>, data: &DemoData) -> Result<()> {
+    let token = organiser_token(target.identity).await?;
+    let e = target.endpoints;
+    let mut compute = ComputeCensusServiceClient::new(channel(&e.compute, Some(&token))?);
+    let mut application =
+        ApplicationSurveyServiceClient::new(channel(&e.application, Some(&token))?);
+    for cycle in &data.cycles {
+        compute
+            .load_centre_registry(cycle.centre_register.clone())
+            .await
+            .map_err(rpc(format!("centre register {}", cycle.year)))?;
+        application
+            .load_sample_design(cycle.sample_design.clone())
+            .await
+            .map_err(rpc(format!("sample design {}", cycle.year)))?;
+    }
+    Ok(())
+}
+
+/// What submitting the dataset did.
+pub struct Submitted {
+    pub returns: usize,
+    pub units: usize,
+    /// Refused submissions, with the service's reason.
+    pub refused: Vec<String>,
+}
+
+/// Every reporting unit submits its returns of every cycle with its own token, `CONCURRENCY`
+/// units at a time; `progress(done, total)` is called as units finish.
+pub async fn submit_all(
+    target: &Target<'_>,
+    data: &DemoData,
+    progress: impl Fn(usize, usize),
+) -> Result<Submitted> {
+    let mut by_unit: BTreeMap<String, Vec<Submission>> = BTreeMap::new();
+    for cycle in &data.cycles {
+        for s in cycle.submissions() {
+            by_unit
+                .entry(s.reporting_unit_id().to_string())
+                .or_default()
+                .push(s);
+        }
+    }
+    let returns = by_unit.values().map(Vec::len).sum();
+    let units = by_unit.len();
+    let channels = Channels::new(target.endpoints)?;
+    let permits = Arc::new(Semaphore::new(CONCURRENCY));
+    let mut tasks = tokio::task::JoinSet::new();
+    for (unit, submissions) in by_unit {
+        let permit = permits
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|e| Error::Internal(e.to_string()))?;
+        let channels = channels.clone();
+        let identity = target.identity.clone();
+        tasks.spawn(async move {
+            let _permit = permit;
+            let token = match identity
+                .issue(
+                    &format!("demo reporter {unit}"),
+                    Role::Reporter,
+                    Some(&unit),
+                )
+                .await
+            {
+                Ok(issued) => issued.token,
+                Err(e) => return vec![format!("{unit}: token: {e}")],
+            };
+            let mut refused = Vec::new();
+            for s in submissions {
+                let what = format!("{unit} {}", s.cycle_year());
+                if let Err(status) = submit(&channels, &token, s).await {
+                    refused.push(format!("{what}: {:?} {}", status.code(), status.message()));
+                }
+            }
+            refused
+        });
+    }
+    let mut refused = Vec::new();
+    let mut done = 0;
+    while let Some(joined) = tasks.join_next().await {
+        refused.extend(joined.map_err(|e| Error::Internal(format!("submission task: {e}")))?);
+        done += 1;
+        progress(done, units);
+    }
+    Ok(Submitted {
+        returns,
+        units,
+        refused,
+    })
+}
+
+/// The organiser runs the full-volume model of every cycle (earlier cycles first: growth needs
+/// them).
+pub async fn run_models(target: &Target<'_>, data: &DemoData) -> Result<Vec<pb::ModelRun>> {
+    let token = organiser_token(target.identity).await?;
+    let mut production =
+        ProductionStorageServiceClient::new(channel(&target.endpoints.production, Some(&token))?)
+            .max_decoding_message_size(MAX_RESPONSE_BYTES);
+    let mut runs = Vec::new();
+    for cycle in &data.cycles {
+        runs.push(
+            production
+                .run_model(cycle.model_run)
+                .await
+                .map_err(rpc(format!("model run {}", cycle.year)))?
+                .into_inner(),
+        );
+    }
+    Ok(runs)
+}
+
+fn fmt(v: f64) -> String {
+    if !v.is_finite() {
+        return "-".into();
+    }
+    let a = v.abs();
+    if a >= 1000.0 {
+        format!("{v:.0}")
+    } else if a >= 10.0 {
+        format!("{v:.2}")
+    } else {
+        format!("{v:.4}")
+    }
+}
+
+/// The reproduction table of a cycle's national figures against the published report.
+pub struct Reproduction {
+    /// One line per published indicator.
+    pub lines: Vec<String>,
+    pub reproduced: usize,
+    /// Indicators that do not reproduce (or are produced although listed as not produced).
+    pub failing: Vec<String>,
+}
+
+/// Compares `national` (figure id -> figure) with the published 2023 indicators. `c01_register`
+/// replaces the published centre count for a scaled dataset, whose register is smaller.
+pub fn reproduction(
+    national: &BTreeMap<&str, &pb::Figure>,
+    c01_register: Option<f64>,
+) -> Reproduction {
+    let not_produced: BTreeMap<&str, &str> = NOT_PRODUCED.iter().copied().collect();
+    let mut lines = vec![format!(
+        "{:<4} {:<62} {:>10} {:<7} {:<6} {:>12} {:>25} {:<4}",
+        "id", "indicator", "report", "unit", "cmp", "ndrs", "interval", ""
+    )];
+    let mut failing = Vec::new();
+    let mut reproduced = 0;
+    for p in targets::published() {
+        let name: String = p.name_en.chars().take(62).collect();
+        let head = format!(
+            "{:<4} {:<62} {:>10} {:<7} {:<6}",
+            p.id,
+            name,
+            p.value_text,
+            p.unit,
+            p.comparator.code()
+        );
+        if let Some(reason) = not_produced.get(p.id.as_str()) {
+            if national.contains_key(p.id.as_str()) {
+                failing.push(format!(
+                    "{}: listed as not produced but the pipeline has it; move it into the table",
+                    p.id
+                ));
+            }
+            lines.push(format!("{head} {:>12} not produced: {reason}", "-"));
+            continue;
+        }
+        let Some(f) = national.get(p.id.as_str()) else {
+            failing.push(format!("{}: missing from the pipeline's figures", p.id));
+            lines.push(format!("{head} {:>12} {:>25} FAIL", "missing", ""));
+            continue;
+        };
+        let v = p.to_report_units(f.value);
+        if let (Some(registered), "C01") = (c01_register, p.id.as_str()) {
+            let ok = (v - registered).abs() < 0.5;
+            if ok {
+                reproduced += 1;
+            } else {
+                failing.push(format!(
+                    "C01: {v} centres in the figures, {registered} registered"
+                ));
+            }
+            lines.push(format!(
+                "{head} {:>12} {:>25} {} (scaled dataset: register of {registered})",
+                fmt(v),
+                "",
+                if ok { "ok" } else { "FAIL" }
+            ));
+            continue;
+        }
+        let interval = f.interval.as_ref().map_or(String::new(), |i| {
+            format!(
+                "[{}, {}]",
+                fmt(p.to_report_units(i.lower)),
+                fmt(p.to_report_units(i.upper))
+            )
+        });
+        let ok = p.passes(v);
+        if ok {
+            reproduced += 1;
+        } else {
+            let (lo, hi) = p.accepted();
+            failing.push(format!(
+                "{}: ndrs {} vs report {} {} (accepted {}..{})",
+                p.id,
+                fmt(v),
+                p.comparator.code(),
+                p.value_text,
+                fmt(lo),
+                fmt(hi)
+            ));
+        }
+        lines.push(format!(
+            "{head} {:>12} {:>25} {}",
+            fmt(v),
+            interval,
+            if ok { "ok" } else { "FAIL" }
+        ));
+    }
+    Reproduction {
+        lines,
+        reproduced,
+        failing,
+    }
+}

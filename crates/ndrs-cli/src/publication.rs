@@ -1,0 +1,253 @@
+//! The demo's path from a candidate to a published release, acted out by the people who do it in
+//! the survey: the organiser loads the rule set, runs the first two validation stages and writes a
+//! justification for each finding that needs one; a panel of demo experts (named as such) reviews
+//! the candidate; the publisher publishes; the release is fetched in every export format and
+//! written to disk with an HTML report.
+//!
+//! Nothing here bypasses a stage: an error-severity rule that fails stops the walk-through with
+//! the rule's id, exactly as it would stop a real publication.
+
+use std::path::{Path, PathBuf};
+
+use ndrs_core::{Error, Result};
+use ndrs_platform::auth::Role;
+use ndrs_platform::client::{AuthedChannel, channel};
+use ndrs_proto::v1 as pb;
+use ndrs_proto::v1::aggregator_service_client::AggregatorServiceClient;
+
+use crate::demo::Target;
+
+type Aggregator = AggregatorServiceClient<AuthedChannel>;
+
+/// Everything the release's report shows about how it was checked.
+pub struct Trail {
+    pub rule_set: pb::RuleSetSummary,
+    pub validation: pb::ValidationReport,
+    pub benchmarks: pb::BenchmarkReport,
+    pub justifications: Vec<pb::Justification>,
+    pub round: pb::ReviewRound,
+    pub status: pb::CandidateStatus,
+    pub release: pb::ReleaseSummary,
+}
+
+/// The demo's expert panel: three labelled demo accounts, a quorum of three.
+pub const DEMO_EXPERTS: [&str; 3] = [
+    "demo expert 1 (not a real reviewer)",
+    "demo expert 2 (not a real reviewer)",
+    "demo expert 3 (not a real reviewer)",
+];
+
+fn rpc(what: &str) -> impl FnOnce(tonic::Status) -> Error + '_ {
+    move |s| match s.code() {
+        tonic::Code::FailedPrecondition | tonic::Code::InvalidArgument => {
+            Error::FailedPrecondition(format!("{what}: {}", s.message()))
+        }
+        _ => Error::Unavailable(format!("{what}: {:?} {}", s.code(), s.message())),
+    }
+}
+
+async fn client(target: &Target<'_>, name: &str, role: Role) -> Result<Aggregator> {
+    let issued = target.identity.issue(name, role, None).await?;
+    Ok(
+        AggregatorServiceClient::new(channel(&target.endpoints.aggregator, Some(&issued.token))?)
+            .max_decoding_message_size(crate::dataset::MAX_RESPONSE_BYTES),
+    )
+}
+
+/// Loads the default rule set for the cycle, as the organiser does before validating.
+pub async fn load_default_rules(
+    target: &Target<'_>,
+    cycle_year: i32,
+) -> Result<pb::RuleSetSummary> {
+    let mut organiser = client(target, "demo organiser", Role::Organiser).await?;
+    Ok(organiser
+        .load_rule_set(pb::LoadRuleSetRequest {
+            cycle_year,
+            rules: Vec::new(),
+            use_default: true,
+        })
+        .await
+        .map_err(rpc("load the default rule set"))?
+        .into_inner())
+}
+
+/// Stages 1 to 3 and publication of `candidate`.
+pub async fn validate_review_publish(
+    target: &Target<'_>,
+    candidate: &pb::Candidate,
+    rule_set: pb::RuleSetSummary,
+) -> Result<Trail> {
+    let mut organiser = client(target, "demo organiser", Role::Organiser).await?;
+    let id = || candidate.candidate_id.clone();
+
+    // Stage 1: cross-entity rules. Errors stop here; each failed warning gets a justification.
+    let validation = organiser
+        .validate_candidate(pb::ValidateCandidateRequest { candidate_id: id() })
+        .await
+        .map_err(rpc("validate the candidate"))?
+        .into_inner();
+    if !validation.passed_errors {
+        let failed: Vec<String> = validation
+            .results
+            .iter()
+            .filter(|r| {
+                r.severity == pb::RuleSeverity::Error as i32
+                    && r.status != pb::RuleStatus::Passed as i32
+            })
+            .map(|r| format!("{} ({})", r.rule_id, r.detail))
+            .collect();
+        return Err(Error::FailedPrecondition(format!(
+            "stage 1 blocks publication: {}",
+            failed.join("; ")
+        )));
+    }
+    let mut justifications = Vec::new();
+    let mut justify = async |stage: pb::ValidationStage, subject: &str, why: String| {
+        organiser
+            .justify(pb::JustifyRequest {
+                candidate_id: id(),
+                stage: stage as i32,
+                subject: subject.to_string(),
+                text: format!("(demo organiser) {why}"),
+            })
+            .await
+            .map_err(rpc("justify a finding"))
+            .map(|r| r.into_inner())
+    };
+    for r in validation
+        .results
+        .iter()
+        .filter(|r| r.status != pb::RuleStatus::Passed as i32)
+    {
+        let why = if r.status == pb::RuleStatus::MissingInputs as i32 {
+            format!(
+                "{} cannot be checked in this cycle ({}); accepted for the demo release",
+                r.rule_id, r.detail
+            )
+        } else {
+            format!(
+                "{} ({}) reviewed with the reporting units; the difference is explained in the methods note",
+                r.rule_id, r.description
+            )
+        };
+        justifications.push(justify(pb::ValidationStage::Rules, &r.rule_id, why).await?);
+    }
+
+    // Stage 2: outside benchmarks; each deviation outside its band gets a justification.
+    let mut organiser = client(target, "demo organiser", Role::Organiser).await?;
+    let benchmarks = organiser
+        .check_benchmarks(pb::CheckBenchmarksRequest { candidate_id: id() })
+        .await
+        .map_err(rpc("check benchmarks"))?
+        .into_inner();
+    for c in benchmarks.comparisons.iter().filter(|c| {
+        c.outcome == pb::BenchmarkOutcome::OutOfBand as i32
+            || c.outcome == pb::BenchmarkOutcome::MissingInputs as i32
+    }) {
+        let why = format!(
+            "{} vs {}: {}; the definitions differ as the methods note explains",
+            c.figure_id, c.benchmark_id, c.detail
+        );
+        let j = organiser
+            .justify(pb::JustifyRequest {
+                candidate_id: id(),
+                stage: pb::ValidationStage::Benchmarks as i32,
+                subject: c.benchmark_id.clone(),
+                text: format!("(demo organiser) {why}"),
+            })
+            .await
+            .map_err(rpc("justify a benchmark deviation"))?
+            .into_inner();
+        justifications.push(j);
+    }
+
+    // Stage 3: the demo panel reviews the frozen candidate.
+    let round = organiser
+        .open_review_round(pb::OpenReviewRoundRequest {
+            candidate_id: id(),
+            quorum: DEMO_EXPERTS.len() as u32,
+        })
+        .await
+        .map_err(rpc("open a review round"))?
+        .into_inner();
+    let mut last = round.clone();
+    for expert in DEMO_EXPERTS {
+        let mut e = client(target, expert, Role::Expert).await?;
+        last = e
+            .cast_vote(pb::CastVoteRequest {
+                round_id: round.round_id.clone(),
+                candidate_hash: candidate.content_hash.clone(),
+                figure_id: String::new(),
+                verdict: pb::Verdict::ApproveWithComments as i32,
+                reason: "demo review: figures, intervals and lineage read; approved for the demo"
+                    .into(),
+            })
+            .await
+            .map_err(rpc("cast a vote"))?
+            .into_inner();
+    }
+
+    let status = organiser
+        .get_candidate_status(pb::GetCandidateStatusRequest { candidate_id: id() })
+        .await
+        .map_err(rpc("read the candidate's status"))?
+        .into_inner();
+    let mut publisher = client(target, "demo publisher", Role::Publisher).await?;
+    let release = publisher
+        .publish(pb::PublishRequest {
+            candidate_id: id(),
+            embargo_until: String::new(),
+            note: String::new(),
+        })
+        .await
+        .map_err(rpc("publish"))?
+        .into_inner();
+    Ok(Trail {
+        rule_set,
+        validation,
+        benchmarks,
+        justifications,
+        round: last,
+        status,
+        release,
+    })
+}
+
+/// Fetches the release in every format and writes it, with the HTML report, under `dir`.
+pub async fn write_release(target: &Target<'_>, trail: &Trail, dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut reader = client(target, "demo reader", Role::Reader).await?;
+    std::fs::create_dir_all(dir)
+        .map_err(|e| Error::Internal(format!("create {}: {e}", dir.display())))?;
+    let mut written = Vec::new();
+    let mut json = Vec::new();
+    for (format, name) in [
+        (pb::ReleaseFormat::Json, "release.json"),
+        (pb::ReleaseFormat::Csv, "release.csv"),
+        (pb::ReleaseFormat::Sdmx, "release.sdmx.xml"),
+    ] {
+        let doc = reader
+            .get_release(pb::GetReleaseRequest {
+                cycle_year: trail.release.cycle_year,
+                version: trail.release.version,
+                format: format as i32,
+            })
+            .await
+            .map_err(rpc("read the release"))?
+            .into_inner();
+        let path = dir.join(name);
+        std::fs::write(&path, &doc.content)
+            .map_err(|e| Error::Internal(format!("write {}: {e}", path.display())))?;
+        if format == pb::ReleaseFormat::Json {
+            json = doc.content;
+        }
+        written.push(path);
+    }
+    let document: ndrs_aggregator::release::Document = serde_json::from_slice(&json)
+        .map_err(|e| Error::Internal(format!("release JSON unreadable: {e}")))?;
+    let html = crate::report::render(&document, trail);
+    let path = dir.join("report.html");
+    std::fs::write(&path, html)
+        .map_err(|e| Error::Internal(format!("write {}: {e}", path.display())))?;
+    written.push(path);
+    Ok(written)
+}

@@ -1,0 +1,368 @@
+//! The HTML report of a release, in Chinese and English, laid out like the 2023 survey report:
+//! the headline figures, a section per stage of the data lifecycle with its figures (value,
+//! interval, lineage) and charts of its breakdowns, then the validation and review trail that
+//! the release passed.
+//!
+//! It is rendered from the release's canonical JSON document (what `GetRelease` serves), never
+//! from anything the release does not hold, so the report cannot say more than was published.
+//! Charts are inline SVG: the file opens anywhere, offline, with no script.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use ndrs_aggregator::release::{Document, Figure};
+use ndrs_core::catalogue::{Catalogue, IndicatorStage};
+use ndrs_core::units::{Unit, ZettabyteBase, present};
+use ndrs_proto::v1 as pb;
+
+use crate::publication::Trail;
+
+/// The headline figures (the report's 一组数据).
+const HEADLINE: [&str; 8] = ["P01", "P02", "P03", "P06", "P07", "C02", "C04", "F06"];
+
+/// Breakdowns drawn as bar charts: figure id, dimension, Chinese and English titles.
+const CHARTS: [(&str, &str, &str, &str); 4] = [
+    (
+        "production.bytes",
+        "category",
+        "数据生产量（按来源）",
+        "Data production by source",
+    ),
+    (
+        "compute.capacity_share",
+        "macro_region",
+        "算力规模占比（按区域）",
+        "Compute capacity share by region",
+    ),
+    (
+        "compute.capacity_share",
+        "province",
+        "算力规模占比（按省份）",
+        "Compute capacity share by province",
+    ),
+    (
+        "circulation.turnover_share",
+        "industry",
+        "数据交易额占比（按行业）",
+        "Exchange turnover share by industry",
+    ),
+];
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// A value in the report's presentation units, e.g. `32.85 ZB (10^21 bytes)` or `59.0 %`.
+fn shown(value: f64, unit: &str) -> (String, String) {
+    match Unit::from_code(unit) {
+        Some(u) => {
+            let p = present(value, u, ZettabyteBase::Decimal);
+            (format_number(p.value), p.unit_label)
+        }
+        None => (format_number(value), unit.to_string()),
+    }
+}
+
+fn format_number(v: f64) -> String {
+    if v == 0.0 {
+        "0".into()
+    } else if v.abs() >= 1000.0 {
+        format!("{v:.0}")
+    } else if v.abs() >= 1.0 {
+        format!("{v:.2}")
+    } else {
+        format!("{v:.4}")
+    }
+}
+
+fn interval_text(f: &Figure) -> String {
+    match &f.interval {
+        Some(i) => {
+            let (lo, _) = shown(i.lower, &f.unit);
+            let (hi, _) = shown(i.upper, &f.unit);
+            format!("[{lo}, {hi}] ({:.0}%)", i.level * 100.0)
+        }
+        None => "—".into(),
+    }
+}
+
+fn figure_row(out: &mut String, f: &Figure, catalogue: &Catalogue) {
+    let (zh, en) = catalogue
+        .get(&f.id)
+        .map_or((f.label.as_str(), f.label.as_str()), |i| {
+            (i.name_zh.as_str(), i.name_en.as_str())
+        });
+    let (value, unit) = match f.value {
+        Some(v) => shown(v, &f.unit),
+        None => ("suppressed / 不予公布".into(), String::new()),
+    };
+    let lineage = f.lineage.as_ref().map_or(String::new(), |l| {
+        format!(
+            "{} · {} return(s){}",
+            escape(&l.method),
+            l.returns.len(),
+            if l.imputed_share > 0.0 {
+                format!(" · imputed {:.1}%", l.imputed_share * 100.0)
+            } else {
+                String::new()
+            }
+        )
+    });
+    let _ = writeln!(
+        out,
+        "<tr><td class=id>{}</td><td>{}<br><span class=en>{}</span></td><td class=num>{}</td>\
+         <td>{}</td><td class=num>{}</td><td class=lineage>{}</td></tr>",
+        escape(&f.key),
+        escape(zh),
+        escape(en),
+        escape(&value),
+        escape(&unit),
+        escape(&interval_text(f)),
+        lineage
+    );
+}
+
+fn figure_table(out: &mut String, figures: &[&Figure], catalogue: &Catalogue) {
+    out.push_str(
+        "<table><thead><tr><th>id</th><th>指标 Indicator</th><th>值 Value</th><th>单位 Unit</th>\
+         <th>区间 Interval</th><th>来源 Lineage</th></tr></thead><tbody>\n",
+    );
+    for f in figures {
+        figure_row(out, f, catalogue);
+    }
+    out.push_str("</tbody></table>\n");
+}
+
+/// A horizontal bar chart of one breakdown, as inline SVG.
+fn bar_chart(out: &mut String, cells: &[(&str, f64)], title_zh: &str, title_en: &str, unit: &str) {
+    let max = cells.iter().map(|(_, v)| *v).fold(0.0, f64::max);
+    if cells.is_empty() || max <= 0.0 {
+        return;
+    }
+    let row = 22.0;
+    let height = row * cells.len() as f64 + 10.0;
+    let _ = writeln!(
+        out,
+        "<figure class=chart><figcaption>{} · {}</figcaption>\
+         <svg role=img aria-label=\"{}\" viewBox=\"0 0 640 {height}\" width=640 height={height}>",
+        escape(title_zh),
+        escape(title_en),
+        escape(title_en)
+    );
+    for (i, (label, v)) in cells.iter().enumerate() {
+        let y = i as f64 * row + 5.0;
+        let w = 380.0 * v / max;
+        let (text, unit_label) = shown(*v, unit);
+        let _ = writeln!(
+            out,
+            "<text x=150 y={} text-anchor=end class=label>{}</text>\
+             <rect x=160 y={y} width={w:.1} height={} class=bar></rect>\
+             <text x={:.1} y={} class=value>{} {}</text>",
+            y + 15.0,
+            escape(label),
+            row - 6.0,
+            165.0 + w,
+            y + 15.0,
+            escape(&text),
+            escape(&unit_label)
+        );
+    }
+    out.push_str("</svg></figure>\n");
+}
+
+fn outcome_name(status: i32) -> &'static str {
+    match pb::RuleStatus::try_from(status) {
+        Ok(pb::RuleStatus::Passed) => "passed 通过",
+        Ok(pb::RuleStatus::Failed) => "failed 未通过",
+        Ok(pb::RuleStatus::MissingInputs) => "missing inputs 缺少输入",
+        Ok(pb::RuleStatus::EvaluationError) => "evaluation error 计算错误",
+        _ => "unknown",
+    }
+}
+
+fn trail_section(out: &mut String, trail: &Trail) {
+    out.push_str("<section><h2>审核记录 · Validation and review trail</h2>\n");
+    let _ = writeln!(
+        out,
+        "<h3>第一阶段：跨主体一致性校验 · Stage 1: cross-entity rules</h3>\
+         <p>Rule set version {} ({} rules, sha256 {}).</p>",
+        trail.rule_set.version,
+        trail.rule_set.rules,
+        escape(&trail.rule_set.content_hash[..12.min(trail.rule_set.content_hash.len())])
+    );
+    out.push_str(
+        "<table><thead><tr><th>rule</th><th>description</th><th>outcome</th></tr></thead><tbody>\n",
+    );
+    for r in &trail.validation.results {
+        let _ = writeln!(
+            out,
+            "<tr><td class=id>{}</td><td>{}</td><td>{}</td></tr>",
+            escape(&r.rule_id),
+            escape(&r.description),
+            outcome_name(r.status)
+        );
+    }
+    out.push_str("</tbody></table>\n");
+    let _ = writeln!(
+        out,
+        "<h3>第二阶段：外部基准比对 · Stage 2: external benchmarks</h3>\
+         <p>Benchmark registry version {}.</p>",
+        trail.benchmarks.registry_version
+    );
+    out.push_str("<table><thead><tr><th>benchmark</th><th>figure</th><th>deviation</th><th>band</th><th>detail</th></tr></thead><tbody>\n");
+    for c in &trail.benchmarks.comparisons {
+        let _ = writeln!(
+            out,
+            "<tr><td class=id>{}</td><td>{}</td><td class=num>{:+.1}%</td><td class=num>±{:.0}%</td><td>{}</td></tr>",
+            escape(&c.benchmark_id),
+            escape(&c.figure_id),
+            c.deviation * 100.0,
+            c.tolerance * 100.0,
+            escape(&c.detail)
+        );
+    }
+    out.push_str("</tbody></table>\n<h3>说明 · Justifications</h3><ul>\n");
+    for j in &trail.justifications {
+        let _ = writeln!(
+            out,
+            "<li><b>{}</b> — {} <span class=en>({})</span></li>",
+            escape(&j.subject),
+            escape(&j.text),
+            escape(&j.justified_by)
+        );
+    }
+    let _ = writeln!(
+        out,
+        "</ul><h3>第三阶段：专家审核 · Stage 3: expert review</h3>\
+         <p>Round {} on candidate {}, quorum {}, frozen hash {}.</p><ul>",
+        trail.round.number,
+        escape(&trail.round.candidate_hash[..12.min(trail.round.candidate_hash.len())]),
+        trail.round.quorum,
+        escape(&trail.round.frozen_hash[..12.min(trail.round.frozen_hash.len())])
+    );
+    for v in &trail.round.votes {
+        let _ = writeln!(
+            out,
+            "<li>{} — {}</li>",
+            escape(&v.expert),
+            escape(&v.reason)
+        );
+    }
+    out.push_str("</ul></section>\n");
+}
+
+/// The report of `doc`, with the trail it passed.
+pub fn render(doc: &Document, trail: &Trail) -> String {
+    let catalogue = Catalogue::embedded();
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "<!doctype html><html lang=zh><head><meta charset=utf-8>\
+         <title>全国数据资源调查 {0} · National data resource survey {0}</title><style>{STYLE}</style></head><body>\
+         <header><h1>全国数据资源调查报告（{0}年）</h1><p class=en>National data resource survey, {0}: release version {1}</p>\
+         <p class=meta>release {2} · published {3} by {4} · candidate {5}</p></header>",
+        doc.cycle_year,
+        doc.version,
+        escape(&doc.release_id),
+        escape(&doc.published_at),
+        escape(&doc.published_by),
+        escape(&doc.lineage.candidate_hash[..12.min(doc.lineage.candidate_hash.len())]),
+    );
+    let national: Vec<&Figure> = doc
+        .figures
+        .iter()
+        .filter(|f| f.dimensions.is_empty())
+        .collect();
+
+    out.push_str(
+        "<section id=headline><h2>一组数据 · The figures at a glance</h2><div class=cards>\n",
+    );
+    for id in HEADLINE {
+        let Some(f) = national.iter().find(|f| f.id == id) else {
+            continue;
+        };
+        let Some(v) = f.value else { continue };
+        let (value, unit) = shown(v, &f.unit);
+        let (zh, en) = catalogue
+            .get(id)
+            .map_or(("", ""), |i| (i.name_zh.as_str(), i.name_en.as_str()));
+        let _ = writeln!(
+            out,
+            "<div class=card data-id={id}><div class=value>{} <small>{}</small></div>\
+             <div>{}</div><div class=en>{}</div><div class=interval>{}</div></div>",
+            escape(&value),
+            escape(&unit),
+            escape(zh),
+            escape(en),
+            escape(&interval_text(f))
+        );
+    }
+    out.push_str("</div></section>\n");
+
+    for stage in IndicatorStage::ALL {
+        let figures: Vec<&Figure> = national
+            .iter()
+            .copied()
+            .filter(|f| catalogue.get(&f.id).is_some_and(|i| i.stage == stage))
+            .collect();
+        if figures.is_empty() {
+            continue;
+        }
+        let _ = writeln!(
+            out,
+            "<section id={}><h2>{} · {}</h2>",
+            stage.code(),
+            stage.name_zh(),
+            stage.name_en()
+        );
+        figure_table(&mut out, &figures, catalogue);
+        out.push_str("</section>\n");
+    }
+
+    out.push_str("<section id=charts><h2>分项数据 · Breakdowns</h2>\n");
+    for (id, dimension, zh, en) in CHARTS {
+        let mut cells: BTreeMap<&str, (f64, &str)> = BTreeMap::new();
+        for f in doc.figures.iter().filter(|f| f.id == id) {
+            if let (Some(level), Some(v)) = (f.dimensions.get(dimension), f.value)
+                && f.dimensions.len() == 1
+            {
+                cells.insert(level.as_str(), (v, f.unit.as_str()));
+            }
+        }
+        let unit = cells.values().next().map_or("", |(_, u)| *u).to_string();
+        let list: Vec<(&str, f64)> = cells.iter().map(|(k, (v, _))| (*k, *v)).collect();
+        bar_chart(&mut out, &list, zh, en, &unit);
+    }
+    let suppressed = doc.figures.iter().filter(|f| f.value.is_none()).count();
+    let _ = writeln!(
+        out,
+        "<p class=note>{suppressed} breakdown cell(s) withheld by disclosure control \
+         (fewer than {} reporters or one reporter above {:.0}% of the cell).</p></section>",
+        doc.lineage.disclosure.min_reporters,
+        doc.lineage.disclosure.max_share * 100.0
+    );
+
+    trail_section(&mut out, trail);
+    let _ = writeln!(
+        out,
+        "<footer><p>Software {} {} · inputs {} · JSON sha256 {}</p></footer></body></html>",
+        escape(&doc.lineage.software.name),
+        escape(&doc.lineage.software.version),
+        escape(&doc.lineage.candidate_hash),
+        escape(&trail.release.document_sha256)
+    );
+    out
+}
+
+const STYLE: &str = "body{font-family:system-ui,'Noto Sans CJK SC',sans-serif;margin:2rem auto;max-width:1100px;color:#1d2733}\
+h1{margin-bottom:.2rem}h2{border-bottom:2px solid #1f5fa8;padding-bottom:.2rem;margin-top:2.2rem}\
+.en{color:#5a6775;font-size:.9em}.meta,.note{color:#5a6775;font-size:.85em}\
+.cards{display:grid;grid-template-columns:repeat(4,1fr);gap:.8rem}\
+.card{border:1px solid #d5dde6;border-radius:8px;padding:.8rem;background:#f6f9fc}\
+.card .value{font-size:1.6em;font-weight:600;color:#1f5fa8}.card .interval{font-size:.8em;color:#5a6775}\
+table{border-collapse:collapse;width:100%;font-size:.9em}th,td{border-bottom:1px solid #e3e8ee;padding:.35rem;text-align:left;vertical-align:top}\
+td.num{text-align:right;white-space:nowrap}td.id{font-family:monospace}td.lineage{font-size:.8em;color:#5a6775}\
+.chart{margin:1rem 0}.bar{fill:#1f5fa8}.label,.value{font-size:12px;fill:#1d2733}";

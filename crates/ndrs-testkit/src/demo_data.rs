@@ -1,0 +1,378 @@
+//! The demo dataset: deterministic, seeded synthetic returns of every reporting unit of the 2023
+//! sample (`reference/sample-2023.csv`) for cycles 2022 and 2023, plus the documents the organiser
+//! loads (compute centre registers, application sample designs) and the model runs it asks for.
+//!
+//! The dataset is microdata only: returns, registers and designs as the proto requests that
+//! reporting units and the organiser send. The figures come from the services. The generator is
+//! calibrated so that the pipeline over it reproduces `reference/report-2023-indicators.csv`
+//! (see `docs/demo-data.md` for the model, the calibration of each indicator and non-response);
+//! to calibrate, it reads the published figures and runs replicas of the published methods
+//! (census imputation, survey weighting) over its own microdata. The services never read them.
+//!
+//! [`DemoOptions::plant_inconsistencies`] plants known inconsistencies for validation tests
+//! (the default plants nothing): compute centres that together hold more than the national data
+//! stock, enterprises reporting purchases three times the exchanges' turnover, and a vendor's
+//! smartphone installed base 60% above the association's.
+//!
+//! ```
+//! use ndrs_testkit::demo_data::{DemoOptions, generate};
+//! let data = generate(7, &DemoOptions::default());
+//! let c2023 = data.cycle(2023);
+//! assert_eq!(c2023.centre_register.centres.len(), 2200);
+//! assert!(c2023.submissions().iter().all(|s| !s.reporting_unit_id().is_empty()));
+//! ```
+
+mod application;
+mod calib;
+mod circulation;
+mod compute;
+mod production;
+mod rng;
+pub mod targets;
+
+use ndrs_proto::v1 as pb;
+
+pub use circulation::TRAFFIC_SCALE;
+pub use compute::CENTRE_SHARE_OF_STOCK;
+
+/// The cycles the dataset covers: 2023, and 2022 for the growth figures.
+pub const CYCLES: [i32; 2] = [2022, 2023];
+
+/// Draws of the model runs the dataset asks for: enough for stable p5/p95, and quick in debug
+/// builds (the central values, which are the published figures, do not depend on draws).
+pub const MODEL_DRAWS: u32 = 4_000;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct DemoOptions {
+    /// Plant known inconsistencies for validation tests (see the module documentation). The
+    /// planted dataset no longer reproduces the report where a planted value feeds a figure.
+    pub plant_inconsistencies: bool,
+    /// Fraction of the sample's compute centres, data service providers and key industry
+    /// enterprises to generate (1.0: the full sample). Government bodies, research institutions,
+    /// central SOEs, associations, carriers and exchanges are always complete. A scaled dataset is
+    /// calibrated the same way and reproduces every figure except the count of centres (C01),
+    /// which is the scaled register's size.
+    pub scale: f64,
+}
+
+impl Default for DemoOptions {
+    fn default() -> Self {
+        Self {
+            plant_inconsistencies: false,
+            scale: 1.0,
+        }
+    }
+}
+
+impl DemoOptions {
+    /// Units of a subject type with `full` units in the sample, at this scale (at least `min`).
+    pub fn scaled(&self, full: usize, min: usize) -> usize {
+        if self.scale >= 1.0 {
+            return full;
+        }
+        ((full as f64 * self.scale).round() as usize).clamp(min.min(full), full)
+    }
+}
+
+/// Everything one cycle needs, ready to send.
+#[derive(Debug, Clone)]
+pub struct CycleData {
+    pub year: i32,
+    /// Organiser: the compute census frame.
+    pub centre_register: pb::LoadCentreRegistryRequest,
+    /// Organiser: the application survey's sample design.
+    pub sample_design: pb::LoadSampleDesignRequest,
+    /// Organiser: the full-volume model run over the cycle's parameter returns.
+    pub model_run: pb::RunModelRequest,
+    pub device_parameters: Vec<pb::DeviceParameterReturn>,
+    pub storage_media: Vec<pb::StorageMediumReturn>,
+    pub centre_returns: Vec<pb::ComputeCentreReturn>,
+    pub carrier_returns: Vec<pb::CarrierReturn>,
+    pub exchange_returns: Vec<pb::ExchangeReturn>,
+    pub questionnaires: Vec<pb::ApplicationReturn>,
+}
+
+/// The whole dataset.
+#[derive(Debug, Clone)]
+pub struct DemoData {
+    pub seed: u64,
+    pub options: DemoOptions,
+    /// One entry per year of [`CYCLES`], in that order.
+    pub cycles: Vec<CycleData>,
+}
+
+impl DemoData {
+    pub fn cycle(&self, year: i32) -> &CycleData {
+        self.cycles
+            .iter()
+            .find(|c| c.year == year)
+            .unwrap_or_else(|| panic!("the demo dataset has no cycle {year}"))
+    }
+}
+
+/// One return as a reporting unit sends it, tagged with the RPC that takes it.
+#[derive(Debug, Clone)]
+pub enum Submission {
+    DeviceParameters(pb::DeviceParameterReturn),
+    StorageMedium(pb::StorageMediumReturn),
+    Centre(pb::ComputeCentreReturn),
+    Carrier(pb::CarrierReturn),
+    Exchange(pb::ExchangeReturn),
+    Questionnaire(pb::ApplicationReturn),
+}
+
+/// The stage service a submission goes to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Service {
+    Production,
+    Compute,
+    Circulation,
+    Application,
+}
+
+impl Submission {
+    fn header(&self) -> Option<&pb::ReturnHeader> {
+        match self {
+            Self::DeviceParameters(r) => r.header.as_ref(),
+            Self::StorageMedium(r) => r.header.as_ref(),
+            Self::Centre(r) => r.header.as_ref(),
+            Self::Carrier(r) => r.header.as_ref(),
+            Self::Exchange(r) => r.header.as_ref(),
+            Self::Questionnaire(r) => r.header.as_ref(),
+        }
+    }
+
+    /// The unit whose token must send it.
+    pub fn reporting_unit_id(&self) -> &str {
+        self.header().map_or("", |h| h.reporting_unit_id.as_str())
+    }
+
+    pub fn cycle_year(&self) -> i32 {
+        self.header().map_or(0, |h| h.cycle_year)
+    }
+
+    pub fn service(&self) -> Service {
+        match self {
+            Self::DeviceParameters(_) | Self::StorageMedium(_) => Service::Production,
+            Self::Centre(_) => Service::Compute,
+            Self::Carrier(_) | Self::Exchange(_) => Service::Circulation,
+            Self::Questionnaire(_) => Service::Application,
+        }
+    }
+}
+
+impl CycleData {
+    /// Every return of the cycle, each to be sent with its own unit's token.
+    pub fn submissions(&self) -> Vec<Submission> {
+        let mut out = Vec::new();
+        out.extend(
+            self.device_parameters
+                .iter()
+                .cloned()
+                .map(Submission::DeviceParameters),
+        );
+        out.extend(
+            self.storage_media
+                .iter()
+                .cloned()
+                .map(Submission::StorageMedium),
+        );
+        out.extend(self.centre_returns.iter().cloned().map(Submission::Centre));
+        out.extend(
+            self.carrier_returns
+                .iter()
+                .cloned()
+                .map(Submission::Carrier),
+        );
+        out.extend(
+            self.exchange_returns
+                .iter()
+                .cloned()
+                .map(Submission::Exchange),
+        );
+        out.extend(
+            self.questionnaires
+                .iter()
+                .cloned()
+                .map(Submission::Questionnaire),
+        );
+        out
+    }
+}
+
+/// A first submission's header; the idempotency key names the dataset, cycle and what is sent,
+/// so re-sending the same dataset replays the same receipts.
+pub(crate) fn header(year: i32, unit: &str, what: &str) -> Option<pb::ReturnHeader> {
+    Some(pb::ReturnHeader {
+        cycle_year: year,
+        reporting_unit_id: unit.to_string(),
+        idempotency_key: format!("demo-{year}-{what}"),
+        return_id: String::new(),
+    })
+}
+
+/// Generates the dataset for [`CYCLES`]; the same seed and options give the same dataset.
+///
+/// # Panics
+/// When the reference files cannot be read (see [`targets::reference_dir`]): the calibration
+/// needs the published figures and the sample's counts.
+pub fn generate(seed: u64, options: &DemoOptions) -> DemoData {
+    let years = CYCLES;
+    let compute = compute::generate(seed, options, years);
+    let production = production::generate(seed, options, years, compute.census);
+    let circulation = circulation::generate(seed, options, years);
+    let application = application::generate(seed, options, years, circulation.turnover);
+    let compute::ComputeData {
+        registers, returns, ..
+    } = compute;
+    let [reg22, reg23] = registers;
+    let [ret22, ret23] = returns;
+    let [dev22, dev23] = production.devices;
+    let [med22, med23] = production.media;
+    let [car22, car23] = circulation.carriers;
+    let [ex22, ex23] = circulation.exchanges;
+    let [des22, des23] = application.designs;
+    let [q22, q23] = application.returns;
+    let cycle =
+        |year: i32, register, design, devices, media, centres, carriers, exchanges, qs| CycleData {
+            year,
+            centre_register: register,
+            sample_design: design,
+            model_run: pb::RunModelRequest {
+                cycle_year: year,
+                seed: seed ^ u64::from(year.unsigned_abs()),
+                draws: MODEL_DRAWS,
+            },
+            device_parameters: devices,
+            storage_media: media,
+            centre_returns: centres,
+            carrier_returns: carriers,
+            exchange_returns: exchanges,
+            questionnaires: qs,
+        };
+    DemoData {
+        seed,
+        options: options.clone(),
+        cycles: vec![
+            cycle(
+                years[0], reg22, des22, dev22, med22, ret22, car22, ex22, q22,
+            ),
+            cycle(
+                years[1], reg23, des23, dev23, med23, ret23, car23, ex23, q23,
+            ),
+        ],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    #[test]
+    fn same_seed_same_data_other_seed_other_data() {
+        let a = generate(11, &DemoOptions::default());
+        let b = generate(11, &DemoOptions::default());
+        let c = generate(12, &DemoOptions::default());
+        assert_eq!(
+            format!("{:?}", a.cycle(2023).questionnaires),
+            format!("{:?}", b.cycle(2023).questionnaires)
+        );
+        assert_ne!(
+            format!("{:?}", a.cycle(2023).centre_returns),
+            format!("{:?}", c.cycle(2023).centre_returns)
+        );
+    }
+
+    /// P08 is not computed by any service yet, but the microdata must support it: the centres'
+    /// cloud storage (as the census counts it, with imputation) is over 40% of the national stock.
+    #[test]
+    fn centres_cloud_storage_supports_p08() {
+        let options = DemoOptions::default();
+        let census = compute::generate(3, &options, CYCLES).census[1];
+        let share = census.cloud / targets::get("P03").native();
+        assert!(targets::get("P08").passes(share * 100.0), "{share}");
+        assert!(census.storage_used <= targets::get("P03").native());
+        assert!(census.storage_capacity <= targets::get("P06").native());
+    }
+
+    #[test]
+    fn every_unit_of_the_sample_is_in_the_dataset() {
+        let data = generate(5, &DemoOptions::default());
+        let c = data.cycle(2023);
+        let counts = targets::sample_counts();
+        assert_eq!(
+            c.centre_register.centres.len(),
+            counts["compute_centre"],
+            "register"
+        );
+        assert_eq!(c.carrier_returns.len(), counts["telecom_carrier"]);
+        assert_eq!(c.exchange_returns.len(), counts["data_exchange"]);
+        let sampled = |t: pb::SubjectType| {
+            c.sample_design
+                .units
+                .iter()
+                .filter(|u| u.subject_type == t as i32)
+                .count()
+        };
+        for (key, t) in [
+            ("national_department", pb::SubjectType::NationalDepartment),
+            (
+                "provincial_data_bureau",
+                pb::SubjectType::ProvincialDataBureau,
+            ),
+            (
+                "planned_city_data_bureau",
+                pb::SubjectType::PlannedCityDataBureau,
+            ),
+            ("university", pb::SubjectType::University),
+            (
+                "national_science_data_centre",
+                pb::SubjectType::NationalScienceDataCentre,
+            ),
+            ("national_laboratory", pb::SubjectType::NationalLaboratory),
+            ("central_soe", pb::SubjectType::CentralSoe),
+            (
+                "data_service_provider/platform",
+                pb::SubjectType::PlatformDataServiceProvider,
+            ),
+            (
+                "data_service_provider/non_platform",
+                pb::SubjectType::NonPlatformDataServiceProvider,
+            ),
+            (
+                "key_industry_enterprise",
+                pb::SubjectType::KeyIndustryEnterprise,
+            ),
+        ] {
+            assert_eq!(sampled(t), counts[key], "{key}");
+        }
+        let associations: BTreeSet<&str> = c
+            .device_parameters
+            .iter()
+            .map(|r| r.header.as_ref().unwrap().reporting_unit_id.as_str())
+            .chain(
+                c.storage_media
+                    .iter()
+                    .map(|r| r.header.as_ref().unwrap().reporting_unit_id.as_str()),
+            )
+            .filter(|u| u.starts_with("association-"))
+            .collect();
+        assert_eq!(associations.len(), counts["industry_association"]);
+        // Some non-response, but not much.
+        let responding = c.centre_returns.len() as f64 / c.centre_register.centres.len() as f64;
+        assert!((0.85..0.97).contains(&responding), "{responding}");
+        let q = c.questionnaires.len() as f64 / c.sample_design.units.len() as f64;
+        assert!((0.9..0.99).contains(&q), "{q}");
+        // Idempotency keys are unique per unit.
+        let keys: BTreeSet<(String, String)> = c
+            .submissions()
+            .iter()
+            .map(|s| {
+                let h = s.header().unwrap();
+                (h.reporting_unit_id.clone(), h.idempotency_key.clone())
+            })
+            .collect();
+        assert_eq!(keys.len(), c.submissions().len());
+    }
+}
