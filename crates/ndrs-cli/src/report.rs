@@ -18,7 +18,7 @@ use ndrs_proto::v1 as pb;
 use crate::publication::Trail;
 
 /// The headline figures (the report's 一组数据).
-const HEADLINE: [&str; 8] = ["P01", "P02", "P03", "P06", "P07", "C02", "C04", "F06"];
+pub const HEADLINE: [&str; 8] = ["P01", "P02", "P03", "P06", "P07", "C02", "C04", "F06"];
 
 /// Breakdowns drawn as bar charts: figure id, dimension, Chinese and English titles.
 const CHARTS: [(&str, &str, &str, &str); 4] = [
@@ -55,8 +55,9 @@ fn escape(text: &str) -> String {
         .replace('"', "&quot;")
 }
 
-/// A value in the report's presentation units, e.g. `32.85 ZB (10^21 bytes)` or `59.0 %`.
-fn shown(value: f64, unit: &str) -> (String, String) {
+/// A value in the report's presentation units, e.g. `32.85 ZB (10^21 bytes)` or `59.0 %`, as
+/// (number, unit label).
+pub fn shown(value: f64, unit: &str) -> (String, String) {
     match Unit::from_code(unit) {
         Some(u) => {
             let p = present(value, u, ZettabyteBase::Decimal);
@@ -365,4 +366,4 @@ h1{margin-bottom:.2rem}h2{border-bottom:2px solid #1f5fa8;padding-bottom:.2rem;m
 .card .value{font-size:1.6em;font-weight:600;color:#1f5fa8}.card .interval{font-size:.8em;color:#5a6775}\
 table{border-collapse:collapse;width:100%;font-size:.9em}th,td{border-bottom:1px solid #e3e8ee;padding:.35rem;text-align:left;vertical-align:top}\
 td.num{text-align:right;white-space:nowrap}td.id{font-family:monospace}td.lineage{font-size:.8em;color:#5a6775}\
-.chart{margin:1rem 0}.bar{fill:#1f5fa8}.label,.value{font-size:12px;fill:#1d2733}";
+.chart{margin:1rem 0}.bar{fill:#d9762b}.label,.value{font-size:12px;fill:#1d2733}";
