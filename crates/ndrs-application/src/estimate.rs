@@ -169,6 +169,17 @@ pub fn indicators() -> Vec<Indicator> {
         share("A16", is_enterprise, |q| q.industrial_chain_collaboration),
         share("A17", is_enterprise, |q| q.industrial_chain_risk_prediction),
         share("A18", is_kie, |q| q.digital_investment_yuan > 0.0),
+        // A04: public data opened by all government bodies (national departments, provincial and
+        // planned-city data bureaus) against the previous year.
+        Indicator {
+            growth: true,
+            ..ratio_of_totals(
+                "A04",
+                |q| q.subject_type.group() == SubjectGroup::Government,
+                opened,
+                opened_before,
+            )
+        },
         Indicator {
             growth: true,
             ..ratio_of_totals(
