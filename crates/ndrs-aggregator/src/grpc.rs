@@ -68,11 +68,12 @@ impl AggregatorService for Aggregator {
     ) -> Result<Response<pb::Candidate>, Status> {
         let principal = self
             .identity
-            .principal(request.metadata())
+            .authorise(
+                request.metadata(),
+                &[Role::Organiser],
+                "assemble candidates",
+            )
             .await
-            .into_status()?;
-        principal
-            .require_role(&[Role::Organiser], "assemble candidates")
             .into_status()?;
         let pb::AssembleCandidateRequest { cycle_year } = request.into_inner();
         let cycle_year = cycle("cycle_year", cycle_year).into_status()?;
@@ -88,13 +89,9 @@ impl AggregatorService for Aggregator {
         &self,
         request: Request<pb::GetCandidateRequest>,
     ) -> Result<Response<pb::Candidate>, Status> {
-        let principal = self
-            .identity
-            .principal(request.metadata())
+        self.identity
+            .authorise(request.metadata(), CANDIDATE_READERS, "read candidates")
             .await
-            .into_status()?;
-        principal
-            .require_role(CANDIDATE_READERS, "read candidates")
             .into_status()?;
         let pb::GetCandidateRequest {
             candidate_id,
@@ -119,13 +116,9 @@ impl AggregatorService for Aggregator {
         &self,
         request: Request<pb::ListCandidatesRequest>,
     ) -> Result<Response<pb::ListCandidatesResponse>, Status> {
-        let principal = self
-            .identity
-            .principal(request.metadata())
+        self.identity
+            .authorise(request.metadata(), CANDIDATE_READERS, "list candidates")
             .await
-            .into_status()?;
-        principal
-            .require_role(CANDIDATE_READERS, "list candidates")
             .into_status()?;
         let pb::ListCandidatesRequest { cycle_year } = request.into_inner();
         let cycle_year = cycle("cycle_year", cycle_year).into_status()?;
@@ -139,11 +132,8 @@ impl AggregatorService for Aggregator {
     ) -> Result<Response<pb::RuleSetSummary>, Status> {
         let principal = self
             .identity
-            .principal(request.metadata())
+            .authorise(request.metadata(), &[Role::Organiser], "load rule sets")
             .await
-            .into_status()?;
-        principal
-            .require_role(&[Role::Organiser], "load rule sets")
             .into_status()?;
         let pb::LoadRuleSetRequest {
             cycle_year,
@@ -173,13 +163,9 @@ impl AggregatorService for Aggregator {
         &self,
         request: Request<pb::GetRuleSetRequest>,
     ) -> Result<Response<pb::RuleSet>, Status> {
-        let principal = self
-            .identity
-            .principal(request.metadata())
+        self.identity
+            .authorise(request.metadata(), CANDIDATE_READERS, "read rule sets")
             .await
-            .into_status()?;
-        principal
-            .require_role(CANDIDATE_READERS, "read rule sets")
             .into_status()?;
         let pb::GetRuleSetRequest {
             cycle_year,
@@ -198,13 +184,9 @@ impl AggregatorService for Aggregator {
         &self,
         request: Request<pb::ValidateCandidateRequest>,
     ) -> Result<Response<pb::ValidationReport>, Status> {
-        let principal = self
-            .identity
-            .principal(request.metadata())
+        self.identity
+            .authorise(request.metadata(), &[Role::Organiser], "run validation")
             .await
-            .into_status()?;
-        principal
-            .require_role(&[Role::Organiser], "run validation")
             .into_status()?;
         let pb::ValidateCandidateRequest { candidate_id } = request.into_inner();
         let candidate = self.candidates.get(&candidate_id).await.into_status()?;
@@ -216,13 +198,13 @@ impl AggregatorService for Aggregator {
         &self,
         request: Request<pb::GetValidationReportRequest>,
     ) -> Result<Response<pb::ValidationReport>, Status> {
-        let principal = self
-            .identity
-            .principal(request.metadata())
+        self.identity
+            .authorise(
+                request.metadata(),
+                CANDIDATE_READERS,
+                "read validation reports",
+            )
             .await
-            .into_status()?;
-        principal
-            .require_role(CANDIDATE_READERS, "read validation reports")
             .into_status()?;
         let pb::GetValidationReportRequest { candidate_id } = request.into_inner();
         let report = self
@@ -239,11 +221,8 @@ impl AggregatorService for Aggregator {
     ) -> Result<Response<pb::Justification>, Status> {
         let principal = self
             .identity
-            .principal(request.metadata())
+            .authorise(request.metadata(), &[Role::Organiser], "justify findings")
             .await
-            .into_status()?;
-        principal
-            .require_role(&[Role::Organiser], "justify findings")
             .into_status()?;
         let pb::JustifyRequest {
             candidate_id,
@@ -264,13 +243,13 @@ impl AggregatorService for Aggregator {
         &self,
         request: Request<pb::GetCandidateStatusRequest>,
     ) -> Result<Response<pb::CandidateStatus>, Status> {
-        let principal = self
-            .identity
-            .principal(request.metadata())
+        self.identity
+            .authorise(
+                request.metadata(),
+                CANDIDATE_READERS,
+                "read candidate status",
+            )
             .await
-            .into_status()?;
-        principal
-            .require_role(CANDIDATE_READERS, "read candidate status")
             .into_status()?;
         let pb::GetCandidateStatusRequest { candidate_id } = request.into_inner();
         let status = self.process.status(&candidate_id).await.into_status()?;
@@ -281,13 +260,9 @@ impl AggregatorService for Aggregator {
         &self,
         request: Request<pb::ListAuditLogRequest>,
     ) -> Result<Response<pb::ListAuditLogResponse>, Status> {
-        let principal = self
-            .identity
-            .principal(request.metadata())
+        self.identity
+            .authorise(request.metadata(), &[Role::Organiser], "read the audit log")
             .await
-            .into_status()?;
-        principal
-            .require_role(&[Role::Organiser], "read the audit log")
             .into_status()?;
         let pb::ListAuditLogRequest { after_seq, limit } = request.into_inner();
         let entries = self
@@ -304,11 +279,12 @@ impl AggregatorService for Aggregator {
     ) -> Result<Response<pb::BenchmarkRegistrySummary>, Status> {
         let principal = self
             .identity
-            .principal(request.metadata())
+            .authorise(
+                request.metadata(),
+                &[Role::Organiser],
+                "extend the benchmark registry",
+            )
             .await
-            .into_status()?;
-        principal
-            .require_role(&[Role::Organiser], "extend the benchmark registry")
             .into_status()?;
         let pb::AddBenchmarksRequest { benchmarks, note } = request.into_inner();
         let new = benchmarks::benchmarks_from_proto(benchmarks).into_status()?;
@@ -325,13 +301,13 @@ impl AggregatorService for Aggregator {
         &self,
         request: Request<pb::GetBenchmarkRegistryRequest>,
     ) -> Result<Response<pb::BenchmarkRegistry>, Status> {
-        let principal = self
-            .identity
-            .principal(request.metadata())
+        self.identity
+            .authorise(
+                request.metadata(),
+                CANDIDATE_READERS,
+                "read the benchmark registry",
+            )
             .await
-            .into_status()?;
-        principal
-            .require_role(CANDIDATE_READERS, "read the benchmark registry")
             .into_status()?;
         let pb::GetBenchmarkRegistryRequest { version } = request.into_inner();
         let registry = self
@@ -347,13 +323,13 @@ impl AggregatorService for Aggregator {
         &self,
         request: Request<pb::CheckBenchmarksRequest>,
     ) -> Result<Response<pb::BenchmarkReport>, Status> {
-        let principal = self
-            .identity
-            .principal(request.metadata())
+        self.identity
+            .authorise(
+                request.metadata(),
+                &[Role::Organiser],
+                "run benchmark validation",
+            )
             .await
-            .into_status()?;
-        principal
-            .require_role(&[Role::Organiser], "run benchmark validation")
             .into_status()?;
         let pb::CheckBenchmarksRequest { candidate_id } = request.into_inner();
         let candidate = self.candidates.get(&candidate_id).await.into_status()?;
@@ -370,13 +346,13 @@ impl AggregatorService for Aggregator {
         &self,
         request: Request<pb::GetBenchmarkReportRequest>,
     ) -> Result<Response<pb::BenchmarkReport>, Status> {
-        let principal = self
-            .identity
-            .principal(request.metadata())
+        self.identity
+            .authorise(
+                request.metadata(),
+                CANDIDATE_READERS,
+                "read benchmark reports",
+            )
             .await
-            .into_status()?;
-        principal
-            .require_role(CANDIDATE_READERS, "read benchmark reports")
             .into_status()?;
         let pb::GetBenchmarkReportRequest { candidate_id } = request.into_inner();
         let report = self
@@ -394,11 +370,8 @@ impl AggregatorService for Aggregator {
     ) -> Result<Response<pb::ReviewRound>, Status> {
         let principal = self
             .identity
-            .principal(request.metadata())
+            .authorise(request.metadata(), &[Role::Organiser], "open review rounds")
             .await
-            .into_status()?;
-        principal
-            .require_role(&[Role::Organiser], "open review rounds")
             .into_status()?;
         let pb::OpenReviewRoundRequest {
             candidate_id,
@@ -419,11 +392,8 @@ impl AggregatorService for Aggregator {
     ) -> Result<Response<pb::ReviewRound>, Status> {
         let principal = self
             .identity
-            .principal(request.metadata())
+            .authorise(request.metadata(), &[Role::Expert], "vote in review rounds")
             .await
-            .into_status()?;
-        principal
-            .require_role(&[Role::Expert], "vote in review rounds")
             .into_status()?;
         let pb::CastVoteRequest {
             round_id,
@@ -452,13 +422,9 @@ impl AggregatorService for Aggregator {
         &self,
         request: Request<pb::GetReviewRoundRequest>,
     ) -> Result<Response<pb::ReviewRound>, Status> {
-        let principal = self
-            .identity
-            .principal(request.metadata())
+        self.identity
+            .authorise(request.metadata(), CANDIDATE_READERS, "read review rounds")
             .await
-            .into_status()?;
-        principal
-            .require_role(CANDIDATE_READERS, "read review rounds")
             .into_status()?;
         let pb::GetReviewRoundRequest { round_id } = request.into_inner();
         let round = self.process.review.get(&round_id).await.into_status()?;
@@ -471,11 +437,8 @@ impl AggregatorService for Aggregator {
     ) -> Result<Response<pb::ReleaseSummary>, Status> {
         let principal = self
             .identity
-            .principal(request.metadata())
+            .authorise(request.metadata(), &[Role::Publisher], "publish releases")
             .await
-            .into_status()?;
-        principal
-            .require_role(&[Role::Publisher], "publish releases")
             .into_status()?;
         let pb::PublishRequest {
             candidate_id,
@@ -496,11 +459,8 @@ impl AggregatorService for Aggregator {
     ) -> Result<Response<pb::ReleaseDocument>, Status> {
         let principal = self
             .identity
-            .principal(request.metadata())
+            .authorise(request.metadata(), RELEASE_READERS, "read releases")
             .await
-            .into_status()?;
-        principal
-            .require_role(RELEASE_READERS, "read releases")
             .into_status()?;
         let pb::GetReleaseRequest {
             cycle_year,
@@ -530,13 +490,9 @@ impl AggregatorService for Aggregator {
         &self,
         request: Request<pb::ListReleasesRequest>,
     ) -> Result<Response<pb::ListReleasesResponse>, Status> {
-        let principal = self
-            .identity
-            .principal(request.metadata())
+        self.identity
+            .authorise(request.metadata(), RELEASE_READERS, "list releases")
             .await
-            .into_status()?;
-        principal
-            .require_role(RELEASE_READERS, "list releases")
             .into_status()?;
         let pb::ListReleasesRequest { cycle_year } = request.into_inner();
         let cycle_year = cycle("cycle_year", cycle_year).into_status()?;
