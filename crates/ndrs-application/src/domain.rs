@@ -63,6 +63,9 @@ pub struct Questionnaire {
     /// Absent in questionnaires stored before the question was asked: read as 0.
     #[serde(default)]
     pub data_purchased_on_exchanges_yuan: f64,
+    /// Absent in questionnaires stored before the question was asked: read as false.
+    #[serde(default)]
+    pub pilots_authorised_operation: bool,
     /// The questionnaire version the return was answered under (`data/questionnaires.toml`).
     #[serde(default)]
     pub questionnaire_version: String,
@@ -100,6 +103,7 @@ pub fn questionnaire_from_proto(
         public_data_opened_bytes,
         public_data_opened_previous_year_bytes,
         data_purchased_on_exchanges_yuan,
+        pilots_authorised_operation,
     } = request;
     let mut v = Violations::new();
     let header = ndrs_platform::stage::header_from_proto(header, &mut v);
@@ -206,6 +210,7 @@ pub fn questionnaire_from_proto(
         public_data_opened_bytes,
         public_data_opened_previous_year_bytes,
         data_purchased_on_exchanges_yuan,
+        pilots_authorised_operation,
         questionnaire_version: String::new(),
     };
     let value = check_questions_asked(value, header.cycle_year, subject, &mut v);

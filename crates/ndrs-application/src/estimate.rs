@@ -169,6 +169,26 @@ pub fn indicators() -> Vec<Indicator> {
         share("A16", is_enterprise, |q| q.industrial_chain_collaboration),
         share("A17", is_enterprise, |q| q.industrial_chain_risk_prediction),
         share("A18", is_kie, |q| q.digital_investment_yuan > 0.0),
+        // A09, A10: government bodies piloting authorised operation of public data, as counts
+        // (population totals of a yes/no answer).
+        Indicator {
+            measure: Measure::Total(|q| f64::from(u8::from(q.pilots_authorised_operation))),
+            unit: Unit::Count,
+            ..share(
+                "A09",
+                |q| q.subject_type == SubjectType::NationalDepartment,
+                |_| false,
+            )
+        },
+        Indicator {
+            measure: Measure::Total(|q| f64::from(u8::from(q.pilots_authorised_operation))),
+            unit: Unit::Count,
+            ..share(
+                "A10",
+                |q| q.subject_type == SubjectType::ProvincialDataBureau,
+                |_| false,
+            )
+        },
         // A04: public data opened by all government bodies (national departments, provincial and
         // planned-city data bureaus) against the previous year.
         Indicator {

@@ -12,7 +12,7 @@ use serde::Deserialize;
 use crate::domain::{Questionnaire, Storage};
 
 /// Every question of the application return, by its field name in `ndrs.v1.ApplicationReturn`.
-pub const QUESTIONS: [&str; 17] = [
+pub const QUESTIONS: [&str; 18] = [
     "industry",
     "size_class",
     "has_data_management_system",
@@ -30,6 +30,7 @@ pub const QUESTIONS: [&str; 17] = [
     "public_data_opened_bytes",
     "public_data_opened_previous_year_bytes",
     "data_purchased_on_exchanges_yuan",
+    "pilots_authorised_operation",
 ];
 
 #[derive(Debug, Deserialize)]
@@ -91,6 +92,7 @@ pub fn is_answered(q: &Questionnaire, question: &str) -> bool {
         "public_data_opened_bytes" => q.public_data_opened_bytes != 0,
         "public_data_opened_previous_year_bytes" => q.public_data_opened_previous_year_bytes != 0,
         "data_purchased_on_exchanges_yuan" => q.data_purchased_on_exchanges_yuan != 0.0,
+        "pilots_authorised_operation" => q.pilots_authorised_operation,
         _ => false,
     }
 }

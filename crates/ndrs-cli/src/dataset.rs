@@ -35,7 +35,7 @@ pub const MAX_RESPONSE_BYTES: usize = ndrs_aggregator::stages::MAX_STAGE_RESULT_
 
 /// Published indicators the pipeline does not produce yet, and why. The reproduction table lists
 /// them; a check fails if one of them starts being produced, so the list cannot go stale.
-pub const NOT_PRODUCED: [(&str, &str); 7] = [
+pub const NOT_PRODUCED: [(&str, &str); 5] = [
     (
         "P08",
         "no service divides the compute centres' cloud storage by the national stock: the compute census publishes check.compute.cloud_storage_bytes and the model P03, but no estimate P08",
@@ -55,14 +55,6 @@ pub const NOT_PRODUCED: [(&str, &str); 7] = [
     (
         "A03",
         "government data sharing hub: an administrative count of the hub's operator; no return or service carries it",
-    ),
-    (
-        "A09",
-        "the questionnaire has no question on authorised operation of public data",
-    ),
-    (
-        "A10",
-        "the questionnaire has no question on authorised operation of public data",
     ),
 ];
 

@@ -189,5 +189,6 @@ pub fn key_industry_enterprise(
         public_data_opened_bytes: 0,
         public_data_opened_previous_year_bytes: 0,
         data_purchased_on_exchanges_yuan: 1.0e5,
+        pilots_authorised_operation: false,
     }
 }

@@ -869,17 +869,36 @@ pub fn generate(
         answers.iter_mut().for_each(|a| a.purchased *= k);
     }
 
+    // A09, A10: the first responding national departments and provincial bureaus pilot
+    // authorised operation of public data, as many as make the weighted count (respondents carry
+    // their stratum's non-respondents' weight) the published one; a fifth fewer in 2022.
+    let pilots = |y: usize, subject: St, id: &str| -> std::collections::BTreeSet<String> {
+        let members: Vec<&Unit> = units.iter().filter(|u| u.subject == subject).collect();
+        let responding: Vec<&&Unit> = members.iter().filter(|u| u.responds[y]).collect();
+        let weight = members.len() as f64 / responding.len().max(1) as f64;
+        let target = targets::get(id).value * if y == 1 { 1.0 } else { 0.8 };
+        let n = (target / weight).round() as usize;
+        responding.iter().take(n).map(|u| u.id.clone()).collect()
+    };
+    let piloting = [0, 1].map(|y| {
+        let mut ids = pilots(y, St::NationalDepartment, "A09");
+        ids.extend(pilots(y, St::ProvincialDataBureau, "A10"));
+        ids
+    });
+
     // Designs and questionnaires.
     let designs = [0, 1].map(|y| design(&units, &strata, years[y], seed));
     let mut returns: [Vec<pb::ApplicationReturn>; 2] = [Vec::new(), Vec::new()];
     for (i, u) in units.iter().enumerate() {
         let a23 = &answers[i];
         if u.responds[1] {
-            returns[1].push(questionnaire(u, a23, years[1]));
+            let pilot = piloting[1].contains(&u.id);
+            returns[1].push(questionnaire(u, a23, years[1], pilot));
         }
         if u.responds[0] {
             let a22 = year_before(&mut rng, a23);
-            returns[0].push(questionnaire(u, &a22, years[0]));
+            let pilot = piloting[0].contains(&u.id);
+            returns[0].push(questionnaire(u, &a22, years[0], pilot));
         }
     }
     ApplicationData { designs, returns }
@@ -925,7 +944,7 @@ fn year_before(rng: &mut Rng, a: &Answers) -> Answers {
 /// The return a unit sends: only the questions its questionnaire asks are answered (government
 /// bodies and research institutions are asked about data management, storage and data flows,
 /// government bodies also about public data opened; enterprises everything else).
-fn questionnaire(u: &Unit, a: &Answers, year: i32) -> pb::ApplicationReturn {
+fn questionnaire(u: &Unit, a: &Answers, year: i32, pilot: bool) -> pb::ApplicationReturn {
     let ent = u.enterprise();
     let stored = a.stored.round() as u64;
     let capacity = (a.capacity.round() as u64).max(stored);
@@ -974,6 +993,7 @@ fn questionnaire(u: &Unit, a: &Answers, year: i32) -> pb::ApplicationReturn {
             0
         },
         data_purchased_on_exchanges_yuan: if ent { a.purchased.round() } else { 0.0 },
+        pilots_authorised_operation: u.government() && pilot,
     }
 }
 
