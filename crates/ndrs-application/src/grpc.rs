@@ -15,8 +15,10 @@ use tonic::{Request, Response, Status};
 use crate::design::{self, SampleDesign};
 use crate::domain::{self, Questionnaire};
 use crate::estimate;
+use crate::hub::{self, SharingHub};
 
 pub const RETURN_KIND: &str = "application_questionnaire";
+pub const HUB_KIND: &str = "sharing_hub";
 
 pub struct ApplicationSurvey {
     store: ReturnStore,
@@ -122,6 +124,31 @@ impl ApplicationSurveyService for ApplicationSurvey {
         Ok(Response::new(receipt))
     }
 
+    async fn submit_sharing_hub_return(
+        &self,
+        request: Request<pb::SharingHubReturn>,
+    ) -> Result<Response<pb::Receipt>, Status> {
+        let principal = self
+            .identity
+            .principal(request.metadata())
+            .await
+            .into_status()?;
+        let (header, hub_return) =
+            hub::hub_return_from_proto(request.into_inner()).into_status()?;
+        let findings = hub::hub_findings(&hub_return);
+        let receipt = stage::submit_return(
+            &self.store,
+            &principal,
+            HUB_KIND,
+            header,
+            &hub_return,
+            findings,
+        )
+        .await
+        .into_status()?;
+        Ok(Response::new(receipt))
+    }
+
     async fn get_return(
         &self,
         request: Request<pb::GetReturnRequest>,
@@ -174,16 +201,20 @@ impl ApplicationSurveyService for ApplicationSurvey {
         // A design that cannot be estimated yet (a weighting class without respondents while
         // returns are still coming in) must not stop the other stages' figures from being
         // assembled and validated: the stage answers without figures and says why.
-        let (figures, notes) = match estimate::figures(&rows, design.as_ref()) {
+        let (mut figures, notes) = match estimate::figures(&rows, design.as_ref()) {
             Ok(figures) => (figures, Vec::new()),
             Err(Error::FailedPrecondition(reason)) => (Vec::new(), vec![reason]),
             Err(e) => return Err(e).into_status(),
         };
+        let hubs = stage::load_latest::<SharingHub>(&self.store, cycle_year, HUB_KIND)
+            .await
+            .into_status()?;
+        figures.extend(hub::figures(&hubs));
         Ok(Response::new(stage::stage_result_with_notes(
             pb::Stage::Application,
             cycle_year,
             figures,
-            rows.len() as u64,
+            (rows.len() + hubs.len()) as u64,
             notes,
         )))
     }

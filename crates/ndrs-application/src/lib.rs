@@ -13,6 +13,7 @@
 //! - [`design`]: the sample design, validated at load and stored per cycle as versions.
 //! - [`questionnaire`]: which questions each kind of respondent is asked, by version.
 //! - [`estimate`]: figures from the latest version of every questionnaire.
+//! - [`hub`]: the government data sharing hub's administrative return (A01-A03).
 //! - [`grpc`]: the thin transport layer.
 //! - [`startup`]: how the service starts.
 
@@ -20,6 +21,7 @@ pub mod design;
 pub mod domain;
 pub mod estimate;
 pub mod grpc;
+pub mod hub;
 pub mod questionnaire;
 pub mod startup;
 

@@ -35,7 +35,7 @@ pub const MAX_RESPONSE_BYTES: usize = ndrs_aggregator::stages::MAX_STAGE_RESULT_
 
 /// Published indicators the pipeline does not produce yet, and why. The reproduction table lists
 /// them; a check fails if one of them starts being produced, so the list cannot go stale.
-pub const NOT_PRODUCED: [(&str, &str); 5] = [
+pub const NOT_PRODUCED: [(&str, &str); 2] = [
     (
         "P08",
         "no service divides the compute centres' cloud storage by the national stock: the compute census publishes check.compute.cloud_storage_bytes and the model P03, but no estimate P08",
@@ -43,18 +43,6 @@ pub const NOT_PRODUCED: [(&str, &str); 5] = [
     (
         "P15",
         "the full-volume model splits production by source category; it has no 'public data acquisition' domain to take the IoT share of",
-    ),
-    (
-        "A01",
-        "government data sharing hub: an administrative count of the hub's operator; no return or service carries it",
-    ),
-    (
-        "A02",
-        "government data sharing hub: an administrative count of the hub's operator; no return or service carries it",
-    ),
-    (
-        "A03",
-        "government data sharing hub: an administrative count of the hub's operator; no return or service carries it",
     ),
 ];
 
@@ -124,6 +112,11 @@ pub async fn submit(channels: &Channels, token: &str, s: Submission) -> Result<(
         Submission::Questionnaire(r) => {
             ApplicationSurveyServiceClient::new(auth(&channels.application)?)
                 .submit_questionnaire(r)
+                .await?;
+        }
+        Submission::SharingHub(r) => {
+            ApplicationSurveyServiceClient::new(auth(&channels.application)?)
+                .submit_sharing_hub_return(r)
                 .await?;
         }
     }

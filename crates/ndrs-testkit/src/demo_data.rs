@@ -90,6 +90,8 @@ pub struct CycleData {
     pub carrier_returns: Vec<pb::CarrierReturn>,
     pub exchange_returns: Vec<pb::ExchangeReturn>,
     pub questionnaires: Vec<pb::ApplicationReturn>,
+    /// The government data sharing hub's administrative return (A01-A03).
+    pub sharing_hub: pb::SharingHubReturn,
 }
 
 /// The whole dataset.
@@ -119,6 +121,7 @@ pub enum Submission {
     Carrier(pb::CarrierReturn),
     Exchange(pb::ExchangeReturn),
     Questionnaire(pb::ApplicationReturn),
+    SharingHub(pb::SharingHubReturn),
 }
 
 /// The stage service a submission goes to.
@@ -139,6 +142,7 @@ impl Submission {
             Self::Carrier(r) => r.header.as_ref(),
             Self::Exchange(r) => r.header.as_ref(),
             Self::Questionnaire(r) => r.header.as_ref(),
+            Self::SharingHub(r) => r.header.as_ref(),
         }
     }
 
@@ -156,7 +160,7 @@ impl Submission {
             Self::DeviceParameters(_) | Self::StorageMedium(_) => Service::Production,
             Self::Centre(_) => Service::Compute,
             Self::Carrier(_) | Self::Exchange(_) => Service::Circulation,
-            Self::Questionnaire(_) => Service::Application,
+            Self::Questionnaire(_) | Self::SharingHub(_) => Service::Application,
         }
     }
 }
@@ -196,6 +200,7 @@ impl CycleData {
                 .cloned()
                 .map(Submission::Questionnaire),
         );
+        out.push(Submission::SharingHub(self.sharing_hub.clone()));
         out
     }
 }
@@ -233,32 +238,36 @@ pub fn generate(seed: u64, options: &DemoOptions) -> DemoData {
     let [ex22, ex23] = circulation.exchanges;
     let [des22, des23] = application.designs;
     let [q22, q23] = application.returns;
+    let [hub22, hub23] = application::sharing_hub(years);
     let cycle =
-        |year: i32, register, design, devices, media, centres, carriers, exchanges, qs| CycleData {
-            year,
-            centre_register: register,
-            sample_design: design,
-            model_run: pb::RunModelRequest {
-                cycle_year: year,
-                seed: seed ^ u64::from(year.unsigned_abs()),
-                draws: MODEL_DRAWS,
-            },
-            device_parameters: devices,
-            storage_media: media,
-            centre_returns: centres,
-            carrier_returns: carriers,
-            exchange_returns: exchanges,
-            questionnaires: qs,
+        |year: i32, register, design, devices, media, centres, carriers, exchanges, qs, hub| {
+            CycleData {
+                year,
+                centre_register: register,
+                sample_design: design,
+                model_run: pb::RunModelRequest {
+                    cycle_year: year,
+                    seed: seed ^ u64::from(year.unsigned_abs()),
+                    draws: MODEL_DRAWS,
+                },
+                device_parameters: devices,
+                storage_media: media,
+                centre_returns: centres,
+                carrier_returns: carriers,
+                exchange_returns: exchanges,
+                questionnaires: qs,
+                sharing_hub: hub,
+            }
         };
     DemoData {
         seed,
         options: options.clone(),
         cycles: vec![
             cycle(
-                years[0], reg22, des22, dev22, med22, ret22, car22, ex22, q22,
+                years[0], reg22, des22, dev22, med22, ret22, car22, ex22, q22, hub22,
             ),
             cycle(
-                years[1], reg23, des23, dev23, med23, ret23, car23, ex23, q23,
+                years[1], reg23, des23, dev23, med23, ret23, car23, ex23, q23, hub23,
             ),
         ],
     }

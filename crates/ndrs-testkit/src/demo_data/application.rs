@@ -1056,6 +1056,24 @@ fn design(units: &[Unit], strata: &[Stratum], year: i32, seed: u64) -> pb::LoadS
     }
 }
 
+/// The government data sharing hub's returns of both cycles, sent by the national department
+/// that operates it (`nd-01`): 2023 at the published counts, 2022 a little lower (the hub only
+/// grows). Administrative figures, reported as they are; nothing to weight.
+pub fn sharing_hub(years: [i32; 2]) -> [pb::SharingHubReturn; 2] {
+    let count = |id: &str| targets::get(id).value.round() as u64;
+    let (departments, resources, calls) = (count("A01"), count("A02"), count("A03"));
+    let return_of = |y: usize, scale: f64, previous_calls: u64| pb::SharingHubReturn {
+        header: header(years[y], "nd-01", "sharing-hub"),
+        departments_connected: (departments as f64 * scale).round() as u32,
+        resources_mounted: (resources as f64 * scale).round() as u64,
+        cumulative_service_calls: (calls as f64 * scale).round() as u64,
+        previous_cumulative_service_calls: previous_calls,
+    };
+    let r22 = return_of(0, 0.85, (calls as f64 * 0.6).round() as u64);
+    let r23 = return_of(1, 1.0, r22.cumulative_service_calls);
+    [r22, r23]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
