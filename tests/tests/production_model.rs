@@ -49,11 +49,23 @@ async fn model_figures_carry_intervals_drivers_and_growth() {
 
     let mut organiser =
         ProductionStorageServiceClient::new(as_organiser(&system, &e.production).await);
+    // Two stage results asked for at the same moment, before any model run exists (the
+    // aggregator's watcher and an organiser assembling): both compute the default run, and both
+    // must cite the same one, or the cycle's content would change with nothing new reported.
+    let mut other = organiser.clone();
+    let request = || pb::GetStageResultRequest { cycle_year: 2023 };
+    let (first, second) = tokio::join!(
+        organiser.get_stage_result(request()),
+        other.get_stage_result(request())
+    );
+    let (first, second) = (first.unwrap().into_inner(), second.unwrap().into_inner());
+    assert_eq!(first.content_hash, second.content_hash);
     let result = organiser
-        .get_stage_result(pb::GetStageResultRequest { cycle_year: 2023 })
+        .get_stage_result(request())
         .await
         .unwrap()
         .into_inner();
+    assert_eq!(result.content_hash, first.content_hash);
     let p01 = result.figures.iter().find(|f| f.id == "P01").unwrap();
     assert_close(p01.value, 1.1e9 * 0.8 * 4.0e10, "P01 central");
     let interval = p01.interval.as_ref().expect("P01 has an interval");

@@ -104,18 +104,7 @@ impl ProductionStorage {
             let hash = ndrs_platform::stage::inputs_hash(inputs.iter().map(String::as_str));
             let run = match self.runs.latest(cycle_year, Some(&hash)).await? {
                 Some(run) => run,
-                None => {
-                    self.runs
-                        .run(
-                            cycle_year,
-                            &devices,
-                            &media,
-                            runs::DEFAULT_SEED,
-                            runs::DEFAULT_DRAWS,
-                            "stage result",
-                        )
-                        .await?
-                }
+                None => self.runs.default_run(cycle_year, &devices, &media).await?,
             };
             attach_intervals(&mut figures, &run);
         }

@@ -238,6 +238,69 @@ impl ModelRuns {
         draws: u32,
         by: &str,
     ) -> Result<StoredRun> {
+        let run_id = uuid::Uuid::now_v7().to_string();
+        self.compute_and_store(run_id, cycle_year, devices, media, seed, draws, by)
+            .await
+    }
+
+    /// The run a stage result uses when the organiser has not run the model over these inputs:
+    /// default seed and draws, identified by its inputs, so that concurrent stage results (the
+    /// aggregator's watcher and an organiser assembling at the same moment) share one run and
+    /// cite the same run id, instead of each storing its own and making the cycle's figures
+    /// differ by the run they cite.
+    pub async fn default_run(
+        &self,
+        cycle_year: i32,
+        devices: &[(StoredReturn, DeviceParameters)],
+        media: &[(StoredReturn, StorageMediumFigures)],
+    ) -> Result<StoredRun> {
+        let inputs = inputs_of(devices, media);
+        let hash = inputs_hash(inputs.iter().map(String::as_str));
+        let run_id = format!(
+            "default-{cycle_year}-{}-{DEFAULT_SEED}-{DEFAULT_DRAWS}",
+            &hash[..32.min(hash.len())]
+        );
+        if let Some(run) = self.find(&run_id).await? {
+            return Ok(run);
+        }
+        match self
+            .compute_and_store(
+                run_id.clone(),
+                cycle_year,
+                devices,
+                media,
+                DEFAULT_SEED,
+                DEFAULT_DRAWS,
+                "stage result",
+            )
+            .await
+        {
+            Ok(run) => Ok(run),
+            // Another caller stored the same run first: theirs is identical; use it.
+            Err(e) => self.find(&run_id).await?.ok_or(e),
+        }
+    }
+
+    async fn find(&self, run_id: &str) -> Result<Option<StoredRun>> {
+        entity::Entity::find_by_id(run_id.to_string())
+            .one(&self.db)
+            .await
+            .map_err(db_error)?
+            .map(decode)
+            .transpose()
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn compute_and_store(
+        &self,
+        run_id: String,
+        cycle_year: i32,
+        devices: &[(StoredReturn, DeviceParameters)],
+        media: &[(StoredReturn, StorageMediumFigures)],
+        seed: u64,
+        draws: u32,
+        by: &str,
+    ) -> Result<StoredRun> {
         let inputs = inputs_of(devices, media);
         if inputs.is_empty() {
             return Err(Error::FailedPrecondition(format!(
@@ -256,7 +319,7 @@ impl ModelRuns {
         .map_err(|e| Error::Internal(format!("model run panicked: {e}")))?
         .map_err(|e| Error::FailedPrecondition(format!("model cannot run: {e}")))?;
         let run = StoredRun {
-            run_id: uuid::Uuid::now_v7().to_string(),
+            run_id,
             cycle_year,
             inputs_hash: inputs_hash(inputs.iter().map(String::as_str)),
             inputs,
