@@ -148,7 +148,7 @@ fn bar_chart(out: &mut String, cells: &[(&str, f64)], title_zh: &str, title_en: 
     let _ = writeln!(
         out,
         "<figure class=chart><figcaption>{} · {}</figcaption>\
-         <svg role=img aria-label=\"{}\" viewBox=\"0 0 640 {height}\" width=640 height={height}>",
+         <svg role=img aria-label=\"{}\" viewBox=\"0 0 820 {height}\" width=820 height={height}>",
         escape(title_zh),
         escape(title_en),
         escape(title_en)
@@ -172,6 +172,15 @@ fn bar_chart(out: &mut String, cells: &[(&str, f64)], title_zh: &str, title_en: 
         );
     }
     out.push_str("</svg></figure>\n");
+}
+
+/// A breakdown level as a reader knows it: provinces by name (keeping the code, which orders
+/// them as the report does), other classifications by their code.
+fn level_label(dimension: &str, level: &str) -> String {
+    match ndrs_core::classification::province(level) {
+        Some(p) if dimension == "province" => format!("{level} {}", p.name_zh),
+        _ => level.to_string(),
+    }
 }
 
 fn outcome_name(status: i32) -> &'static str {
@@ -325,16 +334,16 @@ pub fn render(doc: &Document, trail: &Trail) -> String {
 
     out.push_str("<section id=charts><h2>分项数据 · Breakdowns</h2>\n");
     for (id, dimension, zh, en) in CHARTS {
-        let mut cells: BTreeMap<&str, (f64, &str)> = BTreeMap::new();
+        let mut cells: BTreeMap<String, (f64, &str)> = BTreeMap::new();
         for f in doc.figures.iter().filter(|f| f.id == id) {
             if let (Some(level), Some(v)) = (f.dimensions.get(dimension), f.value)
                 && f.dimensions.len() == 1
             {
-                cells.insert(level.as_str(), (v, f.unit.as_str()));
+                cells.insert(level_label(dimension, level), (v, f.unit.as_str()));
             }
         }
         let unit = cells.values().next().map_or("", |(_, u)| *u).to_string();
-        let list: Vec<(&str, f64)> = cells.iter().map(|(k, (v, _))| (*k, *v)).collect();
+        let list: Vec<(&str, f64)> = cells.iter().map(|(k, (v, _))| (k.as_str(), *v)).collect();
         bar_chart(&mut out, &list, zh, en, &unit);
     }
     let suppressed = doc.figures.iter().filter(|f| f.value.is_none()).count();
