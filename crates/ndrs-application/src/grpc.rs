@@ -128,21 +128,13 @@ impl ApplicationSurveyService for ApplicationSurvey {
         &self,
         request: Request<pb::SharingHubReturn>,
     ) -> Result<Response<pb::Receipt>, Status> {
-        let principal = self
-            .identity
-            .principal(request.metadata())
-            .await
-            .into_status()?;
-        let (header, hub_return) =
-            hub::hub_return_from_proto(request.into_inner()).into_status()?;
-        let findings = hub::hub_findings(&hub_return);
-        let receipt = stage::submit_return(
+        let receipt = stage::receive(
             &self.store,
-            &principal,
+            &self.identity,
+            request,
             HUB_KIND,
-            header,
-            &hub_return,
-            findings,
+            hub::hub_return_from_proto,
+            hub::hub_findings,
         )
         .await
         .into_status()?;

@@ -44,21 +44,13 @@ impl CirculationSurveyService for CirculationSurvey {
         &self,
         request: Request<pb::CarrierReturn>,
     ) -> Result<Response<pb::Receipt>, Status> {
-        let principal = self
-            .identity
-            .principal(request.metadata())
-            .await
-            .into_status()?;
-        let (header, carrier) =
-            domain::carrier_return_from_proto(request.into_inner()).into_status()?;
-        let findings = domain::carrier_findings(&carrier);
-        let receipt = stage::submit_return(
+        let receipt = stage::receive(
             &self.store,
-            &principal,
+            &self.identity,
+            request,
             CARRIER_KIND,
-            header,
-            &carrier,
-            findings,
+            domain::carrier_return_from_proto,
+            domain::carrier_findings,
         )
         .await
         .into_status()?;
@@ -69,21 +61,13 @@ impl CirculationSurveyService for CirculationSurvey {
         &self,
         request: Request<pb::ExchangeReturn>,
     ) -> Result<Response<pb::Receipt>, Status> {
-        let principal = self
-            .identity
-            .principal(request.metadata())
-            .await
-            .into_status()?;
-        let (header, exchange) =
-            domain::exchange_return_from_proto(request.into_inner()).into_status()?;
-        let findings = domain::exchange_findings(&exchange);
-        let receipt = stage::submit_return(
+        let receipt = stage::receive(
             &self.store,
-            &principal,
+            &self.identity,
+            request,
             EXCHANGE_KIND,
-            header,
-            &exchange,
-            findings,
+            domain::exchange_return_from_proto,
+            domain::exchange_findings,
         )
         .await
         .into_status()?;

@@ -470,6 +470,23 @@ pub async fn submit_return<T: serde::Serialize>(
     Ok(receipt_to_proto(receipt))
 }
 
+/// A whole submission RPC for a return that needs nothing but its own edit rules: authenticate
+/// the caller, convert the message (naming every bad field), run the edit rules, store. Services
+/// whose returns are also checked against stored frames call [`submit_return`] themselves.
+pub async fn receive<M, T: serde::Serialize>(
+    store: &ReturnStore,
+    identity: &IdentityStore,
+    request: tonic::Request<M>,
+    kind: &'static str,
+    convert: impl FnOnce(M) -> Result<(ReturnHeader, T)>,
+    edit_rules: impl FnOnce(&T) -> Vec<EditFinding>,
+) -> Result<pb::Receipt> {
+    let principal = identity.principal(request.metadata()).await?;
+    let (header, value) = convert(request.into_inner())?;
+    let findings = edit_rules(&value);
+    submit_return(store, &principal, kind, header, &value, findings).await
+}
+
 /// The latest version of every return of `kind` in a cycle, decoded.
 pub async fn load_latest<T: serde::de::DeserializeOwned>(
     store: &ReturnStore,

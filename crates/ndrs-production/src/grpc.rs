@@ -156,21 +156,13 @@ impl ProductionStorageService for ProductionStorage {
         &self,
         request: Request<pb::StorageMediumReturn>,
     ) -> Result<Response<pb::Receipt>, Status> {
-        let principal = self
-            .identity
-            .principal(request.metadata())
-            .await
-            .into_status()?;
-        let (header, medium) =
-            domain::storage_medium_from_proto(request.into_inner()).into_status()?;
-        let findings = domain::medium_findings(&medium);
-        let receipt = stage::submit_return(
+        let receipt = stage::receive(
             &self.store,
-            &principal,
+            &self.identity,
+            request,
             MEDIUM_KIND,
-            header,
-            &medium,
-            findings,
+            domain::storage_medium_from_proto,
+            domain::medium_findings,
         )
         .await
         .into_status()?;
