@@ -114,7 +114,7 @@ async fn a_return_to_every_stage_reaches_the_aggregators_candidate() {
         .await
         .expect("candidate assembled")
         .into_inner();
-    assert_eq!(candidate.stages.len(), 4);
+    assert_eq!(candidate.stages.len(), 5);
     // Consolidated smartphones: mean base 1.1e9 x 0.8 active x 4.0e10 bytes per active unit.
     assert_close(figure(&candidate, "P01").value, 1.1e9 * 0.8 * 4.0e10, "P01");
     assert_eq!(

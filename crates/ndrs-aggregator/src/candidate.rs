@@ -10,6 +10,7 @@ use sea_orm::{
 };
 use sha2::{Digest, Sha256};
 
+use crate::derived;
 use crate::stages::StageClients;
 use crate::store::candidate;
 
@@ -96,7 +97,8 @@ impl Candidates {
             .map_err(db_error)
     }
 
-    /// Fetches every stage result and stores them as the cycle's next candidate. When the content
+    /// Fetches every stage result, derives the cross-stage figures from them ([`derived`]) and
+    /// stores them as the cycle's next candidate. When the content
     /// is the same as the latest candidate's, that candidate is returned instead: re-assembling
     /// unchanged inputs must not open a new review round.
     ///
@@ -112,7 +114,9 @@ impl Candidates {
     ) -> Result<pb::Candidate> {
         for _attempt in 0..5 {
             let latest = self.latest_row(cycle_year).await?;
-            let stages = self.stages.stage_results(cycle_year).await?;
+            let mut stages = self.stages.stage_results(cycle_year).await?;
+            let cross_stage = derived::cross_stage_result(cycle_year, &stages);
+            stages.push(cross_stage);
             let hash = content_hash(cycle_year, &stages);
             if let Some(latest) = &latest
                 && latest.content_hash == hash

@@ -9,6 +9,7 @@
 //!
 //! - [`candidate`]: assembling, storing and reading candidates.
 //! - [`stages`]: the gRPC clients of the four stage services.
+//! - [`derived`]: indicators whose inputs come from different stages (P08), derived at assembly.
 //! - [`validation`]: stage 1, cross-entity rules (CEL) and validation reports.
 //! - [`benchmarks`]: stage 2, the external benchmark registry and comparisons.
 //! - [`justify`]: written justifications of warnings and benchmark deviations.
@@ -26,6 +27,7 @@
 pub mod audit;
 pub mod benchmarks;
 pub mod candidate;
+pub mod derived;
 pub mod disclosure;
 pub mod grpc;
 pub mod justify;

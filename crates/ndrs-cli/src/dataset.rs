@@ -35,16 +35,9 @@ pub const MAX_RESPONSE_BYTES: usize = ndrs_aggregator::stages::MAX_STAGE_RESULT_
 
 /// Published indicators the pipeline does not produce yet, and why. The reproduction table lists
 /// them; a check fails if one of them starts being produced, so the list cannot go stale.
-pub const NOT_PRODUCED: [(&str, &str); 2] = [
-    (
-        "P08",
-        "no service divides the compute centres' cloud storage by the national stock: the compute census publishes check.compute.cloud_storage_bytes and the model P03, but no estimate P08",
-    ),
-    (
-        "P15",
-        "the full-volume model splits production by source category; it has no 'public data acquisition' domain to take the IoT share of",
-    ),
-];
+/// Empty since P08 and P15 are produced; kept so that a newly published indicator the pipeline
+/// cannot yet produce is listed with its reason rather than failing the table.
+pub const NOT_PRODUCED: [(&str, &str); 0] = [];
 
 /// One lazily connected channel per service, shared by every reporter (each call carries its own
 /// token), so thousands of reporters do not open thousands of connections.

@@ -122,6 +122,10 @@ pub struct DeviceParameters {
     pub consumed_bytes: Parameter,
     pub source: String,
     pub vintage: i32,
+    /// Share of the active units operated by public bodies, when the source reports the split
+    /// (returns stored before the field existed read as not reporting it).
+    #[serde(default)]
+    pub public_share: Option<Parameter>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -251,6 +255,7 @@ pub fn device_parameters_from_proto(
         data_per_active_unit,
         source,
         vintage,
+        public_share,
     } = request;
     let mut v = Violations::new();
     let header = ndrs_platform::stage::header_from_proto(header, &mut v);
@@ -303,6 +308,8 @@ pub fn device_parameters_from_proto(
         ),
         source,
         vintage,
+        public_share: public_share
+            .map(|p| parameter("public_share", Some(p), Measure::Share, &mut v)),
     };
     check_source(&value.source, vintage, header.cycle_year, &mut v);
     v.finish((header, value))
@@ -467,6 +474,11 @@ mod tests {
             uncertainty: None,
             unit: String::new(),
         });
+        d.public_share = Some(pb::Parameter {
+            value: 1.5,
+            uncertainty: None,
+            unit: String::new(),
+        });
         let err = device_parameters_from_proto(d).unwrap_err();
         let fields: Vec<_> = err
             .field_violations()
@@ -478,7 +490,8 @@ mod tests {
             [
                 "installed_base.value",
                 "active_share.value",
-                "data_per_active_unit.created_bytes.value"
+                "data_per_active_unit.created_bytes.value",
+                "public_share.value"
             ]
         );
     }

@@ -38,7 +38,7 @@ type Inputs = (
 /// The output of a model run that carries a figure's interval, if any.
 fn output_name(figure: &pb::Figure) -> Option<String> {
     match (figure.id.as_str(), figure.dimensions.get("category")) {
-        ("P01" | "P03" | "P04" | "P05" | "P06" | "P07", None) => Some(figure.id.clone()),
+        ("P01" | "P03" | "P04" | "P05" | "P06" | "P07" | "P15", None) => Some(figure.id.clone()),
         ("production.bytes", Some(category)) => Some(format!("production.bytes/{category}")),
         _ => None,
     }

@@ -15,6 +15,7 @@ use ndrs_proto::v1::{self as pb, FigureKind, Unit};
 use crate::domain::{DeviceParameters, Medium, SourceCategory, StorageMediumFigures};
 
 pub const PRODUCTION_METHOD: &str = "full-volume model: sum over device types of installed base x active share x annual data per active unit (created + captured + replicated + consumed); sources consolidated by their mean";
+pub const PUBLIC_ACQUISITION_METHOD: &str = "public data acquisition: sum over device types of installed base x active share x public share x captured data per active unit, over the device types whose sources report a public share; P15 = its IoT sensing part / the whole";
 pub const STORAGE_METHOD: &str =
     "sum over storage media and holders; sources consolidated by their mean";
 
@@ -43,6 +44,27 @@ fn device_production(sources: &[&DeviceParameters]) -> f64 {
     m(|d| d.installed_base.value) * m(|d| d.active_share.value) * per_unit
 }
 
+/// Data one device type's publicly operated units capture in the year (its public data
+/// acquisition), or `None` when none of its sources splits the installed base. The public share
+/// is consolidated over the sources that report it; the other parameters over all sources, as
+/// in [`device_production`].
+fn device_public_acquisition(sources: &[&DeviceParameters]) -> Option<f64> {
+    let reporting: Vec<f64> = sources
+        .iter()
+        .filter_map(|d| d.public_share.map(|p| p.value))
+        .collect();
+    if reporting.is_empty() {
+        return None;
+    }
+    let m = |f: fn(&DeviceParameters) -> f64| mean(sources.iter().map(|d| f(d)));
+    Some(
+        m(|d| d.installed_base.value)
+            * m(|d| d.active_share.value)
+            * mean(reporting.into_iter())
+            * m(|d| d.captured_bytes.value),
+    )
+}
+
 pub fn figures(
     devices: &[(StoredReturn, DeviceParameters)],
     media: &[(StoredReturn, StorageMediumFigures)],
@@ -57,8 +79,12 @@ pub fn figures(
             .push(d);
     }
     let mut by_category: BTreeMap<SourceCategory, f64> = BTreeMap::new();
+    let mut public_by_category: BTreeMap<SourceCategory, f64> = BTreeMap::new();
     for ((category, device_type), sources) in &by_device {
         *by_category.entry(*category).or_default() += device_production(sources);
+        if let Some(bytes) = device_public_acquisition(sources) {
+            *public_by_category.entry(*category).or_default() += bytes;
+        }
         if let Some(s) = spread(sources.iter().map(|d| d.installed_base.value)) {
             out.push(figure(
                 "check.production.installed_base_source_spread",
@@ -90,6 +116,7 @@ pub fn figures(
                 &[("category", category.code())],
             ));
         }
+        out.extend(public_acquisition_figures(devices, &public_by_category));
     }
     if media.is_empty() {
         return out;
@@ -172,6 +199,56 @@ pub fn figures(
         cloud,
         Unit::Bytes,
         storage_lineage,
+        &[],
+    ));
+    out
+}
+
+/// Public data acquisition by category and P15, the IoT sensing share of it (report figure 3.1:
+/// "公共数据获取范围不断扩大, 设施物联传感数据占比超40%"). Nothing when no source splits any device
+/// type's installed base, or when the split leaves no public acquisition to take a share of.
+fn public_acquisition_figures(
+    devices: &[(StoredReturn, DeviceParameters)],
+    by_category: &BTreeMap<SourceCategory, f64>,
+) -> Vec<pb::Figure> {
+    let mut out = Vec::new();
+    let total: f64 = by_category.values().sum();
+    let iot = by_category
+        .get(&SourceCategory::IotSensing)
+        .copied()
+        .unwrap_or(0.0);
+    let Some(share) = ratio(iot, total) else {
+        return out;
+    };
+    // The domain's inputs: every return of a device type some source splits.
+    let split: std::collections::BTreeSet<&str> = devices
+        .iter()
+        .filter(|(_, d)| d.public_share.is_some())
+        .map(|(_, d)| d.device_type.as_str())
+        .collect();
+    let lineage = lineage_of(
+        devices
+            .iter()
+            .filter(|(_, d)| split.contains(d.device_type.as_str()))
+            .map(|(s, _)| s),
+        PUBLIC_ACQUISITION_METHOD,
+    );
+    for (category, bytes) in by_category {
+        out.push(figure(
+            "production.public_acquisition_bytes",
+            FigureKind::Auxiliary,
+            *bytes,
+            Unit::Bytes,
+            lineage.clone(),
+            &[("category", category.code())],
+        ));
+    }
+    out.push(figure(
+        "P15",
+        FigureKind::Estimate,
+        share,
+        Unit::Ratio,
+        lineage,
         &[],
     ));
     out

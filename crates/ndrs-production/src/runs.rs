@@ -157,7 +157,7 @@ pub struct StoredRun {
 
 fn unit_of(output: &str) -> pb::Unit {
     match output {
-        "P05" | "P07" => pb::Unit::Ratio,
+        "P05" | "P07" | "P15" => pb::Unit::Ratio,
         _ => pb::Unit::Bytes,
     }
 }

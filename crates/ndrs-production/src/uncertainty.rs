@@ -876,6 +876,7 @@ pub const NEW_STORAGE: &str = "P04";
 pub const CONVERSION_RATE: &str = "P05";
 pub const CAPACITY: &str = "P06";
 pub const UTILISATION: &str = "P07";
+pub const IOT_SHARE_OF_PUBLIC_ACQUISITION: &str = "P15";
 
 /// Output name of the production of one category of data sources.
 pub fn category_output(category: SourceCategory) -> String {
@@ -908,12 +909,18 @@ const MEDIUM_FIELDS: [&str; 4] = [
     "overwritten_bytes",
 ];
 
+/// Index of a source's public share, which follows its `DEVICE_FIELDS` when it reports one.
+const PUBLIC_SHARE_FIELD: usize = DEVICE_FIELDS.len();
+
 /// One device type: the index of its category's output slot and, per source, the index of the
-/// source's first parameter (fields in the order of `DEVICE_FIELDS`).
+/// source's first parameter (fields in the order of `DEVICE_FIELDS`); `public_sources` are the
+/// sources that also report a public share (at `PUBLIC_SHARE_FIELD`).
 #[derive(Debug, Clone)]
 struct DeviceGroup {
     category_slot: usize,
+    iot_sensing: bool,
     sources: Vec<usize>,
+    public_sources: Vec<usize>,
 }
 
 /// One medium and holder; sources as in [`DeviceGroup`], fields in the order of `MEDIUM_FIELDS`.
@@ -927,7 +934,9 @@ struct MediumGroup {
 /// Outputs, in order: P01 and production by category (in the order of [`SourceCategory`]) when
 /// there are device returns; P03, P04, P06 when there are medium returns; P05 = P04 / P01 when
 /// there are both and the central P01 is not zero; P07 = P03 / P06 when the central P06 is not
-/// zero (as the central-value model, which does not publish a ratio over zero).
+/// zero (as the central-value model, which does not publish a ratio over zero); P15 (the IoT
+/// sensing share of public data acquisition) when a source reports a public share and the
+/// central public acquisition is not zero.
 #[derive(Debug, Clone)]
 pub struct FullVolumeModel {
     parameters: Vec<(String, Distribution)>,
@@ -937,6 +946,7 @@ pub struct FullVolumeModel {
     media: Vec<MediumGroup>,
     conversion_rate: bool,
     utilisation: bool,
+    public_iot_share: bool,
 }
 
 /// Appends `prefix` made unique with `#2`, `#3`, ... (the same device type and source can
@@ -984,10 +994,11 @@ impl FullVolumeModel {
             Ok(base)
         };
 
-        let mut by_device: BTreeMap<(SourceCategory, &str), Vec<usize>> = BTreeMap::new();
+        // Per device type: every source's base, and whether it reports a public share.
+        let mut by_device: BTreeMap<(SourceCategory, &str), Vec<(usize, bool)>> = BTreeMap::new();
         for d in devices {
             let nn = Bounds::NON_NEGATIVE;
-            let fields = [
+            let mut fields = vec![
                 (DEVICE_FIELDS[0], &d.installed_base, nn),
                 (DEVICE_FIELDS[1], &d.active_share, Bounds::SHARE),
                 (DEVICE_FIELDS[2], &d.created_bytes, nn),
@@ -995,6 +1006,9 @@ impl FullVolumeModel {
                 (DEVICE_FIELDS[4], &d.replicated_bytes, nn),
                 (DEVICE_FIELDS[5], &d.consumed_bytes, nn),
             ];
+            if let Some(public_share) = &d.public_share {
+                fields.push(("public_share", public_share, Bounds::SHARE));
+            }
             let base = push(
                 format!("{}/{}", d.device_type, d.source),
                 &fields,
@@ -1003,7 +1017,7 @@ impl FullVolumeModel {
             by_device
                 .entry((d.category, d.device_type.as_str()))
                 .or_default()
-                .push(base);
+                .push((base, d.public_share.is_some()));
         }
         let mut by_medium: BTreeMap<(Medium, &str), Vec<usize>> = BTreeMap::new();
         for m in media {
@@ -1034,7 +1048,13 @@ impl FullVolumeModel {
             .into_iter()
             .map(|((category, _), sources)| DeviceGroup {
                 category_slot: categories.iter().position(|c| *c == category).unwrap_or(0),
-                sources,
+                iot_sensing: category == SourceCategory::IotSensing,
+                public_sources: sources
+                    .iter()
+                    .filter(|(_, public)| *public)
+                    .map(|(base, _)| *base)
+                    .collect(),
+                sources: sources.into_iter().map(|(base, _)| base).collect(),
             })
             .collect();
         let media: Vec<MediumGroup> = by_medium
@@ -1050,12 +1070,15 @@ impl FullVolumeModel {
             media,
             conversion_rate: false,
             utilisation: false,
+            public_iot_share: false,
         };
         let central_values: Vec<f64> = model.parameters.iter().map(|(_, d)| d.central()).collect();
         let totals = model.totals(&central_values);
         model.conversion_rate =
             !model.devices.is_empty() && !model.media.is_empty() && totals.produced != 0.0;
         model.utilisation = !model.media.is_empty() && totals.space != 0.0;
+        model.public_iot_share = model.devices.iter().any(|g| !g.public_sources.is_empty())
+            && totals.public_acquisition != 0.0;
         if !model.devices.is_empty() {
             model.outputs.push(TOTAL_PRODUCTION.to_string());
             model
@@ -1075,6 +1098,11 @@ impl FullVolumeModel {
         if model.utilisation {
             model.outputs.push(UTILISATION.to_string());
         }
+        if model.public_iot_share {
+            model
+                .outputs
+                .push(IOT_SHARE_OF_PUBLIC_ACQUISITION.to_string());
+        }
         Ok(model)
     }
 
@@ -1088,11 +1116,23 @@ impl FullVolumeModel {
 
     fn totals(&self, values: &[f64]) -> Totals {
         let mut by_category = vec![0.0; self.categories];
+        // Summed by category first, as the central-value model does, so they agree bit for bit.
+        let mut public_by_category = vec![0.0; self.categories];
+        let mut public_iot = 0.0;
         for g in &self.devices {
             let m = |field| mean_of(values, &g.sources, field);
             let per_unit = m(2) + m(3) + m(4) + m(5);
             by_category[g.category_slot] += m(0) * m(1) * per_unit;
+            if !g.public_sources.is_empty() {
+                let public_share = mean_of(values, &g.public_sources, PUBLIC_SHARE_FIELD);
+                let captured = m(0) * m(1) * public_share * m(3);
+                public_by_category[g.category_slot] += captured;
+                if g.iot_sensing {
+                    public_iot += captured;
+                }
+            }
         }
+        let public_acquisition: f64 = public_by_category.iter().sum();
         let produced: f64 = by_category.iter().sum();
         let (mut stock, mut space, mut new) = (0.0, 0.0, 0.0);
         for g in &self.media {
@@ -1107,6 +1147,8 @@ impl FullVolumeModel {
             stock,
             space,
             new,
+            public_acquisition,
+            public_iot,
         }
     }
 
@@ -1129,6 +1171,9 @@ impl FullVolumeModel {
         }
         if self.utilisation {
             out.push(t.stock / t.space);
+        }
+        if self.public_iot_share {
+            out.push(t.public_iot / t.public_acquisition);
         }
         out
     }
@@ -1162,6 +1207,8 @@ struct Totals {
     stock: f64,
     space: f64,
     new: f64,
+    public_acquisition: f64,
+    public_iot: f64,
 }
 
 #[cfg(test)]
@@ -1724,6 +1771,7 @@ mod tests {
             consumed_bytes: sd(created * 2.0, created * 0.2),
             source: source.into(),
             vintage: 2023,
+            public_share: None,
         }
     }
 
@@ -1945,6 +1993,79 @@ mod tests {
         assert_eq!(out("P04"), 16.0 + 4.0);
         assert!((out("P05") - 20.0 / produced).abs() < 1e-15);
         assert!(model.evaluate(&values[1..]).is_err());
+    }
+
+    /// P15: cameras (IoT sensing) and PCs report public shares, one smartphone source does too
+    /// and the other does not; the model's central P15 is the central-value model's, bit for bit,
+    /// and a hand-set draw follows the definition.
+    #[test]
+    fn iot_share_of_public_acquisition_follows_its_definition() {
+        let mut d = devices();
+        d[0].public_share = Some(range(0.0, 0.02, 0.05)); // smartphone/vendor-a
+        d[3].public_share = Some(sd(0.2, 0.05)); // pc
+        d[4].public_share = Some(range(0.3, 0.4, 0.5)); // camera
+        let m = media();
+        let model = FullVolumeModel::new(&d, &m).unwrap();
+        assert_eq!(model.outputs().last().map(String::as_str), Some("P15"));
+        assert_eq!(
+            model
+                .parameters()
+                .iter()
+                .filter(|(n, _)| n.ends_with("/public_share"))
+                .count(),
+            3
+        );
+        let stored_d: Vec<_> = d
+            .iter()
+            .enumerate()
+            .map(|(i, x)| (stored(i as i64), x.clone()))
+            .collect();
+        let figures = crate::model::figures(&stored_d, &[]);
+        let p15 = figures.iter().find(|f| f.id == "P15").unwrap();
+        let result = model.simulate(2000, 1).unwrap();
+        let o = result.output("P15").unwrap();
+        assert_eq!(o.central.to_bits(), p15.value.to_bits());
+        assert!(o.p5 < o.central && o.central < o.p95, "{o:?}");
+        // The domain's lineage lists the returns of every device type some source splits: all
+        // three smartphone sources, the pc and the camera.
+        assert_eq!(p15.lineage.as_ref().unwrap().returns.len(), 5);
+
+        // By hand at the central values: captured data of the public units, IoT part over all.
+        // The smartphones' public share is the one reporting source's; the rest their mean.
+        let phone_mean = |f: fn(&DeviceParameters) -> f64| d[..3].iter().map(f).sum::<f64>() / 3.0;
+        let phones = phone_mean(|x| x.installed_base.value)
+            * phone_mean(|x| x.active_share.value)
+            * 0.02
+            * phone_mean(|x| x.captured_bytes.value);
+        let c = |x: &DeviceParameters| x.captured_bytes.value;
+        let pcs = d[3].installed_base.value * d[3].active_share.value * 0.2 * c(&d[3]);
+        let cameras = d[4].installed_base.value * d[4].active_share.value * 0.4 * c(&d[4]);
+        let expected = cameras / (phones + pcs + cameras);
+        assert!(
+            (p15.value - expected).abs() < 1e-12,
+            "{} {expected}",
+            p15.value
+        );
+        let public: f64 = figures
+            .iter()
+            .filter(|f| f.id == "production.public_acquisition_bytes")
+            .map(|f| f.value)
+            .sum();
+        assert!((public - (phones + pcs + cameras)).abs() / public < 1e-12);
+
+        // Without any public share there is no P15 and no public acquisition.
+        let model = FullVolumeModel::new(&devices(), &m).unwrap();
+        assert!(!model.outputs().iter().any(|o| o == "P15"));
+        let plain: Vec<_> = devices()
+            .into_iter()
+            .enumerate()
+            .map(|(i, x)| (stored(i as i64), x))
+            .collect();
+        assert!(
+            crate::model::figures(&plain, &[])
+                .iter()
+                .all(|f| f.id != "P15" && f.id != "production.public_acquisition_bytes")
+        );
     }
 
     #[test]

@@ -276,7 +276,7 @@ pub fn generate(seed: u64, options: &DemoOptions) -> DemoData {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::BTreeSet;
+    use std::collections::{BTreeMap, BTreeSet};
 
     #[test]
     fn same_seed_same_data_other_seed_other_data() {
@@ -293,8 +293,8 @@ mod tests {
         );
     }
 
-    /// P08 is not computed by any service yet, but the microdata must support it: the centres'
-    /// cloud storage (as the census counts it, with imputation) is over 40% of the national stock.
+    /// The microdata support P08: the centres' cloud storage (as the census counts it, with
+    /// imputation) is over 40% of the national stock.
     #[test]
     fn centres_cloud_storage_supports_p08() {
         let options = DemoOptions::default();
@@ -303,6 +303,48 @@ mod tests {
         assert!(targets::get("P08").passes(share * 100.0), "{share}");
         assert!(census.storage_used <= targets::get("P03").native());
         assert!(census.storage_capacity <= targets::get("P06").native());
+    }
+
+    /// The device returns support P15 as the model defines it: per device type, mean installed
+    /// base x mean active share x mean reported public share x mean captured data; IoT sensing's
+    /// part of the total is over 40% in both cycles, and every device type carries a split.
+    #[test]
+    fn public_shares_support_p15() {
+        let data = generate(11, &DemoOptions::default());
+        for year in CYCLES {
+            let mut by_type: BTreeMap<&str, Vec<&pb::DeviceParameterReturn>> = BTreeMap::new();
+            for r in &data.cycle(year).device_parameters {
+                by_type.entry(r.device_type.as_str()).or_default().push(r);
+            }
+            let value = |p: &Option<pb::Parameter>| p.as_ref().map_or(0.0, |p| p.value);
+            let (mut iot, mut all) = (0.0, 0.0);
+            for returns in by_type.values() {
+                let mean = |f: &dyn Fn(&pb::DeviceParameterReturn) -> Option<f64>| {
+                    let v: Vec<f64> = returns.iter().filter_map(|r| f(r)).collect();
+                    v.iter().sum::<f64>() / v.len() as f64
+                };
+                let public = mean(&|r| r.public_share.as_ref().map(|p| p.value));
+                assert!(
+                    public.is_finite(),
+                    "{} has no public share",
+                    returns[0].device_type
+                );
+                let captured =
+                    mean(&|r| Some(value(&r.data_per_active_unit.as_ref()?.captured_bytes)))
+                        * mean(&|r| Some(value(&r.installed_base)))
+                        * mean(&|r| Some(value(&r.active_share)))
+                        * public;
+                all += captured;
+                if returns[0].category == pb::DataSourceCategory::IotSensing as i32 {
+                    iot += captured;
+                }
+            }
+            assert!(
+                targets::get("P15").passes(iot / all * 100.0),
+                "{year}: {}",
+                iot / all
+            );
+        }
     }
 
     #[test]

@@ -54,6 +54,7 @@ pub fn smartphones(
         }),
         source: source.into(),
         vintage: CYCLE,
+        public_share: None,
     }
 }
 

@@ -11,6 +11,13 @@
 //! exact, so the model's central values reproduce P01. Each source states its uncertainty
 //! (installed base as a +-8% range, active share +-0.05, per-unit data a 15% standard deviation).
 //!
+//! Public data acquisition (P15). Each device type has a share of its active units operated by
+//! public bodies (`PUBLIC_SHARES`: city cameras, utility meters and environmental monitoring far
+//! above phones or robots); the association and the first vendor report it (+-5% scatter, a
+//! +-0.05 range), a second vendor does not. The shares outside IoT sensing are scaled by one factor
+//! per cycle so that IoT sensing is 45% of the data publicly operated units capture (the report:
+//! "over 40%"); the model computes P15 from these returns alone.
+//!
 //! Calibration. P01 and P02 fix 2023 and 2022 production; P16 and P17 fix the 2022 volumes of the
 //! transport and manufacturing categories; the other categories share the rest of 2022 in their
 //! 2023 proportions. Storage cells (medium x holder) add up to P03 (stock), P06 (space) and P04
@@ -129,6 +136,36 @@ const DEVICES: [(Category, &str, f64, f64, f64, f64); 16] = [
     ),
 ];
 
+/// (device type, share of active units operated by public bodies, before calibration).
+const PUBLIC_SHARES: [(&str, f64); 17] = [
+    ("smartphone", 0.02),
+    ("personal_computer", 0.15),
+    ("smart_home_device", 0.0),
+    ("wearable", 0.0),
+    ("connected_vehicle", 0.03),
+    ("rail_vehicle", 0.30),
+    ("civil_aircraft", 0.05),
+    ("ship", 0.15),
+    ("surveillance_camera", 0.35),
+    ("smart_meter", 0.40),
+    ("environmental_sensor", 0.30),
+    ("industrial_robot", 0.0),
+    ("cnc_machine", 0.0),
+    ("edge_gateway", 0.10),
+    ("server", 0.20),
+    ("storage_system", 0.20),
+    ("enterprise_software_system", 0.20),
+];
+
+/// One device type's part in public data acquisition, for calibrating P15: the consolidated
+/// data captured by all its active units, its public share, and the returns that carry it.
+struct PublicAcquisition {
+    iot_sensing: bool,
+    captured: f64,
+    public_share: f64,
+    returns: std::ops::Range<usize>,
+}
+
 pub struct ProductionData {
     pub devices: [Vec<pb::DeviceParameterReturn>; 2],
     pub media: [Vec<pb::StorageMediumReturn>; 2],
@@ -193,6 +230,7 @@ pub fn generate(
         .collect();
 
     let mut devices: [Vec<pb::DeviceParameterReturn>; 2] = [Vec::new(), Vec::new()];
+    let mut acquisition: [Vec<PublicAcquisition>; 2] = [Vec::new(), Vec::new()];
     for (ci, (category, _)) in CATEGORIES.iter().enumerate() {
         let types: Vec<_> = DEVICES.iter().filter(|d| d.0 == *category).collect();
         // The software category is one "device type": installed enterprise systems.
@@ -235,6 +273,15 @@ pub fn generate(
                 for k in 1..n_sources {
                     units.push(format!("device-vendor-{:02}", (ci * 3 + ti + k) % 12 + 1));
                 }
+                acquisition[y].push(PublicAcquisition {
+                    iot_sensing: *category == Category::IotSensing,
+                    captured: base * active * parts[1],
+                    public_share: PUBLIC_SHARES
+                        .iter()
+                        .find(|(d, _)| *d == t.1)
+                        .map_or(0.0, |(_, share)| *share),
+                    returns: devices[y].len()..devices[y].len() + n_sources,
+                });
                 let bases = calib::sources(base, n_sources, 0.06, &mut rng);
                 let actives = calib::sources(active, n_sources, 0.02, &mut rng);
                 let per: Vec<Vec<f64>> = parts
@@ -263,10 +310,15 @@ pub fn generate(
                             format!("{unit} shipment and usage telemetry {}", years[y])
                         },
                         vintage: years[y],
+                        public_share: None,
                     });
                 }
             }
         }
+    }
+    let mut public_rng = Rng::new(seed, "production.public_share");
+    for y in 0..2 {
+        report_public_shares(&mut devices[y], &acquisition[y], &mut public_rng);
     }
     // A planted inconsistency: one vendor's installed base of smartphones is 60% above the
     // association's (rule production.associations_vs_vendors). The consolidated mean moves too,
@@ -288,6 +340,41 @@ pub fn generate(
 
     let media = [0, 1].map(|y| storage_media(&mut rng, years[y], y, census[y], associations));
     ProductionData { devices, media }
+}
+
+/// Sets the public shares the association and the first vendor of each device type report,
+/// scaling the shares outside IoT sensing so that IoT sensing is P15's aim of what publicly
+/// operated units capture.
+fn report_public_shares(
+    devices: &mut [pb::DeviceParameterReturn],
+    acquisition: &[PublicAcquisition],
+    rng: &mut Rng,
+) {
+    let public = |iot: bool| -> f64 {
+        acquisition
+            .iter()
+            .filter(|a| a.iot_sensing == iot)
+            .map(|a| a.captured * a.public_share)
+            .sum()
+    };
+    let aim = targets::get("P15").aim(5.0);
+    let scale = public(true) * (1.0 - aim) / (aim * public(false));
+    for a in acquisition {
+        let share = if a.iot_sensing {
+            a.public_share
+        } else {
+            a.public_share * scale
+        };
+        assert!(
+            share <= 0.95,
+            "public share {share} out of range: recalibrate PUBLIC_SHARES"
+        );
+        let reporting = a.returns.start..a.returns.start + 2.min(a.returns.len());
+        let values = calib::sources(share, reporting.len(), 0.05, rng);
+        for (r, value) in devices[reporting].iter_mut().zip(values) {
+            r.public_share = ranged(value, (value - 0.05).max(0.0), (value + 0.05).min(1.0));
+        }
+    }
 }
 
 /// (medium, holder, share of the holder's non-cloud stock).
