@@ -363,6 +363,52 @@ async fn weighted_estimates_with_precision_over_grpc() {
     assert_close(f02.value, 10.0, "F02");
     assert_eq!(f02.unit, pb::Unit::Times as i32);
 
+    // Breakdown cells of published indicators are the same estimates: the operations
+    // management scenario is A12, platforms' use of government open data is A07.
+    let cell = |id: &str, dimension: &str, level: &str| {
+        result
+            .figures
+            .iter()
+            .find(|f| f.id == id && f.dimensions.get(dimension).map(String::as_str) == Some(level))
+            .unwrap_or_else(|| panic!("no {id} {dimension}={level}"))
+    };
+    assert_eq!(
+        cell(
+            "application.scenario_share",
+            "scenario",
+            "operations_management"
+        )
+        .value,
+        national(&result.figures, "A12").value
+    );
+    assert_eq!(
+        cell(
+            "application.open_data_use_share",
+            "subject_type",
+            "platform_data_service_provider"
+        )
+        .value,
+        national(&result.figures, "A07").value
+    );
+    // The valid sample counts returns in the design (x1 is outside it), classified by the
+    // frame: s5's correction to Beijing does not move it out of Guangdong.
+    let valid = |dimension: &str, level: &str| {
+        let f = cell("application.valid_sample", dimension, level);
+        assert_eq!(f.kind, pb::FigureKind::Auxiliary as i32);
+        assert_eq!(f.lineage.as_ref().unwrap().reporters as f64, f.value);
+        f.value
+    };
+    assert_eq!(valid("subject_type", "key_industry_enterprise"), 8.0);
+    assert_eq!(valid("subject_type", "platform_data_service_provider"), 2.0);
+    assert_eq!(valid("province", "44"), 10.0);
+    assert!(
+        !result
+            .figures
+            .iter()
+            .any(|f| f.id == "application.valid_sample"
+                && f.dimensions.get("province").map(String::as_str) == Some("11"))
+    );
+
     // Check figures for the aggregator are population totals: 80 weighted key industry
     // enterprises and 2 platforms bought 100,000 yuan each on exchanges; interaction is
     // 80 x 2 MB + 10 MB + 30 MB.

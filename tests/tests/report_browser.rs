@@ -100,7 +100,7 @@ async fn the_report_renders_its_headline_figures_and_charts() {
         serde_json::from_slice(&std::fs::read(out.path().join("release.json")).unwrap()).unwrap();
     let dom = String::from_utf8(headless(&browser, &["--dump-dom", &url]).stdout).unwrap();
     let mut headline = 0;
-    for id in report::HEADLINE {
+    for id in report::headline_ids() {
         let Some(value) = release
             .figures
             .iter()

@@ -12,7 +12,7 @@
 //! Each figure is defined once in [`indicators`], with its domain and measure, so the stage
 //! result and `GetEstimates` cannot drift apart.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use ndrs_core::classification::{SizeClass, SubjectGroup, SubjectType};
 use ndrs_core::{Error, Result};
@@ -121,6 +121,26 @@ fn ratio_of_totals(
         ..share(id, domain, |_| false)
     }
 }
+
+/// A share among key industry enterprises published as a breakdown cell of `id` (report figure 3.4:
+/// data application scenarios; figure 3.3 in spirit: use of government open data).
+fn auxiliary_share(
+    id: &'static str,
+    domain: fn(&Questionnaire) -> bool,
+    p: fn(&Questionnaire) -> bool,
+    dimensions: &'static [(&'static str, &'static str)],
+) -> Indicator {
+    Indicator {
+        kind: FigureKind::Auxiliary,
+        dimensions,
+        ..share(id, domain, p)
+    }
+}
+
+/// Auxiliary figure ids of the stage's breakdowns.
+pub const SCENARIO_SHARE: &str = "application.scenario_share";
+pub const OPEN_DATA_USE_SHARE: &str = "application.open_data_use_share";
+pub const VALID_SAMPLE: &str = "application.valid_sample";
 
 /// Every figure of the application stage.
 pub fn indicators() -> Vec<Indicator> {
@@ -263,6 +283,69 @@ pub fn indicators() -> Vec<Indicator> {
         mean_interaction(
             "application.mean_data_interaction_bytes",
             is_kie,
+            &[("subject_type", "key_industry_enterprise")],
+        ),
+        // Report figure 3.4: key industry enterprises applying data, by scenario.
+        auxiliary_share(
+            SCENARIO_SHARE,
+            is_kie,
+            |q| q.scenarios.contains(&Scenario::OperationsManagement),
+            &[("scenario", "operations_management")],
+        ),
+        auxiliary_share(
+            SCENARIO_SHARE,
+            is_kie,
+            |q| q.scenarios.contains(&Scenario::Production),
+            &[("scenario", "production")],
+        ),
+        auxiliary_share(
+            SCENARIO_SHARE,
+            is_kie,
+            |q| q.scenarios.contains(&Scenario::Marketing),
+            &[("scenario", "marketing")],
+        ),
+        auxiliary_share(
+            SCENARIO_SHARE,
+            is_kie,
+            |q| q.scenarios.contains(&Scenario::ResearchDevelopment),
+            &[("scenario", "research_development")],
+        ),
+        auxiliary_share(
+            SCENARIO_SHARE,
+            is_kie,
+            |q| q.scenarios.contains(&Scenario::CustomerService),
+            &[("scenario", "customer_service")],
+        ),
+        auxiliary_share(
+            SCENARIO_SHARE,
+            is_kie,
+            |q| q.scenarios.contains(&Scenario::SupplyChain),
+            &[("scenario", "supply_chain")],
+        ),
+        // Use of government open data by enterprise group (the report's section on public data,
+        // figure 3.3); A07 and A08 are two of these cells as published indicators.
+        auxiliary_share(
+            OPEN_DATA_USE_SHARE,
+            |q| q.subject_type == SubjectType::PlatformDataServiceProvider,
+            |q| q.uses_government_open_data,
+            &[("subject_type", "platform_data_service_provider")],
+        ),
+        auxiliary_share(
+            OPEN_DATA_USE_SHARE,
+            |q| q.subject_type == SubjectType::NonPlatformDataServiceProvider,
+            |q| q.uses_government_open_data,
+            &[("subject_type", "non_platform_data_service_provider")],
+        ),
+        auxiliary_share(
+            OPEN_DATA_USE_SHARE,
+            |q| q.subject_type == SubjectType::CentralSoe,
+            |q| q.uses_government_open_data,
+            &[("subject_type", "central_soe")],
+        ),
+        auxiliary_share(
+            OPEN_DATA_USE_SHARE,
+            is_kie,
+            |q| q.uses_government_open_data,
             &[("subject_type", "key_industry_enterprise")],
         ),
         // Check figures: the enterprise side of what exchanges and carriers report.
@@ -709,7 +792,7 @@ fn sample<'a>(
     }
 }
 
-/// Every national figure of the stage.
+/// Every figure of the stage: the estimates and their auxiliary cells, and the valid sample.
 pub fn figures(rows: &[Row], design: Option<&Versioned<SampleDesign>>) -> Result<Vec<pb::Figure>> {
     let Some(sample) = sample(rows, design)? else {
         return Ok(Vec::new());
@@ -721,7 +804,57 @@ pub fn figures(rows: &[Row], design: Option<&Versioned<SampleDesign>>) -> Result
             breakdown: None,
         })
         .collect();
-    Ok(run(&sample, cells)?.figures)
+    let mut figures = run(&sample, cells)?.figures;
+    figures.extend(valid_sample(&sample));
+    Ok(figures)
+}
+
+/// The valid sample, as the report describes it (table 2.1 and appendix figures 1-2): responding
+/// units by subject type, responding enterprises by province, and responding key industry
+/// enterprises by industry group. Counts of returns, not estimates: no weights, no interval.
+fn valid_sample(sample: &Sample) -> Vec<pb::Figure> {
+    type Classify = fn(&Questionnaire) -> Option<String>;
+    let classifications: [(&str, Classify); 3] = [
+        ("subject_type", |q| Some(q.subject_type.code().to_string())),
+        ("province", |q| {
+            is_enterprise(q).then(|| q.province_code.clone())
+        }),
+        ("industry", |q| {
+            if is_kie(q) {
+                q.industry.map(|i| i.code().to_string())
+            } else {
+                None
+            }
+        }),
+    ];
+    let mut out = Vec::new();
+    for (dimension, classify) in classifications {
+        let mut cells: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for (r, q) in sample.respondents() {
+            if let Some(level) = classify(q) {
+                cells.entry(level).or_default().push(lineage_ref(r));
+            }
+        }
+        for (level, returns) in cells {
+            let count = returns.len();
+            let lineage = pb::Lineage {
+                inputs_hash: inputs_hash(returns.iter().map(String::as_str)),
+                returns,
+                method: "count of responding units in the sample design (the valid sample)".into(),
+                reporters: count as u32,
+                ..Default::default()
+            };
+            out.push(figure(
+                VALID_SAMPLE,
+                FigureKind::Auxiliary,
+                count as f64,
+                Unit::Count,
+                lineage,
+                &[(dimension, level.as_str())],
+            ));
+        }
+    }
+    out
 }
 
 /// The answer to `GetEstimates`: one indicator, nationally or by one breakdown.

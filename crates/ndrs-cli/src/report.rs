@@ -1,7 +1,8 @@
 //! The HTML report of a release, in Chinese and English, laid out like the 2023 survey report:
-//! the headline figures, a section per stage of the data lifecycle with its figures (value,
-//! interval, lineage) and charts of its breakdowns, then the validation and review trail that
-//! the release passed.
+//! the findings in its three groups (一组数据, 一批成效, 一些问题), the valid sample (table 2.1), a
+//! section per stage of the data lifecycle with its figures (value, interval, lineage), the
+//! charts of figures 3.1-3.4 and appendix figures 1-2 drawn from the release's breakdowns, then
+//! the validation and review trail that the release passed.
 //!
 //! It is rendered from the release's canonical JSON document (what `GetRelease` serves), never
 //! from anything the release does not hold, so the report cannot say more than was published.
@@ -17,16 +18,68 @@ use ndrs_proto::v1 as pb;
 
 use crate::publication::Trail;
 
-/// The headline figures (the report's 一组数据).
-pub const HEADLINE: [&str; 8] = ["P01", "P02", "P03", "P06", "P07", "C02", "C04", "F06"];
+/// The findings in the report's three groups (section 一): id, Chinese and English titles, and
+/// the indicators each group cites.
+pub const HEADLINE: [(&str, &str, &str, &[&str]); 3] = [
+    (
+        "figures",
+        "一组数据：数据“产-存-算”规模优势基本形成",
+        "A set of figures: the scale of production, storage and compute",
+        &["P01", "P02", "P03", "P07", "C02", "C03", "C04"],
+    ),
+    (
+        "achievements",
+        "一批成效：数据“供给-流通-应用”主体逐渐丰富",
+        "Achievements: more actors supplying, trading and applying data",
+        &["A01", "A02", "A03", "A04", "A07", "A08", "A09", "A10"],
+    ),
+    (
+        "problems",
+        "一些问题：海量数据和丰富场景优势潜力仍待释放",
+        "Problems: the potential of the data and its scenarios is still to be released",
+        &["P05", "P14", "F07", "F06", "A14", "A15"],
+    ),
+];
 
-/// Breakdowns drawn as bar charts: figure id, dimension, Chinese and English titles.
-const CHARTS: [(&str, &str, &str, &str); 4] = [
+/// Every indicator the findings cite, in order.
+pub fn headline_ids() -> impl Iterator<Item = &'static str> {
+    HEADLINE
+        .iter()
+        .flat_map(|(_, _, _, ids)| ids.iter().copied())
+}
+
+/// Breakdowns drawn as bar charts, numbered as in the report: figure id, dimension, Chinese and
+/// English titles.
+const CHARTS: [(&str, &str, &str, &str); 9] = [
     (
         "production.bytes",
         "category",
-        "数据生产量（按来源）",
-        "Data production by source",
+        "图3.1 数据来源分布情况",
+        "Figure 3.1 Data production by source",
+    ),
+    (
+        "production.public_acquisition_bytes",
+        "category",
+        "图3.1（续）公共数据获取来源分布",
+        "Figure 3.1 (cont.) Public data acquisition by source (P15: IoT sensing share)",
+    ),
+    (
+        "circulation.turnover_share",
+        "industry",
+        "图3.2 场内数据交易额行业分布情况",
+        "Figure 3.2 Exchange turnover by industry",
+    ),
+    (
+        "application.open_data_use_share",
+        "subject_type",
+        "图3.3 政府开放数据应用（按企业类型）",
+        "Figure 3.3 Use of government open data by enterprise group",
+    ),
+    (
+        "application.scenario_share",
+        "scenario",
+        "图3.4 数据应用场景分布",
+        "Figure 3.4 Data application scenarios of key industry enterprises",
     ),
     (
         "compute.capacity_share",
@@ -41,10 +94,16 @@ const CHARTS: [(&str, &str, &str, &str); 4] = [
         "Compute capacity share by province",
     ),
     (
-        "circulation.turnover_share",
+        "application.valid_sample",
+        "province",
+        "附图1 企业区域分布图",
+        "Appendix figure 1 Responding enterprises by province",
+    ),
+    (
+        "application.valid_sample",
         "industry",
-        "数据交易额占比（按行业）",
-        "Exchange turnover share by industry",
+        "附图2 企业行业分布图",
+        "Appendix figure 2 Responding key industry enterprises by industry",
     ),
 ];
 
@@ -174,13 +233,84 @@ fn bar_chart(out: &mut String, cells: &[(&str, f64)], title_zh: &str, title_en: 
     out.push_str("</svg></figure>\n");
 }
 
-/// A breakdown level as a reader knows it: provinces by name (keeping the code, which orders
-/// them as the report does), other classifications by their code.
+/// Data source categories of the report's table 2.2 and application scenarios of figure 3.4, by
+/// code: the classifications that live in their services rather than in ndrs-core.
+const LEVEL_NAMES: [(&str, &str, &str); 12] = [
+    ("category", "daily_life", "生产生活"),
+    ("category", "transport", "交通运输"),
+    ("category", "iot_sensing", "物联感知"),
+    ("category", "manufacturing", "生产制造"),
+    ("category", "storage_compute", "存储计算"),
+    ("category", "software", "软件系统"),
+    ("scenario", "operations_management", "运营管理"),
+    ("scenario", "production", "生产制造"),
+    ("scenario", "marketing", "营销"),
+    ("scenario", "research_development", "研发设计"),
+    ("scenario", "customer_service", "客户服务"),
+    ("scenario", "supply_chain", "供应链"),
+];
+
+/// A breakdown level as a reader knows it: by its Chinese name where the classification has one
+/// (provinces keep their code in front, which orders them as the report does), otherwise by code.
 fn level_label(dimension: &str, level: &str) -> String {
-    match ndrs_core::classification::province(level) {
-        Some(p) if dimension == "province" => format!("{level} {}", p.name_zh),
-        _ => level.to_string(),
+    use ndrs_core::classification::{IndustryGroup, MacroRegion, SubjectType};
+    let name = match dimension {
+        "province" => {
+            return ndrs_core::classification::province(level)
+                .map_or(level.to_string(), |p| format!("{level} {}", p.name_zh));
+        }
+        "industry" => IndustryGroup::from_code(level).map(|i| i.name_zh()),
+        "macro_region" => MacroRegion::from_code(level).map(|r| r.name_zh()),
+        "subject_type" => SubjectType::from_code(level).map(|t| t.name_zh()),
+        _ => LEVEL_NAMES
+            .iter()
+            .find(|(d, code, _)| *d == dimension && *code == level)
+            .map(|(_, _, name)| *name),
+    };
+    name.map_or(level.to_string(), str::to_string)
+}
+
+/// Table 2.1 of the report: the valid sample by subject type, from the release's
+/// `application.valid_sample` cells.
+fn sample_section(out: &mut String, doc: &Document) {
+    use ndrs_core::classification::SubjectType;
+    let rows: Vec<(SubjectType, &Figure)> = doc
+        .figures
+        .iter()
+        .filter(|f| f.id == "application.valid_sample" && f.dimensions.len() == 1)
+        .filter_map(|f| {
+            let code = f.dimensions.get("subject_type")?;
+            Some((SubjectType::from_code(code)?, f))
+        })
+        .collect();
+    if rows.is_empty() {
+        return;
     }
+    out.push_str(
+        "<section id=sample><h2>表2.1 有效样本说明 · Table 2.1 The valid sample</h2>\
+         <table><thead><tr><th>调查对象 Subject type</th><th>有效样本 Responding units</th></tr></thead><tbody>\n",
+    );
+    let mut total = 0.0;
+    for (t, f) in rows {
+        let count = f.value.map_or("suppressed / 不予公布".to_string(), |v| {
+            total += v;
+            format!("{v:.0}")
+        });
+        let _ = writeln!(
+            out,
+            "<tr><td>{}<br><span class=en>{}</span></td><td class=num>{}</td></tr>",
+            escape(t.name_zh()),
+            escape(t.name_en()),
+            escape(&count)
+        );
+    }
+    let _ = writeln!(
+        out,
+        "<tr><td>合计<br><span class=en>Total shown</span></td><td class=num>{total:.0}</td></tr>\
+         </tbody></table><p class=note>Responding units of the application survey's sample design; \
+         the production model, the compute census and the circulation survey list their reporters \
+         in each figure's lineage.</p></section>"
+    );
 }
 
 fn outcome_name(status: i32) -> &'static str {
@@ -287,30 +417,38 @@ pub fn render(doc: &Document, trail: &Trail) -> String {
         .filter(|f| f.dimensions.is_empty())
         .collect();
 
-    out.push_str(
-        "<section id=headline><h2>一组数据 · The figures at a glance</h2><div class=cards>\n",
-    );
-    for id in HEADLINE {
-        let Some(f) = national.iter().find(|f| f.id == id) else {
-            continue;
-        };
-        let Some(v) = f.value else { continue };
-        let (value, unit) = shown(v, &f.unit);
-        let (zh, en) = catalogue
-            .get(id)
-            .map_or(("", ""), |i| (i.name_zh.as_str(), i.name_en.as_str()));
+    out.push_str("<section id=headline><h2>一、调查结果 · Findings</h2>\n");
+    for (group, title_zh, title_en, ids) in HEADLINE {
         let _ = writeln!(
             out,
-            "<div class=card data-id={id}><div class=value>{} <small>{}</small></div>\
-             <div>{}</div><div class=en>{}</div><div class=interval>{}</div></div>",
-            escape(&value),
-            escape(&unit),
-            escape(zh),
-            escape(en),
-            escape(&interval_text(f))
+            "<h3 id={group}>{} <span class=en>· {}</span></h3><div class=cards>",
+            escape(title_zh),
+            escape(title_en)
         );
+        for id in ids {
+            let Some(f) = national.iter().find(|f| f.id == *id) else {
+                continue;
+            };
+            let Some(v) = f.value else { continue };
+            let (value, unit) = shown(v, &f.unit);
+            let (zh, en) = catalogue
+                .get(id)
+                .map_or(("", ""), |i| (i.name_zh.as_str(), i.name_en.as_str()));
+            let _ = writeln!(
+                out,
+                "<div class=card data-id={id}><div class=value>{} <small>{}</small></div>\
+                 <div>{}</div><div class=en>{}</div><div class=interval>{}</div></div>",
+                escape(&value),
+                escape(&unit),
+                escape(zh),
+                escape(en),
+                escape(&interval_text(f))
+            );
+        }
+        out.push_str("</div>\n");
     }
-    out.push_str("</div></section>\n");
+    out.push_str("</section>\n");
+    sample_section(&mut out, doc);
 
     for stage in IndicatorStage::ALL {
         let figures: Vec<&Figure> = national
@@ -332,7 +470,7 @@ pub fn render(doc: &Document, trail: &Trail) -> String {
         out.push_str("</section>\n");
     }
 
-    out.push_str("<section id=charts><h2>分项数据 · Breakdowns</h2>\n");
+    out.push_str("<section id=charts><h2>图表 · Figures</h2>\n");
     for (id, dimension, zh, en) in CHARTS {
         let mut cells: BTreeMap<String, (f64, &str)> = BTreeMap::new();
         for f in doc.figures.iter().filter(|f| f.id == id) {

@@ -43,20 +43,40 @@ type St = pb::SubjectType;
 type Sz = pb::SizeClass;
 type Ig = pb::IndustryGroup;
 
-/// Relative siting of enterprises by province (economic weight).
-const ENTERPRISE_PROVINCES: [(&str, f64); 12] = [
-    ("11", 14.0),
-    ("31", 10.0),
-    ("44", 14.0),
-    ("32", 10.0),
+/// Relative siting of enterprises by province: all 31 provinces, most in Shandong, Jiangsu,
+/// Beijing, Hubei and Zhejiang (the report's appendix figure 1), few in the west and north-east.
+const ENTERPRISE_PROVINCES: [(&str, f64); 31] = [
+    ("37", 12.0),
+    ("32", 11.0),
+    ("11", 11.0),
+    ("42", 9.0),
     ("33", 9.0),
-    ("37", 6.0),
-    ("51", 4.0),
-    ("42", 4.0),
+    ("44", 8.0),
+    ("31", 7.0),
+    ("51", 5.0),
+    ("41", 5.0),
     ("35", 4.0),
-    ("41", 3.0),
-    ("50", 2.0),
-    ("61", 2.0),
+    ("34", 4.0),
+    ("43", 4.0),
+    ("13", 3.0),
+    ("61", 3.0),
+    ("50", 3.0),
+    ("12", 3.0),
+    ("21", 2.5),
+    ("36", 2.0),
+    ("45", 2.0),
+    ("53", 2.0),
+    ("14", 1.5),
+    ("15", 1.5),
+    ("22", 1.5),
+    ("23", 1.5),
+    ("52", 1.5),
+    ("65", 1.2),
+    ("62", 1.0),
+    ("46", 0.8),
+    ("64", 0.6),
+    ("63", 0.5),
+    ("54", 0.4),
 ];
 
 const KIE_INDUSTRIES: [(Ig, f64); 7] = [
