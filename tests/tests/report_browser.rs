@@ -1,19 +1,18 @@
-//! The release's HTML report in a real browser: headless Chromium renders the report that the
-//! demo's publication path writes, the headline figures the release holds are in the rendered
-//! page, and the charts' bars are painted (counted in a screenshot, not just present in markup).
+//! The release's HTML report in a real browser: headless Chromium renders the report that
+//! `ndrs demo`'s walk-through writes, the findings the release holds are in the rendered page,
+//! every chart is drawn, and the charts' bars are painted (counted in a screenshot, not just
+//! present in markup).
 //!
 //! Chromium comes from Debian's `chromium` package; `.ci/run` installs it and sets
 //! `NDRS_TEST_CHROMIUM`, which makes its absence a failure. Without the variable the test looks
 //! for a browser on PATH and is skipped, saying so, on a machine without one.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::start;
-use ndrs_cli::{demo, publication, report};
-use ndrs_testkit::sample;
+use ndrs_cli::{report, system, walkthrough};
+use ndrs_testkit::demo_data::DemoOptions;
+use ndrs_testkit::env::TestEnv;
 
 const CHROMIUM_VAR: &str = "NDRS_TEST_CHROMIUM";
 
@@ -72,32 +71,33 @@ fn bar_pixels(png_path: &Path) -> usize {
         .count()
 }
 
+/// The demo's walk-through on the scaled demo dataset (both cycles to publication, about 40 s in
+/// a debug build), then the 2023 report in the browser: every finding the release publishes has
+/// its card with its value, table 2.1 is there, every chart of the 2023 report's figures 3.1-3.4
+/// and appendix figures 1-2 is drawn with one bar per published cell, and the bars are painted.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_report_renders_its_headline_figures_and_charts() {
+async fn the_report_renders_its_findings_and_every_figure() {
     let Some(browser) = chromium() else {
         eprintln!("skipped: no Chromium on PATH (set {CHROMIUM_VAR} to require it, as CI does)");
         return;
     };
-    let (_env, system) = start().await;
-    let target = demo::Target::from(&system);
-    let rules = publication::load_default_rules(&target, sample::CYCLE)
-        .await
-        .unwrap();
-    demo::submit_sample_returns(&target).await.unwrap();
-    let candidate = demo::assemble(&target, sample::CYCLE).await.unwrap();
-    let trail = publication::validate_review_publish(&target, &candidate, rules)
-        .await
-        .unwrap();
+    let mut env = TestEnv::new().await;
+    // The walk-through assembles itself; automatic re-assembly after every burst is wasted work.
+    env.settings.aggregator.revalidate_debounce_ms = 3_000;
+    let system = system::start(env.settings.clone()).await.unwrap();
     let out = tempfile::tempdir().unwrap();
-    publication::write_release(&target, &trail, out.path())
+    let options = DemoOptions {
+        scale: 0.25,
+        ..DemoOptions::default()
+    };
+    walkthrough::walk_through(&(&system).into(), &options, out.path())
         .await
         .unwrap();
-    let html = out.path().join("report.html");
-    let url = format!("file://{}", html.display());
+    let dir = out.path().join("release-2023");
+    let url = format!("file://{}", dir.join("report.html").display());
 
-    // The rendered page holds every headline figure the release publishes, with its value.
     let release: ndrs_aggregator::release::Document =
-        serde_json::from_slice(&std::fs::read(out.path().join("release.json")).unwrap()).unwrap();
+        serde_json::from_slice(&std::fs::read(dir.join("release.json")).unwrap()).unwrap();
     let dom = String::from_utf8(headless(&browser, &["--dump-dom", &url]).stdout).unwrap();
     let mut headline = 0;
     for id in report::headline_ids() {
@@ -117,9 +117,32 @@ async fn the_report_renders_its_headline_figures_and_charts() {
         assert!(card.contains(&value), "card {id} lacks {value}: {card}");
         headline += 1;
     }
-    assert!(headline >= 5, "only {headline} headline figures rendered");
-    let bars = dom.matches("class=\"bar\"").count();
-    assert!(bars > 0, "no chart bars in the rendered page");
+    let cited = report::headline_ids().count();
+    assert_eq!(headline, cited, "{headline} of {cited} findings rendered");
+    assert!(dom.contains("表2.1"), "no table 2.1 in the rendered page");
+
+    // Each chart has one bar per cell the release publishes (suppressed cells have no bar).
+    let mut bars = 0;
+    for (id, dimension, title_zh, _) in report::CHARTS {
+        let cells = release
+            .figures
+            .iter()
+            .filter(|f| f.id == id && f.dimensions.len() == 1 && f.value.is_some())
+            .filter(|f| f.dimensions.contains_key(dimension))
+            .count();
+        assert!(cells > 0, "the release has no {id} by {dimension}");
+        let chart = dom
+            .split(&format!("<figcaption>{title_zh}"))
+            .nth(1)
+            .unwrap_or_else(|| panic!("no chart {title_zh} in the rendered page"));
+        let chart = &chart[..chart.find("</figure>").unwrap_or(chart.len())];
+        assert_eq!(
+            chart.matches("class=\"bar\"").count(),
+            cells,
+            "chart {title_zh}"
+        );
+        bars += cells;
+    }
 
     // The bars are painted: the screenshot holds a good number of pixels of their colour.
     let shot = out.path().join("report.png");
@@ -127,13 +150,13 @@ async fn the_report_renders_its_headline_figures_and_charts() {
         &browser,
         &[
             &format!("--screenshot={}", shot.display()),
-            "--window-size=1200,6000",
+            "--window-size=1200,12000",
             &url,
         ],
     );
     let painted = bar_pixels(&shot);
     assert!(
-        painted > 200 * bars,
+        painted > 100 * bars,
         "{painted} bar-coloured pixels for {bars} bars"
     );
     system.stop().await.unwrap();

@@ -1,4 +1,4 @@
-//! Pieces of the walk-through `ndrs demo` performs (the flow itself is in the `ndrs` binary):
+//! Pieces of the walk-through `ndrs demo` performs (the flow itself is in [`crate::walkthrough`]):
 //! where it runs ([`Target`]), assembling a cycle's candidate, printing one, and the small
 //! hand-checkable set of sample returns (`ndrs_testkit::sample`) that end-to-end tests submit.
 

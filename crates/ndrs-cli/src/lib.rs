@@ -2,7 +2,9 @@
 //!
 //! - [`system`]: every service in one process, each on its own loopback port (`ndrs serve all`,
 //!   `ndrs demo`, end-to-end tests).
-//! - [`demo`]: the walk-through that `ndrs demo` performs.
+//! - [`walkthrough`]: the walk-through that `ndrs demo` performs.
+//! - [`demo`]: its pieces (where it runs, assembling and printing a candidate) and the small
+//!   sample returns end-to-end tests submit.
 //! - [`dataset`]: the demo dataset submitted as the survey happens, and the reproduction table.
 //! - [`publication`]: its path from candidate to release: rules, benchmarks, expert review,
 //!   publication, exports on disk.
@@ -15,3 +17,4 @@ pub mod demo;
 pub mod publication;
 pub mod report;
 pub mod system;
+pub mod walkthrough;

@@ -380,175 +380,20 @@ async fn demo(data_dir: Option<std::path::PathBuf>, out: &std::path::Path) -> Re
     settings.aggregator.revalidate_debounce_ms = 3_000;
     let _telemetry = ndrs_platform::telemetry::init(&settings.telemetry, "ndrs-demo")
         .map_err(Error::FailedPrecondition)?;
-    let base = settings.presentation.zettabyte_base;
     println!(
         "starting every service on loopback (embedded SQLite in {})",
         settings.data_dir.display()
     );
     let system = ndrs_cli::system::start(settings).await?;
-    let outcome = walk_through(&(&system).into(), base, out).await;
+    let outcome = ndrs_cli::walkthrough::walk_through(
+        &(&system).into(),
+        &ndrs_testkit::demo_data::DemoOptions::default(),
+        out,
+    )
+    .await
+    .map(|_| ());
     system.stop().await?;
     outcome
-}
-
-/// The demo dataset's seed: the same returns, figures and release on every run.
-const DEMO_SEED: u64 = 20_231_231;
-
-/// The survey acted out on the demo dataset (`ndrs_testkit::demo_data`): the organiser loads the
-/// frames and rule sets, every reporting unit submits with its own token, the organiser runs the
-/// model; then each cycle (2022 first, so 2023's growth rules read a published release) goes
-/// through the three validation stages to a release written under `out`. Ends with the
-/// reproduction table of 2023 against the published report; fails if any indicator does not
-/// reproduce.
-async fn walk_through(
-    target: &ndrs_cli::demo::Target<'_>,
-    _base: ndrs_core::units::ZettabyteBase,
-    out: &std::path::Path,
-) -> Result<()> {
-    use ndrs_cli::{dataset, publication};
-    use ndrs_testkit::demo_data::{self, DemoOptions};
-    use std::io::Write as _;
-    let started = std::time::Instant::now();
-    let data = demo_data::generate(DEMO_SEED, &DemoOptions::default());
-    let years: Vec<i32> = data.cycles.iter().map(|c| c.year).collect();
-    println!(
-        "== demo dataset (seed {DEMO_SEED}): cycles {years:?}, every reporting unit of the 2023 sample"
-    );
-
-    println!("== the organiser loads each cycle's frames and rule set");
-    dataset::load_frames(target, &data).await?;
-    let mut rule_sets = std::collections::BTreeMap::new();
-    for (cycle, year) in data.cycles.iter().zip(&years) {
-        let rules = publication::load_default_rules(target, *year).await?;
-        println!(
-            "   {year}: compute register of {} centres, application sample of {} units, rule set v{} ({} rules)",
-            cycle.centre_register.centres.len(),
-            cycle.sample_design.units.len(),
-            rules.version,
-            rules.rules
-        );
-        rule_sets.insert(*year, rules);
-    }
-
-    println!("== every reporting unit submits its returns over gRPC with its own token");
-    let submitted = dataset::submit_all(target, &data, |done, total| {
-        if done % 50 == 0 || done == total {
-            let width = 40;
-            let filled = width * done / total.max(1);
-            eprint!(
-                "\r   [{}{}] {done}/{total} units",
-                "#".repeat(filled),
-                " ".repeat(width - filled)
-            );
-            let _ = std::io::stderr().flush();
-        }
-    })
-    .await?;
-    eprintln!();
-    println!(
-        "   {} returns from {} units in {:.1?}",
-        submitted.returns,
-        submitted.units,
-        started.elapsed()
-    );
-    if !submitted.refused.is_empty() {
-        return Err(Error::FailedPrecondition(format!(
-            "{} returns refused:\n{}",
-            submitted.refused.len(),
-            submitted.refused.join("\n")
-        )));
-    }
-
-    println!("== the organiser runs the full-volume model (seeded Monte Carlo)");
-    for run in dataset::run_models(target, &data).await? {
-        println!(
-            "   {}: run {} with {} draws over {} inputs",
-            run.cycle_year,
-            run.run_id,
-            run.draws,
-            run.inputs.len()
-        );
-    }
-
-    let mut last_candidate = None;
-    for year in &years {
-        println!("== cycle {year}: candidate, three validation stages, publication");
-        let candidate = ndrs_cli::demo::assemble(target, *year).await?;
-        let rules = rule_sets
-            .remove(year)
-            .ok_or_else(|| Error::Internal(format!("no rule set loaded for {year}")))?;
-        let trail = publication::validate_review_publish(target, &candidate, rules).await?;
-        print_trail(&trail);
-        let dir = out.join(format!("release-{year}"));
-        for path in publication::write_release(target, &trail, &dir).await? {
-            println!("   wrote {}", path.display());
-        }
-        last_candidate = Some(candidate);
-    }
-
-    let Some(candidate) = last_candidate else {
-        return Err(Error::Internal("the demo dataset has no cycle".into()));
-    };
-    let national: std::collections::BTreeMap<&str, &ndrs_proto::v1::Figure> = candidate
-        .stages
-        .iter()
-        .flat_map(|s| s.figures.iter())
-        .filter(|f| f.dimensions.is_empty())
-        .map(|f| (f.id.as_str(), f))
-        .collect();
-    let table = dataset::reproduction(&national, None);
-    println!("== reproduction of the published 2023 report");
-    println!("{}", table.lines.join("\n"));
-    println!(
-        "{} indicators reproduced, {} not produced (listed with the reason), {} failing; {:.1?} in all",
-        table.reproduced,
-        dataset::NOT_PRODUCED.len(),
-        table.failing.len(),
-        started.elapsed()
-    );
-    if table.failing.is_empty() {
-        Ok(())
-    } else {
-        Err(Error::FailedPrecondition(format!(
-            "{} indicators do not reproduce:\n{}",
-            table.failing.len(),
-            table.failing.join("\n")
-        )))
-    }
-}
-
-fn print_trail(trail: &ndrs_cli::publication::Trail) {
-    use ndrs_proto::v1 as pb;
-    let not_passed = trail
-        .validation
-        .results
-        .iter()
-        .filter(|r| r.status != pb::RuleStatus::Passed as i32)
-        .count();
-    println!(
-        "   stage 1: {} rules; errors passed; {not_passed} warning(s) justified by the organiser",
-        trail.validation.results.len()
-    );
-    let justified_deviations = trail
-        .justifications
-        .iter()
-        .filter(|j| j.stage == pb::ValidationStage::Benchmarks as i32)
-        .count();
-    println!(
-        "   stage 2: {} benchmark comparison(s) against registry v{}; {justified_deviations} deviation(s) justified",
-        trail.benchmarks.comparisons.len(),
-        trail.benchmarks.registry_version,
-    );
-    println!(
-        "   stage 3: review round {} approved by {} demo experts (quorum {})",
-        trail.round.number,
-        trail.round.votes.len(),
-        trail.round.quorum
-    );
-    println!(
-        "   published release {} v{} (JSON sha256 {})",
-        trail.release.release_id, trail.release.version, trail.release.document_sha256
-    );
 }
 
 async fn demo_remote(out: &std::path::Path) -> Result<()> {
@@ -568,15 +413,16 @@ async fn demo_remote(out: &std::path::Path) -> Result<()> {
     }
     let identity = IdentityStore::open(&settings).await?;
     println!("running the walk-through against the services at {host}");
-    walk_through(
+    ndrs_cli::walkthrough::walk_through(
         &ndrs_cli::demo::Target {
             endpoints: &endpoints,
             identity: &identity,
         },
-        settings.presentation.zettabyte_base,
+        &ndrs_testkit::demo_data::DemoOptions::default(),
         out,
     )
     .await
+    .map(|_| ())
 }
 
 async fn health() -> Result<()> {
@@ -682,7 +528,6 @@ async fn candidate(
         token.ok_or_else(|| Error::Unauthenticated("pass --token or set NDRS_TOKEN".into()))?;
     let mut client = AggregatorServiceClient::new(channel(&url, Some(&token))?);
     let status = |s: tonic::Status| Error::Unavailable(format!("{:?}: {}", s.code(), s.message()));
-    let base = settings.presentation.zettabyte_base;
     match command {
         CandidateCommand::Assemble { cycle } => {
             let c = client

@@ -50,7 +50,7 @@ pub fn headline_ids() -> impl Iterator<Item = &'static str> {
 
 /// Breakdowns drawn as bar charts, numbered as in the report: figure id, dimension, Chinese and
 /// English titles.
-const CHARTS: [(&str, &str, &str, &str); 9] = [
+pub const CHARTS: [(&str, &str, &str, &str); 9] = [
     (
         "production.bytes",
         "category",
