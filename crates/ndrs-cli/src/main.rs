@@ -528,6 +528,7 @@ async fn candidate(
         token.ok_or_else(|| Error::Unauthenticated("pass --token or set NDRS_TOKEN".into()))?;
     let mut client = AggregatorServiceClient::new(channel(&url, Some(&token))?);
     let status = |s: tonic::Status| Error::Unavailable(format!("{:?}: {}", s.code(), s.message()));
+    let base = settings.presentation.zettabyte_base;
     match command {
         CandidateCommand::Assemble { cycle } => {
             let c = client
