@@ -73,47 +73,51 @@ fn authed(channel: &Channel, token: &str) -> Result<AuthedChannel> {
     ))
 }
 
-/// Sends one return to its service.
-pub async fn submit(channels: &Channels, token: &str, s: Submission) -> Result<(), tonic::Status> {
+/// Sends one return to its service; the receipt names the stored return and its version.
+pub async fn submit(
+    channels: &Channels,
+    token: &str,
+    s: Submission,
+) -> Result<pb::Receipt, tonic::Status> {
     let auth = |c: &Channel| authed(c, token).map_err(|e| tonic::Status::internal(e.to_string()));
-    match s {
+    let receipt = match s {
         Submission::DeviceParameters(r) => {
             ProductionStorageServiceClient::new(auth(&channels.production)?)
                 .submit_device_parameters(r)
-                .await?;
+                .await?
         }
         Submission::StorageMedium(r) => {
             ProductionStorageServiceClient::new(auth(&channels.production)?)
                 .submit_storage_medium(r)
-                .await?;
+                .await?
         }
         Submission::Centre(r) => {
             ComputeCensusServiceClient::new(auth(&channels.compute)?)
                 .submit_centre_return(r)
-                .await?;
+                .await?
         }
         Submission::Carrier(r) => {
             CirculationSurveyServiceClient::new(auth(&channels.circulation)?)
                 .submit_carrier_return(r)
-                .await?;
+                .await?
         }
         Submission::Exchange(r) => {
             CirculationSurveyServiceClient::new(auth(&channels.circulation)?)
                 .submit_exchange_return(r)
-                .await?;
+                .await?
         }
         Submission::Questionnaire(r) => {
             ApplicationSurveyServiceClient::new(auth(&channels.application)?)
                 .submit_questionnaire(r)
-                .await?;
+                .await?
         }
         Submission::SharingHub(r) => {
             ApplicationSurveyServiceClient::new(auth(&channels.application)?)
                 .submit_sharing_hub_return(r)
-                .await?;
+                .await?
         }
-    }
-    Ok(())
+    };
+    Ok(receipt.into_inner())
 }
 
 async fn organiser_token(identity: &IdentityStore) -> Result<String> {
@@ -153,7 +157,13 @@ pub struct Submitted {
     pub units: usize,
     /// Refused submissions, with the service's reason.
     pub refused: Vec<String>,
+    /// The stored return each accepted submission made or revised, by (unit, idempotency key):
+    /// the receipts a unit keeps so that it can revise its returns later.
+    pub receipts: Receipts,
 }
+
+/// Return ids by (reporting unit, idempotency key).
+pub type Receipts = BTreeMap<(String, String), String>;
 
 /// Every reporting unit submits its returns of every cycle with its own token, `CONCURRENCY`
 /// units at a time; `progress(done, total)` is called as units finish.
@@ -162,14 +172,79 @@ pub async fn submit_all(
     data: &DemoData,
     progress: impl Fn(usize, usize),
 ) -> Result<Submitted> {
+    let submissions = data.cycles.iter().flat_map(|c| c.submissions());
+    send(target, submissions, progress).await
+}
+
+/// The returns of `year` that differ between `original` and `revised` (two generations of the
+/// same dataset, e.g. the default and the one with planted inconsistencies), as pairs.
+///
+/// # Errors
+/// When the two datasets do not hold the same returns in the same order.
+pub fn changed_returns(
+    original: &DemoData,
+    revised: &DemoData,
+    year: i32,
+) -> Result<Vec<(Submission, Submission)>> {
+    let (Some(a), Some(b)) = (
+        original.cycles.iter().find(|c| c.year == year),
+        revised.cycles.iter().find(|c| c.year == year),
+    ) else {
+        return Err(Error::invalid(
+            "year",
+            format!("no cycle {year} in both datasets"),
+        ));
+    };
+    let (a, b) = (a.submissions(), b.submissions());
+    if a.len() != b.len()
+        || a.iter()
+            .zip(&b)
+            .any(|(x, y)| x.idempotency_key() != y.idempotency_key())
+    {
+        return Err(Error::Internal(
+            "the two datasets do not hold the same returns".into(),
+        ));
+    }
+    Ok(a.into_iter().zip(b).filter(|(x, y)| x != y).collect())
+}
+
+/// Each unit revises its stored return: the revision names the return of the original's receipt
+/// and becomes its new version. Returns how many were revised and the refusals.
+///
+/// # Errors
+/// When an original has no receipt (it was never accepted): there is nothing to revise.
+pub async fn submit_revisions(
+    target: &Target<'_>,
+    revisions: Vec<(Submission, Submission)>,
+    receipts: &Receipts,
+) -> Result<Submitted> {
+    let mut revised = Vec::with_capacity(revisions.len());
+    for (original, revision) in revisions {
+        let key = (
+            original.reporting_unit_id().to_string(),
+            original.idempotency_key().to_string(),
+        );
+        let return_id = receipts.get(&key).ok_or_else(|| {
+            Error::FailedPrecondition(format!("no receipt for {} {}", key.0, key.1))
+        })?;
+        revised.push(revision.revising(return_id));
+    }
+    send(target, revised.into_iter(), |_, _| {}).await
+}
+
+/// Sends submissions grouped by unit, each unit with its own token, `CONCURRENCY` units at a
+/// time.
+async fn send(
+    target: &Target<'_>,
+    submissions: impl Iterator<Item = Submission>,
+    progress: impl Fn(usize, usize),
+) -> Result<Submitted> {
     let mut by_unit: BTreeMap<String, Vec<Submission>> = BTreeMap::new();
-    for cycle in &data.cycles {
-        for s in cycle.submissions() {
-            by_unit
-                .entry(s.reporting_unit_id().to_string())
-                .or_default()
-                .push(s);
-        }
+    for s in submissions {
+        by_unit
+            .entry(s.reporting_unit_id().to_string())
+            .or_default()
+            .push(s);
     }
     let returns = by_unit.values().map(Vec::len).sum();
     let units = by_unit.len();
@@ -195,22 +270,31 @@ pub async fn submit_all(
                 .await
             {
                 Ok(issued) => issued.token,
-                Err(e) => return vec![format!("{unit}: token: {e}")],
+                Err(e) => return (vec![format!("{unit}: token: {e}")], Vec::new()),
             };
             let mut refused = Vec::new();
+            let mut receipts = Vec::new();
             for s in submissions {
                 let what = format!("{unit} {}", s.cycle_year());
-                if let Err(status) = submit(&channels, &token, s).await {
-                    refused.push(format!("{what}: {:?} {}", status.code(), status.message()));
+                let key = (unit.clone(), s.idempotency_key().to_string());
+                match submit(&channels, &token, s).await {
+                    Ok(receipt) => receipts.push((key, receipt.return_id)),
+                    Err(status) => {
+                        refused.push(format!("{what}: {:?} {}", status.code(), status.message()))
+                    }
                 }
             }
-            refused
+            (refused, receipts)
         });
     }
     let mut refused = Vec::new();
+    let mut receipts = Receipts::new();
     let mut done = 0;
     while let Some(joined) = tasks.join_next().await {
-        refused.extend(joined.map_err(|e| Error::Internal(format!("submission task: {e}")))?);
+        let (unit_refused, unit_receipts) =
+            joined.map_err(|e| Error::Internal(format!("submission task: {e}")))?;
+        refused.extend(unit_refused);
+        receipts.extend(unit_receipts);
         done += 1;
         progress(done, units);
     }
@@ -218,6 +302,7 @@ pub async fn submit_all(
         returns,
         units,
         refused,
+        receipts,
     })
 }
 

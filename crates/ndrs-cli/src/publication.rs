@@ -72,6 +72,29 @@ pub async fn load_default_rules(
 }
 
 /// Stages 1 to 3 and publication of `candidate`.
+/// Stage 1 alone on a candidate, as the working group runs it whenever data change.
+pub async fn validate(
+    target: &Target<'_>,
+    candidate: &pb::Candidate,
+) -> Result<(pb::ValidationReport, pb::CandidateStatus)> {
+    let mut organiser = client(target, "demo organiser", Role::Organiser).await?;
+    let report = organiser
+        .validate_candidate(pb::ValidateCandidateRequest {
+            candidate_id: candidate.candidate_id.clone(),
+        })
+        .await
+        .map_err(rpc("validate the candidate"))?
+        .into_inner();
+    let status = organiser
+        .get_candidate_status(pb::GetCandidateStatusRequest {
+            candidate_id: candidate.candidate_id.clone(),
+        })
+        .await
+        .map_err(rpc("candidate status"))?
+        .into_inner();
+    Ok((report, status))
+}
+
 pub async fn validate_review_publish(
     target: &Target<'_>,
     candidate: &pb::Candidate,

@@ -111,6 +111,14 @@ pub async fn walk_through(
     let Some(candidate) = last_candidate else {
         return Err(Error::Internal("the demo dataset has no cycle".into()));
     };
+    what_validation_catches(
+        target,
+        &data,
+        options,
+        candidate.cycle_year,
+        &submitted.receipts,
+    )
+    .await?;
     let national: BTreeMap<&str, &pb::Figure> = candidate
         .stages
         .iter()
@@ -176,4 +184,96 @@ fn print_trail(trail: &Trail) {
         "   published release {} v{} (JSON sha256 {})",
         trail.release.release_id, trail.release.version, trail.release.document_sha256
     );
+}
+
+/// The last act: late revisions carrying known errors (the demo dataset's planted
+/// inconsistencies) arrive after publication. Each unit revises its stored return; the organiser
+/// assembles the changed cycle and runs stage 1, which must catch them and block publication,
+/// while the published release stands unchanged.
+async fn what_validation_catches(
+    target: &Target<'_>,
+    data: &demo_data::DemoData,
+    options: &DemoOptions,
+    year: i32,
+    receipts: &dataset::Receipts,
+) -> Result<()> {
+    println!(
+        "== what validation catches: late revisions of {year} carrying known errors (the dataset's planted inconsistencies)"
+    );
+    let started = std::time::Instant::now();
+    let planted = demo_data::generate(
+        DEMO_SEED,
+        &DemoOptions {
+            plant_inconsistencies: true,
+            ..options.clone()
+        },
+    );
+    let revisions = dataset::changed_returns(data, &planted, year)?;
+    let mut kinds: BTreeMap<&str, usize> = BTreeMap::new();
+    for (_, revision) in &revisions {
+        *kinds.entry(revision.kind()).or_default() += 1;
+    }
+    let revised = dataset::submit_revisions(target, revisions, receipts).await?;
+    if !revised.refused.is_empty() {
+        return Err(Error::FailedPrecondition(format!(
+            "{} revisions refused:\n{}",
+            revised.refused.len(),
+            revised.refused.join("\n")
+        )));
+    }
+    let kinds: Vec<String> = kinds.iter().map(|(k, n)| format!("{n} {k}(s)")).collect();
+    println!(
+        "   {} returns revised by {} units in {:.1?}: {}",
+        revised.returns,
+        revised.units,
+        started.elapsed(),
+        kinds.join(", ")
+    );
+    let candidate = crate::demo::assemble(target, year).await?;
+    let (report, status) = publication::validate(target, &candidate).await?;
+    println!(
+        "   assembled and validated in {:.1?} since the first revision",
+        started.elapsed()
+    );
+    for r in report
+        .results
+        .iter()
+        .filter(|r| r.status != pb::RuleStatus::Passed as i32)
+    {
+        let severity = pb::RuleSeverity::try_from(r.severity)
+            .map_or("?", |s| s.as_str_name())
+            .trim_start_matches("RULE_SEVERITY_")
+            .to_lowercase();
+        let read: Vec<String> = r
+            .inputs
+            .iter()
+            .map(|(name, value)| format!("{name} = {value:.4e}"))
+            .collect();
+        println!(
+            "   {severity:<7} {}: {} [{}]",
+            r.rule_id,
+            r.description,
+            read.join(", ")
+        );
+    }
+    let blocked: Vec<String> = status
+        .stages
+        .iter()
+        .filter(|s| !s.passed)
+        .flat_map(|s| s.reasons.iter().cloned())
+        .take(1)
+        .collect();
+    println!(
+        "   candidate {} (sequence {}): publishable {}{}; the published release of {year} is unchanged",
+        &candidate.candidate_id,
+        candidate.sequence,
+        status.publishable,
+        blocked.first().map_or(String::new(), |r| format!(" ({r})"))
+    );
+    if report.passed_errors || status.publishable {
+        return Err(Error::FailedPrecondition(
+            "validation did not catch the planted inconsistencies".into(),
+        ));
+    }
+    Ok(())
 }

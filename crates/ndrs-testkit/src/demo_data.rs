@@ -113,7 +113,7 @@ impl DemoData {
 }
 
 /// One return as a reporting unit sends it, tagged with the RPC that takes it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Submission {
     DeviceParameters(pb::DeviceParameterReturn),
     StorageMedium(pb::StorageMediumReturn),
@@ -144,6 +144,46 @@ impl Submission {
             Self::Questionnaire(r) => r.header.as_ref(),
             Self::SharingHub(r) => r.header.as_ref(),
         }
+    }
+
+    fn header_mut(&mut self) -> Option<&mut pb::ReturnHeader> {
+        match self {
+            Self::DeviceParameters(r) => r.header.as_mut(),
+            Self::StorageMedium(r) => r.header.as_mut(),
+            Self::Centre(r) => r.header.as_mut(),
+            Self::Carrier(r) => r.header.as_mut(),
+            Self::Exchange(r) => r.header.as_mut(),
+            Self::Questionnaire(r) => r.header.as_mut(),
+            Self::SharingHub(r) => r.header.as_mut(),
+        }
+    }
+
+    /// This return as a revision of the stored return `return_id`: a new version of it, under a
+    /// new idempotency key (the original key with its original content would be a retry).
+    pub fn revising(mut self, return_id: &str) -> Self {
+        if let Some(h) = self.header_mut() {
+            h.return_id = return_id.to_string();
+            h.idempotency_key = format!("{}-revision", h.idempotency_key);
+        }
+        self
+    }
+
+    /// What kind of return it is, as a reader would say it.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::DeviceParameters(_) => "device parameter return",
+            Self::StorageMedium(_) => "storage medium return",
+            Self::Centre(_) => "compute centre return",
+            Self::Carrier(_) => "carrier return",
+            Self::Exchange(_) => "exchange return",
+            Self::Questionnaire(_) => "application questionnaire",
+            Self::SharingHub(_) => "sharing hub return",
+        }
+    }
+
+    /// The idempotency key the unit sends it under.
+    pub fn idempotency_key(&self) -> &str {
+        self.header().map_or("", |h| h.idempotency_key.as_str())
     }
 
     /// The unit whose token must send it.
