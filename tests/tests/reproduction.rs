@@ -47,7 +47,7 @@ async fn scaled_demo_dataset_reproduces_the_2023_report() {
     reproduce(0.25).await;
 }
 
-/// The full dataset (every reporting unit of the 2023 sample, 8,164 returns): about two minutes
+/// The full dataset (every reporting unit of the 2023 sample, 8,166 returns): about two minutes
 /// on two cores in a debug build, so it runs explicitly, `cargo test -p ndrs-e2e --test
 /// reproduction -- --ignored`. The scaled test stands in for it only if CI runs this one too.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -118,12 +118,28 @@ fn escape(text: &str) -> String {
 /// (number, unit label).
 pub fn shown(value: f64, unit: &str) -> (String, String) {
     match Unit::from_code(unit) {
+        // A count that is a whole number reads as one: 536,135,000,000 calls, not 536135000000.00.
+        Some(Unit::Count) if value.fract() == 0.0 && value.abs() < 1e15 => {
+            (group_thousands(value as i64), "count".into())
+        }
         Some(u) => {
             let p = present(value, u, ZettabyteBase::Decimal);
             (format_number(p.value), p.unit_label)
         }
         None => (format_number(value), unit.to_string()),
     }
+}
+
+fn group_thousands(n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if n < 0 { format!("-{out}") } else { out }
 }
 
 fn format_number(v: f64) -> String {
@@ -514,3 +530,18 @@ h1{margin-bottom:.2rem}h2{border-bottom:2px solid #1f5fa8;padding-bottom:.2rem;m
 table{border-collapse:collapse;width:100%;font-size:.9em}th,td{border-bottom:1px solid #e3e8ee;padding:.35rem;text-align:left;vertical-align:top}\
 td.num{text-align:right;white-space:nowrap}td.id{font-family:monospace}td.lineage{font-size:.8em;color:#5a6775}\
 .chart{margin:1rem 0}.bar{fill:#d9762b}.label,.value{font-size:12px;fill:#1d2733}";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn whole_counts_are_grouped_and_other_values_keep_their_precision() {
+        assert_eq!(shown(536_135_000_000.0, "count").0, "536,135,000,000");
+        assert_eq!(shown(53.0, "count").0, "53");
+        assert_eq!(shown(-1234.0, "count").0, "-1,234");
+        // A weighted count is an estimate, not a whole number.
+        assert_eq!(shown(4.1429, "count").0, "4.14");
+        assert_eq!(shown(0.179, "ratio").0, "17.90");
+    }
+}
