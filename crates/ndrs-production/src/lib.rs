@@ -2,7 +2,9 @@
 //! device type, installed base, active share and annual data per active unit; storage vendors and
 //! associations report, per medium and holder, capacity, used, newly added and overwritten data.
 //! The service consolidates the sources and runs the full-volume model into the production and
-//! storage figures (P01, P03-P07) and check figures for the aggregator's cross-entity stage.
+//! storage figures (P01-P07; P15, the IoT sensing share of what publicly operated devices capture;
+//! the growth figures P16, P17) and check figures for the aggregator's cross-entity stage. P08
+//! divides the compute census's cloud storage by P03, so the aggregator derives it.
 //!
 //! - [`domain`]: parameter returns with their stated uncertainty, validation and edit rules.
 //! - [`model`]: consolidation of sources and the full-volume model at the central values.
