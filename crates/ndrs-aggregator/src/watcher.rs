@@ -44,8 +44,18 @@ pub async fn run(
         };
         let mut batch = vec![first];
         let deadline = tokio::time::Instant::now() + debounce;
-        while let Ok(Some(d)) = tokio::time::timeout_at(deadline, subscription.next()).await {
-            batch.push(d);
+        loop {
+            // Shutting down mid-batch leaves the batch unacknowledged: the bus redelivers it to
+            // whichever replica runs next, which is what at-least-once delivery is for.
+            let next = tokio::select! {
+                biased;
+                _ = shutdown.cancelled() => return Ok(()),
+                next = tokio::time::timeout_at(deadline, subscription.next()) => next,
+            };
+            match next {
+                Ok(Some(d)) => batch.push(d),
+                _ => break,
+            }
         }
         let mut by_cycle: BTreeMap<i32, (Vec<Delivery>, Option<String>)> = BTreeMap::new();
         for delivery in batch {
@@ -73,9 +83,15 @@ pub async fn run(
             if let Some(tp) = &traceparent {
                 ndrs_platform::telemetry::set_parent_from_traceparent(&span, tp);
             }
-            let outcome = revalidate(&candidates, &validation, &benchmarks, cycle_year)
-                .instrument(span)
-                .await;
+            // The stage services stop with this one; an assembly racing them would only fail.
+            // Abandoning it is safe: a candidate is stored in one insert, a missing report is
+            // produced by the next re-validation, and the events stay unacknowledged.
+            let outcome = tokio::select! {
+                biased;
+                _ = shutdown.cancelled() => return Ok(()),
+                outcome = revalidate(&candidates, &validation, &benchmarks, cycle_year)
+                    .instrument(span) => outcome,
+            };
             match outcome {
                 Ok(_) => deliveries.into_iter().for_each(Delivery::ack),
                 Err(e) => {
