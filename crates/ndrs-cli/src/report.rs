@@ -1,5 +1,5 @@
 //! The HTML report of a release, in Chinese and English, laid out like the 2023 survey report:
-//! the findings in its three groups (一组数据, 一批成效, 一些问题), the valid sample (table 2.1), a
+//! the findings in its three groups (一组数据, 一批成效, 一些问题), the sample tables (2.1-2.3), a
 //! section per stage of the data lifecycle with its figures (value, interval, lineage), the
 //! charts of figures 3.1-3.4 and appendix figures 1-2 drawn from the release's breakdowns, then
 //! the validation and review trail that the release passed.
@@ -286,46 +286,174 @@ fn level_label(dimension: &str, level: &str) -> String {
     name.map_or(level.to_string(), str::to_string)
 }
 
-/// Table 2.1 of the report: the valid sample by subject type, from the release's
-/// `application.valid_sample` cells.
+/// The number of returns behind a national figure of the release, if it is published.
+fn returns_behind(doc: &Document, id: &str) -> Option<usize> {
+    doc.figures
+        .iter()
+        .find(|f| f.id == id && f.dimensions.is_empty())
+        .and_then(|f| f.lineage.as_ref())
+        .map(|l| l.returns.len())
+}
+
+/// The report's sample tables, from what the release holds: table 2.1 (the sample of each stage,
+/// as the returns behind its figures), table 2.2 (the data source categories of the full-volume
+/// model with what they produce) and table 2.3 (the application survey's responding units by
+/// subject group and type).
 fn sample_section(out: &mut String, doc: &Document) {
-    use ndrs_core::classification::SubjectType;
-    let rows: Vec<(SubjectType, &Figure)> = doc
+    use ndrs_core::classification::{SubjectGroup, SubjectType};
+    out.push_str("<section id=sample><h2>二、样本情况 · The sample</h2>\n");
+
+    let count = |n: Option<usize>| n.map_or("—".to_string(), |n| group_thousands(n as i64));
+    let centres = doc
+        .figures
+        .iter()
+        .find(|f| f.id == "C01" && f.dimensions.is_empty())
+        .and_then(|f| f.value);
+    let rows = [
+        (
+            "数据生产",
+            "Production",
+            count(returns_behind(doc, "P01")),
+            "device parameter returns of vendors and associations behind P01",
+        ),
+        (
+            "数据存储",
+            "Storage",
+            count(returns_behind(doc, "P03")),
+            "storage medium returns of vendors and associations behind P03",
+        ),
+        (
+            "数据计算",
+            "Compute",
+            count(returns_behind(doc, "C02")),
+            "compute centre returns behind C02 (the rest of the register is imputed)",
+        ),
+        (
+            "数据流通",
+            "Circulation",
+            count(
+                returns_behind(doc, "F01")
+                    .zip(returns_behind(doc, "F06"))
+                    .map(|(a, b)| a + b),
+            ),
+            "carrier returns behind F01 and exchange returns behind F06",
+        ),
+    ];
+    out.push_str(
+        "<h3>表2.1 有效样本说明 · Table 2.1 The sample of each stage</h3><table><thead><tr>\
+         <th>环节 Stage</th><th>有效样本 Returns</th><th>说明 What they are</th></tr></thead><tbody>\n",
+    );
+    for (zh, en, n, what) in rows {
+        let _ = writeln!(
+            out,
+            "<tr><td>{zh}<br><span class=en>{en}</span></td><td class=num>{}</td><td>{}</td></tr>",
+            escape(&n),
+            escape(what)
+        );
+    }
+    if let Some(c) = centres {
+        let _ = writeln!(
+            out,
+            "<tr><td>算力中心名录<br><span class=en>Compute register</span></td><td class=num>{}</td>\
+             <td>centres in the census register (C01)</td></tr>",
+            group_thousands(c as i64)
+        );
+    }
+    out.push_str("</tbody></table>\n");
+
+    // Table 2.2: the six source categories under 人 (people), 物 (things), 机 (machines).
+    let production = |id: &str, category: &str| {
+        doc.figures
+            .iter()
+            .find(|f| {
+                f.id == id
+                    && f.dimensions.len() == 1
+                    && f.dimensions.get("category").map(String::as_str) == Some(category)
+            })
+            .and_then(|f| f.value.map(|v| shown(v, &f.unit)))
+            .map_or("—".to_string(), |(v, u)| format!("{v} {u}"))
+    };
+    out.push_str(
+        "<h3>表2.2 数据产生和存储样本情况 · Table 2.2 Data source categories</h3><table><thead><tr>\
+         <th>分类 Class</th><th>来源 Category</th><th>数据生产量 Produced</th>\
+         <th>公共数据获取 Public acquisition</th></tr></thead><tbody>\n",
+    );
+    for (class, category, en) in [
+        ("人", "daily_life", "Daily life"),
+        ("人", "transport", "Transport"),
+        ("物", "iot_sensing", "IoT sensing"),
+        ("物", "manufacturing", "Manufacturing"),
+        ("机", "storage_compute", "Storage and compute"),
+        ("机", "software", "Software systems"),
+    ] {
+        let _ = writeln!(
+            out,
+            "<tr><td>{class}</td><td>{}<br><span class=en>{en}</span></td><td class=num>{}</td><td class=num>{}</td></tr>",
+            escape(&level_label("category", category)),
+            escape(&production("production.bytes", category)),
+            escape(&production("production.public_acquisition_bytes", category)),
+        );
+    }
+    out.push_str("</tbody></table>\n");
+
+    // Table 2.3: the application survey's valid sample by subject group and type.
+    let mut by_group: BTreeMap<&str, Vec<(SubjectType, &Figure)>> = BTreeMap::new();
+    let mut groups: Vec<SubjectGroup> = Vec::new();
+    for f in doc
         .figures
         .iter()
         .filter(|f| f.id == "application.valid_sample" && f.dimensions.len() == 1)
-        .filter_map(|f| {
-            let code = f.dimensions.get("subject_type")?;
-            Some((SubjectType::from_code(code)?, f))
-        })
-        .collect();
-    if rows.is_empty() {
-        return;
+    {
+        let Some(t) = f
+            .dimensions
+            .get("subject_type")
+            .and_then(|code| SubjectType::from_code(code))
+        else {
+            continue;
+        };
+        if !groups.contains(&t.group()) {
+            groups.push(t.group());
+        }
+        by_group.entry(t.group().code()).or_default().push((t, f));
     }
-    out.push_str(
-        "<section id=sample><h2>表2.1 有效样本说明 · Table 2.1 The valid sample</h2>\
-         <table><thead><tr><th>调查对象 Subject type</th><th>有效样本 Responding units</th></tr></thead><tbody>\n",
-    );
-    let mut total = 0.0;
-    for (t, f) in rows {
-        let count = f.value.map_or("suppressed / 不予公布".to_string(), |v| {
-            total += v;
-            format!("{v:.0}")
-        });
+    if !groups.is_empty() {
+        out.push_str(
+            "<h3>表2.3 数据应用样本情况 · Table 2.3 The application survey's valid sample</h3>\
+             <table><thead><tr><th>类别 Group</th><th>调查对象 Subject type</th>\
+             <th>有效样本 Responding units</th></tr></thead><tbody>\n",
+        );
+        groups.sort_by_key(|g| SubjectGroup::ALL.iter().position(|x| x == g));
+        let mut total = 0.0;
+        for group in groups {
+            let mut rows = by_group.remove(group.code()).unwrap_or_default();
+            rows.sort_by_key(|(t, _)| t.as_i32());
+            for (t, f) in rows {
+                let n = f.value.map_or("suppressed / 不予公布".to_string(), |v| {
+                    total += v;
+                    group_thousands(v as i64)
+                });
+                let _ = writeln!(
+                    out,
+                    "<tr><td>{}<br><span class=en>{}</span></td><td>{}<br><span class=en>{}</span></td>\
+                     <td class=num>{}</td></tr>",
+                    escape(group.name_zh()),
+                    escape(group.name_en()),
+                    escape(t.name_zh()),
+                    escape(t.name_en()),
+                    escape(&n)
+                );
+            }
+        }
         let _ = writeln!(
             out,
-            "<tr><td>{}<br><span class=en>{}</span></td><td class=num>{}</td></tr>",
-            escape(t.name_zh()),
-            escape(t.name_en()),
-            escape(&count)
+            "<tr><td>合计<br><span class=en>Total shown</span></td><td></td><td class=num>{}</td></tr>\
+             </tbody></table>",
+            group_thousands(total as i64)
         );
     }
-    let _ = writeln!(
-        out,
-        "<tr><td>合计<br><span class=en>Total shown</span></td><td class=num>{total:.0}</td></tr>\
-         </tbody></table><p class=note>Responding units of the application survey's sample design; \
-         the production model, the compute census and the circulation survey list their reporters \
-         in each figure's lineage.</p></section>"
+    out.push_str(
+        "<p class=note>Counts are of the returns behind the published figures; each figure's \
+         lineage lists them.</p></section>\n",
     );
 }
 
