@@ -10,6 +10,8 @@
 #   scripts/run-local.sh demo                 the `ndrs demo` walk-through against these processes
 #   scripts/run-local.sh env                  print the environment (eval it to use target/debug/ndrs)
 #   scripts/run-local.sh stop                 stop the services, revoke the service token
+#   scripts/run-local.sh reset                (services stopped) drop the database and this system's
+#                                             Redis streams, so that `demo` can run again
 #
 # Environment (all optional):
 #   NDRS_LOCAL_DATABASE_URL  default postgres://postgres@127.0.0.1:5432/ndrs_local (created if missing)
@@ -179,6 +181,28 @@ start() {
     log "stop them:                 $0 stop"
 }
 
+# Drops the local database and this system's Redis streams (namespace ndrs-local). The demo acts
+# a survey out from its start, so a second `demo` needs this.
+reset() {
+    local svc base="${DATABASE_URL%/*}" name="${DATABASE_URL##*/}"
+    name="${name%%\?*}"
+    for svc in "${SERVICES[@]}"; do
+        [[ -z "$(pid_of "$svc")" ]] || die "$svc is running (pid $(pid_of "$svc")); run: $0 stop"
+    done
+    command -v psql >/dev/null || die "psql not found (needed to drop database $name)"
+    log "dropping database $name"
+    psql "$base/postgres" -qc "DROP DATABASE IF EXISTS \"$name\"" >/dev/null
+    if command -v redis-cli >/dev/null; then
+        local keys
+        keys="$(redis-cli -u "$REDIS_URL" --scan --pattern 'ndrs-local*' | wc -l)"
+        redis-cli -u "$REDIS_URL" --scan --pattern 'ndrs-local*' | xargs -r redis-cli -u "$REDIS_URL" del >/dev/null
+        log "deleted $keys Redis key(s) under ndrs-local"
+    else
+        log "redis-cli not found: Redis keys under ndrs-local are left (the services re-read them)"
+    fi
+    rm -rf "$RUN_DIR"
+}
+
 smoke() {
     local token token_id
     export_env
@@ -199,9 +223,10 @@ case "${1:-start}" in
     status) export_env; "$BIN/ndrs" health ;;
     smoke) smoke ;;
     demo) export_env; "$BIN/ndrs" demo --remote ;;
+    reset) reset ;;
     env)
         export_env
         env | grep '^NDRS__' | sort | sed "s/^\([^=]*\)=\(.*\)$/export \1='\2'/"
         ;;
-    *) die "usage: $0 [start [--no-build]|status|smoke|demo|env|stop]" ;;
+    *) die "usage: $0 [start [--no-build]|status|smoke|demo|env|stop|reset]" ;;
 esac

@@ -54,6 +54,17 @@ async fn client(target: &Target<'_>, name: &str, role: Role) -> Result<Aggregato
     )
 }
 
+/// The releases already published for a cycle, oldest first.
+pub async fn releases(target: &Target<'_>, cycle_year: i32) -> Result<Vec<pb::ReleaseSummary>> {
+    let mut organiser = client(target, "demo organiser", Role::Organiser).await?;
+    Ok(organiser
+        .list_releases(pb::ListReleasesRequest { cycle_year })
+        .await
+        .map_err(rpc("list releases"))?
+        .into_inner()
+        .releases)
+}
+
 /// Loads the default rule set for the cycle, as the organiser does before validating.
 pub async fn load_default_rules(
     target: &Target<'_>,

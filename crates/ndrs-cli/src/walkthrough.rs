@@ -36,6 +36,20 @@ pub async fn walk_through(
         "== demo dataset (seed {DEMO_SEED}): cycles {years:?}, every reporting unit of the 2023 sample"
     );
 
+    // The walk-through acts a survey out from its start. Services that already published one of
+    // its cycles hold an earlier run (and possibly its planted revisions): a second run would
+    // revise those releases, which needs a note a person writes, so it stops here instead.
+    for year in &years {
+        if let Some(release) = publication::releases(target, *year).await?.last() {
+            return Err(Error::FailedPrecondition(format!(
+                "cycle {year} already has release version {} on these services: the walk-through \
+                 acts out a survey from the start and needs services with no releases \
+                 (scripts/run-local.sh reset, or a fresh database)",
+                release.version
+            )));
+        }
+    }
+
     println!("== the organiser loads each cycle's frames and rule set");
     dataset::load_frames(target, &data).await?;
     let mut rule_sets = BTreeMap::new();
