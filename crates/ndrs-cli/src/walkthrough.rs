@@ -17,12 +17,13 @@ use crate::{dataset, publication};
 /// The demo dataset's seed: the same returns, figures and release on every run.
 pub const DEMO_SEED: u64 = 20_231_231;
 
-/// The survey acted out on the demo dataset (at `options`' scale; the demo runs the default) (`ndrs_testkit::demo_data`): the organiser loads the
-/// frames and rule sets, every reporting unit submits with its own token, the organiser runs the
-/// model; then each cycle (2022 first, so 2023's growth rules read a published release) goes
-/// through the three validation stages to a release written under `out`. Ends with the
-/// reproduction table of 2023 against the published report; fails if any indicator does not
-/// reproduce. Returns the files written.
+/// The survey acted out on the demo dataset (`ndrs_testkit::demo_data`, generated with `options`;
+/// `ndrs demo` uses the defaults): the organiser loads the frames and rule sets, every reporting
+/// unit submits with its own token, the organiser runs the model; then each cycle (2022 first, so
+/// 2023's growth rules read a published release) goes through the three validation stages to a
+/// release written under `out`. Then late revisions carrying the planted inconsistencies must be
+/// caught. Ends with the reproduction table of 2023 against the published report; fails if any
+/// indicator does not reproduce. Returns the files written.
 pub async fn walk_through(
     target: &Target<'_>,
     options: &DemoOptions,
