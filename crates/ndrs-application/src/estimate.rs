@@ -122,8 +122,8 @@ fn ratio_of_totals(
     }
 }
 
-/// A share among key industry enterprises published as a breakdown cell of `id` (report figure 3.4:
-/// data application scenarios; figure 3.3 in spirit: use of government open data).
+/// A share within `domain` published as a breakdown cell of `id` (report figure 3.4: data
+/// application scenarios; figure 3.3 in spirit: use of government open data).
 fn auxiliary_share(
     id: &'static str,
     domain: fn(&Questionnaire) -> bool,
@@ -809,7 +809,7 @@ pub fn figures(rows: &[Row], design: Option<&Versioned<SampleDesign>>) -> Result
     Ok(figures)
 }
 
-/// The valid sample, as the report describes it (table 2.1 and appendix figures 1-2): responding
+/// The valid sample, as the report describes it (table 2.3 and appendix figures 1-2): responding
 /// units by subject type, responding enterprises by province, and responding key industry
 /// enterprises by industry group. Counts of returns, not estimates: no weights, no interval.
 fn valid_sample(sample: &Sample) -> Vec<pb::Figure> {

@@ -82,7 +82,6 @@ pub async fn load_default_rules(
         .into_inner())
 }
 
-/// Stages 1 to 3 and publication of `candidate`.
 /// Stage 1 alone on a candidate, as the working group runs it whenever data change.
 pub async fn validate(
     target: &Target<'_>,
@@ -106,6 +105,7 @@ pub async fn validate(
     Ok((report, status))
 }
 
+/// Stages 1 to 3 and publication of `candidate`.
 pub async fn validate_review_publish(
     target: &Target<'_>,
     candidate: &pb::Candidate,

@@ -249,21 +249,26 @@ fn bar_chart(out: &mut String, cells: &[(&str, f64)], title_zh: &str, title_en: 
     out.push_str("</svg></figure>\n");
 }
 
-/// Data source categories of the report's table 2.2 and application scenarios of figure 3.4, by
-/// code: the classifications that live in their services rather than in ndrs-core.
-const LEVEL_NAMES: [(&str, &str, &str); 12] = [
-    ("category", "daily_life", "生产生活"),
-    ("category", "transport", "交通运输"),
-    ("category", "iot_sensing", "物联感知"),
-    ("category", "manufacturing", "生产制造"),
-    ("category", "storage_compute", "存储计算"),
-    ("category", "software", "软件系统"),
-    ("scenario", "operations_management", "运营管理"),
-    ("scenario", "production", "生产制造"),
-    ("scenario", "marketing", "营销"),
-    ("scenario", "research_development", "研发设计"),
-    ("scenario", "customer_service", "客户服务"),
-    ("scenario", "supply_chain", "供应链"),
+/// The data source categories of the report's table 2.2, under 人 (people), 物 (things) and 机
+/// (machines): class, code, Chinese and English names. They live in the production service, not
+/// in ndrs-core.
+const SOURCE_CATEGORIES: [(&str, &str, &str, &str); 6] = [
+    ("人", "daily_life", "生产生活", "Daily life"),
+    ("人", "transport", "交通运输", "Transport"),
+    ("物", "iot_sensing", "物联感知", "IoT sensing"),
+    ("物", "manufacturing", "生产制造", "Manufacturing"),
+    ("机", "storage_compute", "存储计算", "Storage and compute"),
+    ("机", "software", "软件系统", "Software systems"),
+];
+
+/// Application scenarios of figure 3.4 by code (they live in the application service).
+const SCENARIOS: [(&str, &str); 6] = [
+    ("operations_management", "运营管理"),
+    ("production", "生产制造"),
+    ("marketing", "营销"),
+    ("research_development", "研发设计"),
+    ("customer_service", "客户服务"),
+    ("supply_chain", "供应链"),
 ];
 
 /// A breakdown level as a reader knows it: by its Chinese name where the classification has one
@@ -278,19 +283,29 @@ fn level_label(dimension: &str, level: &str) -> String {
         "industry" => IndustryGroup::from_code(level).map(|i| i.name_zh()),
         "macro_region" => MacroRegion::from_code(level).map(|r| r.name_zh()),
         "subject_type" => SubjectType::from_code(level).map(|t| t.name_zh()),
-        _ => LEVEL_NAMES
+        "category" => SOURCE_CATEGORIES
             .iter()
-            .find(|(d, code, _)| *d == dimension && *code == level)
-            .map(|(_, _, name)| *name),
+            .find(|(_, code, _, _)| *code == level)
+            .map(|(_, _, name, _)| *name),
+        "scenario" => SCENARIOS
+            .iter()
+            .find(|(code, _)| *code == level)
+            .map(|(_, name)| *name),
+        _ => None,
     };
     name.map_or(level.to_string(), str::to_string)
 }
 
-/// The number of returns behind a national figure of the release, if it is published.
-fn returns_behind(doc: &Document, id: &str) -> Option<usize> {
+/// A national figure of the release, if it is published.
+fn national_figure<'a>(doc: &'a Document, id: &str) -> Option<&'a Figure> {
     doc.figures
         .iter()
         .find(|f| f.id == id && f.dimensions.is_empty())
+}
+
+/// The number of returns behind a national figure of the release.
+fn returns_behind(doc: &Document, id: &str) -> Option<usize> {
+    national_figure(doc, id)
         .and_then(|f| f.lineage.as_ref())
         .map(|l| l.returns.len())
 }
@@ -304,11 +319,7 @@ fn sample_section(out: &mut String, doc: &Document) {
     out.push_str("<section id=sample><h2>二、样本情况 · The sample</h2>\n");
 
     let count = |n: Option<usize>| n.map_or("—".to_string(), |n| group_thousands(n as i64));
-    let centres = doc
-        .figures
-        .iter()
-        .find(|f| f.id == "C01" && f.dimensions.is_empty())
-        .and_then(|f| f.value);
+    let centres = national_figure(doc, "C01").and_then(|f| f.value);
     let rows = [
         (
             "数据生产",
@@ -378,71 +389,50 @@ fn sample_section(out: &mut String, doc: &Document) {
          <th>分类 Class</th><th>来源 Category</th><th>数据生产量 Produced</th>\
          <th>公共数据获取 Public acquisition</th></tr></thead><tbody>\n",
     );
-    for (class, category, en) in [
-        ("人", "daily_life", "Daily life"),
-        ("人", "transport", "Transport"),
-        ("物", "iot_sensing", "IoT sensing"),
-        ("物", "manufacturing", "Manufacturing"),
-        ("机", "storage_compute", "Storage and compute"),
-        ("机", "software", "Software systems"),
-    ] {
+    for (class, category, zh, en) in SOURCE_CATEGORIES {
         let _ = writeln!(
             out,
-            "<tr><td>{class}</td><td>{}<br><span class=en>{en}</span></td><td class=num>{}</td><td class=num>{}</td></tr>",
-            escape(&level_label("category", category)),
+            "<tr><td>{class}</td><td>{zh}<br><span class=en>{en}</span></td><td class=num>{}</td><td class=num>{}</td></tr>",
             escape(&production("production.bytes", category)),
             escape(&production("production.public_acquisition_bytes", category)),
         );
     }
     out.push_str("</tbody></table>\n");
 
-    // Table 2.3: the application survey's valid sample by subject group and type.
-    let mut by_group: BTreeMap<&str, Vec<(SubjectType, &Figure)>> = BTreeMap::new();
-    let mut groups: Vec<SubjectGroup> = Vec::new();
-    for f in doc
+    // Table 2.3: the application survey's valid sample by subject group and type, in the order
+    // of the classifications.
+    let mut rows: Vec<(SubjectGroup, SubjectType, &Figure)> = doc
         .figures
         .iter()
         .filter(|f| f.id == "application.valid_sample" && f.dimensions.len() == 1)
-    {
-        let Some(t) = f
-            .dimensions
-            .get("subject_type")
-            .and_then(|code| SubjectType::from_code(code))
-        else {
-            continue;
-        };
-        if !groups.contains(&t.group()) {
-            groups.push(t.group());
-        }
-        by_group.entry(t.group().code()).or_default().push((t, f));
-    }
-    if !groups.is_empty() {
+        .filter_map(|f| {
+            let t = SubjectType::from_code(f.dimensions.get("subject_type")?)?;
+            Some((t.group(), t, f))
+        })
+        .collect();
+    rows.sort_by_key(|(g, t, _)| (SubjectGroup::ALL.iter().position(|x| x == g), t.as_i32()));
+    if !rows.is_empty() {
         out.push_str(
             "<h3>表2.3 数据应用样本情况 · Table 2.3 The application survey's valid sample</h3>\
              <table><thead><tr><th>类别 Group</th><th>调查对象 Subject type</th>\
              <th>有效样本 Responding units</th></tr></thead><tbody>\n",
         );
-        groups.sort_by_key(|g| SubjectGroup::ALL.iter().position(|x| x == g));
         let mut total = 0.0;
-        for group in groups {
-            let mut rows = by_group.remove(group.code()).unwrap_or_default();
-            rows.sort_by_key(|(t, _)| t.as_i32());
-            for (t, f) in rows {
-                let n = f.value.map_or("suppressed / 不予公布".to_string(), |v| {
-                    total += v;
-                    group_thousands(v as i64)
-                });
-                let _ = writeln!(
-                    out,
-                    "<tr><td>{}<br><span class=en>{}</span></td><td>{}<br><span class=en>{}</span></td>\
-                     <td class=num>{}</td></tr>",
-                    escape(group.name_zh()),
-                    escape(group.name_en()),
-                    escape(t.name_zh()),
-                    escape(t.name_en()),
-                    escape(&n)
-                );
-            }
+        for (group, t, f) in rows {
+            let n = f.value.map_or("suppressed / 不予公布".to_string(), |v| {
+                total += v;
+                group_thousands(v as i64)
+            });
+            let _ = writeln!(
+                out,
+                "<tr><td>{}<br><span class=en>{}</span></td><td>{}<br><span class=en>{}</span></td>\
+                 <td class=num>{}</td></tr>",
+                escape(group.name_zh()),
+                escape(group.name_en()),
+                escape(t.name_zh()),
+                escape(t.name_en()),
+                escape(&n)
+            );
         }
         let _ = writeln!(
             out,

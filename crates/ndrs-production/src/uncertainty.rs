@@ -1077,8 +1077,8 @@ impl FullVolumeModel {
         model.conversion_rate =
             !model.devices.is_empty() && !model.media.is_empty() && totals.produced != 0.0;
         model.utilisation = !model.media.is_empty() && totals.space != 0.0;
-        model.public_iot_share = model.devices.iter().any(|g| !g.public_sources.is_empty())
-            && totals.public_acquisition != 0.0;
+        // Non-zero only when some source reports a public share.
+        model.public_iot_share = totals.public_acquisition != 0.0;
         if !model.devices.is_empty() {
             model.outputs.push(TOTAL_PRODUCTION.to_string());
             model
