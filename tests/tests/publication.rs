@@ -800,11 +800,15 @@ async fn three_stages_gate_publication_and_releases_are_immutable_and_audited() 
     .await
     .unwrap();
     assert_eq!(v2.version, 2);
-    // Under embargo for readers, visible to the publisher.
-    let embargoed = read(&mut reader, 0, pb::ReleaseFormat::Json)
+    // Under embargo v2 does not exist for readers (the latest they see is v1, v2 is not found),
+    // and is visible to the publisher.
+    let latest_for_reader = read(&mut reader, 0, pb::ReleaseFormat::Json).await.unwrap();
+    assert_eq!(latest_for_reader.summary.as_ref().unwrap().version, 1);
+    let embargoed = read(&mut reader, 2, pb::ReleaseFormat::Json)
         .await
         .unwrap_err();
-    assert_eq!(embargoed.code(), Code::FailedPrecondition);
+    assert_eq!(embargoed.code(), Code::NotFound);
+    assert!(!embargoed.message().contains("embargo"), "{embargoed:?}");
     let v2_doc = read(&mut publisher, 2, pb::ReleaseFormat::Json)
         .await
         .unwrap();
@@ -828,7 +832,20 @@ async fn three_stages_gate_publication_and_releases_are_immutable_and_audited() 
         .unwrap()
         .into_inner()
         .releases;
-    assert_eq!(listed.len(), 2);
+    assert_eq!(
+        listed.len(),
+        1,
+        "a reader must not see the embargoed v2: {listed:?}"
+    );
+    let listed_by_publisher = publisher
+        .list_releases(pb::ListReleasesRequest {
+            cycle_year: sample::CYCLE,
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .releases;
+    assert_eq!(listed_by_publisher.len(), 2);
 
     // --- The audit log: intact, then a tampered row is detected. ---
     let not_organiser = reader

@@ -142,7 +142,7 @@ pub async fn list(
     limit: u64,
 ) -> Result<Vec<pb::AuditEntry>> {
     let rows = audit_log::Entity::find()
-        .filter(audit_log::Column::Seq.gt(after_seq as i64))
+        .filter(audit_log::Column::Seq.gt(i64::try_from(after_seq).unwrap_or(i64::MAX)))
         .order_by_asc(audit_log::Column::Seq)
         .limit(limit)
         .all(db)

@@ -507,7 +507,7 @@ impl Benchmarks {
         let row = if version == 0 {
             latest_registry(&self.db).await?
         } else {
-            benchmark_registry::Entity::find_by_id(version as i32)
+            benchmark_registry::Entity::find_by_id(i32::try_from(version).unwrap_or(i32::MAX))
                 .one(&self.db)
                 .await
                 .map_err(db_error)?

@@ -476,7 +476,7 @@ impl AggregatorService for Aggregator {
                 return Err(Error::invalid("format", "must be json, csv or sdmx")).into_status();
             }
         };
-        let sees_embargoed = matches!(principal.role, Role::Organiser | Role::Publisher);
+        let sees_embargoed = sees_embargoed(&principal);
         let document = self
             .process
             .releases
@@ -490,13 +490,24 @@ impl AggregatorService for Aggregator {
         &self,
         request: Request<pb::ListReleasesRequest>,
     ) -> Result<Response<pb::ListReleasesResponse>, Status> {
-        self.identity
+        let principal = self
+            .identity
             .authorise(request.metadata(), RELEASE_READERS, "list releases")
             .await
             .into_status()?;
         let pb::ListReleasesRequest { cycle_year } = request.into_inner();
         let cycle_year = cycle("cycle_year", cycle_year).into_status()?;
-        let releases = self.process.releases.list(cycle_year).await.into_status()?;
+        let releases = self
+            .process
+            .releases
+            .list(cycle_year, sees_embargoed(&principal))
+            .await
+            .into_status()?;
         Ok(Response::new(pb::ListReleasesResponse { releases }))
     }
+}
+
+/// Under embargo only the working group and publishers may see that a release exists.
+fn sees_embargoed(principal: &ndrs_platform::auth::Principal) -> bool {
+    matches!(principal.role, Role::Organiser | Role::Publisher)
 }

@@ -649,16 +649,23 @@ impl Releases {
             })
         };
         let version = if version == 0 {
-            release::Entity::find()
+            // The latest version this caller may see: under embargo a release does not exist for
+            // readers, so "the latest" is the latest whose embargo has passed.
+            let versions: Vec<(i32, String)> = release::Entity::find()
                 .select_only()
                 .column(release::Column::Version)
+                .column(release::Column::EmbargoUntil)
                 .filter(release::Column::CycleYear.eq(cycle_year))
                 .order_by_desc(release::Column::Version)
-                .into_tuple::<i32>()
-                .one(&self.db)
+                .into_tuple()
+                .all(&self.db)
                 .await
-                .map_err(db_error)?
-                .ok_or_else(not_found)? as u32
+                .map_err(db_error)?;
+            versions
+                .into_iter()
+                .find(|(_, embargo)| sees_embargoed || !under_embargo(embargo))
+                .ok_or_else(not_found)?
+                .0 as u32
         } else {
             version
         };
@@ -672,7 +679,7 @@ impl Releases {
             None => {
                 let row = release::Entity::find()
                     .filter(release::Column::CycleYear.eq(cycle_year))
-                    .filter(release::Column::Version.eq(version as i32))
+                    .filter(release::Column::Version.eq(i32::try_from(version).unwrap_or(i32::MAX)))
                     .one(&self.db)
                     .await
                     .map_err(db_error)?
@@ -692,27 +699,41 @@ impl Releases {
             }
         };
         let s = document.summary.clone().unwrap_or_default();
-        if !sees_embargoed
-            && !s.embargo_until.is_empty()
-            && let Ok(Some(until)) = parse_embargo(&s.embargo_until)
-            && Utc::now() < until
-        {
-            return Err(Error::FailedPrecondition(format!(
-                "release {} v{} is under embargo until {}",
-                s.cycle_year, s.version, s.embargo_until
-            )));
+        if !sees_embargoed && under_embargo(&s.embargo_until) {
+            // Not FAILED_PRECONDITION: that would tell a reader the release exists.
+            return Err(not_found());
         }
         Ok(document)
     }
 
-    pub async fn list(&self, cycle_year: i32) -> Result<Vec<pb::ReleaseSummary>> {
+    /// The cycle's releases, oldest first. Callers who must wait for an embargo do not learn that
+    /// an embargoed release exists: it is left out until its embargo has passed.
+    pub async fn list(
+        &self,
+        cycle_year: i32,
+        sees_embargoed: bool,
+    ) -> Result<Vec<pb::ReleaseSummary>> {
         let rows = release::Entity::find()
             .filter(release::Column::CycleYear.eq(cycle_year))
             .order_by_asc(release::Column::Version)
             .all(&self.db)
             .await
             .map_err(db_error)?;
-        Ok(rows.iter().map(summary).collect())
+        Ok(rows
+            .iter()
+            .filter(|row| sees_embargoed || !under_embargo(&row.embargo_until))
+            .map(summary)
+            .collect())
+    }
+}
+
+/// Whether a stored embargo time (RFC 3339, empty for none) lies in the future. An unreadable one
+/// counts as an embargo: withholding by mistake is recoverable, publishing early is not.
+fn under_embargo(embargo_until: &str) -> bool {
+    match parse_embargo(embargo_until) {
+        Ok(None) => false,
+        Ok(Some(until)) => Utc::now() < until,
+        Err(_) => true,
     }
 }
 

@@ -91,16 +91,11 @@ pub fn rules_from_proto(rules: Vec<pb::Rule>) -> Result<Vec<RuleDef>> {
 pub fn check_rules(defs: &[RuleDef]) -> Result<()> {
     compile_rules(defs.to_vec(), &FigureSchema::standard())
         .map(|_| ())
-        .map_err(|errors| {
+        .map_err(|refusals| {
             Error::InvalidArgument(
-                errors
-                    .into_iter()
-                    .map(|e| {
-                        let index = defs.iter().position(|d| d.id == e.rule_id());
-                        let field =
-                            index.map_or("rules".to_string(), |i| format!("rules[{i}].expression"));
-                        FieldViolation::new(field, e.to_string())
-                    })
+                refusals
+                    .iter()
+                    .map(|r| FieldViolation::new(r.field_path(), r.error.to_string()))
                     .collect(),
             )
         })
@@ -129,7 +124,8 @@ async fn rule_set_row<C: ConnectionTrait>(
 ) -> Result<Option<rule_set::Model>> {
     let mut query = rule_set::Entity::find().filter(rule_set::Column::CycleYear.eq(cycle_year));
     if version != 0 {
-        query = query.filter(rule_set::Column::Version.eq(version as i32));
+        query =
+            query.filter(rule_set::Column::Version.eq(i32::try_from(version).unwrap_or(i32::MAX)));
     }
     query
         .order_by_desc(rule_set::Column::Version)

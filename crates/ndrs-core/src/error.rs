@@ -5,6 +5,31 @@
 
 use std::fmt;
 
+/// The longest field path an error names, in characters. Paths are built from the request's
+/// shape (`capacity[2].flops`), so a longer one can only come from echoed client text.
+pub const MAX_FIELD_CHARS: usize = 160;
+/// The longest description of one violation, in characters. Descriptions may quote the value
+/// refused; a client that sent a megabyte gets its first few hundred characters back, not all of it.
+pub const MAX_DESCRIPTION_CHARS: usize = 400;
+/// The longest message of any other error, in characters.
+pub const MAX_MESSAGE_CHARS: usize = 1_000;
+/// At most this many field violations travel in one answer; the message says how many more there
+/// were. Twenty is more than any form shows at once and keeps the answer's trailers small.
+pub const MAX_VIOLATIONS: usize = 20;
+
+/// `text` cut to at most `max_chars` characters (on a character boundary), saying how much was
+/// left out, so that an echoed client value can never make an answer unbounded.
+pub fn bounded(text: &str, max_chars: usize) -> std::borrow::Cow<'_, str> {
+    match text.char_indices().nth(max_chars) {
+        None => std::borrow::Cow::Borrowed(text),
+        Some((cut, _)) => std::borrow::Cow::Owned(format!(
+            "{}… ({} more bytes)",
+            &text[..cut],
+            text.len() - cut
+        )),
+    }
+}
+
 /// One offending input field and why it was refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldViolation {
@@ -14,10 +39,12 @@ pub struct FieldViolation {
 }
 
 impl FieldViolation {
+    /// A violation with both texts bounded ([`MAX_FIELD_CHARS`], [`MAX_DESCRIPTION_CHARS`]).
     pub fn new(field: impl Into<String>, description: impl Into<String>) -> Self {
+        let (field, description) = (field.into(), description.into());
         Self {
-            field: field.into(),
-            description: description.into(),
+            field: bounded(&field, MAX_FIELD_CHARS).into_owned(),
+            description: bounded(&description, MAX_DESCRIPTION_CHARS).into_owned(),
         }
     }
 }
@@ -57,12 +84,21 @@ pub enum Error {
     Internal(String),
 }
 
+/// The first [`MAX_VIOLATIONS`] violations, joined, and how many more there were.
 fn join(violations: &[FieldViolation]) -> String {
-    violations
+    let mut text = violations
         .iter()
+        .take(MAX_VIOLATIONS)
         .map(ToString::to_string)
         .collect::<Vec<_>>()
-        .join("; ")
+        .join("; ");
+    if violations.len() > MAX_VIOLATIONS {
+        text.push_str(&format!(
+            "; and {} more field violations",
+            violations.len() - MAX_VIOLATIONS
+        ));
+    }
+    text
 }
 
 impl Error {
@@ -151,5 +187,32 @@ mod tests {
             .map(|f| f.field.as_str())
             .collect();
         assert_eq!(fields, ["a", "b", "c"]);
+    }
+
+    #[test]
+    fn echoed_text_is_bounded() {
+        let huge = "x".repeat(1_000_000);
+        let v = FieldViolation::new(huge.clone(), format!("unknown unit {huge}"));
+        assert!(v.field.chars().count() <= MAX_FIELD_CHARS + 40);
+        assert!(v.description.chars().count() <= MAX_DESCRIPTION_CHARS + 40);
+        assert!(v.description.ends_with("more bytes)"), "{}", v.description);
+        // Multi-byte text is cut on a character boundary.
+        assert_eq!(bounded("数据资源", 2), "数据… (6 more bytes)");
+        assert_eq!(bounded("short", 10), "short");
+    }
+
+    #[test]
+    fn many_violations_are_capped_in_the_message() {
+        let mut v = Violations::new();
+        for i in 0..100 {
+            v.push(format!("f{i}"), "bad");
+        }
+        let message = v.finish(()).unwrap_err().to_string();
+        assert!(message.contains("f19: bad"));
+        assert!(!message.contains("f20: bad"));
+        assert!(
+            message.ends_with("and 80 more field violations"),
+            "{message}"
+        );
     }
 }

@@ -54,10 +54,39 @@ impl DatabaseTarget {
 
 /// Maps a database error to the domain: connection trouble is `Unavailable` (retryable), the rest
 /// is internal. The text is logged, never sent to a caller.
+///
+/// Connection trouble is not only a failed connect: a connection lost in the middle of a query
+/// (server restarted, network cut, connection terminated by an administrator) surfaces as a query
+/// or execution error carrying an I/O error or a PostgreSQL error of class 08 (connection
+/// exception) or 57P (operator intervention). A client may retry those, so they are unavailable too.
 pub fn db_error(e: DbErr) -> Error {
+    if is_connection_lost(&e) {
+        Error::Unavailable(e.to_string())
+    } else {
+        Error::Internal(e.to_string())
+    }
+}
+
+/// Whether a database error means the connection, not the statement, failed.
+pub fn is_connection_lost(e: &DbErr) -> bool {
+    use sea_orm::RuntimeErr;
+    use sea_orm::sqlx::Error as Sqlx;
     match e {
-        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => Error::Unavailable(e.to_string()),
-        other => Error::Internal(other.to_string()),
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
+        DbErr::Query(RuntimeErr::SqlxError(inner)) | DbErr::Exec(RuntimeErr::SqlxError(inner)) => {
+            match inner.as_ref() {
+                Sqlx::Io(_)
+                | Sqlx::Tls(_)
+                | Sqlx::PoolTimedOut
+                | Sqlx::PoolClosed
+                | Sqlx::WorkerCrashed => true,
+                Sqlx::Database(db) => db
+                    .code()
+                    .is_some_and(|code| code.starts_with("08") || code.starts_with("57P")),
+                _ => false,
+            }
+        }
+        _ => false,
     }
 }
 
@@ -108,4 +137,40 @@ pub async fn connect_and_migrate<M: MigratorTraitSelf + Sync>(
     let conn = connect(target).await?;
     migrator.up(&conn, None).await.map_err(db_error)?;
     Ok(conn)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sea_orm::RuntimeErr;
+    use std::sync::Arc;
+
+    fn query_error(e: sea_orm::sqlx::Error) -> DbErr {
+        DbErr::Query(RuntimeErr::SqlxError(Arc::new(e)))
+    }
+
+    #[test]
+    fn a_connection_lost_mid_query_is_unavailable() {
+        let broken = std::io::Error::new(std::io::ErrorKind::BrokenPipe, "connection reset");
+        assert!(matches!(
+            db_error(query_error(sea_orm::sqlx::Error::Io(broken))),
+            Error::Unavailable(_)
+        ));
+        assert!(matches!(
+            db_error(query_error(sea_orm::sqlx::Error::PoolClosed)),
+            Error::Unavailable(_)
+        ));
+    }
+
+    #[test]
+    fn a_bad_statement_is_internal() {
+        assert!(matches!(
+            db_error(DbErr::Query(RuntimeErr::Internal("syntax error".into()))),
+            Error::Internal(_)
+        ));
+        assert!(matches!(
+            db_error(query_error(sea_orm::sqlx::Error::RowNotFound)),
+            Error::Internal(_)
+        ));
+    }
 }

@@ -112,7 +112,8 @@ impl CycleDocuments {
             .filter(entity::Column::Kind.eq(self.kind))
             .filter(entity::Column::CycleYear.eq(cycle_year));
         if version != 0 {
-            query = query.filter(entity::Column::Version.eq(version as i32));
+            query = query
+                .filter(entity::Column::Version.eq(i32::try_from(version).unwrap_or(i32::MAX)));
         }
         let Some(row) = query
             .order_by_desc(entity::Column::Version)

@@ -7,6 +7,9 @@
 //! database text or secrets never reach a caller.
 
 use ndrs_core::Error;
+use ndrs_core::error::{
+    MAX_DESCRIPTION_CHARS, MAX_FIELD_CHARS, MAX_MESSAGE_CHARS, MAX_VIOLATIONS, bounded,
+};
 use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, FieldViolation as RpcFieldViolation, StatusExt};
 
@@ -25,6 +28,10 @@ pub fn code_for(error: &Error) -> Code {
 }
 
 /// Converts a domain error into the status sent to the caller.
+///
+/// Every text is bounded: at most [`MAX_VIOLATIONS`] field violations travel (the message says how
+/// many more there were) and other messages are cut at [`MAX_MESSAGE_CHARS`], so an echoed client
+/// value can never push the trailers past what a client accepts.
 pub fn to_status(error: Error) -> Status {
     let code = code_for(&error);
     match &error {
@@ -32,7 +39,13 @@ pub fn to_status(error: Error) -> Status {
             let details = ErrorDetails::with_bad_request(
                 violations
                     .iter()
-                    .map(|v| RpcFieldViolation::new(v.field.clone(), v.description.clone()))
+                    .take(MAX_VIOLATIONS)
+                    .map(|v| {
+                        RpcFieldViolation::new(
+                            bounded(&v.field, MAX_FIELD_CHARS),
+                            bounded(&v.description, MAX_DESCRIPTION_CHARS),
+                        )
+                    })
                     .collect::<Vec<_>>(),
             );
             Status::with_error_details(code, error.to_string(), details)
@@ -45,7 +58,7 @@ pub fn to_status(error: Error) -> Status {
             tracing::warn!(error = %detail, "dependency unavailable");
             Status::new(code, "a dependency is unavailable, retry later")
         }
-        _ => Status::new(code, error.to_string()),
+        _ => Status::new(code, bounded(&error.to_string(), MAX_MESSAGE_CHARS)),
     }
 }
 
@@ -90,6 +103,25 @@ mod tests {
             .map(|(f, _)| f)
             .collect();
         assert_eq!(fields, ["header.cycle_year", "capacity[0].flops"]);
+    }
+
+    #[test]
+    fn echoed_values_and_violation_counts_are_bounded() {
+        let huge = "u".repeat(1_000_000);
+        let status = to_status(Error::NotFound(format!("candidate {huge}")));
+        assert!(status.message().len() < 2 * MAX_MESSAGE_CHARS);
+        let many = (0..500)
+            .map(|i| ndrs_core::FieldViolation::new(format!("rules[{i}].id"), huge.clone()))
+            .collect();
+        let status = to_status(Error::InvalidArgument(many));
+        assert_eq!(status.code(), Code::InvalidArgument);
+        assert_eq!(field_violations(&status).len(), MAX_VIOLATIONS);
+        assert!(status.message().contains("and 480 more field violations"));
+        assert!(
+            status.message().len() < 20_000,
+            "{}",
+            status.message().len()
+        );
     }
 
     #[test]

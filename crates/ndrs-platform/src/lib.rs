@@ -4,6 +4,7 @@
 //! - [`settings`]: layered configuration, validated at start.
 //! - [`telemetry`]: tracing with OpenTelemetry and W3C trace-context propagation.
 //! - [`metrics`]: RPC latency, returns received and rejected, validation outcomes.
+//! - [`health`]: grpc.health.v1 with watches that end at shutdown.
 //! - [`server`] and [`client`]: gRPC bootstrap (health, reflection, graceful shutdown) and
 //!   authenticated, traced channels.
 //! - [`grpc_status`]: the single mapping from domain errors to gRPC status codes.
@@ -20,6 +21,7 @@ pub mod client;
 pub mod db;
 pub mod documents;
 pub mod grpc_status;
+pub mod health;
 pub mod metrics;
 pub mod returns;
 pub mod server;

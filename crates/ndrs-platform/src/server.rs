@@ -1,5 +1,5 @@
-//! Server bootstrap shared by every service: gRPC health (grpc.health.v1), server reflection,
-//! per-request trace spans and graceful shutdown.
+//! Server bootstrap shared by every service: gRPC health (grpc.health.v1, [`crate::health`]),
+//! server reflection, per-request trace spans and graceful shutdown with a bounded drain.
 //!
 //! A service hands over its routes and the names it serves; the listener is bound by the caller
 //! (port 0 in tests), so an address is known before serving starts.
@@ -8,10 +8,14 @@ use std::future::Future;
 use std::net::SocketAddr;
 
 use ndrs_core::{Error, Result};
+use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio_stream::wrappers::TcpListenerStream;
+
+use tokio_util::sync::CancellationToken;
 use tonic::service::Routes;
-use tonic_health::ServingStatus;
+
+use crate::health::Health;
 
 /// Binds `host:port`; port 0 picks a free port.
 pub async fn bind(host: &str, port: u16) -> Result<TcpListener> {
@@ -20,8 +24,15 @@ pub async fn bind(host: &str, port: u16) -> Result<TcpListener> {
         .map_err(|e| Error::Unavailable(format!("cannot bind {host}:{port}: {e}")))
 }
 
+/// How long in-flight calls may take to finish after shutdown is asked for. Kubernetes sends
+/// SIGKILL 30 s after SIGTERM by default; draining stops well before that, so the process ends on
+/// its own, its last log lines written.
+pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(20);
+
 /// Serves `routes` plus health and reflection until `shutdown` resolves, then drains in-flight
-/// requests. Health reports SERVING for every name in `service_names` and for the whole server.
+/// requests for at most [`DRAIN_TIMEOUT`]. Health reports SERVING for every name in
+/// `service_names` and for the whole server (""), and NOT_SERVING for all of them from the moment
+/// shutdown begins; open health watches end then, so they cannot hold the drain up.
 pub async fn serve(
     listener: TcpListener,
     routes: Routes,
@@ -31,36 +42,43 @@ pub async fn serve(
     let local: SocketAddr = listener
         .local_addr()
         .map_err(|e| Error::Internal(e.to_string()))?;
-    let (health, health_service) = tonic_health::server::health_reporter();
-    for name in service_names {
-        health
-            .set_service_status(*name, ServingStatus::Serving)
-            .await;
-    }
+    let health = Health::serving(service_names).await;
     let reflection = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(ndrs_proto::FILE_DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
         .build_v1()
         .map_err(|e| Error::Internal(format!("reflection: {e}")))?;
     tracing::info!(address = %local, services = ?service_names, "serving");
-    let names: Vec<&'static str> = service_names.to_vec();
-    let shutdown = async move {
-        shutdown.await;
-        // Tell load balancers first, then drain.
-        for name in names {
-            health
-                .set_service_status(name, ServingStatus::NotServing)
-                .await;
+    let draining = CancellationToken::new();
+    let shutdown = {
+        let (health, draining) = (health.clone(), draining.clone());
+        async move {
+            shutdown.await;
+            // Tell load balancers first, then drain.
+            health.shutdown().await;
+            draining.cancel();
+            tracing::info!(address = %local, "shutting down");
         }
-        tracing::info!(address = %local, "shutting down");
     };
-    tonic::transport::Server::builder()
+    let server = tonic::transport::Server::builder()
         .trace_fn(crate::telemetry::server_span)
         .layer(crate::metrics::RpcMetricsLayer)
         .add_routes(routes)
-        .add_service(health_service)
+        .add_service(health.service())
         .add_service(reflection)
-        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
-        .await
-        .map_err(|e| Error::Internal(format!("server on {local}: {e}")))
+        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown);
+    tokio::select! {
+        served = server => served.map_err(|e| Error::Internal(format!("server on {local}: {e}"))),
+        () = async {
+            draining.cancelled().await;
+            tokio::time::sleep(DRAIN_TIMEOUT).await;
+        } => {
+            tracing::warn!(
+                address = %local,
+                seconds = DRAIN_TIMEOUT.as_secs(),
+                "calls still open after the drain timeout were cut"
+            );
+            Ok(())
+        }
+    }
 }

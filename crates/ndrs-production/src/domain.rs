@@ -236,10 +236,12 @@ fn check_source(source: &str, vintage: i32, cycle_year: i32, v: &mut Violations)
         "source",
         "must be at most 512 characters",
     );
+    // The cycle year is the client's too: checked arithmetic, so i32::MAX cannot wrap.
+    let latest = cycle_year.saturating_add(1);
     v.check(
-        (1990..=cycle_year + 1).contains(&vintage),
+        (1990..=latest).contains(&vintage),
         "vintage",
-        format!("must be a year between 1990 and {}", cycle_year + 1),
+        format!("must be a year between 1990 and {latest}"),
     );
 }
 
@@ -494,5 +496,20 @@ mod tests {
                 "public_share.value"
             ]
         );
+    }
+
+    #[test]
+    fn the_largest_cycle_year_is_refused_without_overflow() {
+        for year in [i32::MAX, i32::MIN] {
+            let mut d = sample::smartphones("v", "k", 1.0e9, "s");
+            d.header.as_mut().unwrap().cycle_year = year;
+            let err = device_parameters_from_proto(d).unwrap_err();
+            let fields: Vec<_> = err
+                .field_violations()
+                .iter()
+                .map(|f| f.field.as_str())
+                .collect();
+            assert!(fields.contains(&"header.cycle_year"), "{fields:?}");
+        }
     }
 }

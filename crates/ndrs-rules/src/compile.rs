@@ -8,6 +8,7 @@ use cel::common::ast::{Expr, IdedExpr, LiteralValue, operators};
 use ndrs_core::units::Dimension;
 use serde::{Deserialize, Serialize};
 
+use crate::limits;
 use crate::schema::FigureSchema;
 
 /// Error blocks publication; a warning needs a written justification.
@@ -60,8 +61,16 @@ pub enum RuleError {
     IntegerArithmetic { rule_id: String, column: u32 },
     #[error("rule {rule_id}: the expression must be a condition (true or false)")]
     NotACondition { rule_id: String },
+    /// The expression is over a limit of [`crate::limits`] and was not parsed.
     #[error("rule {rule_id}: {message}")]
-    Invalid { rule_id: String, message: String },
+    TooComplex { rule_id: String, message: String },
+    /// A field other than the expression (`field`: `id`, `description`, `tolerance`) is refused.
+    #[error("rule {rule_id}: {field} {message}")]
+    Invalid {
+        rule_id: String,
+        field: &'static str,
+        message: String,
+    },
 }
 
 impl RuleError {
@@ -72,8 +81,31 @@ impl RuleError {
             | RuleError::UnitMismatch { rule_id, .. }
             | RuleError::IntegerArithmetic { rule_id, .. }
             | RuleError::NotACondition { rule_id }
+            | RuleError::TooComplex { rule_id, .. }
             | RuleError::Invalid { rule_id, .. } => rule_id,
         }
+    }
+
+    /// The field of the rule at fault: `expression` unless the error says otherwise.
+    pub fn field(&self) -> &'static str {
+        match self {
+            RuleError::Invalid { field, .. } => field,
+            _ => "expression",
+        }
+    }
+}
+
+/// One rule of a set refused: its position in the set and why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Refusal {
+    pub index: usize,
+    pub error: RuleError,
+}
+
+impl Refusal {
+    /// The request field at fault, e.g. `rules[3].tolerance`.
+    pub fn field_path(&self) -> String {
+        format!("rules[{}].{}", self.index, self.error.field())
     }
 }
 
@@ -105,34 +137,90 @@ pub const TOLERANCE: &str = "tolerance";
 pub const FUNCTIONS: [&str; 2] = ["abs", "within"];
 
 /// Compiles every rule, collecting every error rather than stopping at the first.
-pub fn compile_rules(defs: Vec<RuleDef>, schema: &FigureSchema) -> Result<RuleSet, Vec<RuleError>> {
-    let mut errors = Vec::new();
-    let mut rules = Vec::new();
+///
+/// Ids, descriptions and expressions are checked against [`crate::limits`] first; only an
+/// expression within them reaches the parser, which runs on a thread with a stack sized for it.
+pub fn compile_rules(defs: Vec<RuleDef>, schema: &FigureSchema) -> Result<RuleSet, Vec<Refusal>> {
+    let mut refusals = Vec::new();
+    if defs.len() > limits::MAX_RULES {
+        refusals.push(Refusal {
+            index: limits::MAX_RULES,
+            error: RuleError::Invalid {
+                rule_id: String::new(),
+                field: "id",
+                message: format!(
+                    "is one rule too many: a set holds at most {} rules, this one {}",
+                    limits::MAX_RULES,
+                    defs.len()
+                ),
+            },
+        });
+        return Err(refusals);
+    }
+    let mut checked = Vec::new();
     let mut ids = BTreeSet::new();
-    for def in defs {
-        if def.id.trim().is_empty() || !ids.insert(def.id.clone()) {
-            errors.push(RuleError::Invalid {
-                rule_id: def.id.clone(),
-                message: "rule ids must be present and unique".into(),
-            });
-            continue;
+    for (index, def) in defs.into_iter().enumerate() {
+        let refuse = |field: &'static str, message: String| Refusal {
+            index,
+            error: RuleError::Invalid {
+                rule_id: ndrs_core::error::bounded(&def.id, limits::MAX_ID_CHARS).into_owned(),
+                field,
+                message,
+            },
+        };
+        let before = refusals.len();
+        if let Some(message) = limits::id_limit(&def.id) {
+            refusals.push(refuse("id", message));
+        } else if !ids.insert(def.id.clone()) {
+            refusals.push(refuse("id", "must be unique within the set".into()));
+        }
+        if let Some(message) = limits::description_limit(&def.description) {
+            refusals.push(refuse("description", message));
         }
         if !def.tolerance.is_finite() || def.tolerance < 0.0 {
-            errors.push(RuleError::Invalid {
-                rule_id: def.id.clone(),
-                message: "tolerance must be a finite, non-negative number".into(),
-            });
-            continue;
+            refusals.push(refuse(
+                "tolerance",
+                "must be a finite, non-negative number".into(),
+            ));
         }
-        match compile_one(def, schema) {
-            Ok(rule) => rules.push(rule),
-            Err(mut e) => errors.append(&mut e),
+        if let Some(message) = limits::expression_limit(&def.expression) {
+            refusals.push(Refusal {
+                index,
+                error: RuleError::TooComplex {
+                    rule_id: ndrs_core::error::bounded(&def.id, limits::MAX_ID_CHARS).into_owned(),
+                    message,
+                },
+            });
+        }
+        if refusals.len() == before {
+            checked.push((index, def));
         }
     }
-    if errors.is_empty() {
+    let compiled = limits::on_rule_stack(|| {
+        checked
+            .into_iter()
+            .map(|(index, def)| {
+                compile_one(def, schema).map_err(|errors| {
+                    errors
+                        .into_iter()
+                        .map(|error| Refusal { index, error })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect::<Vec<_>>()
+    });
+    let mut rules = Vec::new();
+    for result in compiled {
+        match result {
+            Ok(rule) => rules.push(rule),
+            Err(mut e) => refusals.append(&mut e),
+        }
+    }
+    refusals.sort_by_key(|r| r.index);
+    if refusals.is_empty() {
         Ok(RuleSet { rules })
     } else {
-        Err(errors)
+        Err(refusals)
     }
 }
 
@@ -377,6 +465,7 @@ mod tests {
             &schema(),
         )
         .unwrap_err();
+        let errors: Vec<RuleError> = errors.into_iter().map(|r| r.error).collect();
         assert!(
             matches!(&errors[0], RuleError::UnknownFigure { rule_id, column: 8, name } if rule_id == "a" && name == "P99"),
             "{errors:?}"
@@ -417,5 +506,65 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(errors.len(), 2);
+        assert_eq!(errors[0].field_path(), "rules[1].id");
+        assert_eq!(errors[1].field_path(), "rules[2].tolerance");
+    }
+
+    #[test]
+    fn ids_and_descriptions_have_limits_and_each_names_its_field() {
+        let mut long = rule(&"x".repeat(1_000_000), "P04 <= P01");
+        long.description = "line one\nline two\0".into();
+        let errors = compile_rules(vec![rule("fine", "P04 <= P01"), long], &schema()).unwrap_err();
+        let fields: Vec<String> = errors.iter().map(Refusal::field_path).collect();
+        assert_eq!(fields, ["rules[1].id", "rules[1].description"]);
+        // The refused id is echoed bounded.
+        assert!(errors[0].error.to_string().len() < 400);
+    }
+
+    /// The expressions that aborted the process (issue 12): refused by the limits, or, when just
+    /// within them, parsed and run without exhausting any stack. This runs on the test's own
+    /// thread (2 MiB), as a request handler would.
+    #[test]
+    fn expressions_that_overflowed_the_stack_are_refused_or_safe() {
+        let over = [
+            vec!["P01"; 5_400].join(" + ") + " > 0.0",
+            vec!["P01"; 1_600].join("+") + ">0.0",
+            format!("{}P01{} > 0.0", "(".repeat(13_000), ")".repeat(13_000)),
+            format!("{}P01{} > 0.0", "(".repeat(20), ")".repeat(20)),
+            format!("{}P01{} > 0.0", "abs(".repeat(20), ")".repeat(20)),
+            format!("{}P01 > 0.0", "-".repeat(200)),
+        ];
+        for expression in over {
+            let errors = compile_rules(vec![rule("deep", &expression)], &schema()).unwrap_err();
+            assert!(
+                matches!(errors[0].error, RuleError::TooComplex { .. }),
+                "{:?}",
+                errors[0]
+            );
+            assert_eq!(errors[0].field_path(), "rules[0].expression");
+        }
+        // At the limits themselves: compiles, evaluates.
+        let nested = format!(
+            "{}P01{} > 0.0",
+            "abs(".repeat(limits::MAX_NESTING),
+            ")".repeat(limits::MAX_NESTING)
+        );
+        let busy = vec!["P01"; limits::MAX_OPERATORS].join(" + ") + " > 0.0";
+        let unary = format!("{}P01 > 0.0", "-".repeat(limits::MAX_OPERATORS - 1));
+        let set = compile_rules(
+            vec![
+                rule("nested", &nested),
+                rule("busy", &busy),
+                rule("unary", &unary),
+            ],
+            &schema(),
+        )
+        .unwrap();
+        let values = std::collections::BTreeMap::from([("P01".to_string(), 1.0)]);
+        let outcomes = set.evaluate(&values);
+        assert_eq!(outcomes[0].outcome, crate::Outcome::Passed);
+        assert_eq!(outcomes[1].outcome, crate::Outcome::Passed);
+        assert_eq!(outcomes[2].outcome, crate::Outcome::Failed);
+        drop(set);
     }
 }

@@ -43,7 +43,14 @@ impl RuleOutcome {
 
 impl RuleSet {
     /// Evaluates every rule against `values` (CEL names to numbers), in rule order.
+    ///
+    /// The interpreter recurses per nesting level, so it runs on the rules' own thread
+    /// ([`crate::limits::on_rule_stack`]), like the parser.
     pub fn evaluate(&self, values: &BTreeMap<String, f64>) -> Vec<RuleOutcome> {
+        crate::limits::on_rule_stack(|| self.evaluate_here(values))
+    }
+
+    fn evaluate_here(&self, values: &BTreeMap<String, f64>) -> Vec<RuleOutcome> {
         self.rules
             .iter()
             .map(|rule| {

@@ -12,14 +12,16 @@
 //! and submission-time edit rules in the stage services (fields of one return).
 //!
 //! - [`schema`]: the figures a rule may name, with their units; how figure ids become CEL names.
+//! - [`limits`]: the sizes a rule may have, checked before it is parsed.
 //! - [`compile`]: parsing, reference and unit checks.
 //! - [`evaluate`]: running compiled rules over figure values.
 
 pub mod compile;
 pub mod evaluate;
+pub mod limits;
 pub mod schema;
 
-pub use compile::{CompiledRule, RuleDef, RuleError, RuleSet, Severity, compile_rules};
+pub use compile::{CompiledRule, Refusal, RuleDef, RuleError, RuleSet, Severity, compile_rules};
 pub use evaluate::{Outcome, RuleOutcome};
 pub use schema::{FigureSchema, FigureValues, cel_name};
 
