@@ -33,7 +33,7 @@ impl ApplicationSurvey {
             reader: ReturnReader {
                 store: store.clone(),
             },
-            designs: CycleDocuments::new(store.connection().clone(), design::DOCUMENT_KIND),
+            designs: CycleDocuments::new(&store, design::DOCUMENT_KIND),
             store,
             identity,
         }

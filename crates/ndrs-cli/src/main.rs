@@ -183,7 +183,11 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(cli)) {
+    let outcome = runtime.block_on(run(cli));
+    // The work is done: whatever background task is left (a pool's connection, a telemetry
+    // exporter) gets a bounded moment to finish, so that the command always ends.
+    runtime.shutdown_timeout(SHUTDOWN_TIMEOUT);
+    match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("ndrs: {e}");
@@ -191,6 +195,9 @@ fn main() -> ExitCode {
         }
     }
 }
+
+/// How long a command waits for background tasks after its work before it exits anyway.
+const SHUTDOWN_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
 
 fn load_settings() -> Result<Settings> {
     Settings::load().map_err(|e| Error::FailedPrecondition(e.to_string()))
@@ -495,21 +502,26 @@ async fn migrate() -> Result<()> {
 async fn admin(command: AdminCommand) -> Result<()> {
     let settings = load_settings()?;
     let identity = IdentityStore::open(&settings).await?;
-    match command {
+    let done = match command {
         AdminCommand::IssueToken { name, role, unit } => {
-            let issued = identity.issue(&name, role, unit.as_deref()).await?;
-            eprintln!(
-                "issued token {} for {} ({}); it is shown once, store it now",
-                issued.token_id, issued.principal.name, issued.principal.role
-            );
-            println!("{}", issued.token);
+            identity
+                .issue(&name, role, unit.as_deref())
+                .await
+                .map(|issued| {
+                    eprintln!(
+                        "issued token {} for {} ({}); it is shown once, store it now",
+                        issued.token_id, issued.principal.name, issued.principal.role
+                    );
+                    println!("{}", issued.token);
+                })
         }
-        AdminCommand::RevokeToken { token_id } => {
-            identity.revoke(&token_id).await?;
-            println!("revoked {token_id}");
-        }
-    }
-    Ok(())
+        AdminCommand::RevokeToken { token_id } => identity
+            .revoke(&token_id)
+            .await
+            .map(|()| println!("revoked {token_id}")),
+    };
+    identity.close().await;
+    done
 }
 
 async fn candidate(

@@ -31,7 +31,7 @@ impl ComputeCensus {
             reader: ReturnReader {
                 store: store.clone(),
             },
-            registry: RegistryStore::new(store.connection().clone()),
+            registry: RegistryStore::new(&store),
             store,
             identity,
         }

@@ -11,7 +11,6 @@ use ndrs_core::{Result, Violations};
 use ndrs_platform::documents::{CycleDocuments, Versioned};
 use ndrs_platform::stage::{check_cycle_year, check_identifier};
 use ndrs_proto::v1 as pb;
-use sea_orm::DatabaseConnection;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -165,9 +164,9 @@ pub struct RegistryStore {
 }
 
 impl RegistryStore {
-    pub fn new(db: DatabaseConnection) -> Self {
+    pub fn new(store: &ndrs_platform::returns::ReturnStore) -> Self {
         Self {
-            documents: CycleDocuments::new(db, "centre-registry"),
+            documents: CycleDocuments::new(store, "centre-registry"),
         }
     }
 

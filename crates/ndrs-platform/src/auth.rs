@@ -233,6 +233,14 @@ impl IdentityStore {
         Self { db }
     }
 
+    /// Closes the store's pool. A command-line call does this before it returns: a pool left to
+    /// the runtime's shutdown can keep a connection task spinning after the work is done.
+    pub async fn close(self) {
+        if let Err(e) = self.db.close().await {
+            tracing::warn!(error = %e, "closing the identity database");
+        }
+    }
+
     /// Issues a new token. A reporter must be bound to a unit; other roles must not be.
     pub async fn issue(
         &self,

@@ -10,12 +10,14 @@ use chrono::{SecondsFormat, Utc};
 use ndrs_core::{Error, Result};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
+    TransactionTrait,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 
 use crate::db::db_error;
+use crate::returns::{InputsChanged, ReturnStore};
 
 /// One stored version of a cycle's document.
 #[derive(Debug, Clone, PartialEq)]
@@ -42,15 +44,25 @@ impl<T> Versioned<T> {
 }
 
 /// The versions of one kind of document, in a service's database.
+///
+/// A new version changes the stage's figures as much as a return does, so it is announced the
+/// same way: an inputs-changed event in the outbox of the service's [`ReturnStore`], in the
+/// transaction that stores the version, and the aggregator re-assembles and re-validates.
 #[derive(Clone)]
 pub struct CycleDocuments {
     db: DatabaseConnection,
+    announcer: ReturnStore,
     kind: &'static str,
 }
 
 impl CycleDocuments {
-    pub fn new(db: DatabaseConnection, kind: &'static str) -> Self {
-        Self { db, kind }
+    /// Documents of `kind` in the database of `store`, announced through its outbox.
+    pub fn new(store: &ReturnStore, kind: &'static str) -> Self {
+        Self {
+            db: store.connection().clone(),
+            announcer: store.clone(),
+            kind,
+        }
     }
 
     pub fn kind(&self) -> &'static str {
@@ -70,6 +82,7 @@ impl CycleDocuments {
         let content_hash = hex::encode(Sha256::digest(body_json.as_bytes()));
         let version = self.latest_version(cycle_year).await? + 1;
         let loaded_at = Utc::now().to_rfc3339_opts(SecondsFormat::Micros, true);
+        let txn = self.db.begin().await.map_err(db_error)?;
         entity::ActiveModel {
             kind: Set(self.kind.to_string()),
             cycle_year: Set(cycle_year),
@@ -80,7 +93,7 @@ impl CycleDocuments {
             loaded_at: Set(loaded_at.clone()),
             ..Default::default()
         }
-        .insert(&self.db)
+        .insert(&txn)
         .await
         .map_err(|e| {
             if e.to_string().to_lowercase().contains("unique") {
@@ -92,6 +105,19 @@ impl CycleDocuments {
                 db_error(e)
             }
         })?;
+        let event = InputsChanged {
+            stage: self.announcer.stage().to_string(),
+            cycle_year,
+            return_id: format!("{}:{cycle_year}@{version}", self.kind),
+            version,
+            content_hash: content_hash.clone(),
+            traceparent: crate::telemetry::current_traceparent(),
+        };
+        self.announcer
+            .announce_in(&txn, &event, &loaded_at)
+            .await?;
+        txn.commit().await.map_err(db_error)?;
+        self.announcer.wake_relay();
         Ok(Versioned {
             cycle_year,
             version,

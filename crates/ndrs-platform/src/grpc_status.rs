@@ -86,6 +86,73 @@ pub fn field_violations(status: &Status) -> Vec<(String, String)> {
         .unwrap_or_default()
 }
 
+/// Tower layer that corrects one status tonic itself chooses: a request over
+/// `server.max_message_bytes` is refused by tonic's decoder with OUT_OF_RANGE, but gRPC's
+/// convention (and every client's retry logic) reads a message over a size limit as
+/// RESOURCE_EXHAUSTED. The refusal is a trailers-only response, so its headers carry the status.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct MessageSizeStatusLayer;
+
+impl<S> tower::Layer<S> for MessageSizeStatusLayer {
+    type Service = MessageSizeStatus<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        MessageSizeStatus { inner }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct MessageSizeStatus<S> {
+    inner: S,
+}
+
+type BoxFuture<T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send>>;
+
+impl<S, B, R> tower::Service<http::Request<B>> for MessageSizeStatus<S>
+where
+    S: tower::Service<http::Request<B>, Response = http::Response<R>>,
+    S::Future: Send + 'static,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = BoxFuture<Result<S::Response, S::Error>>;
+
+    fn poll_ready(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: http::Request<B>) -> Self::Future {
+        let call = self.inner.call(request);
+        Box::pin(async move {
+            let mut response = call.await?;
+            oversize_as_resource_exhausted(response.headers_mut());
+            Ok(response)
+        })
+    }
+}
+
+/// Rewrites tonic's OUT_OF_RANGE "message length too large" refusal to RESOURCE_EXHAUSTED.
+fn oversize_as_resource_exhausted(headers: &mut http::HeaderMap) {
+    let out_of_range = (Code::OutOfRange as i32).to_string();
+    let is_oversize = headers
+        .get("grpc-status")
+        .is_some_and(|v| v.as_bytes() == out_of_range.as_bytes())
+        && headers.get("grpc-message").is_some_and(|m| {
+            String::from_utf8_lossy(m.as_bytes())
+                .replace("%20", " ")
+                .contains("message length too large")
+        });
+    if is_oversize {
+        headers.insert(
+            "grpc-status",
+            http::HeaderValue::from(Code::ResourceExhausted as i32),
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -122,6 +189,25 @@ mod tests {
             "{}",
             status.message().len()
         );
+    }
+
+    #[test]
+    fn an_oversize_request_is_resource_exhausted_and_nothing_else_changes() {
+        let mut oversize = http::HeaderMap::new();
+        oversize.insert("grpc-status", "11".parse().unwrap());
+        oversize.insert(
+            "grpc-message",
+            "Error,%20decoded%20message%20length%20too%20large:%20found%205000000%20bytes"
+                .parse()
+                .unwrap(),
+        );
+        oversize_as_resource_exhausted(&mut oversize);
+        assert_eq!(oversize["grpc-status"], "8");
+        let mut other = http::HeaderMap::new();
+        other.insert("grpc-status", "11".parse().unwrap());
+        other.insert("grpc-message", "page%20token%20past%20the%20end".parse().unwrap());
+        oversize_as_resource_exhausted(&mut other);
+        assert_eq!(other["grpc-status"], "11");
     }
 
     #[test]

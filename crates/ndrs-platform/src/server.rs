@@ -63,6 +63,7 @@ pub async fn serve(
     let server = tonic::transport::Server::builder()
         .trace_fn(crate::telemetry::server_span)
         .layer(crate::metrics::RpcMetricsLayer)
+        .layer(crate::grpc_status::MessageSizeStatusLayer)
         .add_routes(routes)
         .add_service(health.service())
         .add_service(reflection)

@@ -79,7 +79,7 @@ impl ProductionStorage {
                 store: store.clone(),
             },
             runs: ModelRuns::new(store.connection().clone()),
-            taxonomies: Taxonomies::new(store.connection().clone()),
+            taxonomies: Taxonomies::new(&store),
             store,
             identity,
         }

@@ -10,7 +10,6 @@ use ndrs_core::{Result, Violations};
 use ndrs_platform::documents::{CycleDocuments, Versioned};
 use ndrs_platform::stage::{check_cycle_year, check_identifier};
 use ndrs_proto::v1 as pb;
-use sea_orm::DatabaseConnection;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::SourceCategory;
@@ -146,9 +145,9 @@ pub struct Taxonomies {
 }
 
 impl Taxonomies {
-    pub fn new(db: DatabaseConnection) -> Self {
+    pub fn new(store: &ndrs_platform::returns::ReturnStore) -> Self {
         Self {
-            documents: CycleDocuments::new(db, "device-taxonomy"),
+            documents: CycleDocuments::new(store, "device-taxonomy"),
         }
     }
 

@@ -138,6 +138,40 @@ impl ReturnStore {
         self.relay_wakeup.clone()
     }
 
+    /// Writes an inputs-changed event to the outbox within the caller's transaction, so that it is
+    /// published if and only if what it announces is committed. Returns use it, and so does every
+    /// cycle document that changes a stage's figures (designs, registers, taxonomies).
+    pub async fn announce_in<C: sea_orm::ConnectionTrait>(
+        &self,
+        conn: &C,
+        event: &InputsChanged,
+        created_at: &str,
+    ) -> Result<()> {
+        outbox_event::ActiveModel {
+            topic: Set(INPUTS_CHANGED_TOPIC.to_string()),
+            payload_json: Set(
+                serde_json::to_string(event).map_err(|e| Error::Internal(e.to_string()))?
+            ),
+            created_at: Set(created_at.to_string()),
+            published_at: Set(None),
+            ..Default::default()
+        }
+        .insert(conn)
+        .await
+        .map_err(db_error)?;
+        Ok(())
+    }
+
+    /// The stage whose returns this store holds (the `stage` of its events).
+    pub fn stage(&self) -> &'static str {
+        self.stage
+    }
+
+    /// Tells the relay to publish now rather than at its next poll (after a commit).
+    pub fn wake_relay(&self) {
+        self.relay_wakeup.notify_one();
+    }
+
     /// Stores a return (or a correction) and its outbox event in one transaction.
     pub async fn submit(&self, new: NewReturn) -> Result<StoredReceipt> {
         let hash = content_hash(new.kind, &new.header, &new.payload);
@@ -231,18 +265,7 @@ impl ReturnStore {
             content_hash: hash.to_string(),
             traceparent: crate::telemetry::current_traceparent(),
         };
-        outbox_event::ActiveModel {
-            topic: Set(INPUTS_CHANGED_TOPIC.to_string()),
-            payload_json: Set(
-                serde_json::to_string(&event).map_err(|e| Error::Internal(e.to_string()))?
-            ),
-            created_at: Set(received_at.clone()),
-            published_at: Set(None),
-            ..Default::default()
-        }
-        .insert(&txn)
-        .await
-        .map_err(db_error)?;
+        self.announce_in(&txn, &event, &received_at).await?;
         txn.commit().await.map_err(db_error)?;
         Ok(StoredReceipt {
             return_id,
