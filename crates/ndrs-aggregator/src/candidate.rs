@@ -112,16 +112,44 @@ impl Candidates {
         trigger: Trigger,
         by: &str,
     ) -> Result<pb::Candidate> {
+        self.assemble_unless_empty(cycle_year, trigger, by, false)
+            .await?
+            .ok_or_else(|| Error::Internal("an assembly of any inputs stored nothing".into()))
+    }
+
+    /// Like [`Candidates::assemble`], but stores nothing for a cycle that has neither a candidate
+    /// nor a single return in any stage. A resynchronisation after lost events walks every cycle
+    /// the system accepts; it must not leave empty candidates behind for the years nobody reported.
+    pub async fn resynchronise(&self, cycle_year: i32) -> Result<Option<pb::Candidate>> {
+        self.assemble_unless_empty(
+            cycle_year,
+            Trigger::InputsChanged,
+            "aggregator (resynchronisation)",
+            true,
+        )
+        .await
+    }
+
+    async fn assemble_unless_empty(
+        &self,
+        cycle_year: i32,
+        trigger: Trigger,
+        by: &str,
+        skip_empty: bool,
+    ) -> Result<Option<pb::Candidate>> {
         for _attempt in 0..5 {
             let latest = self.latest_row(cycle_year).await?;
             let mut stages = self.stages.stage_results(cycle_year).await?;
+            if skip_empty && latest.is_none() && stages.iter().all(|s| s.returns_used == 0) {
+                return Ok(None);
+            }
             let cross_stage = derived::cross_stage_result(cycle_year, &stages);
             stages.push(cross_stage);
             let hash = content_hash(cycle_year, &stages);
             if let Some(latest) = &latest
                 && latest.content_hash == hash
             {
-                return to_proto(latest.clone());
+                return to_proto(latest.clone()).map(Some);
             }
             let sequence = latest.map_or(1, |l| l.sequence + 1);
             let row = candidate::ActiveModel {
@@ -143,7 +171,7 @@ impl Candidates {
                         trigger = trigger.code(),
                         "candidate assembled"
                     );
-                    return to_proto(row);
+                    return to_proto(row).map(Some);
                 }
                 // Another assembly took this sequence number first: read and fetch again.
                 Err(e) if is_unique_violation(&e) => continue,

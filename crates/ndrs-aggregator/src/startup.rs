@@ -74,14 +74,16 @@ pub async fn run(
     let clients = StageClients::connect(&endpoints, &token)?;
     let candidates = Candidates::new(db.clone(), clients);
     let validation = crate::validation::Validation::new(db.clone());
-    let consumer = format!("aggregator-{}", uuid::Uuid::now_v7());
     let watcher = tokio::spawn(crate::watcher::run(
         runtime.bus.clone(),
-        consumer,
-        candidates.clone(),
-        validation.clone(),
-        crate::benchmarks::Benchmarks::new(db.clone()),
-        Duration::from_millis(settings.aggregator.revalidate_debounce_ms),
+        consumer_name(settings),
+        crate::watcher::Watcher {
+            candidates: candidates.clone(),
+            validation: validation.clone(),
+            benchmarks: crate::benchmarks::Benchmarks::new(db.clone()),
+            debounce: Duration::from_millis(settings.aggregator.revalidate_debounce_ms),
+            max_backoff: Duration::from_millis(settings.aggregator.retry_max_backoff_ms),
+        },
         shutdown.clone(),
     ));
     let process = crate::process::Process::new(
@@ -109,4 +111,19 @@ pub async fn run(
         tracing::warn!(error = %e, "could not revoke the embedded service token");
     }
     served
+}
+
+/// This replica's stable name in the consumer group: configured, else the host name (a pod's name
+/// in Kubernetes), else random. A restarted replica with the same name finds its own pending
+/// entries at once; entries of a name that never comes back are claimed by the others.
+fn consumer_name(settings: &Settings) -> String {
+    let configured = settings.aggregator.consumer_name.trim();
+    if !configured.is_empty() {
+        return configured.to_string();
+    }
+    std::env::var("HOSTNAME")
+        .ok()
+        .filter(|h| !h.trim().is_empty())
+        .map(|h| format!("aggregator-{}", h.trim()))
+        .unwrap_or_else(|| format!("aggregator-{}", uuid::Uuid::now_v7()))
 }

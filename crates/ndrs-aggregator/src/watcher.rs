@@ -2,15 +2,28 @@
 //! cycles' candidates and re-runs the automatic validation stages (cross-entity rules, external
 //! benchmarks), so validation follows the data without anyone asking.
 //!
-//! Events are debounced (a burst of submissions triggers one assembly per cycle) and acknowledged
-//! only after the assembly succeeded; an unacknowledged Redis entry is redelivered to this
-//! consumer on restart. Each assembly joins the trace of the submission that caused it.
+//! It converges by itself after any fault:
+//! - Events are debounced: everything that arrives within the debounce window (and everything
+//!   already waiting) is one batch, and a batch costs one assembly per cycle, not one per event.
+//! - Events are acknowledged only after their cycle's assembly succeeded. A failed assembly (a
+//!   stage service down) keeps its events and is retried with exponential backoff until it
+//!   succeeds; the backlog is logged and exported (`ndrs.aggregator.revalidation_backlog`).
+//! - Entries a crashed replica held are claimed by the bus (Redis XAUTOCLAIM) and arrive here.
+//! - When the bus reports a gap (the stream or group deleted, entries trimmed, an in-process
+//!   subscriber that fell behind), events may be lost, so every cycle the system accepts is
+//!   re-assembled from the stage services, the source of truth ([`Candidates::resynchronise`]).
+//! - Several replicas may handle the same cycle at once: candidates are stored under their
+//!   content hash with optimistic sequencing, so they converge on one candidate per content.
+//!
+//! Each assembly joins the trace of the submission that caused it.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use ndrs_platform::bus::{Delivery, EventBus};
+use chrono::Datelike;
+use ndrs_platform::bus::{BusEvent, Delivery, EventBus};
 use ndrs_platform::returns::{INPUTS_CHANGED_TOPIC, InputsChanged};
+use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
@@ -20,85 +33,194 @@ use crate::validation::Validation;
 
 /// Consumer group of the aggregator on the inputs-changed topic.
 pub const CONSUMER_GROUP: &str = "aggregator";
+/// The first pause after a failed assembly; it doubles up to the configured maximum.
+const FIRST_RETRY: Duration = Duration::from_secs(1);
+
+/// What the watcher needs besides the bus.
+pub struct Watcher {
+    pub candidates: Candidates,
+    pub validation: Validation,
+    pub benchmarks: Benchmarks,
+    pub debounce: Duration,
+    pub max_backoff: Duration,
+}
+
+/// Cycles waiting for a successful assembly, with the events to acknowledge after it.
+#[derive(Default)]
+struct Backlog {
+    cycles: BTreeMap<i32, (Vec<Delivery>, Option<String>)>,
+    /// Every cycle must be re-assembled: events may have been lost.
+    resynchronise: bool,
+    /// Consecutive failed attempts, for the backoff.
+    failures: u32,
+    /// When the next attempt may run (after the debounce, or after a failure's backoff).
+    due: Option<Instant>,
+}
+
+impl Backlog {
+    fn is_empty(&self) -> bool {
+        self.cycles.is_empty() && !self.resynchronise
+    }
+
+    fn add(&mut self, event: BusEvent, debounce: Duration) {
+        match event {
+            BusEvent::Message(delivery) => {
+                match serde_json::from_str::<InputsChanged>(&delivery.payload) {
+                    Ok(event) => {
+                        let entry = self.cycles.entry(event.cycle_year).or_default();
+                        entry.0.push(delivery);
+                        if entry.1.is_none() {
+                            entry.1 = event.traceparent;
+                        }
+                    }
+                    Err(e) => {
+                        // A malformed event can never succeed; acknowledge it so it is not
+                        // redelivered.
+                        tracing::warn!(error = %e, id = %delivery.id, "ignoring malformed inputs-changed event");
+                        delivery.ack();
+                    }
+                }
+            }
+            BusEvent::Gap { reason } => {
+                tracing::warn!(%reason, "events may have been lost; every cycle will be re-assembled");
+                self.resynchronise = true;
+            }
+        }
+        // The first change of a quiet period opens the debounce window; later ones join it.
+        if self.due.is_none() {
+            self.due = Some(Instant::now() + debounce);
+        }
+    }
+
+    fn failed(&mut self, max_backoff: Duration) -> Duration {
+        self.failures = self.failures.saturating_add(1);
+        let pause = FIRST_RETRY
+            .saturating_mul(2u32.saturating_pow(self.failures - 1))
+            .min(max_backoff);
+        self.due = Some(Instant::now() + pause);
+        pause
+    }
+
+    fn report(&self) {
+        let backlog = self.cycles.len() as u64 + u64::from(self.resynchronise);
+        ndrs_platform::metrics::metrics()
+            .revalidation_backlog
+            .record(backlog, &[]);
+    }
+}
 
 /// Runs until `shutdown` is cancelled.
 pub async fn run(
     bus: std::sync::Arc<dyn EventBus>,
     consumer: String,
-    candidates: Candidates,
-    validation: Validation,
-    benchmarks: Benchmarks,
-    debounce: Duration,
+    watcher: Watcher,
     shutdown: CancellationToken,
 ) -> ndrs_core::Result<()> {
     let mut subscription = bus
         .subscribe(INPUTS_CHANGED_TOPIC, CONSUMER_GROUP, &consumer)
         .await?;
+    let mut backlog = Backlog::default();
     loop {
-        let first = tokio::select! {
+        // Wait for the next event, or until the backlog is due, whichever comes first.
+        let due = backlog.due.filter(|_| !backlog.is_empty());
+        // The due backlog goes first, so that a steady stream of events cannot starve it.
+        let next = tokio::select! {
+            biased;
             _ = shutdown.cancelled() => return Ok(()),
-            next = subscription.next() => match next {
-                Some(d) => d,
-                None => return Ok(()),
-            },
+            () = async {
+                match due {
+                    Some(at) => tokio::time::sleep_until(at).await,
+                    None => std::future::pending().await,
+                }
+            } => None,
+            next = subscription.next() => Some(next),
         };
-        let mut batch = vec![first];
-        let deadline = tokio::time::Instant::now() + debounce;
-        loop {
-            // Shutting down mid-batch leaves the batch unacknowledged: the bus redelivers it to
-            // whichever replica runs next, which is what at-least-once delivery is for.
-            let next = tokio::select! {
-                biased;
-                _ = shutdown.cancelled() => return Ok(()),
-                next = tokio::time::timeout_at(deadline, subscription.next()) => next,
+        match next {
+            Some(Some(event)) => {
+                backlog.add(event, watcher.debounce);
+                continue;
+            }
+            // The bus shut down.
+            Some(None) => return Ok(()),
+            None => {}
+        }
+        // Due: resynchronise if asked, then assemble every waiting cycle. Shutting down here
+        // leaves events unacknowledged: the bus redelivers them to whichever replica runs next.
+        let all_ok = tokio::select! {
+            biased;
+            _ = shutdown.cancelled() => return Ok(()),
+            ok = watcher.work_off(&mut backlog) => ok,
+        };
+        if all_ok {
+            backlog.failures = 0;
+            backlog.due = None;
+        } else {
+            let pause = backlog.failed(watcher.max_backoff);
+            tracing::warn!(
+                cycles = backlog.cycles.len(),
+                resynchronise = backlog.resynchronise,
+                retry_in_ms = pause.as_millis() as u64,
+                "automatic re-assembly failed; retrying"
+            );
+        }
+        backlog.report();
+    }
+}
+
+impl Watcher {
+    /// Assembles what the backlog holds; `true` when nothing is left.
+    async fn work_off(&self, backlog: &mut Backlog) -> bool {
+        if backlog.resynchronise {
+            match self.resynchronise().await {
+                Ok(()) => backlog.resynchronise = false,
+                Err(e) => tracing::warn!(error = %e, "resynchronisation failed"),
+            }
+        }
+        let cycles: Vec<i32> = backlog.cycles.keys().copied().collect();
+        for cycle_year in cycles {
+            let Some((deliveries, traceparent)) = backlog.cycles.get(&cycle_year) else {
+                continue;
             };
-            match next {
-                Ok(Some(d)) => batch.push(d),
-                _ => break,
-            }
-        }
-        let mut by_cycle: BTreeMap<i32, (Vec<Delivery>, Option<String>)> = BTreeMap::new();
-        for delivery in batch {
-            match serde_json::from_str::<InputsChanged>(&delivery.payload) {
-                Ok(event) => {
-                    let entry = by_cycle.entry(event.cycle_year).or_default();
-                    entry.0.push(delivery);
-                    if entry.1.is_none() {
-                        entry.1 = event.traceparent;
-                    }
-                }
-                Err(e) => {
-                    // A malformed event can never succeed; acknowledge it so it is not redelivered.
-                    tracing::warn!(error = %e, id = %delivery.id, "ignoring malformed inputs-changed event");
-                    delivery.ack();
-                }
-            }
-        }
-        for (cycle_year, (deliveries, traceparent)) in by_cycle {
             let span = tracing::info_span!(
                 "aggregator.revalidate",
                 cycle_year,
                 events = deliveries.len()
             );
-            if let Some(tp) = &traceparent {
+            if let Some(tp) = traceparent {
                 ndrs_platform::telemetry::set_parent_from_traceparent(&span, tp);
             }
-            // The stage services stop with this one; an assembly racing them would only fail.
-            // Abandoning it is safe: a candidate is stored in one insert, a missing report is
-            // produced by the next re-validation, and the events stay unacknowledged.
-            let outcome = tokio::select! {
-                biased;
-                _ = shutdown.cancelled() => return Ok(()),
-                outcome = revalidate(&candidates, &validation, &benchmarks, cycle_year)
-                    .instrument(span) => outcome,
-            };
-            match outcome {
-                Ok(_) => deliveries.into_iter().for_each(Delivery::ack),
+            match revalidate(
+                &self.candidates,
+                &self.validation,
+                &self.benchmarks,
+                cycle_year,
+            )
+            .instrument(span)
+            .await
+            {
+                Ok(()) => {
+                    if let Some((deliveries, _)) = backlog.cycles.remove(&cycle_year) {
+                        deliveries.into_iter().for_each(Delivery::ack);
+                    }
+                }
                 Err(e) => {
-                    tracing::warn!(cycle_year, error = %e, "automatic re-assembly failed; will retry on the next change")
+                    tracing::warn!(cycle_year, error = %e, "automatic re-assembly failed");
                 }
             }
         }
+        backlog.is_empty()
+    }
+
+    /// Re-assembles every cycle the system accepts that has any inputs.
+    async fn resynchronise(&self) -> ndrs_core::Result<()> {
+        let this_year = chrono::Utc::now().year();
+        for cycle_year in ndrs_platform::stage::FIRST_CYCLE_YEAR..=this_year {
+            if let Some(candidate) = self.candidates.resynchronise(cycle_year).await? {
+                validate_automatically(&self.validation, &self.benchmarks, &candidate).await?;
+            }
+        }
+        tracing::info!("resynchronised every cycle from the stage services");
+        Ok(())
     }
 }
 
@@ -118,10 +240,20 @@ async fn revalidate(
             "aggregator (inputs changed)",
         )
         .await?;
+    validate_automatically(validation, benchmarks, &candidate).await
+}
+
+/// Stages 1 and 2 on a candidate, each unless it already has a report.
+async fn validate_automatically(
+    validation: &Validation,
+    benchmarks: &Benchmarks,
+    candidate: &ndrs_proto::v1::Candidate,
+) -> ndrs_core::Result<()> {
+    let cycle_year = candidate.cycle_year;
     match benchmarks.latest_report(&candidate.candidate_id).await {
         Ok(_) => {}
         Err(ndrs_core::Error::NotFound(_)) => {
-            benchmarks.check(&candidate).await?;
+            benchmarks.check(candidate).await?;
         }
         Err(e) => return Err(e),
     }
@@ -130,7 +262,7 @@ async fn revalidate(
     }
     match validation.latest_report(&candidate.candidate_id).await {
         Ok(_) => Ok(()),
-        Err(ndrs_core::Error::NotFound(_)) => validation.validate(&candidate).await.map(|_| ()),
+        Err(ndrs_core::Error::NotFound(_)) => validation.validate(candidate).await.map(|_| ()),
         Err(e) => Err(e),
     }
 }

@@ -503,18 +503,16 @@ async fn admin(command: AdminCommand) -> Result<()> {
     let settings = load_settings()?;
     let identity = IdentityStore::open(&settings).await?;
     let done = match command {
-        AdminCommand::IssueToken { name, role, unit } => {
-            identity
-                .issue(&name, role, unit.as_deref())
-                .await
-                .map(|issued| {
-                    eprintln!(
-                        "issued token {} for {} ({}); it is shown once, store it now",
-                        issued.token_id, issued.principal.name, issued.principal.role
-                    );
-                    println!("{}", issued.token);
-                })
-        }
+        AdminCommand::IssueToken { name, role, unit } => identity
+            .issue(&name, role, unit.as_deref())
+            .await
+            .map(|issued| {
+                eprintln!(
+                    "issued token {} for {} ({}); it is shown once, store it now",
+                    issued.token_id, issued.principal.name, issued.principal.role
+                );
+                println!("{}", issued.token);
+            }),
         AdminCommand::RevokeToken { token_id } => identity
             .revoke(&token_id)
             .await

@@ -17,7 +17,14 @@ fn issue_token_ends_every_time() {
     for call in 0..CALLS {
         let started = Instant::now();
         let mut child = Command::new(env!("CARGO_BIN_EXE_ndrs"))
-            .args(["admin", "issue-token", "--name", "bound test", "--role", "organiser"])
+            .args([
+                "admin",
+                "issue-token",
+                "--name",
+                "bound test",
+                "--role",
+                "organiser",
+            ])
             .env("NDRS__DATA_DIR", data.path())
             .env("NDRS__TELEMETRY__LOG_FILTER", "warn")
             .stdin(Stdio::null())

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use ndrs_core::{Error, Result};
-use tokio::sync::{Mutex, broadcast, mpsc, oneshot};
+use tokio::sync::{Mutex, broadcast, mpsc};
 
 /// One event handed to a subscriber.
 #[derive(Debug)]
@@ -19,26 +19,39 @@ pub struct Delivery {
     /// Stream entry id (Redis) or a process-local sequence number.
     pub id: String,
     pub payload: String,
-    ack: Option<oneshot::Sender<()>>,
+    ack: Option<mpsc::UnboundedSender<String>>,
 }
 
 impl Delivery {
-    /// Marks the event handled. Unacknowledged Redis entries stay pending for redelivery.
+    /// Marks the event handled. Unacknowledged Redis entries stay pending, and are claimed again
+    /// after `bus.claim_idle_ms` by whichever consumer of the group asks first.
     pub fn ack(mut self) {
         if let Some(tx) = self.ack.take() {
-            let _ = tx.send(());
+            let _ = tx.send(std::mem::take(&mut self.id));
         }
     }
 }
 
+/// What a subscription yields: an event, or word that events may have been lost.
+#[derive(Debug)]
+pub enum BusEvent {
+    Message(Delivery),
+    /// Events may have been lost (the stream or the consumer group was deleted, entries were
+    /// trimmed before they were handled, an in-process subscriber fell behind): the consumer must
+    /// resynchronise from the source of truth instead of relying on events.
+    Gap {
+        reason: String,
+    },
+}
+
 /// A stream of deliveries for one consumer.
 pub struct Subscription {
-    rx: mpsc::Receiver<Delivery>,
+    rx: mpsc::Receiver<BusEvent>,
 }
 
 impl Subscription {
-    /// Next delivery; `None` when the bus has shut down.
-    pub async fn next(&mut self) -> Option<Delivery> {
+    /// Next event; `None` when the bus has shut down.
+    pub async fn next(&mut self) -> Option<BusEvent> {
         self.rx.recv().await
     }
 }
@@ -46,7 +59,9 @@ impl Subscription {
 #[async_trait]
 pub trait EventBus: Send + Sync {
     async fn publish(&self, topic: &str, payload: &str) -> Result<()>;
-    /// Subscribes `consumer` within `group`: each group sees every event.
+    /// Subscribes `consumer` within `group`: each group sees every event. The first thing a new
+    /// subscription yields may be a [`BusEvent::Gap`]: whatever was published before the group
+    /// existed, or while it did not, is not in the stream for it.
     async fn subscribe(&self, topic: &str, group: &str, consumer: &str) -> Result<Subscription>;
     /// Short name for logs ("in_process" or "redis").
     fn kind(&self) -> &'static str;
@@ -55,9 +70,15 @@ pub trait EventBus: Send + Sync {
 /// Sends (sequence number, payload) to every subscriber of one topic.
 type TopicSender = broadcast::Sender<(u64, String)>;
 
+/// How many events an in-process subscriber may fall behind before it is told of a gap.
+const IN_PROCESS_CAPACITY: usize = 4096;
+
 /// In-process bus for the embedded default: a broadcast channel per topic. Every subscription
 /// sees every event published after it subscribed; there is no persistence, which is acceptable
 /// because the outbox is the durable record and the relay republishes what it has not published.
+/// A subscriber that falls more than [`IN_PROCESS_CAPACITY`] events behind loses the oldest; it
+/// is then sent a [`BusEvent::Gap`] so it resynchronises (the embedded path is not lossless, it
+/// is self-correcting).
 #[derive(Default, Clone)]
 pub struct InProcessBus {
     topics: Arc<Mutex<HashMap<String, TopicSender>>>,
@@ -73,7 +94,7 @@ impl InProcessBus {
         let mut topics = self.topics.lock().await;
         topics
             .entry(topic.to_string())
-            .or_insert_with(|| broadcast::channel(1024).0)
+            .or_insert_with(|| broadcast::channel(IN_PROCESS_CAPACITY).0)
             .clone()
     }
 }
@@ -95,21 +116,24 @@ impl EventBus for InProcessBus {
         let consumer = consumer.to_string();
         tokio::spawn(async move {
             loop {
-                match source.recv().await {
-                    Ok((seq, payload)) => {
-                        let delivery = Delivery {
-                            id: seq.to_string(),
-                            payload,
-                            ack: None,
-                        };
-                        if tx.send(delivery).await.is_err() {
-                            break;
+                let event = match source.recv().await {
+                    Ok((seq, payload)) => BusEvent::Message(Delivery {
+                        id: seq.to_string(),
+                        payload,
+                        ack: None,
+                    }),
+                    Err(broadcast::error::RecvError::Lagged(n)) => {
+                        tracing::warn!(consumer = %consumer, skipped = n, "in-process bus subscriber lagged; asking it to resynchronise");
+                        BusEvent::Gap {
+                            reason: format!(
+                                "the subscriber fell behind and {n} events were dropped"
+                            ),
                         }
                     }
-                    Err(broadcast::error::RecvError::Lagged(n)) => {
-                        tracing::warn!(consumer = %consumer, skipped = n, "in-process bus subscriber lagged");
-                    }
                     Err(broadcast::error::RecvError::Closed) => break,
+                };
+                if tx.send(event).await.is_err() {
+                    break;
                 }
             }
         });
@@ -123,14 +147,20 @@ impl EventBus for InProcessBus {
 
 /// How long one XREADGROUP waits for new entries.
 const READ_BLOCK_MS: u64 = 1_000;
+/// The most entries one read or claim fetches.
+const READ_COUNT: usize = 100;
+/// Longest pause between attempts while Redis is unreachable.
+const MAX_RECONNECT_BACKOFF: Duration = Duration::from_secs(10);
 
-/// Redis Streams bus: `XADD` to publish, consumer groups with `XREADGROUP` / `XACK` to consume.
+/// Redis Streams bus: `XADD` to publish, consumer groups with `XREADGROUP` / `XACK` to consume,
+/// `XAUTOCLAIM` to take over what a crashed consumer left pending.
 #[derive(Clone)]
 pub struct RedisBus {
     client: redis::Client,
     publisher: redis::aio::MultiplexedConnection,
     max_len: u64,
     namespace: String,
+    claim_idle: Duration,
 }
 
 fn redis_error(e: redis::RedisError) -> Error {
@@ -143,7 +173,12 @@ fn redis_error(e: redis::RedisError) -> Error {
 
 impl RedisBus {
     /// Connects and pings, so a misconfigured or unreachable Redis fails at start.
-    pub async fn connect(url: &str, namespace: &str, max_len: u64) -> Result<Self> {
+    pub async fn connect(
+        url: &str,
+        namespace: &str,
+        max_len: u64,
+        claim_idle: Duration,
+    ) -> Result<Self> {
         let client =
             redis::Client::open(url).map_err(|e| Error::invalid("bus.redis_url", e.to_string()))?;
         let mut publisher = tokio::time::timeout(
@@ -162,11 +197,221 @@ impl RedisBus {
             publisher,
             max_len,
             namespace: namespace.to_string(),
+            claim_idle,
         })
     }
 
     fn key(&self, topic: &str) -> String {
         format!("{}:{topic}", self.namespace)
+    }
+}
+
+/// Creates the consumer group (and the stream) unless it exists. `Ok(true)`: it was created now,
+/// so whatever was published before is not pending for it.
+async fn ensure_group(
+    conn: &mut redis::aio::MultiplexedConnection,
+    key: &str,
+    group: &str,
+) -> redis::RedisResult<bool> {
+    let created: redis::RedisResult<String> = redis::cmd("XGROUP")
+        .arg("CREATE")
+        .arg(key)
+        .arg(group)
+        .arg("0")
+        .arg("MKSTREAM")
+        .query_async(conn)
+        .await;
+    match created {
+        Ok(_) => Ok(true),
+        // BUSYGROUP: the group exists already, which is what we want.
+        Err(e) if e.code() == Some("BUSYGROUP") => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+/// One consumer's reading loop: its own pending entries first, then claimed and new ones.
+struct RedisReader {
+    reader: redis::aio::MultiplexedConnection,
+    key: String,
+    group: String,
+    consumer: String,
+    claim_idle: Duration,
+    tx: mpsc::Sender<BusEvent>,
+    acks: mpsc::UnboundedSender<String>,
+}
+
+impl RedisReader {
+    /// Hands entries to the subscriber; `false` when it has gone away.
+    async fn deliver(&self, entries: Vec<redis::streams::StreamId>) -> bool {
+        for entry in entries {
+            let payload: String = entry.get("payload").unwrap_or_default();
+            let delivery = Delivery {
+                id: entry.id,
+                payload,
+                ack: Some(self.acks.clone()),
+            };
+            if self.tx.send(BusEvent::Message(delivery)).await.is_err() {
+                return false;
+            }
+        }
+        true
+    }
+
+    async fn gap(&self, reason: String) -> bool {
+        tracing::warn!(stream = %self.key, group = %self.group, %reason, "event stream gap; the consumer resynchronises");
+        self.tx.send(BusEvent::Gap { reason }).await.is_ok()
+    }
+
+    /// Claims every entry idle for longer than `claim_idle`, whoever it was delivered to. Entries
+    /// pending but trimmed from the stream are lost events: reported as a gap (and so
+    /// acknowledged by the claim itself, which removes them from the pending list).
+    async fn claim_stale(&mut self) -> redis::RedisResult<bool> {
+        let mut cursor = "0-0".to_string();
+        loop {
+            let reply: redis::streams::StreamAutoClaimReply = redis::cmd("XAUTOCLAIM")
+                .arg(&self.key)
+                .arg(&self.group)
+                .arg(&self.consumer)
+                .arg(self.claim_idle.as_millis() as u64)
+                .arg(&cursor)
+                .arg("COUNT")
+                .arg(READ_COUNT)
+                .query_async(&mut self.reader)
+                .await?;
+            if !reply.claimed.is_empty() {
+                tracing::info!(stream = %self.key, consumer = %self.consumer, claimed = reply.claimed.len(), "claimed stale pending entries");
+            }
+            if !reply.deleted_ids.is_empty()
+                && !self
+                    .gap(format!(
+                        "{} pending entries were trimmed before they were handled",
+                        reply.deleted_ids.len()
+                    ))
+                    .await
+            {
+                return Ok(false);
+            }
+            if !self.deliver(reply.claimed).await {
+                return Ok(false);
+            }
+            if reply.next_stream_id == "0-0" {
+                return Ok(true);
+            }
+            cursor = reply.next_stream_id;
+        }
+    }
+
+    /// Reads from `cursor` ("0": this consumer's own pending entries, ">": new ones).
+    async fn read(&mut self, cursor: &str) -> redis::RedisResult<Vec<redis::streams::StreamId>> {
+        let reply: Option<redis::streams::StreamReadReply> = redis::cmd("XREADGROUP")
+            .arg("GROUP")
+            .arg(&self.group)
+            .arg(&self.consumer)
+            .arg("COUNT")
+            .arg(READ_COUNT)
+            .arg("BLOCK")
+            .arg(READ_BLOCK_MS)
+            .arg("STREAMS")
+            .arg(&self.key)
+            .arg(cursor)
+            .query_async(&mut self.reader)
+            .await?;
+        Ok(reply
+            .map(|r| r.keys.into_iter().flat_map(|k| k.ids).collect())
+            .unwrap_or_default())
+    }
+
+    async fn run(mut self, group_is_new: bool) {
+        if group_is_new
+            && !self
+                .gap("the consumer group was created; earlier events are not in it".into())
+                .await
+        {
+            return;
+        }
+        // Own pending entries first (delivered to this consumer name before a restart), from
+        // the start of the pending list onwards, then new ones (">").
+        let mut cursor = "0".to_string();
+        let mut next_claim = tokio::time::Instant::now();
+        let mut backoff = Duration::from_millis(100);
+        loop {
+            if self.tx.is_closed() {
+                return;
+            }
+            let step: redis::RedisResult<bool> = async {
+                if tokio::time::Instant::now() >= next_claim {
+                    if !self.claim_stale().await? {
+                        return Ok(false);
+                    }
+                    next_claim = tokio::time::Instant::now() + self.claim_idle / 2;
+                }
+                let entries = self.read(&cursor).await?;
+                if cursor != ">" {
+                    cursor = entries
+                        .last()
+                        .map_or_else(|| ">".to_string(), |e| e.id.clone());
+                }
+                Ok(self.deliver(entries).await)
+            }
+            .await;
+            match step {
+                Ok(true) => backoff = Duration::from_millis(100),
+                Ok(false) => return,
+                Err(e) if e.code() == Some("NOGROUP") => {
+                    // The stream or the group was deleted (Redis flushed, or restarted without
+                    // persistence): re-create it, and have the consumer resynchronise, since
+                    // whatever was in it is gone.
+                    match ensure_group(&mut self.reader, &self.key, &self.group).await {
+                        Ok(_) => {
+                            cursor = ">".to_string();
+                            if !self
+                                .gap("the stream or its consumer group was deleted".into())
+                                .await
+                            {
+                                return;
+                            }
+                        }
+                        Err(e) => {
+                            tracing::warn!(error = %e, stream = %self.key, "cannot re-create the consumer group");
+                            tokio::time::sleep(backoff).await;
+                            backoff = (backoff * 2).min(MAX_RECONNECT_BACKOFF);
+                        }
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, stream = %self.key, "redis stream read failed; retrying");
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(MAX_RECONNECT_BACKOFF);
+                }
+            }
+        }
+    }
+}
+
+/// Acknowledges handled entries on a connection of its own, in the order they were handled, so
+/// that a consumer never waits for one entry's acknowledgement before it gets the next.
+async fn acknowledge(
+    mut conn: redis::aio::MultiplexedConnection,
+    key: String,
+    group: String,
+    mut acks: mpsc::UnboundedReceiver<String>,
+) {
+    while let Some(id) = acks.recv().await {
+        let mut ids = vec![id];
+        while let Ok(more) = acks.try_recv() {
+            ids.push(more);
+        }
+        let acked: redis::RedisResult<i64> = redis::cmd("XACK")
+            .arg(&key)
+            .arg(&group)
+            .arg(&ids)
+            .query_async(&mut conn)
+            .await;
+        // A lost acknowledgement only means the entry is claimed and handled again later, which
+        // at-least-once consumers tolerate.
+        if let Err(e) = acked {
+            tracing::warn!(error = %e, entries = ids.len(), "redis xack failed");
+        }
     }
 }
 
@@ -189,95 +434,39 @@ impl EventBus for RedisBus {
     }
 
     async fn subscribe(&self, topic: &str, group: &str, consumer: &str) -> Result<Subscription> {
-        let topic = &self.key(topic);
+        let key = self.key(topic);
         let mut conn = self.publisher.clone();
-        let created: redis::RedisResult<String> = redis::cmd("XGROUP")
-            .arg("CREATE")
-            .arg(topic)
-            .arg(group)
-            .arg("0")
-            .arg("MKSTREAM")
-            .query_async(&mut conn)
-            .await;
-        // BUSYGROUP: the group exists already, which is what we want.
-        if let Err(e) = created
-            && e.code() != Some("BUSYGROUP")
-        {
-            return Err(redis_error(e));
-        }
+        let group_is_new = ensure_group(&mut conn, &key, group)
+            .await
+            .map_err(redis_error)?;
         // Blocking reads get a connection of their own so they never stall publishers.
         // The response timeout must outlast the BLOCK time, or the client gives up on a read whose
         // entries the server has already moved to this consumer's pending list.
         let config = redis::AsyncConnectionConfig::new()
             .set_response_timeout(Some(Duration::from_millis(READ_BLOCK_MS + 5_000)));
-        let mut reader = self
+        let reader = self
             .client
             .get_multiplexed_async_connection_with_config(&config)
             .await
             .map_err(redis_error)?;
-        let (tx, rx) = mpsc::channel(64);
-        let (topic, group, consumer) = (topic.to_string(), group.to_string(), consumer.to_string());
-        tokio::spawn(async move {
-            // First drain this consumer's pending entries (delivered before a crash, never
-            // acknowledged), then read new ones.
-            let mut cursor = "0".to_string();
-            loop {
-                let reply: redis::RedisResult<Option<redis::streams::StreamReadReply>> =
-                    redis::cmd("XREADGROUP")
-                        .arg("GROUP")
-                        .arg(&group)
-                        .arg(&consumer)
-                        .arg("COUNT")
-                        .arg(32)
-                        .arg("BLOCK")
-                        .arg(READ_BLOCK_MS)
-                        .arg("STREAMS")
-                        .arg(&topic)
-                        .arg(&cursor)
-                        .query_async(&mut reader)
-                        .await;
-                let entries = match reply {
-                    Ok(Some(reply)) => reply
-                        .keys
-                        .into_iter()
-                        .flat_map(|k| k.ids)
-                        .collect::<Vec<_>>(),
-                    Ok(None) => Vec::new(),
-                    Err(e) => {
-                        tracing::warn!(error = %e, topic = %topic, "redis stream read failed");
-                        tokio::time::sleep(Duration::from_millis(500)).await;
-                        continue;
-                    }
-                };
-                if entries.is_empty() && cursor != ">" {
-                    cursor = ">".to_string();
-                    continue;
-                }
-                for entry in entries {
-                    let payload: String = entry.get("payload").unwrap_or_default();
-                    let (ack_tx, ack_rx) = oneshot::channel();
-                    let delivery = Delivery {
-                        id: entry.id.clone(),
-                        payload,
-                        ack: Some(ack_tx),
-                    };
-                    if tx.send(delivery).await.is_err() {
-                        return;
-                    }
-                    if ack_rx.await.is_ok() {
-                        let acked: redis::RedisResult<i64> = redis::cmd("XACK")
-                            .arg(&topic)
-                            .arg(&group)
-                            .arg(&entry.id)
-                            .query_async(&mut reader)
-                            .await;
-                        if let Err(e) = acked {
-                            tracing::warn!(error = %e, id = %entry.id, "redis xack failed");
-                        }
-                    }
-                }
-            }
-        });
+        let (tx, rx) = mpsc::channel(READ_COUNT * 2);
+        let (acks, ack_rx) = mpsc::unbounded_channel();
+        tokio::spawn(acknowledge(
+            self.publisher.clone(),
+            key.clone(),
+            group.to_string(),
+            ack_rx,
+        ));
+        let reader = RedisReader {
+            reader,
+            key,
+            group: group.to_string(),
+            consumer: consumer.to_string(),
+            claim_idle: self.claim_idle,
+            tx,
+            acks,
+        };
+        tokio::spawn(reader.run(group_is_new));
         Ok(Subscription { rx })
     }
 
@@ -295,6 +484,7 @@ pub async fn from_settings(settings: &crate::settings::Settings) -> Result<Arc<d
                 &settings.bus.redis_url,
                 &settings.bus.namespace,
                 settings.bus.stream_max_len,
+                Duration::from_millis(settings.bus.claim_idle_ms),
             )
             .await?,
         )),
@@ -305,13 +495,127 @@ pub async fn from_settings(settings: &crate::settings::Settings) -> Result<Arc<d
 mod tests {
     use super::*;
 
+    fn message(event: BusEvent) -> Delivery {
+        match event {
+            BusEvent::Message(d) => d,
+            BusEvent::Gap { reason } => panic!("expected a message, got a gap: {reason}"),
+        }
+    }
+
+    async fn next(sub: &mut Subscription) -> BusEvent {
+        tokio::time::timeout(Duration::from_secs(10), sub.next())
+            .await
+            .expect("nothing delivered within 10 s")
+            .expect("the bus closed")
+    }
+
     #[tokio::test]
     async fn in_process_bus_delivers_to_every_subscriber() {
         let bus = InProcessBus::new();
         let mut a = bus.subscribe("t", "g1", "a").await.unwrap();
         let mut b = bus.subscribe("t", "g2", "b").await.unwrap();
         bus.publish("t", "hello").await.unwrap();
-        assert_eq!(a.next().await.unwrap().payload, "hello");
-        assert_eq!(b.next().await.unwrap().payload, "hello");
+        assert_eq!(message(next(&mut a).await).payload, "hello");
+        assert_eq!(message(next(&mut b).await).payload, "hello");
+    }
+
+    #[tokio::test]
+    async fn an_in_process_subscriber_that_falls_behind_is_told_of_the_gap() {
+        let bus = InProcessBus::new();
+        let mut slow = bus.subscribe("t", "g", "slow").await.unwrap();
+        for i in 0..(IN_PROCESS_CAPACITY * 2 + 600) {
+            bus.publish("t", &i.to_string()).await.unwrap();
+        }
+        let mut gaps = 0;
+        let mut messages = 0;
+        while let Ok(Some(event)) =
+            tokio::time::timeout(Duration::from_millis(300), slow.next()).await
+        {
+            match event {
+                BusEvent::Gap { .. } => gaps += 1,
+                BusEvent::Message(_) => messages += 1,
+            }
+        }
+        assert!(gaps >= 1, "no gap after {messages} messages");
+    }
+
+    /// A Redis bus on `NDRS_TEST_REDIS_URL` under a fresh namespace; `None` when it is not set.
+    /// A set variable whose server is unreachable fails the test.
+    async fn redis_bus(
+        claim_idle: Duration,
+    ) -> Option<(RedisBus, redis::aio::MultiplexedConnection)> {
+        let url = std::env::var("NDRS_TEST_REDIS_URL")
+            .ok()
+            .filter(|u| !u.is_empty())?;
+        let namespace = format!("ndrs-bus-test-{}", uuid::Uuid::new_v4().simple());
+        let bus = RedisBus::connect(&url, &namespace, 10_000, claim_idle)
+            .await
+            .expect("NDRS_TEST_REDIS_URL is set but Redis is unreachable");
+        let admin = bus.publisher.clone();
+        Some((bus, admin))
+    }
+
+    #[tokio::test]
+    async fn redis_delivers_a_burst_without_waiting_for_acknowledgements() {
+        let Some((bus, _)) = redis_bus(Duration::from_secs(30)).await else {
+            eprintln!("skipped: NDRS_TEST_REDIS_URL is not set");
+            return;
+        };
+        let mut sub = bus.subscribe("t", "g", "c1").await.unwrap();
+        assert!(matches!(next(&mut sub).await, BusEvent::Gap { .. }));
+        for i in 0..50 {
+            bus.publish("t", &i.to_string()).await.unwrap();
+        }
+        // All fifty arrive while none is acknowledged: a debouncing consumer can batch them.
+        let mut held = Vec::new();
+        for _ in 0..50 {
+            held.push(message(next(&mut sub).await));
+        }
+        let payloads: Vec<String> = held.iter().map(|d| d.payload.clone()).collect();
+        assert_eq!(payloads, (0..50).map(|i| i.to_string()).collect::<Vec<_>>());
+        held.into_iter().for_each(Delivery::ack);
+    }
+
+    #[tokio::test]
+    async fn redis_entries_of_a_vanished_consumer_are_claimed_by_another() {
+        let Some((bus, _)) = redis_bus(Duration::from_millis(300)).await else {
+            eprintln!("skipped: NDRS_TEST_REDIS_URL is not set");
+            return;
+        };
+        let mut crashed = bus.subscribe("t", "g", "replica-a").await.unwrap();
+        assert!(matches!(next(&mut crashed).await, BusEvent::Gap { .. }));
+        bus.publish("t", "pending").await.unwrap();
+        let taken = message(next(&mut crashed).await);
+        // Replica A dies holding the entry, unacknowledged (kill -9 mid-debounce).
+        drop(taken);
+        drop(crashed);
+        let mut survivor = bus.subscribe("t", "g", "replica-b").await.unwrap();
+        let claimed = message(next(&mut survivor).await);
+        assert_eq!(claimed.payload, "pending");
+        claimed.ack();
+    }
+
+    #[tokio::test]
+    async fn redis_stream_deleted_is_recreated_and_reported_as_a_gap() {
+        let Some((bus, mut admin)) = redis_bus(Duration::from_secs(30)).await else {
+            eprintln!("skipped: NDRS_TEST_REDIS_URL is not set");
+            return;
+        };
+        let mut sub = bus.subscribe("t", "g", "c1").await.unwrap();
+        assert!(matches!(next(&mut sub).await, BusEvent::Gap { .. }));
+        bus.publish("t", "before").await.unwrap();
+        message(next(&mut sub).await).ack();
+        // Redis flushed (or restarted without persistence): the stream and the group are gone.
+        let _: i64 = redis::cmd("DEL")
+            .arg(bus.key("t"))
+            .query_async(&mut admin)
+            .await
+            .unwrap();
+        match next(&mut sub).await {
+            BusEvent::Gap { reason } => assert!(reason.contains("deleted"), "{reason}"),
+            BusEvent::Message(d) => panic!("expected a gap, got {}", d.payload),
+        }
+        bus.publish("t", "after").await.unwrap();
+        assert_eq!(message(next(&mut sub).await).payload, "after");
     }
 }

@@ -113,9 +113,7 @@ impl CycleDocuments {
             content_hash: content_hash.clone(),
             traceparent: crate::telemetry::current_traceparent(),
         };
-        self.announcer
-            .announce_in(&txn, &event, &loaded_at)
-            .await?;
+        self.announcer.announce_in(&txn, &event, &loaded_at).await?;
         txn.commit().await.map_err(db_error)?;
         self.announcer.wake_relay();
         Ok(Versioned {

@@ -205,7 +205,10 @@ mod tests {
         assert_eq!(oversize["grpc-status"], "8");
         let mut other = http::HeaderMap::new();
         other.insert("grpc-status", "11".parse().unwrap());
-        other.insert("grpc-message", "page%20token%20past%20the%20end".parse().unwrap());
+        other.insert(
+            "grpc-message",
+            "page%20token%20past%20the%20end".parse().unwrap(),
+        );
         oversize_as_resource_exhausted(&mut other);
         assert_eq!(other["grpc-status"], "11");
     }

@@ -4,6 +4,8 @@
 //! - `ndrs.returns.received` (counter): every `Submit…` call, by method and outcome
 //!   (`accepted` or the gRPC status that refused it, e.g. `InvalidArgument`).
 //! - `ndrs.validation.rule_outcomes` (counter): cross-entity rule results, by severity and status.
+//! - `ndrs.aggregator.revalidation_backlog` (gauge): cycles waiting for a successful automatic
+//!   re-assembly, plus one while a full resynchronisation is due.
 //!
 //! RPC metrics are taken by a tower layer around every server ([`RpcMetricsLayer`]), so no handler
 //! has to remember to record them.
@@ -15,12 +17,13 @@ use std::task::{Context, Poll};
 use std::time::Instant;
 
 use opentelemetry::KeyValue;
-use opentelemetry::metrics::{Counter, Histogram};
+use opentelemetry::metrics::{Counter, Gauge, Histogram};
 
 pub struct Metrics {
     pub rpc_duration: Histogram<f64>,
     pub returns_received: Counter<u64>,
     pub rule_outcomes: Counter<u64>,
+    pub revalidation_backlog: Gauge<u64>,
 }
 
 /// The process's instruments, created on first use from the global meter provider (installed by
@@ -42,6 +45,12 @@ pub fn metrics() -> &'static Metrics {
             rule_outcomes: meter
                 .u64_counter("ndrs.validation.rule_outcomes")
                 .with_description("cross-entity rule results, by severity and status")
+                .build(),
+            revalidation_backlog: meter
+                .u64_gauge("ndrs.aggregator.revalidation_backlog")
+                .with_description(
+                    "cycles waiting for a successful automatic re-assembly (plus one while a full resynchronisation is due)",
+                )
                 .build(),
         }
     })

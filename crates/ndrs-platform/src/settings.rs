@@ -57,6 +57,10 @@ pub struct BusSettings {
     pub namespace: String,
     /// Approximate cap on each Redis stream's length (XADD MAXLEN ~).
     pub stream_max_len: u64,
+    /// A Redis entry delivered to a consumer and not acknowledged for this long (its consumer
+    /// crashed, or is stuck) is claimed by another consumer of the group (XAUTOCLAIM), at start
+    /// and periodically.
+    pub claim_idle_ms: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -120,6 +124,12 @@ pub struct AggregatorSettings {
     pub service_token: String,
     /// How long to wait for more input changes before re-assembling a candidate.
     pub revalidate_debounce_ms: u64,
+    /// This replica's consumer name in the Redis consumer group. Empty: the host name (a pod's
+    /// name in Kubernetes), or a random one when the host has none.
+    pub consumer_name: String,
+    /// A failed automatic re-assembly (a stage service down) is retried with exponential backoff
+    /// from 1 s up to this many milliseconds between attempts, until it succeeds.
+    pub retry_max_backoff_ms: u64,
     /// Disclosure control: a published breakdown cell with fewer reporters than this is suppressed.
     pub disclosure_min_reporters: u32,
     /// Disclosure control: a published breakdown cell whose largest reporter contributes more than
