@@ -23,7 +23,8 @@ use std::collections::BTreeSet;
 use chrono::{SecondsFormat, Utc};
 use ndrs_core::catalogue::Catalogue;
 use ndrs_core::units::Unit;
-use ndrs_core::{Error, FieldViolation, Result};
+use ndrs_core::limits::{MAX_LINE_CHARS, MAX_NOTE_CHARS};
+use ndrs_core::{Error, FieldViolation, Result, Violations};
 use ndrs_platform::db::db_error;
 use ndrs_proto::v1 as pb;
 use prost::Message;
@@ -38,6 +39,10 @@ use crate::store::{benchmark, benchmark_registry, benchmark_report};
 
 /// The seed registry (version 1).
 pub const SEED_CSV: &str = include_str!("../data/external-benchmarks.csv");
+/// The most benchmarks one `AddBenchmarks` call may add.
+pub const MAX_BENCHMARKS_PER_ADDITION: usize = 500;
+/// The longest unit text of a benchmark ("billion CNY" is the longest the registry knows).
+const MAX_UNIT_CHARS: usize = 32;
 
 /// How comparable an outside figure is with ours.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -132,17 +137,54 @@ pub struct NewBenchmark {
     pub note: String,
 }
 
+/// Two benchmarks with the same key describe the same outside figure: the registry holds one.
+type BenchmarkKey = (String, String, String, i32, String);
+
+impl NewBenchmark {
+    /// Publisher, indicator, scope, year and the catalogue figure it is compared with, trimmed and
+    /// case-folded so that "CAICT" and "caict " are the same publisher.
+    fn key(&self) -> BenchmarkKey {
+        benchmark_key(
+            &self.publisher,
+            &self.indicator,
+            &self.scope,
+            self.year,
+            &self.comparable_to,
+        )
+    }
+}
+
+fn benchmark_key(
+    publisher: &str,
+    indicator: &str,
+    scope: &str,
+    year: i32,
+    comparable_to: &str,
+) -> BenchmarkKey {
+    let fold = |s: &str| s.trim().to_lowercase();
+    (
+        fold(publisher),
+        fold(indicator),
+        fold(scope),
+        year,
+        comparable_to.trim().to_string(),
+    )
+}
+
 /// Checks one benchmark, pushing a violation per bad field under `prefix` (`benchmarks[2]`).
 fn check_benchmark(b: &NewBenchmark, prefix: &str, v: &mut Vec<FieldViolation>) {
+    let mut texts = Violations::new();
+    texts.line(&format!("{prefix}.publisher"), &b.publisher, MAX_LINE_CHARS, true);
+    texts.line(&format!("{prefix}.indicator"), &b.indicator, MAX_LINE_CHARS, true);
+    texts.line(&format!("{prefix}.scope"), &b.scope, MAX_LINE_CHARS, false);
+    texts.line(&format!("{prefix}.unit"), &b.unit, MAX_UNIT_CHARS, true);
+    texts.note(&format!("{prefix}.note"), &b.note, MAX_NOTE_CHARS, false);
+    if let Err(e) = texts.finish(()) {
+        v.extend(e.field_violations().iter().cloned());
+    }
     let mut bad = |field: &str, why: String| {
         v.push(FieldViolation::new(format!("{prefix}.{field}"), why));
     };
-    if b.publisher.trim().is_empty() {
-        bad("publisher", "required".into());
-    }
-    if b.indicator.trim().is_empty() {
-        bad("indicator", "required".into());
-    }
     if !(1990..=2100).contains(&b.year) {
         bad("year", "must be between 1990 and 2100".into());
     }
@@ -204,6 +246,16 @@ pub fn benchmarks_from_proto(benchmarks: Vec<pb::Benchmark>) -> Result<Vec<NewBe
     if benchmarks.is_empty() {
         violations.push(FieldViolation::new("benchmarks", "add at least one"));
     }
+    if benchmarks.len() > MAX_BENCHMARKS_PER_ADDITION {
+        return Err(Error::invalid(
+            "benchmarks",
+            format!(
+                "holds {} benchmarks; at most {MAX_BENCHMARKS_PER_ADDITION} are added at once",
+                benchmarks.len()
+            ),
+        ));
+    }
+    let mut keys = std::collections::BTreeMap::new();
     let mut out = Vec::new();
     for (i, b) in benchmarks.into_iter().enumerate() {
         let pb::Benchmark {
@@ -247,6 +299,12 @@ pub fn benchmarks_from_proto(benchmarks: Vec<pb::Benchmark>) -> Result<Vec<NewBe
             note,
         };
         check_benchmark(&new, &prefix, &mut violations);
+        if let Some(first) = keys.insert(new.key(), i) {
+            violations.push(FieldViolation::new(
+                prefix.clone(),
+                format!("repeats benchmarks[{first}] (same publisher, indicator, scope, year and figure)"),
+            ));
+        }
         out.push(new);
     }
     if violations.is_empty() {
@@ -426,8 +484,33 @@ impl Benchmarks {
         note: &str,
         by: &str,
     ) -> Result<pb::BenchmarkRegistrySummary> {
+        let mut v = Violations::new();
+        v.note("note", note, MAX_NOTE_CHARS, false);
+        v.finish(())?;
         let txn = self.db.begin().await.map_err(db_error)?;
         let version = latest_registry(&txn).await?.map_or(1, |r| r.version + 1);
+        // An outside figure is registered once: a second copy would be judged twice.
+        let registered: std::collections::BTreeMap<BenchmarkKey, String> =
+            rows_up_to(&txn, version - 1)
+                .await?
+                .into_iter()
+                .map(|r| {
+                    (
+                        benchmark_key(&r.publisher, &r.indicator, &r.scope, r.year, &r.comparable_to),
+                        r.benchmark_id,
+                    )
+                })
+                .collect();
+        let mut duplicates = Violations::new();
+        for (i, b) in new.iter().enumerate() {
+            if let Some(id) = registered.get(&b.key()) {
+                duplicates.push(
+                    format!("benchmarks[{i}]"),
+                    format!("is already in the registry as {id}"),
+                );
+            }
+        }
+        duplicates.finish(())?;
         let at = Utc::now().to_rfc3339_opts(SecondsFormat::Micros, true);
         let conflict = |e: sea_orm::DbErr| {
             if crate::candidate::is_unique_violation(&e) {

@@ -15,6 +15,7 @@ mod macros;
 pub mod catalogue;
 pub mod classification;
 pub mod error;
+pub mod limits;
 pub mod units;
 
 pub use error::{Error, FieldViolation, Result, Violations};
