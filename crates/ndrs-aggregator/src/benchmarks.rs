@@ -22,8 +22,8 @@ use std::collections::BTreeSet;
 
 use chrono::{SecondsFormat, Utc};
 use ndrs_core::catalogue::Catalogue;
-use ndrs_core::units::Unit;
 use ndrs_core::limits::{MAX_LINE_CHARS, MAX_NOTE_CHARS};
+use ndrs_core::units::Unit;
 use ndrs_core::{Error, FieldViolation, Result, Violations};
 use ndrs_platform::db::db_error;
 use ndrs_proto::v1 as pb;
@@ -174,8 +174,18 @@ fn benchmark_key(
 /// Checks one benchmark, pushing a violation per bad field under `prefix` (`benchmarks[2]`).
 fn check_benchmark(b: &NewBenchmark, prefix: &str, v: &mut Vec<FieldViolation>) {
     let mut texts = Violations::new();
-    texts.line(&format!("{prefix}.publisher"), &b.publisher, MAX_LINE_CHARS, true);
-    texts.line(&format!("{prefix}.indicator"), &b.indicator, MAX_LINE_CHARS, true);
+    texts.line(
+        &format!("{prefix}.publisher"),
+        &b.publisher,
+        MAX_LINE_CHARS,
+        true,
+    );
+    texts.line(
+        &format!("{prefix}.indicator"),
+        &b.indicator,
+        MAX_LINE_CHARS,
+        true,
+    );
     texts.line(&format!("{prefix}.scope"), &b.scope, MAX_LINE_CHARS, false);
     texts.line(&format!("{prefix}.unit"), &b.unit, MAX_UNIT_CHARS, true);
     texts.note(&format!("{prefix}.note"), &b.note, MAX_NOTE_CHARS, false);
@@ -496,7 +506,13 @@ impl Benchmarks {
                 .into_iter()
                 .map(|r| {
                     (
-                        benchmark_key(&r.publisher, &r.indicator, &r.scope, r.year, &r.comparable_to),
+                        benchmark_key(
+                            &r.publisher,
+                            &r.indicator,
+                            &r.scope,
+                            r.year,
+                            &r.comparable_to,
+                        ),
                         r.benchmark_id,
                     )
                 })

@@ -13,6 +13,7 @@ use sha2::{Digest, Sha256};
 use crate::derived;
 use crate::stages::StageClients;
 use crate::store::candidate;
+use crate::withhold;
 
 /// Why an assembly happened, as stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -140,10 +141,12 @@ impl Candidates {
         for _attempt in 0..5 {
             let latest = self.latest_row(cycle_year).await?;
             let mut stages = self.stages.stage_results(cycle_year).await?;
+            stages.iter_mut().for_each(withhold::withhold_non_finite);
             if skip_empty && latest.is_none() && stages.iter().all(|s| s.returns_used == 0) {
                 return Ok(None);
             }
-            let cross_stage = derived::cross_stage_result(cycle_year, &stages);
+            let mut cross_stage = derived::cross_stage_result(cycle_year, &stages);
+            withhold::withhold_non_finite(&mut cross_stage);
             stages.push(cross_stage);
             let hash = content_hash(cycle_year, &stages);
             if let Some(latest) = &latest

@@ -1,6 +1,7 @@
 //! Aggregator: the only service that sees the national picture. It fetches every stage service's
 //! result for a cycle over gRPC, freezes them into a candidate release under one content hash, and
-//! (in later stages of the project) validates candidates in three stages before publication.
+//! validates candidates in three stages (cross-entity rules, external benchmarks, expert review)
+//! before publication.
 //!
 //! Candidates are assembled on an organiser's request and automatically whenever a stage service
 //! announces that a cycle's inputs changed: [`watcher`] consumes those events, debounces them and
@@ -10,6 +11,8 @@
 //! - [`candidate`]: assembling, storing and reading candidates.
 //! - [`stages`]: the gRPC clients of the four stage services.
 //! - [`derived`]: indicators whose inputs come from different stages (P08), derived at assembly.
+//! - [`withhold`]: non-finite figures withheld at assembly, and the findings for what a candidate
+//!   could not use (set-aside returns, withheld figures).
 //! - [`validation`]: stage 1, cross-entity rules (CEL) and validation reports.
 //! - [`benchmarks`]: stage 2, the external benchmark registry and comparisons.
 //! - [`justify`]: written justifications of warnings and benchmark deviations.
@@ -20,7 +23,7 @@
 //! - [`release_cache`]: the release cache (Redis in production, in-process when embedded).
 //! - [`audit`]: the hash-chained audit log of every state change, and its verification.
 //! - [`watcher`]: automatic re-assembly and re-validation on "cycle inputs changed".
-//! - [`store`]: the candidate table and its migration.
+//! - [`store`]: the aggregator's tables (candidates, reports, rounds, releases, audit) and migrations.
 //! - [`grpc`]: the thin transport layer.
 //! - [`startup`]: how the service starts.
 
@@ -40,6 +43,7 @@ pub mod startup;
 pub mod store;
 pub mod validation;
 pub mod watcher;
+pub mod withhold;
 
 /// Name of this service's database (SQLite file or PostgreSQL schema).
 pub const SERVICE_NAME: &str = "aggregator";

@@ -259,7 +259,7 @@ impl Validation {
                 ],
             );
         }
-        let results: Vec<pb::RuleResult> = outcomes
+        let mut results: Vec<pb::RuleResult> = outcomes
             .iter()
             .map(|o| {
                 let (status, detail) = match &o.outcome {
@@ -282,9 +282,13 @@ impl Validation {
                 }
             })
             .collect();
-        let passed_errors = outcomes
-            .iter()
-            .all(|o| o.severity != Severity::Error || o.outcome == Outcome::Passed);
+        // What the candidate could not use (set-aside returns, withheld figures) are errors too.
+        let data_quality = crate::withhold::data_quality_findings(candidate);
+        let passed_errors = data_quality.is_empty()
+            && outcomes
+                .iter()
+                .all(|o| o.severity != Severity::Error || o.outcome == Outcome::Passed);
+        results.extend(data_quality);
         let open_warnings = outcomes
             .iter()
             .filter(|o| o.severity == Severity::Warning && o.needs_attention())

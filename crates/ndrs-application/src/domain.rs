@@ -2,6 +2,7 @@
 
 use ndrs_core::Violations;
 use ndrs_core::classification::{IndustryGroup, SizeClass, SubjectGroup, SubjectType, province};
+use ndrs_platform::plausibility::{Quantity, Reported};
 use ndrs_platform::returns::{EditFinding, FindingSeverity, ReturnHeader};
 use ndrs_proto::v1 as pb;
 use serde::{Deserialize, Serialize};
@@ -248,6 +249,39 @@ fn check_questions_asked(
     }
     q.questionnaire_version = version.id.clone();
     q
+}
+
+/// Every number a questionnaire reports, with its field and what it measures (for the
+/// plausibility bounds).
+pub fn questionnaire_quantities(q: &Questionnaire) -> Vec<Reported> {
+    let bytes =
+        |field: &str, value: u64| (Quantity::RespondentBytes, field.to_string(), value as f64);
+    vec![
+        bytes("storage.capacity_bytes", q.storage.capacity_bytes),
+        bytes("storage.stored_bytes", q.storage.stored_bytes),
+        bytes("storage.cloud_stored_bytes", q.storage.cloud_stored_bytes),
+        bytes(
+            "storage.unused_for_a_year_bytes",
+            q.storage.unused_for_a_year_bytes,
+        ),
+        bytes("data_inflow_bytes", q.data_inflow_bytes),
+        bytes("data_outflow_bytes", q.data_outflow_bytes),
+        bytes("public_data_opened_bytes", q.public_data_opened_bytes),
+        bytes(
+            "public_data_opened_previous_year_bytes",
+            q.public_data_opened_previous_year_bytes,
+        ),
+        (
+            Quantity::RespondentYuan,
+            "digital_investment_yuan".to_string(),
+            q.digital_investment_yuan,
+        ),
+        (
+            Quantity::RespondentYuan,
+            "data_purchased_on_exchanges_yuan".to_string(),
+            q.data_purchased_on_exchanges_yuan,
+        ),
+    ]
 }
 
 pub fn edit_findings(q: &Questionnaire) -> Vec<EditFinding> {

@@ -4,7 +4,8 @@ use ndrs_core::{Error, Result};
 use ndrs_platform::IntoStatus;
 use ndrs_platform::auth::{IdentityStore, Role};
 use ndrs_platform::documents::{CycleDocuments, Versioned};
-use ndrs_platform::returns::{EditFinding, FindingSeverity, ReturnStore};
+use ndrs_platform::plausibility::Plausibility;
+use ndrs_platform::returns::{EditFinding, FindingSeverity, ReturnStore, StoredReturn};
 use ndrs_platform::stage::{self, ReturnReader, check_cycle_year};
 use ndrs_proto::v1 as pb;
 use ndrs_proto::v1::application_survey_service_server::{
@@ -25,10 +26,11 @@ pub struct ApplicationSurvey {
     designs: CycleDocuments,
     identity: IdentityStore,
     reader: ReturnReader,
+    plausibility: Plausibility,
 }
 
 impl ApplicationSurvey {
-    pub fn new(store: ReturnStore, identity: IdentityStore) -> Self {
+    pub fn new(store: ReturnStore, identity: IdentityStore, plausibility: Plausibility) -> Self {
         Self {
             reader: ReturnReader {
                 store: store.clone(),
@@ -36,7 +38,24 @@ impl ApplicationSurvey {
             designs: CycleDocuments::new(&store, design::DOCUMENT_KIND),
             store,
             identity,
+            plausibility,
         }
+    }
+
+    /// The cycle's latest questionnaires that estimation may use, and those set aside (a number
+    /// beyond its plausibility bound). Under a sample design a set-aside unit counts as not having
+    /// responded, so the non-response adjustment covers it until it corrects its return.
+    async fn questionnaires(
+        &self,
+        cycle_year: i32,
+    ) -> Result<(Vec<(StoredReturn, Questionnaire)>, Vec<pb::SetAsideReturn>)> {
+        Ok(stage::screen(
+            stage::load_latest::<Questionnaire>(&self.store, cycle_year, RETURN_KIND).await?,
+            |q| {
+                self.plausibility
+                    .first_breach(&domain::questionnaire_quantities(q))
+            },
+        ))
     }
 
     async fn design(&self, cycle_year: i32) -> Result<Option<Versioned<SampleDesign>>> {
@@ -107,6 +126,10 @@ impl ApplicationSurveyService for ApplicationSurvey {
             domain::questionnaire_from_proto(request.into_inner()).into_status()?;
         let mut findings = domain::edit_findings(&questionnaire);
         findings.extend(
+            self.plausibility
+                .findings(&domain::questionnaire_quantities(&questionnaire)),
+        );
+        findings.extend(
             self.frame_findings(header.cycle_year, &header.reporting_unit_id, &questionnaire)
                 .await
                 .into_status()?,
@@ -134,7 +157,11 @@ impl ApplicationSurveyService for ApplicationSurvey {
             request,
             HUB_KIND,
             hub::hub_return_from_proto,
-            hub::hub_findings,
+            |h| {
+                let mut findings = hub::hub_findings(h);
+                findings.extend(self.plausibility.findings(&hub::hub_quantities(h)));
+                findings
+            },
         )
         .await
         .into_status()?;
@@ -186,9 +213,7 @@ impl ApplicationSurveyService for ApplicationSurvey {
             .into_status()?;
         let cycle_year =
             stage::stage_result_request(&principal, request.into_inner()).into_status()?;
-        let rows = stage::load_latest::<Questionnaire>(&self.store, cycle_year, RETURN_KIND)
-            .await
-            .into_status()?;
+        let (rows, mut set_aside) = self.questionnaires(cycle_year).await.into_status()?;
         let design = self.design(cycle_year).await.into_status()?;
         // A design that cannot be estimated yet (a weighting class without respondents while
         // returns are still coming in) must not stop the other stages' figures from being
@@ -198,16 +223,23 @@ impl ApplicationSurveyService for ApplicationSurvey {
             Err(Error::FailedPrecondition(reason)) => (Vec::new(), vec![reason]),
             Err(e) => return Err(e).into_status(),
         };
-        let hubs = stage::load_latest::<SharingHub>(&self.store, cycle_year, HUB_KIND)
-            .await
-            .into_status()?;
+        let (hubs, hubs_set_aside) = stage::screen(
+            stage::load_latest::<SharingHub>(&self.store, cycle_year, HUB_KIND)
+                .await
+                .into_status()?,
+            |h| self.plausibility.first_breach(&hub::hub_quantities(h)),
+        );
+        set_aside.extend(hubs_set_aside);
         figures.extend(hub::figures(&hubs));
-        Ok(Response::new(stage::stage_result_with_notes(
-            pb::Stage::Application,
-            cycle_year,
-            figures,
-            (rows.len() + hubs.len()) as u64,
-            notes,
+        Ok(Response::new(stage::with_set_aside(
+            stage::stage_result_with_notes(
+                pb::Stage::Application,
+                cycle_year,
+                figures,
+                (rows.len() + hubs.len()) as u64,
+                notes,
+            ),
+            set_aside,
         )))
     }
 
@@ -283,9 +315,7 @@ impl ApplicationSurveyService for ApplicationSurvey {
         let mut v = ndrs_core::Violations::new();
         check_cycle_year("cycle_year", cycle_year, &mut v);
         v.finish(()).into_status()?;
-        let rows = stage::load_latest::<Questionnaire>(&self.store, cycle_year, RETURN_KIND)
-            .await
-            .into_status()?;
+        let (rows, _) = self.questionnaires(cycle_year).await.into_status()?;
         let design = self.design(cycle_year).await.into_status()?;
         let estimates =
             estimate::estimates(&rows, design.as_ref(), &indicator, &breakdown).into_status()?;

@@ -2,6 +2,7 @@
 //! by the hub's operator. Its figures are the reported values, with the return as their lineage.
 
 use ndrs_core::Violations;
+use ndrs_platform::plausibility::{Quantity, Reported};
 use ndrs_platform::returns::{EditFinding, FindingSeverity, ReturnHeader, StoredReturn};
 use ndrs_platform::stage::{figure, lineage_of};
 use ndrs_proto::v1::{self as pb, FigureKind, Unit};
@@ -51,6 +52,33 @@ pub fn hub_return_from_proto(
 }
 
 /// A hub with resources but no calls in the year is possible but worth a look.
+/// Every number a hub return reports, with its field and what it measures.
+pub fn hub_quantities(h: &SharingHub) -> Vec<Reported> {
+    let q = Quantity::HubCount;
+    vec![
+        (
+            q,
+            "departments_connected".to_string(),
+            f64::from(h.departments_connected),
+        ),
+        (
+            q,
+            "resources_mounted".to_string(),
+            h.resources_mounted as f64,
+        ),
+        (
+            q,
+            "cumulative_service_calls".to_string(),
+            h.cumulative_service_calls as f64,
+        ),
+        (
+            q,
+            "previous_cumulative_service_calls".to_string(),
+            h.previous_cumulative_service_calls as f64,
+        ),
+    ]
+}
+
 pub fn hub_findings(h: &SharingHub) -> Vec<EditFinding> {
     if h.resources_mounted > 0 && h.cumulative_service_calls == h.previous_cumulative_service_calls
     {

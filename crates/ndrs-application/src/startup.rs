@@ -28,6 +28,7 @@ pub async fn run(
     shutdown: CancellationToken,
 ) -> ndrs_core::Result<()> {
     let max = runtime.settings.server.max_message_bytes;
+    let plausibility = runtime.settings.plausibility.clone();
     run_stage_service(
         runtime,
         crate::STAGE_NAME,
@@ -35,7 +36,9 @@ pub async fn run(
         Migrator,
         listener,
         shutdown,
-        |store, identity| Routes::new(ApplicationSurvey::new(store, identity).into_server(max)),
+        |store, identity| {
+            Routes::new(ApplicationSurvey::new(store, identity, plausibility).into_server(max))
+        },
     )
     .await
 }

@@ -4,6 +4,7 @@ use std::collections::BTreeSet;
 
 use ndrs_core::Violations;
 use ndrs_core::classification::{IndustryGroup, province};
+use ndrs_platform::plausibility::{Quantity, Reported};
 use ndrs_platform::returns::{EditFinding, FindingSeverity, ReturnHeader};
 use ndrs_proto::v1 as pb;
 use serde::{Deserialize, Serialize};
@@ -218,6 +219,61 @@ pub fn exchange_return_from_proto(
             lines: out,
         },
     ))
+}
+
+/// Every number a carrier return reports, with its field and what it measures (for the
+/// plausibility bounds). Categories are named by their code: the stored return keeps them sorted.
+pub fn carrier_quantities(r: &CarrierReturn) -> Vec<Reported> {
+    let q = Quantity::CarrierTrafficBytes;
+    let mut out = vec![
+        (q, "traffic_bytes".to_string(), r.traffic_bytes as f64),
+        (
+            q,
+            "previous_year_traffic_bytes".to_string(),
+            r.previous_year_traffic_bytes as f64,
+        ),
+    ];
+    for line in &r.categories {
+        let code = line.category.code();
+        out.push((
+            q,
+            format!("categories[{code}].traffic_bytes"),
+            line.traffic_bytes as f64,
+        ));
+        out.push((
+            q,
+            format!("categories[{code}].previous_year_traffic_bytes"),
+            line.previous_year_traffic_bytes as f64,
+        ));
+    }
+    out
+}
+
+/// Every number an exchange return reports (see [`carrier_quantities`]); lines keep the
+/// request's order.
+pub fn exchange_quantities(r: &ExchangeReturn) -> Vec<Reported> {
+    let mut out = Vec::new();
+    for (i, line) in r.lines.iter().enumerate() {
+        for (name, value) in [
+            ("products_listed", line.products_listed),
+            ("products_transacted", line.products_transacted),
+            ("buyers", line.buyers),
+            ("sellers", line.sellers),
+            ("saas_products", line.saas_products),
+        ] {
+            out.push((
+                Quantity::ExchangeCount,
+                format!("lines[{i}].{name}"),
+                value as f64,
+            ));
+        }
+        out.push((
+            Quantity::ExchangeYuan,
+            format!("lines[{i}].turnover_yuan"),
+            line.turnover_yuan,
+        ));
+    }
+    out
 }
 
 pub fn carrier_findings(r: &CarrierReturn) -> Vec<EditFinding> {

@@ -2,6 +2,7 @@
 
 use ndrs_platform::IntoStatus;
 use ndrs_platform::auth::IdentityStore;
+use ndrs_platform::plausibility::Plausibility;
 use ndrs_platform::returns::ReturnStore;
 use ndrs_platform::stage::{self, ReturnReader};
 use ndrs_proto::v1 as pb;
@@ -20,16 +21,18 @@ pub struct CirculationSurvey {
     store: ReturnStore,
     identity: IdentityStore,
     reader: ReturnReader,
+    plausibility: Plausibility,
 }
 
 impl CirculationSurvey {
-    pub fn new(store: ReturnStore, identity: IdentityStore) -> Self {
+    pub fn new(store: ReturnStore, identity: IdentityStore, plausibility: Plausibility) -> Self {
         Self {
             reader: ReturnReader {
                 store: store.clone(),
             },
             store,
             identity,
+            plausibility,
         }
     }
 
@@ -50,7 +53,11 @@ impl CirculationSurveyService for CirculationSurvey {
             request,
             CARRIER_KIND,
             domain::carrier_return_from_proto,
-            domain::carrier_findings,
+            |r| {
+                let mut findings = domain::carrier_findings(r);
+                findings.extend(self.plausibility.findings(&domain::carrier_quantities(r)));
+                findings
+            },
         )
         .await
         .into_status()?;
@@ -67,7 +74,11 @@ impl CirculationSurveyService for CirculationSurvey {
             request,
             EXCHANGE_KIND,
             domain::exchange_return_from_proto,
-            domain::exchange_findings,
+            |r| {
+                let mut findings = domain::exchange_findings(r);
+                findings.extend(self.plausibility.findings(&domain::exchange_quantities(r)));
+                findings
+            },
         )
         .await
         .into_status()?;
@@ -119,19 +130,29 @@ impl CirculationSurveyService for CirculationSurvey {
             .into_status()?;
         let cycle_year =
             stage::stage_result_request(&principal, request.into_inner()).into_status()?;
-        let carriers = stage::load_latest::<CarrierReturn>(&self.store, cycle_year, CARRIER_KIND)
-            .await
-            .into_status()?;
-        let exchanges =
+        let p = &self.plausibility;
+        let (carriers, mut set_aside) = stage::screen(
+            stage::load_latest::<CarrierReturn>(&self.store, cycle_year, CARRIER_KIND)
+                .await
+                .into_status()?,
+            |r| p.first_breach(&domain::carrier_quantities(r)),
+        );
+        let (exchanges, exchanges_set_aside) = stage::screen(
             stage::load_latest::<ExchangeReturn>(&self.store, cycle_year, EXCHANGE_KIND)
                 .await
-                .into_status()?;
+                .into_status()?,
+            |r| p.first_breach(&domain::exchange_quantities(r)),
+        );
+        set_aside.extend(exchanges_set_aside);
         let figures = estimate::figures(&carriers, &exchanges);
-        Ok(Response::new(stage::stage_result(
-            pb::Stage::Circulation,
-            cycle_year,
-            figures,
-            (carriers.len() + exchanges.len()) as u64,
+        Ok(Response::new(stage::with_set_aside(
+            stage::stage_result(
+                pb::Stage::Circulation,
+                cycle_year,
+                figures,
+                (carriers.len() + exchanges.len()) as u64,
+            ),
+            set_aside,
         )))
     }
 }

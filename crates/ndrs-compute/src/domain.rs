@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use ndrs_core::Violations;
 use ndrs_core::classification::{CentreType, province};
+use ndrs_platform::plausibility::{Quantity, Reported};
 use ndrs_platform::returns::{EditFinding, FindingSeverity, ReturnHeader};
 use ndrs_proto::v1 as pb;
 use serde::{Deserialize, Serialize};
@@ -20,6 +21,17 @@ pub enum Precision {
 }
 
 impl Precision {
+    /// The name reporters know the precision by.
+    pub fn label(self) -> &'static str {
+        match self {
+            Precision::Fp64 => "FP64",
+            Precision::Fp32 => "FP32",
+            Precision::Fp16 => "FP16",
+            Precision::Bf16 => "BF16",
+            Precision::Int8 => "INT8",
+        }
+    }
+
     fn from_proto(value: i32) -> Option<Self> {
         match pb::Precision::try_from(value).ok()? {
             pb::Precision::Fp64 => Some(Precision::Fp64),
@@ -150,6 +162,51 @@ pub fn centre_return_from_proto(
         power_capacity_kw,
     };
     v.finish((header, value))
+}
+
+/// Every number a centre return reports, with its field and what it measures (for the
+/// plausibility bounds). Capacities are named by their precision (`capacity[FP32].flops`): the
+/// stored return keeps one capacity per precision, not the request's order.
+pub fn centre_quantities(r: &CentreReturn) -> Vec<Reported> {
+    let mut out: Vec<Reported> = r
+        .capacity_flops
+        .iter()
+        .map(|(precision, flops)| {
+            (
+                Quantity::CentreFlops,
+                format!("capacity[{}].flops", precision.label()),
+                *flops,
+            )
+        })
+        .collect();
+    out.extend([
+        (
+            Quantity::CentreBytes,
+            "storage_capacity_bytes".to_string(),
+            r.storage_capacity_bytes as f64,
+        ),
+        (
+            Quantity::CentreBytes,
+            "storage_used_bytes".to_string(),
+            r.storage_used_bytes as f64,
+        ),
+        (
+            Quantity::CentreBytes,
+            "cloud_storage_bytes".to_string(),
+            r.cloud_storage_bytes as f64,
+        ),
+        (
+            Quantity::CentreRacks,
+            "racks".to_string(),
+            f64::from(r.racks),
+        ),
+        (
+            Quantity::CentrePowerKw,
+            "power_capacity_kw".to_string(),
+            r.power_capacity_kw,
+        ),
+    ]);
+    out
 }
 
 /// Edit rules that accept the return but ask for a look.

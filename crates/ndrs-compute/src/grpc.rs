@@ -3,6 +3,7 @@
 use ndrs_core::Error;
 use ndrs_platform::IntoStatus;
 use ndrs_platform::auth::{IdentityStore, Role};
+use ndrs_platform::plausibility::Plausibility;
 use ndrs_platform::returns::ReturnStore;
 use ndrs_platform::returns::{EditFinding, FindingSeverity};
 use ndrs_platform::stage::{self, ReturnReader};
@@ -23,10 +24,11 @@ pub struct ComputeCensus {
     registry: RegistryStore,
     identity: IdentityStore,
     reader: ReturnReader,
+    plausibility: Plausibility,
 }
 
 impl ComputeCensus {
-    pub fn new(store: ReturnStore, identity: IdentityStore) -> Self {
+    pub fn new(store: ReturnStore, identity: IdentityStore, plausibility: Plausibility) -> Self {
         Self {
             reader: ReturnReader {
                 store: store.clone(),
@@ -34,6 +36,7 @@ impl ComputeCensus {
             registry: RegistryStore::new(&store),
             store,
             identity,
+            plausibility,
         }
     }
 
@@ -97,6 +100,10 @@ impl ComputeCensusService for ComputeCensus {
             .require_reporter_for(&header.reporting_unit_id)
             .into_status()?;
         let mut findings = domain::edit_findings(&centre);
+        findings.extend(
+            self.plausibility
+                .findings(&domain::centre_quantities(&centre)),
+        );
         findings.extend(
             self.check_against_registry(header.cycle_year, &header.reporting_unit_id, &centre)
                 .await
@@ -217,12 +224,17 @@ impl ComputeCensusService for ComputeCensus {
             stage::stage_result_request(&principal, request.into_inner()).into_status()?;
         let load = |year| async move {
             let registry = self.registry.latest(year).await?;
-            let returns =
-                stage::load_latest::<CentreReturn>(&self.store, year, RETURN_KIND).await?;
-            Ok::<_, Error>((registry, returns))
+            let (returns, set_aside) = stage::screen(
+                stage::load_latest::<CentreReturn>(&self.store, year, RETURN_KIND).await?,
+                |c| {
+                    self.plausibility
+                        .first_breach(&domain::centre_quantities(c))
+                },
+            );
+            Ok::<_, Error>((registry, returns, set_aside))
         };
-        let (registry, returns) = load(cycle_year).await.into_status()?;
-        let (prev_registry, prev_returns) = load(cycle_year - 1).await.into_status()?;
+        let (registry, returns, set_aside) = load(cycle_year).await.into_status()?;
+        let (prev_registry, prev_returns, _) = load(cycle_year - 1).await.into_status()?;
         let previous =
             (prev_registry.is_some() || !prev_returns.is_empty()).then_some(CycleInputs {
                 registry: prev_registry.as_ref(),
@@ -235,11 +247,14 @@ impl ComputeCensusService for ComputeCensus {
             },
             previous,
         );
-        Ok(Response::new(stage::stage_result(
-            pb::Stage::Compute,
-            cycle_year,
-            figures,
-            returns.len() as u64,
+        Ok(Response::new(stage::with_set_aside(
+            stage::stage_result(
+                pb::Stage::Compute,
+                cycle_year,
+                figures,
+                returns.len() as u64,
+            ),
+            set_aside,
         )))
     }
 }

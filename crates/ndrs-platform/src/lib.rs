@@ -13,6 +13,7 @@
 //! - [`returns`]: the append-only return store with its transactional outbox and relay.
 //! - [`documents`]: versioned per-cycle documents loaded by the organiser (sample designs).
 //! - [`bus`]: the event bus (Redis Streams or in-process).
+//! - [`plausibility`]: per-quantity bounds on what one return may report.
 //! - [`stage`]: what the four stage services share (header checks, receipts, read RPCs, start-up).
 
 pub mod auth;
@@ -23,6 +24,7 @@ pub mod documents;
 pub mod grpc_status;
 pub mod health;
 pub mod metrics;
+pub mod plausibility;
 pub mod returns;
 pub mod server;
 pub mod settings;

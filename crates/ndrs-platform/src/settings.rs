@@ -31,6 +31,8 @@ pub struct Settings {
     pub services: ServicesSettings,
     pub aggregator: AggregatorSettings,
     pub relay: RelaySettings,
+    /// Per-quantity bounds on what one return may report ([`crate::plausibility`]).
+    pub plausibility: crate::plausibility::Plausibility,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -217,6 +219,7 @@ impl Settings {
                 "relay.poll_interval_ms: must be positive".into(),
             ));
         }
+        self.plausibility.validate().map_err(SettingsError)?;
         if self.relay.batch_size == 0 {
             return Err(SettingsError("relay.batch_size: must be positive".into()));
         }

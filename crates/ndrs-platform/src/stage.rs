@@ -248,24 +248,80 @@ pub fn stage_result_with_notes(
     returns_used: u64,
     notes: Vec<String>,
 ) -> pb::StageResult {
-    let mut h = Sha256::new();
-    h.update((stage as i32).to_be_bytes());
-    h.update(cycle_year.to_be_bytes());
-    for f in &figures {
-        h.update(f.encode_to_vec());
-    }
-    for n in &notes {
-        h.update(n.as_bytes());
-    }
-    pb::StageResult {
+    let mut result = pb::StageResult {
         stage: stage as i32,
         cycle_year,
         figures,
-        content_hash: hex::encode(h.finalize()),
+        content_hash: String::new(),
         computed_at: Utc::now().to_rfc3339_opts(SecondsFormat::Micros, true),
         returns_used,
         notes,
+        set_aside: Vec::new(),
+        withheld: Vec::new(),
+    };
+    rehash(&mut result);
+    result
+}
+
+/// A stage result with the returns it set aside ([`screen`]), rehashed.
+pub fn with_set_aside(
+    mut result: pb::StageResult,
+    set_aside: Vec<pb::SetAsideReturn>,
+) -> pb::StageResult {
+    result.set_aside = set_aside;
+    rehash(&mut result);
+    result
+}
+
+/// Recomputes a stage result's content hash over its figures, notes, set-aside returns and
+/// withheld figures (everything but the time it was computed). Called again by whoever changes
+/// one of them.
+pub fn rehash(result: &mut pb::StageResult) {
+    let mut h = Sha256::new();
+    h.update(result.stage.to_be_bytes());
+    h.update(result.cycle_year.to_be_bytes());
+    for f in &result.figures {
+        h.update(f.encode_to_vec());
     }
+    for n in &result.notes {
+        h.update(n.as_bytes());
+    }
+    for s in &result.set_aside {
+        h.update(s.encode_to_vec());
+    }
+    for w in &result.withheld {
+        h.update(w.encode_to_vec());
+    }
+    result.content_hash = hex::encode(h.finalize());
+}
+
+/// Splits stored returns into those a stage may use and those it must set aside: a return with a
+/// number beyond belief (`breach` names the field and why; typically the hard plausibility bounds,
+/// [`crate::plausibility::Plausibility::first_breach`]) would make national figures non-finite or
+/// meaningless, so it is left out, and the stage result says which and why. Nothing stored changes:
+/// the unit corrects its return and the next result uses the correction.
+pub fn screen<T>(
+    rows: Vec<(StoredReturn, T)>,
+    breach: impl Fn(&T) -> Option<(String, String)>,
+) -> (Vec<(StoredReturn, T)>, Vec<pb::SetAsideReturn>) {
+    let mut kept = Vec::with_capacity(rows.len());
+    let mut set_aside = Vec::new();
+    for (row, value) in rows {
+        match breach(&value) {
+            None => kept.push((row, value)),
+            Some((field, reason)) => {
+                tracing::warn!(return_id = %row.return_id, version = row.version, %field, %reason, "return set aside from estimation");
+                set_aside.push(pb::SetAsideReturn {
+                    return_id: row.return_id.clone(),
+                    version: row.version as u32,
+                    reporting_unit_id: row.reporting_unit_id.clone(),
+                    field,
+                    reason,
+                });
+            }
+        }
+    }
+    (kept, set_aside)
 }
 
 /// Who may fetch stage results: the aggregator's service principal and organisers.

@@ -2,6 +2,7 @@
 //! uncertainty so the model can propagate it.
 
 use ndrs_core::Violations;
+use ndrs_platform::plausibility::{Quantity, Reported};
 use ndrs_platform::returns::{EditFinding, FindingSeverity, ReturnHeader};
 use ndrs_platform::stage::check_identifier;
 use ndrs_proto::v1 as pb;
@@ -373,6 +374,48 @@ pub fn storage_medium_from_proto(
     );
     check_source(&value.source, vintage, header.cycle_year, &mut v);
     v.finish((header, value))
+}
+
+/// Every number a device return reports, with its field and what it measures (for the
+/// plausibility bounds). Ranges and standard deviations are bounded like the value they qualify.
+pub fn device_quantities(d: &DeviceParameters) -> Vec<Reported> {
+    let mut out = parameter_quantities("installed_base", &d.installed_base, Quantity::DeviceUnits);
+    for (field, p) in [
+        ("data_per_active_unit.created_bytes", &d.created_bytes),
+        ("data_per_active_unit.captured_bytes", &d.captured_bytes),
+        ("data_per_active_unit.replicated_bytes", &d.replicated_bytes),
+        ("data_per_active_unit.consumed_bytes", &d.consumed_bytes),
+    ] {
+        out.extend(parameter_quantities(field, p, Quantity::BytesPerDevice));
+    }
+    out
+}
+
+/// Every number a storage medium return reports (see [`device_quantities`]).
+pub fn medium_quantities(m: &StorageMediumFigures) -> Vec<Reported> {
+    [
+        ("installed_capacity_bytes", &m.installed_capacity_bytes),
+        ("used_bytes", &m.used_bytes),
+        ("newly_added_bytes", &m.newly_added_bytes),
+        ("overwritten_bytes", &m.overwritten_bytes),
+    ]
+    .into_iter()
+    .flat_map(|(field, p)| parameter_quantities(field, p, Quantity::MediumBytes))
+    .collect()
+}
+
+fn parameter_quantities(field: &str, p: &Parameter, quantity: Quantity) -> Vec<Reported> {
+    let mut out = vec![(quantity, format!("{field}.value"), p.value)];
+    match p.uncertainty {
+        Uncertainty::Exact => {}
+        Uncertainty::Range { high, .. } => out.push((quantity, format!("{field}.range"), high)),
+        Uncertainty::Normal { standard_deviation } => out.push((
+            quantity,
+            format!("{field}.standard_deviation"),
+            standard_deviation,
+        )),
+    }
+    out
 }
 
 pub fn device_findings(d: &DeviceParameters) -> Vec<EditFinding> {

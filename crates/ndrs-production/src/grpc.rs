@@ -3,6 +3,7 @@
 
 use ndrs_platform::IntoStatus;
 use ndrs_platform::auth::IdentityStore;
+use ndrs_platform::plausibility::Plausibility;
 use ndrs_platform::returns::ReturnStore;
 use ndrs_platform::stage::{self, ReturnReader};
 use ndrs_proto::v1 as pb;
@@ -28,6 +29,15 @@ pub struct ProductionStorage {
     taxonomies: Taxonomies,
     identity: IdentityStore,
     reader: ReturnReader,
+    plausibility: Plausibility,
+}
+
+/// What the stage computes for a cycle, before it is wrapped as a stage result.
+struct StageFigures {
+    figures: Vec<pb::Figure>,
+    used: usize,
+    notes: Vec<String>,
+    set_aside: Vec<pb::SetAsideReturn>,
 }
 
 type Inputs = (
@@ -73,7 +83,7 @@ fn attach_intervals(figures: &mut [pb::Figure], run: &StoredRun) {
 }
 
 impl ProductionStorage {
-    pub fn new(store: ReturnStore, identity: IdentityStore) -> Self {
+    pub fn new(store: ReturnStore, identity: IdentityStore, plausibility: Plausibility) -> Self {
         Self {
             reader: ReturnReader {
                 store: store.clone(),
@@ -82,38 +92,67 @@ impl ProductionStorage {
             taxonomies: Taxonomies::new(&store),
             store,
             identity,
+            plausibility,
         }
     }
 
-    async fn inputs(&self, cycle_year: i32) -> ndrs_core::Result<Inputs> {
-        let devices =
-            stage::load_latest::<DeviceParameters>(&self.store, cycle_year, DEVICE_KIND).await?;
-        let media =
+    /// The cycle's latest returns the model may use, and those set aside because a number in them
+    /// is beyond its plausibility bound.
+    async fn inputs(
+        &self,
+        cycle_year: i32,
+    ) -> ndrs_core::Result<(Inputs, Vec<pb::SetAsideReturn>)> {
+        let p = &self.plausibility;
+        let (devices, mut set_aside) = stage::screen(
+            stage::load_latest::<DeviceParameters>(&self.store, cycle_year, DEVICE_KIND).await?,
+            |d| p.first_breach(&domain::device_quantities(d)),
+        );
+        let (media, media_set_aside) = stage::screen(
             stage::load_latest::<StorageMediumFigures>(&self.store, cycle_year, MEDIUM_KIND)
-                .await?;
-        Ok((devices, media))
+                .await?,
+            |m| p.first_breach(&domain::medium_quantities(m)),
+        );
+        set_aside.extend(media_set_aside);
+        Ok(((devices, media), set_aside))
     }
 
     /// The cycle's central figures with intervals from the run over exactly the current inputs
     /// (made with the default seed when none exists), and growth against the previous cycle.
-    async fn stage_figures(&self, cycle_year: i32) -> ndrs_core::Result<(Vec<pb::Figure>, usize)> {
-        let (devices, media) = self.inputs(cycle_year).await?;
+    async fn stage_figures(&self, cycle_year: i32) -> ndrs_core::Result<StageFigures> {
+        let ((devices, media), set_aside) = self.inputs(cycle_year).await?;
         let mut figures = model::figures(&devices, &media);
+        let mut notes = Vec::new();
         let inputs = runs::inputs_of(&devices, &media);
         if !inputs.is_empty() {
             let hash = ndrs_platform::stage::inputs_hash(inputs.iter().map(String::as_str));
             let run = match self.runs.latest(cycle_year, Some(&hash)).await? {
-                Some(run) => run,
-                None => self.runs.default_run(cycle_year, &devices, &media).await?,
+                Some(run) => Some(run),
+                None => match self.runs.default_run(cycle_year, &devices, &media).await {
+                    Ok(run) => Some(run),
+                    // The central figures stand without intervals rather than the whole stage
+                    // failing; the note says why.
+                    Err(Error::FailedPrecondition(why)) => {
+                        notes.push(format!("figures carry no intervals: {why}"));
+                        None
+                    }
+                    Err(e) => return Err(e),
+                },
             };
-            attach_intervals(&mut figures, &run);
+            if let Some(run) = run {
+                attach_intervals(&mut figures, &run);
+            }
         }
-        let (prev_devices, prev_media) = self.inputs(cycle_year - 1).await?;
+        let ((prev_devices, prev_media), _) = self.inputs(cycle_year - 1).await?;
         if !prev_devices.is_empty() {
             let previous = model::figures(&prev_devices, &prev_media);
             figures.extend(model::growth_figures(&figures, &previous));
         }
-        Ok((figures, devices.len() + media.len()))
+        Ok(StageFigures {
+            figures,
+            used: devices.len() + media.len(),
+            notes,
+            set_aside,
+        })
     }
 
     pub fn into_server(self, max_message_bytes: usize) -> ProductionStorageServiceServer<Self> {
@@ -138,7 +177,11 @@ impl ProductionStorageService for ProductionStorage {
             .check(header.cycle_year, &device.device_type, device.category)
             .await
             .into_status()?;
-        let findings = domain::device_findings(&device);
+        let mut findings = domain::device_findings(&device);
+        findings.extend(
+            self.plausibility
+                .findings(&domain::device_quantities(&device)),
+        );
         let receipt = stage::submit_return(
             &self.store,
             &principal,
@@ -162,7 +205,11 @@ impl ProductionStorageService for ProductionStorage {
             request,
             MEDIUM_KIND,
             domain::storage_medium_from_proto,
-            domain::medium_findings,
+            |m| {
+                let mut findings = domain::medium_findings(m);
+                findings.extend(self.plausibility.findings(&domain::medium_quantities(m)));
+                findings
+            },
         )
         .await
         .into_status()?;
@@ -214,12 +261,16 @@ impl ProductionStorageService for ProductionStorage {
             .into_status()?;
         let cycle_year =
             stage::stage_result_request(&principal, request.into_inner()).into_status()?;
-        let (figures, used) = self.stage_figures(cycle_year).await.into_status()?;
-        Ok(Response::new(stage::stage_result(
-            pb::Stage::ProductionStorage,
-            cycle_year,
-            figures,
-            used as u64,
+        let computed = self.stage_figures(cycle_year).await.into_status()?;
+        Ok(Response::new(stage::with_set_aside(
+            stage::stage_result_with_notes(
+                pb::Stage::ProductionStorage,
+                cycle_year,
+                computed.figures,
+                computed.used as u64,
+                computed.notes,
+            ),
+            computed.set_aside,
         )))
     }
 
@@ -250,7 +301,7 @@ impl ProductionStorageService for ProductionStorage {
         } else {
             draws
         };
-        let (devices, media) = self.inputs(cycle_year).await.into_status()?;
+        let ((devices, media), _) = self.inputs(cycle_year).await.into_status()?;
         let run = self
             .runs
             .run(cycle_year, &devices, &media, seed, draws, &principal.name)

@@ -1,0 +1,491 @@
+//! No single input may stop the survey (issue 12): each test here reproduces one of the defects an
+//! outside test of the running services found, through the same gRPC calls, and checks that the
+//! system answers with a clear error or sets the bad input aside while everything else goes on.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{as_organiser, as_reporter, start};
+use ndrs_platform::client::AuthedChannel;
+use ndrs_platform::grpc_status::field_violations;
+use ndrs_proto::v1 as pb;
+use ndrs_proto::v1::aggregator_service_client::AggregatorServiceClient;
+use ndrs_proto::v1::compute_census_service_client::ComputeCensusServiceClient;
+use ndrs_proto::v1::production_storage_service_client::ProductionStorageServiceClient;
+use ndrs_testkit::env::TestEnv;
+use ndrs_testkit::sample;
+use tonic::Code;
+use tonic_health::pb::HealthCheckRequest;
+use tonic_health::pb::health_check_response::ServingStatus;
+use tonic_health::pb::health_client::HealthClient;
+
+fn fields(status: &tonic::Status) -> Vec<String> {
+    field_violations(status)
+        .into_iter()
+        .map(|(f, _)| f)
+        .collect()
+}
+
+fn rule(id: &str, expression: &str) -> pb::Rule {
+    pb::Rule {
+        id: id.into(),
+        description: id.into(),
+        expression: expression.into(),
+        severity: pb::RuleSeverity::Error as i32,
+        tolerance: 0.0,
+    }
+}
+
+async fn all_serving(system: &ndrs_cli::system::RunningSystem) {
+    for (service, endpoint) in system.endpoints.services() {
+        let status = ndrs_cli::system::health_status(endpoint, service)
+            .await
+            .unwrap_or_else(|e| panic!("{service} is down: {e}"));
+        assert_eq!(status, ServingStatus::Serving, "{service}");
+    }
+}
+
+/// Defect 1: a rule whose expression aborted the process (stack overflow) is refused, naming the
+/// rule and the limit, and every service is still up.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rules_that_overflowed_the_stack_are_refused_and_every_service_stays_up() {
+    let (_env, system) = start().await;
+    let mut aggregator =
+        AggregatorServiceClient::new(as_organiser(&system, &system.endpoints.aggregator).await);
+    let terms = vec!["P01"; 5_400].join(" + ") + " > 0.0";
+    let nested = format!("{}P01{} > 0.0", "(".repeat(13), ")".repeat(13));
+    let calls = format!("{}P01{} > 0.0", "abs(".repeat(40), ")".repeat(40));
+    let status = aggregator
+        .load_rule_set(pb::LoadRuleSetRequest {
+            cycle_year: sample::CYCLE,
+            rules: vec![
+                rule("terms", &terms),
+                rule("fine", "P04 <= P01"),
+                rule("calls", &calls),
+            ],
+            use_default: false,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::InvalidArgument);
+    let violations = field_violations(&status);
+    assert_eq!(
+        fields(&status),
+        ["rules[0].expression", "rules[2].expression"]
+    );
+    assert!(
+        violations[0].1.contains("terms") && violations[0].1.contains("limit"),
+        "{violations:?}"
+    );
+    // Thirteen parentheses aborted a debug build; within the limits it now loads.
+    aggregator
+        .load_rule_set(pb::LoadRuleSetRequest {
+            cycle_year: sample::CYCLE,
+            rules: vec![rule("nested", &nested)],
+            use_default: false,
+        })
+        .await
+        .unwrap();
+    all_serving(&system).await;
+    system.stop().await.unwrap();
+}
+
+/// Defects 4 and 9: megabyte values are echoed bounded (INVALID_ARGUMENT, not a refused
+/// trailer), a message over the size limit is RESOURCE_EXHAUSTED.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn echoed_values_are_bounded_and_oversize_messages_are_resource_exhausted() {
+    let (_env, system) = start().await;
+    let e = system.endpoints.clone();
+    let mut reporter =
+        ProductionStorageServiceClient::new(as_reporter(&system, &e.production, "vendor").await);
+    let mut medium = sample::medium(
+        "vendor",
+        "k1",
+        pb::StorageMedium::Hdd,
+        "enterprise",
+        [1.0e21, 1.0e20, 1.0e19, 0.0],
+    );
+    medium.installed_capacity_bytes.as_mut().unwrap().unit = "Z".repeat(1_000_000);
+    let status = reporter
+        .submit_storage_medium(medium.clone())
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::InvalidArgument, "{}", status.message());
+    assert!(status.message().len() < 4_000, "{}", status.message().len());
+    assert_eq!(fields(&status), ["installed_capacity_bytes.unit"]);
+
+    let mut organiser = AggregatorServiceClient::new(as_organiser(&system, &e.aggregator).await);
+    let status = organiser
+        .get_candidate(pb::GetCandidateRequest {
+            candidate_id: "c".repeat(1_000_000),
+            cycle_year: 0,
+        })
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(status.code(), Code::InvalidArgument | Code::NotFound),
+        "{status:?}"
+    );
+    assert!(status.message().len() < 4_000);
+
+    // Over server.max_message_bytes (4 MiB by default).
+    medium.installed_capacity_bytes.as_mut().unwrap().unit = "Z".repeat(5 << 20);
+    let status = reporter.submit_storage_medium(medium).await.unwrap_err();
+    assert_eq!(status.code(), Code::ResourceExhausted, "{status:?}");
+    system.stop().await.unwrap();
+}
+
+/// Defect 6: the largest cycle year is refused, not overflowed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_largest_cycle_year_is_refused() {
+    let (_env, system) = start().await;
+    let mut reporter = ProductionStorageServiceClient::new(
+        as_reporter(&system, &system.endpoints.production, "vendor").await,
+    );
+    let mut device = sample::smartphones("vendor", "k1", 1.0e9, "s");
+    device.header.as_mut().unwrap().cycle_year = i32::MAX;
+    let status = reporter.submit_device_parameters(device).await.unwrap_err();
+    assert_eq!(status.code(), Code::InvalidArgument);
+    assert!(fields(&status).contains(&"header.cycle_year".to_string()));
+    system.stop().await.unwrap();
+}
+
+/// Defect 2 at the edge: beyond a hard bound INVALID_ARGUMENT naming the field, beyond a soft
+/// bound accepted with a warning in the receipt.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn implausible_numbers_are_refused_and_unusual_ones_flagged() {
+    let (_env, system) = start().await;
+    let e = system.endpoints.clone();
+    let mut vendor =
+        ProductionStorageServiceClient::new(as_reporter(&system, &e.production, "vendor").await);
+    let mut device = sample::smartphones("vendor", "k1", 1.0e9, "s");
+    device
+        .data_per_active_unit
+        .as_mut()
+        .unwrap()
+        .created_bytes
+        .as_mut()
+        .unwrap()
+        .value = 1e300;
+    let status = vendor.submit_device_parameters(device).await.unwrap_err();
+    assert_eq!(status.code(), Code::InvalidArgument);
+    assert_eq!(
+        fields(&status),
+        ["data_per_active_unit.created_bytes.value"]
+    );
+
+    let mut centre =
+        ComputeCensusServiceClient::new(as_reporter(&system, &e.compute, "cc-a").await);
+    let status = centre
+        .submit_centre_return(sample::centre(
+            "cc-a",
+            "k1",
+            pb::CentreType::Intelligent,
+            "11",
+            1e308,
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::InvalidArgument);
+    assert_eq!(fields(&status), ["capacity[FP32].flops"]);
+    let unusual = system.runtime.settings.plausibility.centre_flops.soft * 2.0;
+    let receipt = centre
+        .submit_centre_return(sample::centre(
+            "cc-a",
+            "k2",
+            pb::CentreType::Intelligent,
+            "11",
+            unusual,
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(
+        receipt
+            .findings
+            .iter()
+            .any(|f| f.rule_id == "plausibility.soft_bound"
+                && f.severity == pb::Severity::Warning as i32
+                && f.fields == ["capacity[FP32].flops"]),
+        "{:?}",
+        receipt.findings
+    );
+    system.stop().await.unwrap();
+}
+
+/// Defect 2 behind the edge: returns stored under looser bounds (or that sum to infinity) never
+/// stop the cycle. The stage sets such a return aside, the aggregator withholds a non-finite
+/// figure, every other figure is assembled, and stage 1 carries an error finding for each, so the
+/// candidate cannot be published until the units correct their returns.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_bad_return_is_set_aside_and_a_non_finite_figure_withheld() {
+    let env = TestEnv::new().await;
+    // First the services run with bounds so loose that nothing is refused (as before bounds existed).
+    let mut loose = env.settings.clone();
+    for bound in [
+        &mut loose.plausibility.bytes_per_device,
+        &mut loose.plausibility.centre_flops,
+    ] {
+        bound.soft = f64::MAX;
+        bound.hard = f64::MAX;
+    }
+    let system = ndrs_cli::system::start(loose.clone()).await.unwrap();
+    let e = system.endpoints.clone();
+    let mut vendor =
+        ProductionStorageServiceClient::new(as_reporter(&system, &e.production, "vendor").await);
+    vendor
+        .submit_device_parameters(sample::smartphones("vendor", "good", 1.0e9, "s"))
+        .await
+        .unwrap();
+    let mut other =
+        ProductionStorageServiceClient::new(as_reporter(&system, &e.production, "other").await);
+    let mut bad = sample::smartphones("other", "bad", 1.2e9, "t");
+    bad.data_per_active_unit
+        .as_mut()
+        .unwrap()
+        .created_bytes
+        .as_mut()
+        .unwrap()
+        .value = 1e300;
+    let bad_receipt = other
+        .submit_device_parameters(bad)
+        .await
+        .unwrap()
+        .into_inner();
+    for unit in ["cc-a", "cc-b"] {
+        let mut centre =
+            ComputeCensusServiceClient::new(as_reporter(&system, &e.compute, unit).await);
+        centre
+            .submit_centre_return(sample::centre(
+                unit,
+                "k",
+                pb::CentreType::Intelligent,
+                "11",
+                1e308,
+            ))
+            .await
+            .unwrap();
+    }
+    system.stop().await.unwrap();
+
+    // Then on the same stored data with the default bound on device data (the stored 1e300 is
+    // beyond it) and, still, none on FLOPS (each centre passes, their sum overflows).
+    let mut defaults = env.settings.clone();
+    defaults.plausibility.centre_flops = loose.plausibility.centre_flops;
+    let system = ndrs_cli::system::start(defaults).await.unwrap();
+    let e = system.endpoints.clone();
+    let mut organiser = AggregatorServiceClient::new(as_organiser(&system, &e.aggregator).await);
+    let candidate = organiser
+        .assemble_candidate(pb::AssembleCandidateRequest {
+            cycle_year: sample::CYCLE,
+        })
+        .await
+        .unwrap_or_else(|s| panic!("assembly must not fail on one bad return: {s:?}"))
+        .into_inner();
+    let stage = |s: pb::Stage| {
+        candidate
+            .stages
+            .iter()
+            .find(|r| r.stage == s as i32)
+            .unwrap()
+    };
+    let production = stage(pb::Stage::ProductionStorage);
+    assert_eq!(production.set_aside.len(), 1, "{:?}", production.set_aside);
+    assert_eq!(production.set_aside[0].return_id, bad_receipt.return_id);
+    assert_eq!(
+        production.set_aside[0].field,
+        "data_per_active_unit.created_bytes.value"
+    );
+    // P01 is still produced, from the good return, and finite.
+    let p01 = common::figure(&candidate, "P01");
+    assert!(p01.value.is_finite() && p01.value > 0.0);
+    // Two centres at 1e308 FLOPS each sum to infinity: C02 is withheld, not stored as inf.
+    let compute = stage(pb::Stage::Compute);
+    assert!(
+        compute.withheld.iter().any(|w| w.id == "C02"),
+        "{:?}",
+        compute.withheld
+    );
+    assert!(
+        candidate
+            .stages
+            .iter()
+            .flat_map(|s| s.figures.iter())
+            .all(|f| f.value.is_finite()),
+        "a non-finite figure reached the candidate"
+    );
+    organiser
+        .load_rule_set(pb::LoadRuleSetRequest {
+            cycle_year: sample::CYCLE,
+            rules: vec![rule("fine", "P04 <= P01")],
+            use_default: false,
+        })
+        .await
+        .unwrap();
+    let report = organiser
+        .validate_candidate(pb::ValidateCandidateRequest {
+            candidate_id: candidate.candidate_id.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(!report.passed_errors, "stage 1 must not pass");
+    let ids: Vec<&str> = report.results.iter().map(|r| r.rule_id.as_str()).collect();
+    assert!(
+        ids.contains(&format!("set_aside.{}", bad_receipt.return_id).as_str()),
+        "{ids:?}"
+    );
+    assert!(ids.contains(&"withheld.C02"), "{ids:?}");
+
+    // The unit corrects its return: the next candidate uses it and has no finding for it.
+    let mut other =
+        ProductionStorageServiceClient::new(as_reporter(&system, &e.production, "other").await);
+    let mut corrected = sample::smartphones("other", "fix", 1.2e9, "t");
+    corrected.header.as_mut().unwrap().return_id = bad_receipt.return_id.clone();
+    other.submit_device_parameters(corrected).await.unwrap();
+    let next = organiser
+        .assemble_candidate(pb::AssembleCandidateRequest {
+            cycle_year: sample::CYCLE,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let production = next
+        .stages
+        .iter()
+        .find(|r| r.stage == pb::Stage::ProductionStorage as i32)
+        .unwrap();
+    assert!(production.set_aside.is_empty());
+    system.stop().await.unwrap();
+}
+
+/// Defect 8: a Watch on an unknown service sends SERVICE_UNKNOWN and stays open; with a Watch
+/// open, shutdown ends promptly, "" turning NOT_SERVING first.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_watches_follow_the_protocol_and_do_not_hold_up_shutdown() {
+    let (_env, system) = start().await;
+    let channel = tonic::transport::Endpoint::from_shared(system.endpoints.compute.clone())
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let mut health = HealthClient::new(channel);
+    let mut unknown = health
+        .watch(HealthCheckRequest {
+            service: "no.such.Service".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let first = unknown.message().await.unwrap().unwrap();
+    assert_eq!(first.status(), ServingStatus::ServiceUnknown);
+    assert!(
+        tokio::time::timeout(Duration::from_millis(300), unknown.message())
+            .await
+            .is_err(),
+        "the watch must stay open"
+    );
+    let mut whole = health
+        .watch(HealthCheckRequest {
+            service: String::new(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        whole.message().await.unwrap().unwrap().status(),
+        ServingStatus::Serving
+    );
+    tokio::time::timeout(Duration::from_secs(15), system.stop())
+        .await
+        .expect("shutdown hung with a health watch open")
+        .unwrap();
+    let mut last = None;
+    while let Ok(Some(message)) = whole.message().await {
+        last = Some(message.status());
+    }
+    assert_eq!(last, Some(ServingStatus::NotServing));
+}
+
+async fn latest(client: &mut AggregatorServiceClient<AuthedChannel>) -> Option<pb::Candidate> {
+    client
+        .get_candidate(pb::GetCandidateRequest {
+            candidate_id: String::new(),
+            cycle_year: sample::CYCLE,
+        })
+        .await
+        .ok()
+        .map(|c| c.into_inner())
+}
+
+/// Defect 11: a new version of a cycle document (here the compute register) re-assembles the
+/// cycle's candidate like a return does.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_cycle_document_re_assembles_the_candidate() {
+    let (_env, system) = start().await;
+    let e = system.endpoints.clone();
+    let mut centre =
+        ComputeCensusServiceClient::new(as_reporter(&system, &e.compute, "cc-a").await);
+    centre
+        .submit_centre_return(sample::centre(
+            "cc-a",
+            "k",
+            pb::CentreType::Intelligent,
+            "11",
+            1.0e18,
+        ))
+        .await
+        .unwrap();
+    let mut aggregator = AggregatorServiceClient::new(as_organiser(&system, &e.aggregator).await);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    let first = loop {
+        if let Some(c) = latest(&mut aggregator).await {
+            break c;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no automatic candidate"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let mut organiser = ComputeCensusServiceClient::new(as_organiser(&system, &e.compute).await);
+    organiser
+        .load_centre_registry(pb::LoadCentreRegistryRequest {
+            cycle_year: sample::CYCLE,
+            centres: vec![
+                pb::RegisteredCentre {
+                    centre_id: "cc-a".into(),
+                    centre_type: pb::CentreType::Intelligent as i32,
+                    province_code: "11".into(),
+                    operator_name: "operator".into(),
+                    racks: 100,
+                    power_capacity_kw: 1_000.0,
+                },
+                pb::RegisteredCentre {
+                    centre_id: "cc-b".into(),
+                    centre_type: pb::CentreType::Intelligent as i32,
+                    province_code: "32".into(),
+                    operator_name: "operator".into(),
+                    racks: 100,
+                    power_capacity_kw: 2_000.0,
+                },
+            ],
+        })
+        .await
+        .unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let now = latest(&mut aggregator).await.unwrap();
+        if now.sequence > first.sequence {
+            assert_ne!(now.content_hash, first.content_hash);
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "loading a register did not re-assemble the candidate"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    system.stop().await.unwrap();
+}
