@@ -79,9 +79,13 @@ fn to_proto(row: candidate::Model) -> Result<pb::Candidate> {
     })
 }
 
+/// Whether an insert failed on a unique key, from the database's error kind (SQLite and
+/// PostgreSQL alike), not from its message text.
 pub(crate) fn is_unique_violation(e: &sea_orm::DbErr) -> bool {
-    let text = e.to_string().to_lowercase();
-    text.contains("unique") || text.contains("duplicate")
+    matches!(
+        e.sql_err(),
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+    )
 }
 
 impl Candidates {

@@ -304,7 +304,7 @@ impl Validation {
             open_warnings,
             created_at: Utc::now().to_rfc3339_opts(SecondsFormat::Micros, true),
         };
-        validation_report::ActiveModel {
+        let inserted = validation_report::ActiveModel {
             report_id: Set(report.report_id.clone()),
             candidate_id: Set(report.candidate_id.clone()),
             candidate_hash: Set(report.candidate_hash.clone()),
@@ -314,8 +314,16 @@ impl Validation {
             created_at: Set(report.created_at.clone()),
         }
         .insert(&self.db)
-        .await
-        .map_err(db_error)?;
+        .await;
+        match inserted {
+            Ok(_) => {}
+            // The same candidate under the same rules was validated first elsewhere (another
+            // replica, a repeated request): its report is this one's, by determinism.
+            Err(e) if crate::candidate::is_unique_violation(&e) => {
+                return self.latest_report(&candidate.candidate_id).await;
+            }
+            Err(e) => return Err(db_error(e)),
+        }
         tracing::info!(
             candidate = %report.candidate_id,
             passed_errors,

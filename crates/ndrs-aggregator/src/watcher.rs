@@ -17,7 +17,7 @@
 //!
 //! Each assembly joins the trace of the submission that caused it.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use chrono::Datelike;
@@ -168,36 +168,40 @@ pub async fn run(
 }
 
 impl Watcher {
-    /// Assembles what the backlog holds; `true` when nothing is left.
+    /// Assembles what the backlog holds; `true` when nothing is left. A resynchronisation covers
+    /// every cycle the system accepts; a cycle with pending events is assembled once either way,
+    /// in a span that joins the trace of the submission behind its events.
     async fn work_off(&self, backlog: &mut Backlog) -> bool {
-        if backlog.resynchronise {
-            match self.resynchronise().await {
-                Ok(()) => backlog.resynchronise = false,
-                Err(e) => tracing::warn!(error = %e, "resynchronisation failed"),
-            }
+        let resynchronise = backlog.resynchronise;
+        let mut cycles: BTreeSet<i32> = backlog.cycles.keys().copied().collect();
+        if resynchronise {
+            cycles.extend(ndrs_platform::stage::FIRST_CYCLE_YEAR..=chrono::Utc::now().year());
         }
-        let cycles: Vec<i32> = backlog.cycles.keys().copied().collect();
+        let mut resynchronised = true;
         for cycle_year in cycles {
-            let Some((deliveries, traceparent)) = backlog.cycles.get(&cycle_year) else {
-                continue;
-            };
+            let pending = backlog.cycles.get(&cycle_year);
             let span = tracing::info_span!(
                 "aggregator.revalidate",
                 cycle_year,
-                events = deliveries.len()
+                events = pending.map_or(0, |(d, _)| d.len()),
+                resynchronise = pending.is_none()
             );
-            if let Some(tp) = traceparent {
+            if let Some(tp) = pending.and_then(|(_, tp)| tp.as_ref()) {
                 ndrs_platform::telemetry::set_parent_from_traceparent(&span, tp);
             }
-            match revalidate(
-                &self.candidates,
-                &self.validation,
-                &self.benchmarks,
-                cycle_year,
-            )
-            .instrument(span)
-            .await
-            {
+            let outcome = if pending.is_some() {
+                revalidate(
+                    &self.candidates,
+                    &self.validation,
+                    &self.benchmarks,
+                    cycle_year,
+                )
+                .instrument(span)
+                .await
+            } else {
+                self.resynchronise(cycle_year).instrument(span).await
+            };
+            match outcome {
                 Ok(()) => {
                     if let Some((deliveries, _)) = backlog.cycles.remove(&cycle_year) {
                         deliveries.into_iter().for_each(Delivery::ack);
@@ -205,22 +209,27 @@ impl Watcher {
                 }
                 Err(e) => {
                     tracing::warn!(cycle_year, error = %e, "automatic re-assembly failed");
+                    if pending.is_none() {
+                        resynchronised = false;
+                    }
                 }
             }
+        }
+        if resynchronise && resynchronised {
+            backlog.resynchronise = false;
+            tracing::info!("resynchronised every cycle from the stage services");
         }
         backlog.is_empty()
     }
 
-    /// Re-assembles every cycle the system accepts that has any inputs.
-    async fn resynchronise(&self) -> ndrs_core::Result<()> {
-        let this_year = chrono::Utc::now().year();
-        for cycle_year in ndrs_platform::stage::FIRST_CYCLE_YEAR..=this_year {
-            if let Some(candidate) = self.candidates.resynchronise(cycle_year).await? {
-                validate_automatically(&self.validation, &self.benchmarks, &candidate).await?;
+    /// Re-assembles one cycle without pending events, if it has any inputs at all.
+    async fn resynchronise(&self, cycle_year: i32) -> ndrs_core::Result<()> {
+        match self.candidates.resynchronise(cycle_year).await? {
+            Some(candidate) => {
+                validate_automatically(&self.validation, &self.benchmarks, &candidate).await
             }
+            None => Ok(()),
         }
-        tracing::info!("resynchronised every cycle from the stage services");
-        Ok(())
     }
 }
 

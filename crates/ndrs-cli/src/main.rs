@@ -118,6 +118,9 @@ enum AdminCommand {
         /// Reporting unit a reporter is bound to.
         #[arg(long)]
         unit: Option<String>,
+        /// Days the token is valid (default: the configured auth.token_validity_days).
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=3650))]
+        valid_for_days: Option<u32>,
     },
     /// Revoke a token by its id.
     RevokeToken { token_id: String },
@@ -503,16 +506,31 @@ async fn admin(command: AdminCommand) -> Result<()> {
     let settings = load_settings()?;
     let identity = IdentityStore::open(&settings).await?;
     let done = match command {
-        AdminCommand::IssueToken { name, role, unit } => identity
-            .issue(&name, role, unit.as_deref())
-            .await
-            .map(|issued| {
-                eprintln!(
-                    "issued token {} for {} ({}); it is shown once, store it now",
-                    issued.token_id, issued.principal.name, issued.principal.role
-                );
-                println!("{}", issued.token);
-            }),
+        AdminCommand::IssueToken {
+            name,
+            role,
+            unit,
+            valid_for_days,
+        } => match valid_for_days {
+            Some(days) => {
+                identity
+                    .issue_valid_for(
+                        &name,
+                        role,
+                        unit.as_deref(),
+                        std::time::Duration::from_secs(u64::from(days) * 86_400),
+                    )
+                    .await
+            }
+            None => identity.issue(&name, role, unit.as_deref()).await,
+        }
+        .map(|issued| {
+            eprintln!(
+                "issued token {} for {} ({}); it is shown once, store it now",
+                issued.token_id, issued.principal.name, issued.principal.role
+            );
+            println!("{}", issued.token);
+        }),
         AdminCommand::RevokeToken { token_id } => identity
             .revoke(&token_id)
             .await

@@ -79,6 +79,12 @@ pub enum Error {
     /// A dependency (database, another service) could not be reached.
     #[error("unavailable: {0}")]
     Unavailable(String),
+    /// The caller sent more than its rate limit allows; it may call again after `retry_after`.
+    #[error("rate limited: {message}; retry in {} ms", .retry_after.as_millis())]
+    RateLimited {
+        message: String,
+        retry_after: std::time::Duration,
+    },
     /// A bug or an unexpected failure; details are logged, not returned to the caller.
     #[error("internal error: {0}")]
     Internal(String),

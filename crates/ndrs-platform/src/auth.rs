@@ -5,6 +5,10 @@
 //! too large to brute-force, and a fast hash lets every call be checked without a cost per request.
 //! Authorisation is checked by the handlers against the resource's owner (a reporter reads and
 //! corrects only its own unit's returns), with the helpers on [`Principal`].
+//!
+//! Every token has a validity period (`auth.token_validity_days` unless its issuer says otherwise):
+//! an expired token is unauthenticated, saying so. Every call takes one token from its caller's
+//! rate limit ([`crate::rate_limit`]).
 
 use std::fmt;
 
@@ -17,6 +21,7 @@ use sha2::{Digest, Sha256};
 use tonic::metadata::MetadataMap;
 
 use crate::db::db_error;
+use crate::rate_limit::{Rate, RateLimiter};
 
 /// What a principal may do. A reporter is always bound to one reporting unit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -137,6 +142,9 @@ pub mod token_entity {
         pub reporting_unit_id: Option<String>,
         pub issued_at: String,
         pub revoked_at: Option<String>,
+        /// RFC 3339; `None` for tokens issued before tokens expired (they expire
+        /// `auth.token_validity_days` after `issued_at`).
+        pub expires_at: Option<String>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -198,11 +206,52 @@ pub mod migration {
         }
     }
 
+    /// Tokens get a validity period.
+    pub struct AddTokenExpiry;
+
+    impl MigrationName for AddTokenExpiry {
+        fn name(&self) -> &str {
+            "m20261201_000002_add_token_expiry"
+        }
+    }
+
+    #[derive(DeriveIden)]
+    enum AccessTokenExpiry {
+        #[sea_orm(iden = "access_token")]
+        Table,
+        ExpiresAt,
+    }
+
+    #[async_trait::async_trait]
+    impl MigrationTrait for AddTokenExpiry {
+        async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+            manager
+                .alter_table(
+                    Table::alter()
+                        .table(AccessTokenExpiry::Table)
+                        .add_column(string_null(AccessTokenExpiry::ExpiresAt))
+                        .to_owned(),
+                )
+                .await
+        }
+
+        async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+            manager
+                .alter_table(
+                    Table::alter()
+                        .table(AccessTokenExpiry::Table)
+                        .drop_column(AccessTokenExpiry::ExpiresAt)
+                        .to_owned(),
+                )
+                .await
+        }
+    }
+
     pub struct IdentityMigrator;
 
     impl sea_orm_migration::MigratorTraitSelf for IdentityMigrator {
         fn migrations(&self) -> Vec<Box<dyn MigrationTrait>> {
-            vec![Box::new(CreateAccessToken)]
+            vec![Box::new(CreateAccessToken), Box::new(AddTokenExpiry)]
         }
     }
 }
@@ -215,10 +264,26 @@ fn sha256_hex(token: &str) -> String {
 #[derive(Clone)]
 pub struct IdentityStore {
     db: DatabaseConnection,
+    /// How long a token is valid when its issuer does not say.
+    validity: chrono::Duration,
+    limiter: RateLimiter,
+    rate: Rate,
+}
+
+fn rate_of(settings: &crate::settings::Settings) -> Rate {
+    Rate {
+        per_second: settings.auth.rate_limit_per_second,
+        burst: settings.auth.rate_limit_burst,
+    }
+}
+
+fn validity_of(settings: &crate::settings::Settings) -> chrono::Duration {
+    chrono::Duration::days(i64::from(settings.auth.token_validity_days))
 }
 
 impl IdentityStore {
-    /// Opens (and migrates) the identity database the settings point at.
+    /// Opens (and migrates) the identity database the settings point at, with rate limits in
+    /// Redis when the bus is Redis (shared by every replica), in the process otherwise.
     pub async fn open(settings: &crate::settings::Settings) -> Result<Self> {
         let target = crate::db::DatabaseTarget::resolve(
             settings,
@@ -226,11 +291,31 @@ impl IdentityStore {
             &settings.auth.identity_database_url,
         )?;
         let db = crate::db::connect_and_migrate(&target, &migration::IdentityMigrator).await?;
-        Ok(Self { db })
+        let rate = rate_of(settings);
+        let limiter = match settings.bus.kind {
+            crate::settings::BusKind::Redis => {
+                RateLimiter::redis(&settings.bus.redis_url, &settings.bus.namespace, rate).await?
+            }
+            crate::settings::BusKind::InProcess => RateLimiter::in_process(rate),
+        };
+        Ok(Self {
+            db,
+            validity: validity_of(settings),
+            limiter,
+            rate,
+        })
     }
 
+    /// A store over an open connection, with the built-in validity and in-process rate limits.
     pub fn from_connection(db: DatabaseConnection) -> Self {
-        Self { db }
+        let defaults = crate::settings::Settings::defaults();
+        let rate = rate_of(&defaults);
+        Self {
+            db,
+            validity: validity_of(&defaults),
+            limiter: RateLimiter::in_process(rate),
+            rate,
+        }
     }
 
     /// Closes the store's pool. A command-line call does this before it returns: a pool left to
@@ -241,15 +326,46 @@ impl IdentityStore {
         }
     }
 
-    /// Issues a new token. A reporter must be bound to a unit; other roles must not be.
+    /// Issues a new token, valid for `auth.token_validity_days`. A reporter must be bound to a
+    /// unit; other roles must not be.
     pub async fn issue(
         &self,
         name: &str,
         role: Role,
         reporting_unit_id: Option<&str>,
     ) -> Result<IssuedToken> {
+        self.issue_until(name, role, reporting_unit_id, self.validity)
+            .await
+    }
+
+    /// Issues a new token valid for `valid_for` from now.
+    pub async fn issue_valid_for(
+        &self,
+        name: &str,
+        role: Role,
+        reporting_unit_id: Option<&str>,
+        valid_for: std::time::Duration,
+    ) -> Result<IssuedToken> {
+        let valid_for = chrono::Duration::from_std(valid_for)
+            .map_err(|_| Error::invalid("valid_for", "is too long"))?;
+        self.issue_until(name, role, reporting_unit_id, valid_for)
+            .await
+    }
+
+    async fn issue_until(
+        &self,
+        name: &str,
+        role: Role,
+        reporting_unit_id: Option<&str>,
+        valid_for: chrono::Duration,
+    ) -> Result<IssuedToken> {
         let mut v = ndrs_core::Violations::new();
-        v.check(!name.trim().is_empty(), "name", "must not be empty");
+        v.check(
+            valid_for > chrono::Duration::zero(),
+            "valid_for",
+            "a token must be valid for some time",
+        );
+        v.line("name", name, ndrs_core::limits::MAX_LINE_CHARS, true);
         match (role, reporting_unit_id) {
             (Role::Reporter, None) => v.push(
                 "reporting_unit_id",
@@ -269,14 +385,21 @@ impl IdentityStore {
         rand::rng().fill_bytes(&mut secret);
         let token = format!("ndrs_{}", hex::encode(secret));
         let token_id = uuid::Uuid::now_v7().to_string();
+        let now = Utc::now();
+        let expires_at = now
+            .checked_add_signed(valid_for)
+            .ok_or_else(|| Error::invalid("valid_for", "is too long"))?;
         token_entity::ActiveModel {
             token_id: Set(token_id.clone()),
             token_sha256: Set(sha256_hex(&token)),
             principal_name: Set(name.to_string()),
             role: Set(role.code().to_string()),
             reporting_unit_id: Set(reporting_unit_id.map(str::to_string)),
-            issued_at: Set(Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true)),
+            issued_at: Set(now.to_rfc3339_opts(SecondsFormat::Secs, true)),
             revoked_at: Set(None),
+            expires_at: Set(Some(
+                expires_at.to_rfc3339_opts(SecondsFormat::Millis, true),
+            )),
         }
         .insert(&self.db)
         .await
@@ -307,6 +430,11 @@ impl IdentityStore {
 
     /// Resolves a presented token to its principal.
     pub async fn authenticate(&self, token: &str) -> Result<Principal> {
+        self.lookup(token).await.map(|(_, principal)| principal)
+    }
+
+    /// The token's id and principal, if it is known, not revoked and not expired.
+    async fn lookup(&self, token: &str) -> Result<(String, Principal)> {
         let row = token_entity::Entity::find()
             .filter(token_entity::Column::TokenSha256.eq(sha256_hex(token)))
             .one(&self.db)
@@ -316,19 +444,52 @@ impl IdentityStore {
         if row.revoked_at.is_some() {
             return Err(Error::Unauthenticated("token revoked".into()));
         }
+        let expires_at = match &row.expires_at {
+            Some(at) => chrono::DateTime::parse_from_rfc3339(at)
+                .map(|t| t.with_timezone(&Utc))
+                .map_err(|e| Error::Internal(format!("stored token expiry unreadable: {e}")))?,
+            None => chrono::DateTime::parse_from_rfc3339(&row.issued_at)
+                .map(|t| t.with_timezone(&Utc) + self.validity)
+                .map_err(|e| Error::Internal(format!("stored token issue time unreadable: {e}")))?,
+        };
+        if Utc::now() >= expires_at {
+            return Err(Error::Unauthenticated(format!(
+                "token expired at {}; ask the working group for a new one",
+                expires_at.to_rfc3339_opts(SecondsFormat::Secs, true)
+            )));
+        }
         let role = Role::from_code(&row.role).ok_or_else(|| {
             Error::Internal(format!("stored token has unknown role {}", row.role))
         })?;
-        Ok(Principal {
-            name: row.principal_name,
-            role,
-            reporting_unit_id: row.reporting_unit_id,
-        })
+        Ok((
+            row.token_id,
+            Principal {
+                name: row.principal_name,
+                role,
+                reporting_unit_id: row.reporting_unit_id,
+            },
+        ))
     }
 
-    /// Authenticates the bearer token in a request's metadata.
+    /// Authenticates the bearer token in a request's metadata and takes the call from the
+    /// token's rate limit ([`crate::rate_limit`]); the system's own service principals are not
+    /// limited.
     pub async fn principal(&self, metadata: &MetadataMap) -> Result<Principal> {
-        self.authenticate(bearer_token(metadata)?).await
+        let (token_id, principal) = self.lookup(bearer_token(metadata)?).await?;
+        if principal.role != Role::Service
+            && let Some(retry_after) = self.limiter.acquire(&token_id).await
+        {
+            return Err(Error::RateLimited {
+                message: format!(
+                    "{} sent more than {} calls a second (bursts of {})",
+                    ndrs_core::error::bounded(&principal.name, 80),
+                    self.rate.per_second,
+                    self.rate.burst
+                ),
+                retry_after,
+            });
+        }
+        Ok(principal)
     }
 
     /// Authenticates the caller and checks that its role may perform `action`.
@@ -433,5 +594,71 @@ mod tests {
         ));
         assert!(store.issue("x", Role::Reporter, None).await.is_err());
         assert!(store.issue("x", Role::Expert, Some("u")).await.is_err());
+    }
+
+    async fn memory_store() -> (tempfile::TempDir, IdentityStore) {
+        let dir = tempfile::tempdir().unwrap();
+        let target = crate::db::DatabaseTarget::Sqlite {
+            url: format!("sqlite://{}/id.sqlite?mode=rwc", dir.path().display()),
+        };
+        let db = crate::db::connect_and_migrate(&target, &migration::IdentityMigrator)
+            .await
+            .unwrap();
+        (dir, IdentityStore::from_connection(db))
+    }
+
+    #[tokio::test]
+    async fn an_expired_token_is_unauthenticated_saying_so() {
+        let (_dir, store) = memory_store().await;
+        let short = store
+            .issue_valid_for(
+                "short",
+                Role::Organiser,
+                None,
+                std::time::Duration::from_millis(50),
+            )
+            .await
+            .unwrap();
+        let long = store.issue("long", Role::Organiser, None).await.unwrap();
+        assert!(store.authenticate(&short.token).await.is_ok());
+        tokio::time::sleep(std::time::Duration::from_millis(80)).await;
+        match store.authenticate(&short.token).await {
+            Err(Error::Unauthenticated(why)) => assert!(why.contains("expired"), "{why}"),
+            other => panic!("expected an expired token, got {other:?}"),
+        }
+        assert!(store.authenticate(&long.token).await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn a_flooding_token_is_limited_and_others_are_not() {
+        let (_dir, store) = memory_store().await;
+        let rate = Rate {
+            per_second: 1.0,
+            burst: 5.0,
+        };
+        let store = IdentityStore {
+            limiter: RateLimiter::in_process(rate),
+            rate,
+            ..store
+        };
+        let flood = store.issue("flood", Role::Organiser, None).await.unwrap();
+        let quiet = store.issue("quiet", Role::Organiser, None).await.unwrap();
+        let metadata = |token: &str| {
+            let mut md = MetadataMap::new();
+            md.insert("authorization", format!("Bearer {token}").parse().unwrap());
+            md
+        };
+        let burst = store.rate.burst as usize;
+        let mut limited = None;
+        for _ in 0..burst + 5 {
+            if let Err(e) = store.principal(&metadata(&flood.token)).await {
+                limited = Some(e);
+            }
+        }
+        assert!(
+            matches!(limited, Some(Error::RateLimited { retry_after, .. }) if retry_after > std::time::Duration::ZERO),
+            "{limited:?}"
+        );
+        assert!(store.principal(&metadata(&quiet.token)).await.is_ok());
     }
 }

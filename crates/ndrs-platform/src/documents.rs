@@ -96,7 +96,10 @@ impl CycleDocuments {
         .insert(&txn)
         .await
         .map_err(|e| {
-            if e.to_string().to_lowercase().contains("unique") {
+            if matches!(
+                e.sql_err(),
+                Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+            ) {
                 Error::Conflict(format!(
                     "concurrent {} loads for cycle {cycle_year}; retry",
                     self.kind

@@ -23,6 +23,7 @@ pub fn code_for(error: &Error) -> Code {
         Error::Conflict(_) => Code::AlreadyExists,
         Error::FailedPrecondition(_) => Code::FailedPrecondition,
         Error::Unavailable(_) => Code::Unavailable,
+        Error::RateLimited { .. } => Code::ResourceExhausted,
         Error::Internal(_) => Code::Internal,
     }
 }
@@ -54,6 +55,11 @@ pub fn to_status(error: Error) -> Status {
             tracing::error!(error = %detail, "internal error");
             Status::new(code, "internal error")
         }
+        Error::RateLimited { retry_after, .. } => Status::with_error_details(
+            code,
+            bounded(&error.to_string(), MAX_MESSAGE_CHARS),
+            ErrorDetails::with_retry_info(Some(*retry_after)),
+        ),
         Error::Unavailable(detail) => {
             tracing::warn!(error = %detail, "dependency unavailable");
             Status::new(code, "a dependency is unavailable, retry later")
@@ -211,6 +217,20 @@ mod tests {
         );
         oversize_as_resource_exhausted(&mut other);
         assert_eq!(other["grpc-status"], "11");
+    }
+
+    #[test]
+    fn a_rate_limit_says_when_to_retry() {
+        let status = to_status(Error::RateLimited {
+            message: "too many calls from bureau-11".into(),
+            retry_after: std::time::Duration::from_millis(250),
+        });
+        assert_eq!(status.code(), Code::ResourceExhausted);
+        let retry = status.get_details_retry_info().expect("RetryInfo detail");
+        assert_eq!(
+            retry.retry_delay,
+            Some(std::time::Duration::from_millis(250))
+        );
     }
 
     #[test]

@@ -8,7 +8,8 @@
 //! - [`server`] and [`client`]: gRPC bootstrap (health, reflection, graceful shutdown) and
 //!   authenticated, traced channels.
 //! - [`grpc_status`]: the single mapping from domain errors to gRPC status codes.
-//! - [`auth`]: bearer tokens (stored hashed) and principals with roles.
+//! - [`auth`]: bearer tokens (stored hashed, with a validity period) and principals with roles.
+//! - [`rate_limit`]: per-principal token buckets (Redis or in-process).
 //! - [`db`]: database connection and migrations (SQLite embedded, PostgreSQL by URL).
 //! - [`returns`]: the append-only return store with its transactional outbox and relay.
 //! - [`documents`]: versioned per-cycle documents loaded by the organiser (sample designs).
@@ -25,6 +26,7 @@ pub mod grpc_status;
 pub mod health;
 pub mod metrics;
 pub mod plausibility;
+pub mod rate_limit;
 pub mod returns;
 pub mod server;
 pub mod settings;

@@ -86,6 +86,12 @@ pub struct AuthSettings {
     /// Database holding the hashed bearer tokens; empty: `identity.sqlite` under `data_dir`, or
     /// the `identity` schema when `database.url` is PostgreSQL.
     pub identity_database_url: String,
+    /// Days a token is valid when issued without an explicit validity.
+    pub token_validity_days: u32,
+    /// Calls a second each token may make, sustained.
+    pub rate_limit_per_second: f64,
+    /// Calls each token may make at once before the sustained rate applies.
+    pub rate_limit_burst: f64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -220,6 +226,21 @@ impl Settings {
             ));
         }
         self.plausibility.validate().map_err(SettingsError)?;
+        if self.auth.token_validity_days == 0 {
+            return Err(SettingsError(
+                "auth.token_validity_days: must be at least 1".into(),
+            ));
+        }
+        if !(self.auth.rate_limit_per_second.is_finite() && self.auth.rate_limit_per_second > 0.0) {
+            return Err(SettingsError(
+                "auth.rate_limit_per_second: must be a positive number".into(),
+            ));
+        }
+        if !(self.auth.rate_limit_burst.is_finite() && self.auth.rate_limit_burst >= 1.0) {
+            return Err(SettingsError(
+                "auth.rate_limit_burst: must be at least 1".into(),
+            ));
+        }
         if self.relay.batch_size == 0 {
             return Err(SettingsError("relay.batch_size: must be positive".into()));
         }

@@ -348,8 +348,10 @@ fn replay(existing: StoredReturn, hash: &str) -> Result<StoredReceipt> {
 }
 
 fn conflict_or_db(e: sea_orm::DbErr, conflict_message: &str) -> Error {
-    let text = e.to_string().to_lowercase();
-    if text.contains("unique") || text.contains("duplicate") {
+    if matches!(
+        e.sql_err(),
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+    ) {
         Error::Conflict(conflict_message.to_string())
     } else {
         db_error(e)
