@@ -1,0 +1,205 @@
+//! Fuzz targets over everything that parses a client's input, and the corpus they start from.
+//!
+//! Each target is a plain function of bytes that must never panic, whatever the bytes: it decodes
+//! them the way a service does and runs the same proto-to-domain conversion, edit and plausibility
+//! checks, rule compilation or design validation, then renders any refusal as the gRPC status a
+//! client would get and checks that its text is bounded. Three targets:
+//! - [`request`]: the first byte picks one of the requests partners and organisers send
+//!   ([`REQUEST_KINDS`]), the rest is its protobuf encoding;
+//! - [`rules`]: the bytes as a rule expression and as a TOML rule file (the CEL rule loader);
+//! - [`sample_design`]: a `LoadSampleDesignRequest` (the sample-design loader), and when valid,
+//!   estimation over it.
+//!
+//! `fuzz/` runs them under libFuzzer (`scripts/fuzz.sh`); `tests/corpus_replay.rs` runs every
+//! input of `fuzz/corpus/` through them in `cargo test`, deterministically, so a crash once found
+//! stays fixed. `examples/seed_corpus.rs` wrote the starting corpus from valid requests.
+
+use ndrs_proto::v1 as pb;
+use prost::Message;
+
+/// The requests [`request`] decodes, by the value of the first byte (modulo their number).
+pub const REQUEST_KINDS: [&str; 12] = [
+    "DeviceParameterReturn",
+    "StorageMediumReturn",
+    "ComputeCentreReturn",
+    "CarrierReturn",
+    "ExchangeReturn",
+    "ApplicationReturn",
+    "SharingHubReturn",
+    "LoadCentreRegistryRequest",
+    "LoadDeviceTaxonomyRequest",
+    "AddBenchmarksRequest",
+    "LoadRuleSetRequest",
+    "PublishRequest",
+];
+
+/// The most bytes a refusal may carry to the client: message plus every field violation, each
+/// bounded ([`ndrs_core::error`]). Far below what clients accept in trailers.
+const MAX_STATUS_BYTES: usize = 64 * 1024;
+
+/// Renders a refusal as the client sees it and checks that it is bounded.
+fn refused(error: ndrs_core::Error) {
+    let status = ndrs_platform::grpc_status::to_status(error);
+    let violations = ndrs_platform::grpc_status::field_violations(&status);
+    let size = status.message().len()
+        + violations
+            .iter()
+            .map(|(f, d)| f.len() + d.len())
+            .sum::<usize>();
+    assert!(size <= MAX_STATUS_BYTES, "refusal of {size} bytes");
+}
+
+fn check<T>(result: ndrs_core::Result<T>, then: impl FnOnce(T)) {
+    match result {
+        Ok(value) => then(value),
+        Err(e) => refused(e),
+    }
+}
+
+/// Decodes `bytes[1..]` as the request `bytes[0]` picks and converts it as its service does.
+pub fn request(bytes: &[u8]) {
+    let Some((&kind, body)) = bytes.split_first() else {
+        return;
+    };
+    let plausibility = ndrs_platform::settings::Settings::defaults().plausibility;
+    let findings = |reported: &[ndrs_platform::plausibility::Reported]| {
+        let _ = ndrs_platform::stage::refuse_on_errors(plausibility.findings(reported))
+            .map_err(refused);
+    };
+    macro_rules! decode {
+        ($t:ty) => {
+            match <$t>::decode(body) {
+                Ok(message) => message,
+                Err(_) => return,
+            }
+        };
+    }
+    match kind as usize % REQUEST_KINDS.len() {
+        0 => check(
+            ndrs_production::domain::device_parameters_from_proto(decode!(
+                pb::DeviceParameterReturn
+            )),
+            |(_, d)| {
+                findings(&ndrs_production::domain::device_quantities(&d));
+                let _ = ndrs_production::domain::device_findings(&d);
+            },
+        ),
+        1 => check(
+            ndrs_production::domain::storage_medium_from_proto(decode!(pb::StorageMediumReturn)),
+            |(_, m)| {
+                findings(&ndrs_production::domain::medium_quantities(&m));
+                let _ = ndrs_production::domain::medium_findings(&m);
+            },
+        ),
+        2 => check(
+            ndrs_compute::domain::centre_return_from_proto(decode!(pb::ComputeCentreReturn)),
+            |(_, c)| {
+                findings(&ndrs_compute::domain::centre_quantities(&c));
+                let _ = ndrs_compute::domain::edit_findings(&c);
+            },
+        ),
+        3 => check(
+            ndrs_circulation::domain::carrier_return_from_proto(decode!(pb::CarrierReturn)),
+            |(_, r)| {
+                findings(&ndrs_circulation::domain::carrier_quantities(&r));
+                let _ = ndrs_circulation::domain::carrier_findings(&r);
+            },
+        ),
+        4 => check(
+            ndrs_circulation::domain::exchange_return_from_proto(decode!(pb::ExchangeReturn)),
+            |(_, r)| {
+                findings(&ndrs_circulation::domain::exchange_quantities(&r));
+                let _ = ndrs_circulation::domain::exchange_findings(&r);
+            },
+        ),
+        5 => check(
+            ndrs_application::domain::questionnaire_from_proto(decode!(pb::ApplicationReturn)),
+            |(_, q)| {
+                findings(&ndrs_application::domain::questionnaire_quantities(&q));
+                let _ = ndrs_application::domain::edit_findings(&q);
+            },
+        ),
+        6 => check(
+            ndrs_application::hub::hub_return_from_proto(decode!(pb::SharingHubReturn)),
+            |(_, h)| {
+                findings(&ndrs_application::hub::hub_quantities(&h));
+                let _ = ndrs_application::hub::hub_findings(&h);
+            },
+        ),
+        7 => check(
+            ndrs_compute::registry::registry_from_proto(decode!(pb::LoadCentreRegistryRequest)),
+            |_| {},
+        ),
+        8 => check(
+            ndrs_production::taxonomy::taxonomy_from_proto(decode!(pb::LoadDeviceTaxonomyRequest)),
+            |_| {},
+        ),
+        9 => check(
+            ndrs_aggregator::benchmarks::benchmarks_from_proto(
+                decode!(pb::AddBenchmarksRequest).benchmarks,
+            ),
+            |_| {},
+        ),
+        10 => check(
+            ndrs_aggregator::validation::rules_from_proto(decode!(pb::LoadRuleSetRequest).rules),
+            |defs| check(ndrs_aggregator::validation::check_rules(&defs), |()| {}),
+        ),
+        _ => check(
+            ndrs_aggregator::release::parse_embargo(&decode!(pb::PublishRequest).embargo_until),
+            |_| {},
+        ),
+    }
+}
+
+/// The bytes as one rule's expression, and as a TOML rule file; what compiles is evaluated.
+pub fn rules(bytes: &[u8]) {
+    let text = String::from_utf8_lossy(bytes);
+    let schema = ndrs_rules::FigureSchema::standard();
+    let def = ndrs_rules::RuleDef {
+        id: "fuzz".into(),
+        description: "fuzzed expression".into(),
+        expression: text.to_string(),
+        severity: ndrs_rules::Severity::Error,
+        tolerance: 0.1,
+    };
+    let mut values = ndrs_rules::FigureValues::new();
+    for (id, value) in [
+        ("P01", 32.85e21),
+        ("P03", 1.73e21),
+        ("P04", 0.95e21),
+        ("C02", 2.3e20),
+    ] {
+        values.add(id, &[], value);
+        values.add_previous(id, value * 0.8);
+    }
+    let values = values.into_map();
+    if let Ok(set) = ndrs_rules::compile_rules(vec![def], &schema) {
+        let _ = set.evaluate(&values);
+    }
+    if let Ok(defs) = ndrs_rules::parse_rule_file(&text)
+        && let Ok(set) = ndrs_rules::compile_rules(defs, &schema)
+    {
+        let _ = set.evaluate(&values);
+    }
+}
+
+/// The bytes as a sample design load; a valid design is estimated over (with no returns yet).
+pub fn sample_design(bytes: &[u8]) {
+    let Ok(request) = pb::LoadSampleDesignRequest::decode(bytes) else {
+        return;
+    };
+    check(
+        ndrs_application::design::design_from_proto(request),
+        |(cycle_year, body)| {
+            let versioned = ndrs_platform::documents::Versioned {
+                cycle_year,
+                version: 1,
+                content_hash: "0".repeat(64),
+                loaded_at: String::new(),
+                loaded_by: "fuzz".into(),
+                body,
+            };
+            let _ = ndrs_application::estimate::figures(&[], Some(&versioned)).map_err(refused);
+        },
+    );
+}
