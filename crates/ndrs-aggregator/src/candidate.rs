@@ -58,6 +58,19 @@ pub fn content_hash(cycle_year: i32, stages: &[pb::StageResult]) -> String {
     hex::encode(h.finalize())
 }
 
+/// What a candidate holds for the stage results fetched from the stage services, and its content
+/// hash: non-finite figures withheld ([`withhold`]), the cross-stage figures derived from the
+/// stages ([`derived`]). A pure function, so anyone holding the same stage results (an outside
+/// check of convergence, say) computes the same hash.
+pub fn freeze(cycle_year: i32, mut stages: Vec<pb::StageResult>) -> (Vec<pb::StageResult>, String) {
+    stages.iter_mut().for_each(withhold::withhold_non_finite);
+    let mut cross_stage = derived::cross_stage_result(cycle_year, &stages);
+    withhold::withhold_non_finite(&mut cross_stage);
+    stages.push(cross_stage);
+    let hash = content_hash(cycle_year, &stages);
+    (stages, hash)
+}
+
 #[derive(Clone)]
 pub struct Candidates {
     db: DatabaseConnection,
@@ -144,15 +157,11 @@ impl Candidates {
     ) -> Result<Option<pb::Candidate>> {
         for _attempt in 0..5 {
             let latest = self.latest_row(cycle_year).await?;
-            let mut stages = self.stages.stage_results(cycle_year).await?;
-            stages.iter_mut().for_each(withhold::withhold_non_finite);
+            let stages = self.stages.stage_results(cycle_year).await?;
             if skip_empty && latest.is_none() && stages.iter().all(|s| s.returns_used == 0) {
                 return Ok(None);
             }
-            let mut cross_stage = derived::cross_stage_result(cycle_year, &stages);
-            withhold::withhold_non_finite(&mut cross_stage);
-            stages.push(cross_stage);
-            let hash = content_hash(cycle_year, &stages);
+            let (stages, hash) = freeze(cycle_year, stages);
             if let Some(latest) = &latest
                 && latest.content_hash == hash
             {

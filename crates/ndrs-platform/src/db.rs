@@ -130,13 +130,51 @@ pub async fn connect(target: &DatabaseTarget) -> Result<DatabaseConnection, Erro
 }
 
 /// Connects and brings the schema up to date with `migrator`'s migrations.
+///
+/// On PostgreSQL several replicas of a service start at once (the production overlay runs two
+/// aggregators): unserialised, both would create the schema and apply the same migration, and the
+/// second would fail on the migration table's key and stop. A session-level advisory lock keyed
+/// by the schema makes them take turns; the second then finds every migration applied.
 pub async fn connect_and_migrate<M: MigratorTraitSelf + Sync>(
     target: &DatabaseTarget,
     migrator: &M,
 ) -> Result<DatabaseConnection, Error> {
-    let conn = connect(target).await?;
-    migrator.up(&conn, None).await.map_err(db_error)?;
-    Ok(conn)
+    let DatabaseTarget::Postgres { url, schema } = target else {
+        let conn = connect(target).await?;
+        migrator.up(&conn, None).await.map_err(db_error)?;
+        return Ok(conn);
+    };
+    let mut options = ConnectOptions::new(url.clone());
+    options
+        .max_connections(1)
+        .acquire_timeout(Duration::from_secs(10))
+        .sqlx_logging(false);
+    let lock = Database::connect(options).await.map_err(db_error)?;
+    let key = migration_lock_key(schema);
+    lock.execute_unprepared(&format!("SELECT pg_advisory_lock({key})"))
+        .await
+        .map_err(db_error)?;
+    let migrated = async {
+        let conn = connect(target).await?;
+        migrator.up(&conn, None).await.map_err(db_error)?;
+        Ok(conn)
+    }
+    .await;
+    // Closing the session releases the lock too; unlocking first hands it over at once.
+    let _ = lock
+        .execute_unprepared(&format!("SELECT pg_advisory_unlock({key})"))
+        .await;
+    let _ = lock.close().await;
+    migrated
+}
+
+/// The advisory lock key of a schema's migrations: the first 8 bytes of a SHA-256 of its name.
+fn migration_lock_key(schema: &str) -> i64 {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(format!("ndrs-migrations:{schema}").as_bytes());
+    let mut bytes = [0u8; 8];
+    bytes.copy_from_slice(&digest[..8]);
+    i64::from_be_bytes(bytes)
 }
 
 #[cfg(test)]
