@@ -489,3 +489,67 @@ async fn a_new_cycle_document_re_assembles_the_candidate() {
     }
     system.stop().await.unwrap();
 }
+
+/// Defect 12: one client's flood is refused with RESOURCE_EXHAUSTED and a RetryInfo, and does not
+/// touch another client's calls; an expired token is refused saying so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flooding_reporter_is_limited_alone_and_expired_tokens_are_refused() {
+    let env = TestEnv::new().await;
+    let mut settings = env.settings.clone();
+    settings.auth.rate_limit_per_second = 1.0;
+    settings.auth.rate_limit_burst = 5.0;
+    let system = ndrs_cli::system::start(settings).await.unwrap();
+    let e = system.endpoints.clone();
+    let mut flood =
+        ComputeCensusServiceClient::new(as_reporter(&system, &e.compute, "cc-flood").await);
+    let mut quiet =
+        ComputeCensusServiceClient::new(as_reporter(&system, &e.compute, "cc-quiet").await);
+    let list = |unit: &str| pb::ListReturnsRequest {
+        cycle_year: sample::CYCLE,
+        reporting_unit_id: unit.into(),
+    };
+    let mut limited = None;
+    for _ in 0..20 {
+        if let Err(status) = flood.list_returns(list("cc-flood")).await {
+            limited = Some(status);
+        }
+    }
+    let limited = limited.expect("twenty calls at once exceed a burst of five");
+    assert_eq!(limited.code(), Code::ResourceExhausted, "{limited:?}");
+    use tonic_types::StatusExt;
+    let retry = limited
+        .get_details_retry_info()
+        .and_then(|r| r.retry_delay)
+        .expect("RetryInfo with a delay");
+    assert!(
+        retry > Duration::ZERO && retry <= Duration::from_secs(2),
+        "{retry:?}"
+    );
+    // The other reporter is not affected by the flood.
+    quiet.list_returns(list("cc-quiet")).await.unwrap();
+
+    let short = system
+        .runtime
+        .identity
+        .issue_valid_for(
+            "short-lived",
+            ndrs_platform::auth::Role::Organiser,
+            None,
+            Duration::from_millis(100),
+        )
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    let mut expired = AggregatorServiceClient::new(
+        ndrs_platform::client::channel(&e.aggregator, Some(&short.token)).unwrap(),
+    );
+    let status = expired
+        .list_candidates(pb::ListCandidatesRequest {
+            cycle_year: sample::CYCLE,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::Unauthenticated);
+    assert!(status.message().contains("expired"), "{status:?}");
+    system.stop().await.unwrap();
+}

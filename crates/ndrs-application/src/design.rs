@@ -35,6 +35,10 @@ pub const FRAME_VARIABLES: [&str; 5] = [
 /// Most bootstrap replicates a design may ask for: beyond this the Monte Carlo error of the
 /// variance is negligible and estimation time is wasted.
 const MAX_REPLICATES: u32 = 10_000;
+/// Most sampled units one design may hold (the 2023 sample had 4,429).
+pub const MAX_SAMPLE_UNITS: usize = 200_000;
+/// Most strata one design may declare.
+pub const MAX_STRATA: usize = 20_000;
 
 /// Raking settings: margins met to 1e-10 relative, within at most 1,000 passes (a design that
 /// needs more has margins the sample cannot meet and gets a clear error instead).
@@ -303,6 +307,14 @@ pub fn design_from_proto(
         "units",
         "a design needs at least one sampled unit",
     );
+    // Refused before anything is built from them: the lists are not even looked at.
+    v.items("units", units.len(), MAX_SAMPLE_UNITS);
+    v.items("strata", strata.len(), MAX_STRATA);
+    let (units, strata) = if units.len() > MAX_SAMPLE_UNITS || strata.len() > MAX_STRATA {
+        (Vec::new(), Vec::new())
+    } else {
+        (units, strata)
+    };
 
     let mut seen = BTreeSet::new();
     let mut out_units = Vec::with_capacity(units.len());

@@ -78,6 +78,9 @@ impl Registry {
     }
 }
 
+/// Most centres one register may list (2,200 reported in 2023).
+pub const MAX_CENTRES: usize = 100_000;
+
 /// Validates a register load, naming every bad entry.
 pub fn registry_from_proto(
     request: pb::LoadCentreRegistryRequest,
@@ -93,6 +96,12 @@ pub fn registry_from_proto(
         "centres",
         "a register needs at least one centre",
     );
+    v.items("centres", centres.len(), MAX_CENTRES);
+    let centres = if centres.len() > MAX_CENTRES {
+        Vec::new()
+    } else {
+        centres
+    };
     let mut seen = BTreeSet::new();
     let mut out = Vec::with_capacity(centres.len());
     for (i, c) in centres.into_iter().enumerate() {

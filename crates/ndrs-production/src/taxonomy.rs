@@ -65,6 +65,9 @@ pub fn built_in() -> Vec<DeviceType> {
     .collect()
 }
 
+/// Most device types one taxonomy may list (the report's table 2.2 has a few dozen).
+pub const MAX_DEVICE_TYPES: usize = 10_000;
+
 /// Validates a taxonomy load, naming every bad entry.
 pub fn taxonomy_from_proto(
     request: pb::LoadDeviceTaxonomyRequest,
@@ -80,6 +83,12 @@ pub fn taxonomy_from_proto(
         "device_types",
         "a taxonomy needs at least one device type",
     );
+    v.items("device_types", device_types.len(), MAX_DEVICE_TYPES);
+    let device_types = if device_types.len() > MAX_DEVICE_TYPES {
+        Vec::new()
+    } else {
+        device_types
+    };
     let mut seen = BTreeSet::new();
     let mut out = Vec::with_capacity(device_types.len());
     for (i, d) in device_types.into_iter().enumerate() {
