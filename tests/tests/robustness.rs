@@ -553,3 +553,61 @@ async fn a_flooding_reporter_is_limited_alone_and_expired_tokens_are_refused() {
     assert!(status.message().contains("expired"), "{status:?}");
     system.stop().await.unwrap();
 }
+
+/// Defect 7: the benchmark registry refuses an oversize note, control characters and duplicate
+/// benchmarks (within one addition and against what is registered), naming the field.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn benchmark_additions_have_limits_and_no_duplicates() {
+    let (_env, system) = start().await;
+    let mut organiser =
+        AggregatorServiceClient::new(as_organiser(&system, &system.endpoints.aggregator).await);
+    let benchmark = |publisher: &str| pb::Benchmark {
+        publisher: publisher.into(),
+        indicator: "data produced".into(),
+        scope: "national".into(),
+        year: 2023,
+        value: 30.0,
+        unit: "ZB".into(),
+        comparable_to: "P01".into(),
+        comparability: pb::Comparability::SameDefinition as i32,
+        tolerance: 0.1,
+        ..Default::default()
+    };
+    let add = |benchmarks: Vec<pb::Benchmark>, note: String| pb::AddBenchmarksRequest {
+        benchmarks,
+        note,
+    };
+    let status = organiser
+        .add_benchmarks(add(vec![benchmark("A")], "n".repeat(3_900_000)))
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::InvalidArgument);
+    assert_eq!(fields(&status), ["note"]);
+    let mut bad = benchmark("B\0ad");
+    bad.note = "line\u{1b}[31m".into();
+    let status = organiser
+        .add_benchmarks(add(vec![bad], String::new()))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        fields(&status),
+        ["benchmarks[0].publisher", "benchmarks[0].note"]
+    );
+    let status = organiser
+        .add_benchmarks(add(vec![benchmark("C"), benchmark(" c ")], String::new()))
+        .await
+        .unwrap_err();
+    assert_eq!(fields(&status), ["benchmarks[1]"]);
+    organiser
+        .add_benchmarks(add(vec![benchmark("C")], "first".into()))
+        .await
+        .unwrap();
+    let status = organiser
+        .add_benchmarks(add(vec![benchmark("C")], "again".into()))
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::InvalidArgument);
+    assert_eq!(fields(&status), ["benchmarks[0]"]);
+    assert!(status.message().contains("already in the registry"));
+    system.stop().await.unwrap();
+}

@@ -141,3 +141,44 @@ async fn a_configured_but_unreachable_database_fails_instead_of_skipping() {
 async fn a_configured_but_unreachable_redis_fails_instead_of_skipping() {
     ndrs_testkit::env::require_redis("redis://127.0.0.1:1").await;
 }
+
+/// A connection lost in the middle of a query (here: terminated by an administrator, as a
+/// PostgreSQL restart or failover does) is UNAVAILABLE, which clients may retry, not INTERNAL.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_lost_mid_query_is_unavailable() {
+    let env = TestEnv::new().await;
+    if !env.backend.starts_with("postgres") {
+        eprintln!("skipped on {}: needs PostgreSQL", env.backend);
+        return;
+    }
+    use sea_orm::ConnectionTrait;
+    let store = store(&env).await;
+    let db = store.connection().clone();
+    let sleeper = {
+        let db = db.clone();
+        tokio::spawn(async move {
+            // Runs on some pooled connection; the terminate below hits the one it runs on.
+            db.execute_unprepared("SELECT pg_sleep(10)").await
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let admin = sea_orm::Database::connect(env.settings.database.url.clone())
+        .await
+        .unwrap();
+    admin
+        .execute_unprepared(&format!(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE query LIKE 'SELECT pg_sleep(10)%' AND pid <> pg_backend_pid()"
+        ))
+        .await
+        .unwrap();
+    let lost = sleeper
+        .await
+        .unwrap()
+        .expect_err("the query's connection was terminated");
+    assert!(
+        matches!(ndrs_platform::db::db_error(lost), Error::Unavailable(_)),
+        "a terminated connection must map to UNAVAILABLE"
+    );
+    let _ = admin.close().await;
+}
