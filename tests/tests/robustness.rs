@@ -37,6 +37,17 @@ fn rule(id: &str, expression: &str) -> pb::Rule {
     }
 }
 
+/// A device return whose yearly data created per active unit is `bytes`.
+fn set_created_bytes(device: &mut pb::DeviceParameterReturn, bytes: f64) {
+    if let Some(created) = device
+        .data_per_active_unit
+        .as_mut()
+        .and_then(|d| d.created_bytes.as_mut())
+    {
+        created.value = bytes;
+    }
+}
+
 async fn all_serving(system: &ndrs_cli::system::RunningSystem) {
     for (service, endpoint) in system.endpoints.services() {
         let status = ndrs_cli::system::health_status(endpoint, service)
@@ -160,14 +171,7 @@ async fn implausible_numbers_are_refused_and_unusual_ones_flagged() {
     let mut vendor =
         ProductionStorageServiceClient::new(as_reporter(&system, &e.production, "vendor").await);
     let mut device = sample::smartphones("vendor", "k1", 1.0e9, "s");
-    device
-        .data_per_active_unit
-        .as_mut()
-        .unwrap()
-        .created_bytes
-        .as_mut()
-        .unwrap()
-        .value = 1e300;
+    set_created_bytes(&mut device, 1e300);
     let status = vendor.submit_device_parameters(device).await.unwrap_err();
     assert_eq!(status.code(), Code::InvalidArgument);
     assert_eq!(
@@ -241,13 +245,7 @@ async fn one_bad_return_is_set_aside_and_a_non_finite_figure_withheld() {
     let mut other =
         ProductionStorageServiceClient::new(as_reporter(&system, &e.production, "other").await);
     let mut bad = sample::smartphones("other", "bad", 1.2e9, "t");
-    bad.data_per_active_unit
-        .as_mut()
-        .unwrap()
-        .created_bytes
-        .as_mut()
-        .unwrap()
-        .value = 1e300;
+    set_created_bytes(&mut bad, 1e300);
     let bad_receipt = other
         .submit_device_parameters(bad)
         .await
@@ -454,22 +452,8 @@ async fn a_new_cycle_document_re_assembles_the_candidate() {
         .load_centre_registry(pb::LoadCentreRegistryRequest {
             cycle_year: sample::CYCLE,
             centres: vec![
-                pb::RegisteredCentre {
-                    centre_id: "cc-a".into(),
-                    centre_type: pb::CentreType::Intelligent as i32,
-                    province_code: "11".into(),
-                    operator_name: "operator".into(),
-                    racks: 100,
-                    power_capacity_kw: 1_000.0,
-                },
-                pb::RegisteredCentre {
-                    centre_id: "cc-b".into(),
-                    centre_type: pb::CentreType::Intelligent as i32,
-                    province_code: "32".into(),
-                    operator_name: "operator".into(),
-                    racks: 100,
-                    power_capacity_kw: 2_000.0,
-                },
+                sample::registered_centre("cc-a", pb::CentreType::Intelligent, "11", 1_000.0),
+                sample::registered_centre("cc-b", pb::CentreType::Intelligent, "32", 2_000.0),
             ],
         })
         .await

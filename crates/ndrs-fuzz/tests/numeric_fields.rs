@@ -227,14 +227,12 @@ fn questionnaires() {
 fn centre_registers() {
     let valid = pb::LoadCentreRegistryRequest {
         cycle_year: sample::CYCLE,
-        centres: vec![pb::RegisteredCentre {
-            centre_id: "cc".into(),
-            centre_type: pb::CentreType::Intelligent as i32,
-            province_code: "11".into(),
-            operator_name: "operator".into(),
-            racks: 100,
-            power_capacity_kw: 1_000.0,
-        }],
+        centres: vec![sample::registered_centre(
+            "cc",
+            pb::CentreType::Intelligent,
+            "11",
+            1_000.0,
+        )],
     };
     refuses(
         &valid,

@@ -105,6 +105,23 @@ pub fn centre(
     }
 }
 
+/// A compute centre's entry in the cycle's register.
+pub fn registered_centre(
+    centre_id: &str,
+    centre_type: pb::CentreType,
+    province_code: &str,
+    power_capacity_kw: f64,
+) -> pb::RegisteredCentre {
+    pb::RegisteredCentre {
+        centre_id: centre_id.into(),
+        centre_type: centre_type as i32,
+        province_code: province_code.into(),
+        operator_name: "operator".into(),
+        racks: 100,
+        power_capacity_kw,
+    }
+}
+
 /// A carrier's traffic, split 3:1 between mobile internet and fixed broadband (`traffic` and
 /// `previous` should be multiples of 4 for an exact split).
 pub fn carrier(unit: &str, key: &str, traffic: u64, previous: u64) -> pb::CarrierReturn {
