@@ -166,10 +166,10 @@ async fn a_connection_lost_mid_query_is_unavailable() {
         .await
         .unwrap();
     admin
-        .execute_unprepared(&format!(
+        .execute_unprepared(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
-             WHERE query LIKE 'SELECT pg_sleep(10)%' AND pid <> pg_backend_pid()"
-        ))
+             WHERE query LIKE 'SELECT pg_sleep(10)%' AND pid <> pg_backend_pid()",
+        )
         .await
         .unwrap();
     let lost = sleeper
