@@ -259,8 +259,8 @@ pub(crate) fn header(year: i32, unit: &str, what: &str) -> Option<pb::ReturnHead
 /// Generates the dataset for [`CYCLES`]; the same seed and options give the same dataset.
 ///
 /// # Panics
-/// When the reference files cannot be read (see [`targets::reference_dir`]): the calibration
-/// needs the published figures and the sample's counts.
+/// When the embedded reference tables do not parse; call [`targets::load`] first to get that as
+/// an error (the demo does).
 pub fn generate(seed: u64, options: &DemoOptions) -> DemoData {
     let years = CYCLES;
     let compute = compute::generate(seed, options, years);

@@ -1,46 +1,50 @@
-//! The published 2023 figures (`reference/report-2023-indicators.csv`) and the 2023 sample
-//! (`reference/sample-2023.csv`), read once at run time from [`reference_dir`].
-//!
-//! At run time, not compile time: `ndrs-testkit` is linked into the `ndrs` binary (for `ndrs demo`),
-//! whose container build sees only the repository, and the published figures have no business
-//! inside a shipped binary (the services never read them).
+//! The published 2023 figures and the 2023 sample table, as the repository carries them
+//! (`crates/ndrs-testkit/data/reference/`, with their source in the README there) and as the
+//! binary embeds them: `ndrs demo` runs from any directory, with nothing beside the repository.
 //!
 //! The generator reads the figures to calibrate its microdata (test data may know its targets; the
 //! services never see them), and the reproduction test reads them to judge what the pipeline
 //! computed. Both use the same comparison, defined here once: an `eq` figure passes within half a
 //! unit of its last published digit (the report's rounding), `gt`/`lt`/`gte` on the stated side,
 //! and `approx` within [`APPROX_BAND`] of the published value.
+//!
+//! [`load`] parses both tables and says what is wrong if they do not parse; the demo calls it
+//! before anything else, so the accessors below ([`published`], [`get`], [`sample_count`]) only
+//! ever run on tables that parsed.
 
 use std::collections::BTreeMap;
-
-use std::path::PathBuf;
 use std::sync::OnceLock;
 
-/// Environment variable naming the directory of the reference files.
-pub const REFERENCE_DIR_VAR: &str = "NDRS_REFERENCE_DIR";
+/// The 2023 report's published indicator table (source: the report, see the data README).
+pub const REPORT_INDICATORS_CSV: &str =
+    include_str!("../../data/reference/report-2023-indicators.csv");
+/// The 2023 report's sample table: reporting units per subject type.
+pub const SAMPLE_CSV: &str = include_str!("../../data/reference/sample-2023.csv");
 
-/// Where the reference files are: `NDRS_REFERENCE_DIR`, else `../shared/reference` next to the
-/// repository (where the project keeps them, and where `ndrs-core`'s tests read them too).
-pub fn reference_dir() -> PathBuf {
-    std::env::var_os(REFERENCE_DIR_VAR)
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/../../../shared/reference"
-            ))
-        })
+/// Both reference tables, parsed.
+#[derive(Debug, Clone)]
+pub struct Reference {
+    pub published: Vec<Published>,
+    pub sample_counts: BTreeMap<String, usize>,
 }
 
-/// Reads one reference file; the demo dataset cannot be calibrated without it.
-fn read_reference(name: &str) -> String {
-    let path = reference_dir().join(name);
-    std::fs::read_to_string(&path).unwrap_or_else(|e| {
-        panic!(
-            "the demo dataset needs {} ({e}); set {REFERENCE_DIR_VAR} to the reference directory",
-            path.display()
-        )
-    })
+/// Parses the embedded reference tables once; an error names the file, the row and the problem.
+pub fn load() -> Result<&'static Reference, String> {
+    static REFERENCE: OnceLock<Result<Reference, String>> = OnceLock::new();
+    REFERENCE
+        .get_or_init(|| {
+            Ok(Reference {
+                published: parse_published(REPORT_INDICATORS_CSV)?,
+                sample_counts: parse_sample_counts(SAMPLE_CSV)?,
+            })
+        })
+        .as_ref()
+        .map_err(Clone::clone)
+}
+
+/// The loaded tables; the demo has called [`load`] first, so this cannot fail there.
+fn reference() -> &'static Reference {
+    load().unwrap_or_else(|e| panic!("embedded reference data: {e}"))
 }
 
 /// Relative band within which an `approx` figure ("about 70%") counts as reproduced: the report
@@ -58,14 +62,14 @@ pub enum Comparator {
 }
 
 impl Comparator {
-    fn parse(s: &str) -> Self {
+    fn parse(s: &str) -> Option<Self> {
         match s {
-            "eq" => Self::Eq,
-            "gt" => Self::Gt,
-            "lt" => Self::Lt,
-            "gte" => Self::Gte,
-            "approx" => Self::Approx,
-            other => panic!("report-2023-indicators.csv: unknown comparator {other:?}"),
+            "eq" => Some(Self::Eq),
+            "gt" => Some(Self::Gt),
+            "lt" => Some(Self::Lt),
+            "gte" => Some(Self::Gte),
+            "approx" => Some(Self::Approx),
+            _ => None,
         }
     }
 
@@ -159,92 +163,107 @@ impl Published {
 }
 
 /// Every published figure, in file order.
-///
-/// # Panics
-/// When the reference file is missing or malformed (see [`reference_dir`]).
 pub fn published() -> Vec<Published> {
-    static PUBLISHED: OnceLock<Vec<Published>> = OnceLock::new();
-    PUBLISHED.get_or_init(parse_published).clone()
+    reference().published.clone()
 }
 
-fn parse_published() -> Vec<Published> {
-    let text = read_reference("report-2023-indicators.csv");
+fn parse_published(text: &str) -> Result<Vec<Published>, String> {
+    let file = "report-2023-indicators.csv";
     let mut reader = csv::Reader::from_reader(text.as_bytes());
-    let headers = reader.headers().expect("indicator csv header").clone();
+    let headers = reader
+        .headers()
+        .map_err(|e| format!("{file}: header: {e}"))?
+        .clone();
     let col = |name: &str| {
         headers
             .iter()
             .position(|h| h == name)
-            .unwrap_or_else(|| panic!("report-2023-indicators.csv has no column {name}"))
+            .ok_or_else(|| format!("{file} has no column {name}"))
     };
     let (id, stage, name, value, unit, comparator) = (
-        col("id"),
-        col("stage"),
-        col("name_en"),
-        col("value_2023"),
-        col("unit"),
-        col("comparator"),
+        col("id")?,
+        col("stage")?,
+        col("name_en")?,
+        col("value_2023")?,
+        col("unit")?,
+        col("comparator")?,
     );
     reader
         .records()
-        .map(|r| {
-            let r = r.expect("indicator csv record");
-            let text = r[value].trim().to_string();
-            Published {
-                id: r[id].to_string(),
-                stage: r[stage].to_string(),
-                name_en: r[name].to_string(),
+        .enumerate()
+        .map(|(i, r)| {
+            let r = r.map_err(|e| format!("{file}: row {}: {e}", i + 2))?;
+            let field = |c: usize| r.get(c).unwrap_or("").trim().to_string();
+            let text = field(value);
+            Ok(Published {
+                id: field(id),
+                stage: field(stage),
+                name_en: field(name),
                 value: text
                     .parse()
-                    .unwrap_or_else(|_| panic!("{}: bad value {text:?}", &r[id])),
+                    .map_err(|_| format!("{file}: {}: bad value {text:?}", field(id)))?,
                 value_text: text,
-                unit: r[unit].to_string(),
-                comparator: Comparator::parse(&r[comparator]),
-            }
+                unit: field(unit),
+                comparator: Comparator::parse(&field(comparator)).ok_or_else(|| {
+                    format!(
+                        "{file}: {}: unknown comparator {:?}",
+                        field(id),
+                        field(comparator)
+                    )
+                })?,
+            })
         })
         .collect()
 }
 
 /// One published figure by id.
+///
+/// # Panics
+/// When the table has no such figure: the generator asks only for figures the report publishes.
 pub fn get(id: &str) -> Published {
-    published()
-        .into_iter()
+    reference()
+        .published
+        .iter()
         .find(|p| p.id == id)
+        .cloned()
         .unwrap_or_else(|| panic!("report-2023-indicators.csv has no {id}"))
 }
 
 /// Reporting units per subject type in the 2023 sample, keyed `subject_type` or
 /// `subject_type/subtype` when the sample splits a type (data service providers).
-///
-/// # Panics
-/// When the reference file is missing or malformed (see [`reference_dir`]).
 pub fn sample_counts() -> BTreeMap<String, usize> {
-    static COUNTS: OnceLock<BTreeMap<String, usize>> = OnceLock::new();
-    COUNTS.get_or_init(parse_sample_counts).clone()
+    reference().sample_counts.clone()
 }
 
-fn parse_sample_counts() -> BTreeMap<String, usize> {
-    let text = read_reference("sample-2023.csv");
+fn parse_sample_counts(text: &str) -> Result<BTreeMap<String, usize>, String> {
+    let file = "sample-2023.csv";
     let mut reader = csv::Reader::from_reader(text.as_bytes());
     let mut out = BTreeMap::new();
-    for r in reader.records() {
-        let r = r.expect("sample csv record");
-        let subject = r[1].to_string();
-        let subtype = r[2].to_string();
+    for (i, r) in reader.records().enumerate() {
+        let r = r.map_err(|e| format!("{file}: row {}: {e}", i + 2))?;
+        let field = |c: usize| r.get(c).unwrap_or("").trim().to_string();
+        let subject = field(1);
+        let subtype = field(2);
         let key = if subject == "data_service_provider" {
             format!("{subject}/{subtype}")
         } else {
             subject
         };
-        let n: usize = r[3].trim().parse().expect("sample count");
+        let n: usize = field(3)
+            .parse()
+            .map_err(|_| format!("{file}: {key}: bad count {:?}", field(3)))?;
         out.insert(key, n);
     }
-    out
+    Ok(out)
 }
 
 /// Count of one subject type in the 2023 sample.
+///
+/// # Panics
+/// When the sample table has no such subject type (see [`get`]).
 pub fn sample_count(key: &str) -> usize {
-    *sample_counts()
+    *reference()
+        .sample_counts
         .get(key)
         .unwrap_or_else(|| panic!("sample-2023.csv has no {key}"))
 }
@@ -252,6 +271,35 @@ pub fn sample_count(key: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn malformed_tables_are_errors_naming_the_problem() {
+        let header = "id,stage,name_zh,name_en,value_2023,unit,comparator\n";
+        let bad_value = format!("{header}P01,production,x,x,lots,ZB,eq\n");
+        assert!(
+            parse_published(&bad_value)
+                .unwrap_err()
+                .contains("P01: bad value")
+        );
+        let bad_comparator = format!("{header}P01,production,x,x,1.0,ZB,about\n");
+        assert!(
+            parse_published(&bad_comparator)
+                .unwrap_err()
+                .contains("unknown comparator")
+        );
+        assert!(
+            parse_published("id,stage\n")
+                .unwrap_err()
+                .contains("no column")
+        );
+        let bad_count = "group,subject_type,subtype,count_2023\ng,compute_centre,,many\n";
+        assert!(
+            parse_sample_counts(bad_count)
+                .unwrap_err()
+                .contains("bad count")
+        );
+        assert!(load().is_ok());
+    }
 
     #[test]
     fn rounding_and_sides() {
