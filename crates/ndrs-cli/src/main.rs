@@ -37,6 +37,11 @@ enum Command {
         /// Where the release is written (`<out>/release-<cycle>/`: JSON, CSV, SDMX, HTML).
         #[arg(long, default_value = "out")]
         out: std::path::PathBuf,
+        /// Fraction of the 2023 sample's centres, data service providers and key industry
+        /// enterprises to generate (1: the full sample; smaller is faster and reproduces every
+        /// figure but the centre count, which is the scaled register's).
+        #[arg(long, default_value_t = 1.0, value_parser = parse_scale)]
+        scale: f64,
     },
     /// Check grpc.health.v1 of every service at its configured address.
     Health,
@@ -105,6 +110,14 @@ fn parse_role(code: &str) -> std::result::Result<Role, String> {
         let codes: Vec<_> = Role::ALL.iter().map(|r| r.code()).collect();
         format!("unknown role {code}; expected one of {}", codes.join(", "))
     })
+}
+
+/// A dataset scale: above 0, at most 1 (the full 2023 sample).
+fn parse_scale(text: &str) -> std::result::Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(scale) if scale > 0.0 && scale <= 1.0 => Ok(scale),
+        _ => Err(format!("expected a number above 0 and at most 1, got {text:?}")),
+    }
 }
 
 #[derive(Subcommand)]
@@ -213,11 +226,16 @@ async fn run(cli: Cli) -> Result<()> {
             data_dir,
             remote,
             out,
+            scale,
         } => {
+            let options = ndrs_testkit::demo_data::DemoOptions {
+                scale,
+                ..Default::default()
+            };
             if remote {
-                demo_remote(&out).await
+                demo_remote(&out, &options).await
             } else {
-                demo(data_dir, &out).await
+                demo(data_dir, &out, &options).await
             }
         }
         Command::Health => health().await,
@@ -371,7 +389,11 @@ async fn serve(service: Service) -> Result<()> {
     }
 }
 
-async fn demo(data_dir: Option<std::path::PathBuf>, out: &std::path::Path) -> Result<()> {
+async fn demo(
+    data_dir: Option<std::path::PathBuf>,
+    out: &std::path::Path,
+    options: &ndrs_testkit::demo_data::DemoOptions,
+) -> Result<()> {
     let mut settings = Settings::defaults();
     let temporary = tempfile::tempdir().map_err(|e| Error::Internal(e.to_string()))?;
     settings.data_dir = data_dir.unwrap_or_else(|| temporary.path().to_path_buf());
@@ -395,18 +417,17 @@ async fn demo(data_dir: Option<std::path::PathBuf>, out: &std::path::Path) -> Re
         settings.data_dir.display()
     );
     let system = ndrs_cli::system::start(settings).await?;
-    let outcome = ndrs_cli::walkthrough::walk_through(
-        &(&system).into(),
-        &ndrs_testkit::demo_data::DemoOptions::default(),
-        out,
-    )
+    let outcome = ndrs_cli::walkthrough::walk_through(&(&system).into(), options, out)
     .await
     .map(|_| ());
     system.stop().await?;
     outcome
 }
 
-async fn demo_remote(out: &std::path::Path) -> Result<()> {
+async fn demo_remote(
+    out: &std::path::Path,
+    options: &ndrs_testkit::demo_data::DemoOptions,
+) -> Result<()> {
     let settings = load_settings()?;
     let host = &settings.server.host;
     let s = &settings.services;
@@ -428,7 +449,7 @@ async fn demo_remote(out: &std::path::Path) -> Result<()> {
             endpoints: &endpoints,
             identity: &identity,
         },
-        &ndrs_testkit::demo_data::DemoOptions::default(),
+        options,
         out,
     )
     .await
