@@ -295,6 +295,14 @@ async fn one_bad_return_is_set_aside_and_a_non_finite_figure_withheld() {
         production.set_aside[0].field,
         "data_per_active_unit.created_bytes.value"
     );
+    assert!(
+        production
+            .notes
+            .iter()
+            .any(|n| n.contains(&bad_receipt.return_id) && n.contains("set aside")),
+        "{:?}",
+        production.notes
+    );
     // P01 is still produced, from the good return, and finite.
     let p01 = common::figure(&candidate, "P01");
     assert!(p01.value.is_finite() && p01.value > 0.0);

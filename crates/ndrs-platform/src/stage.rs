@@ -263,11 +263,17 @@ pub fn stage_result_with_notes(
     result
 }
 
-/// A stage result with the returns it set aside ([`screen`]), rehashed.
+/// A stage result with the returns it set aside ([`screen`]), each also said in a note, rehashed.
 pub fn with_set_aside(
     mut result: pb::StageResult,
     set_aside: Vec<pb::SetAsideReturn>,
 ) -> pb::StageResult {
+    result.notes.extend(set_aside.iter().map(|s| {
+        format!(
+            "return {} (version {}) of {} set aside, not used: {}: {}",
+            s.return_id, s.version, s.reporting_unit_id, s.field, s.reason
+        )
+    }));
     result.set_aside = set_aside;
     rehash(&mut result);
     result
