@@ -25,18 +25,15 @@ pub struct StageClients {
     application: ApplicationSurveyServiceClient<AuthedChannel>,
 }
 
-/// A stage service that cannot answer makes the whole assembly unavailable; an answer that is an
-/// error is reported with the stage's name.
+/// A stage service that cannot answer (or is rate limiting) makes the whole assembly
+/// unavailable, to be retried; any other error it answers is the system's own fault, not the
+/// caller's, and is internal, with the stage's name.
 fn stage_error(stage: &str, status: tonic::Status) -> Error {
-    match status.code() {
-        tonic::Code::Unavailable | tonic::Code::DeadlineExceeded | tonic::Code::Unknown => {
-            Error::Unavailable(format!("{stage} service: {}", status.message()))
+    match ndrs_platform::grpc_status::from_status(status) {
+        e @ (Error::Unavailable(_) | Error::RateLimited { .. }) => {
+            Error::Unavailable(format!("{stage} service: {e}"))
         }
-        _ => Error::Internal(format!(
-            "{stage} service answered {:?}: {}",
-            status.code(),
-            status.message()
-        )),
+        e => Error::Internal(format!("{stage} service answered {e}")),
     }
 }
 

@@ -3,7 +3,7 @@
 //! detected without trusting the server's own judgement.
 
 use ndrs_aggregator::audit::{ChainBreak, verify_chain};
-use ndrs_core::{Error, Result};
+use ndrs_core::Result;
 use ndrs_platform::client::AuthedChannel;
 use ndrs_proto::v1 as pb;
 use ndrs_proto::v1::aggregator_service_client::AggregatorServiceClient;
@@ -35,7 +35,9 @@ pub async fn fetch_all(channel: AuthedChannel) -> Result<Vec<pb::AuditEntry>> {
                 limit: PAGE,
             })
             .await
-            .map_err(|s| Error::Unavailable(format!("{:?}: {}", s.code(), s.message())))?
+            .map_err(ndrs_platform::grpc_status::from_status_in(
+                "list the audit log",
+            ))?
             .into_inner()
             .entries;
         let done = page.len() < PAGE as usize;

@@ -128,7 +128,7 @@ async fn organiser_token(identity: &IdentityStore) -> Result<String> {
 }
 
 fn rpc(what: String) -> impl FnOnce(tonic::Status) -> Error {
-    move |s| Error::FailedPrecondition(format!("{what}: {:?} {}", s.code(), s.message()))
+    move |s| ndrs_platform::grpc_status::from_status(s).in_context(&what)
 }
 
 /// The organiser loads every cycle's compute register and application sample design.
@@ -279,9 +279,11 @@ async fn send(
                 let key = (unit.clone(), s.idempotency_key().to_string());
                 match submit(&channels, &token, s).await {
                     Ok(receipt) => receipts.push((key, receipt.return_id)),
-                    Err(status) => {
-                        refused.push(format!("{what}: {:?} {}", status.code(), status.message()))
-                    }
+                    Err(status) => refused.push(
+                        ndrs_platform::grpc_status::from_status(status)
+                            .in_context(&what)
+                            .to_string(),
+                    ),
                 }
             }
             (refused, receipts)

@@ -38,7 +38,7 @@ impl<'a> From<&'a crate::system::RunningSystem> for Target<'a> {
 }
 
 fn rpc(what: &str) -> impl FnOnce(tonic::Status) -> Error + '_ {
-    move |s| Error::Unavailable(format!("{what}: {:?} {}", s.code(), s.message()))
+    ndrs_platform::grpc_status::from_status_in(what)
 }
 
 /// Issues a reporter token for `unit` and returns a channel to `endpoint` carrying it.

@@ -116,7 +116,9 @@ fn parse_role(code: &str) -> std::result::Result<Role, String> {
 fn parse_scale(text: &str) -> std::result::Result<f64, String> {
     match text.parse::<f64>() {
         Ok(scale) if scale > 0.0 && scale <= 1.0 => Ok(scale),
-        _ => Err(format!("expected a number above 0 and at most 1, got {text:?}")),
+        _ => Err(format!(
+            "expected a number above 0 and at most 1, got {text:?}"
+        )),
     }
 }
 
@@ -274,7 +276,7 @@ async fn release(
     let token =
         token.ok_or_else(|| Error::Unauthenticated("pass --token or set NDRS_TOKEN".into()))?;
     let mut client = AggregatorServiceClient::new(channel(&url, Some(&token))?);
-    let status = |s: tonic::Status| Error::Unavailable(format!("{:?}: {}", s.code(), s.message()));
+    let status = ndrs_platform::grpc_status::from_status;
     match command {
         ReleaseCommand::List { cycle } => {
             let list = client
@@ -418,8 +420,8 @@ async fn demo(
     );
     let system = ndrs_cli::system::start(settings).await?;
     let outcome = ndrs_cli::walkthrough::walk_through(&(&system).into(), options, out)
-    .await
-    .map(|_| ());
+        .await
+        .map(|_| ());
     system.stop().await?;
     outcome
 }
@@ -576,7 +578,7 @@ async fn candidate(
     let token =
         token.ok_or_else(|| Error::Unauthenticated("pass --token or set NDRS_TOKEN".into()))?;
     let mut client = AggregatorServiceClient::new(channel(&url, Some(&token))?);
-    let status = |s: tonic::Status| Error::Unavailable(format!("{:?}: {}", s.code(), s.message()));
+    let status = ndrs_platform::grpc_status::from_status;
     let base = settings.presentation.zettabyte_base;
     match command {
         CandidateCommand::Assemble { cycle } => {

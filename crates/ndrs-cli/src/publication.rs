@@ -37,13 +37,9 @@ pub const DEMO_EXPERTS: [&str; 3] = [
     "demo expert 3 (not a real reviewer)",
 ];
 
+/// What a call answered, as the domain error it stands for, naming the call.
 fn rpc(what: &str) -> impl FnOnce(tonic::Status) -> Error + '_ {
-    move |s| match s.code() {
-        tonic::Code::FailedPrecondition | tonic::Code::InvalidArgument => {
-            Error::FailedPrecondition(format!("{what}: {}", s.message()))
-        }
-        _ => Error::Unavailable(format!("{what}: {:?} {}", s.code(), s.message())),
-    }
+    ndrs_platform::grpc_status::from_status_in(what)
 }
 
 async fn client(target: &Target<'_>, name: &str, role: Role) -> Result<Aggregator> {

@@ -146,7 +146,7 @@ pub async fn health_status(endpoint: &str, service: &str) -> Result<ServingStatu
             service: service.to_string(),
         })
         .await
-        .map_err(|s| Error::Unavailable(format!("{endpoint}: {}", s.message())))?;
+        .map_err(ndrs_platform::grpc_status::from_status_in(endpoint))?;
     Ok(response.into_inner().status())
 }
 

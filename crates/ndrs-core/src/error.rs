@@ -113,6 +113,30 @@ impl Error {
         Error::InvalidArgument(vec![FieldViolation::new(field, description)])
     }
 
+    /// The same error with `what` (the call or object it concerns) before its message, so that a
+    /// client-side failure says which call failed. Field violations are kept as they are: their
+    /// paths already say where.
+    pub fn in_context(self, what: &str) -> Self {
+        let with = |m: String| format!("{what}: {m}");
+        match self {
+            Error::InvalidArgument(v) => Error::InvalidArgument(v),
+            Error::NotFound(m) => Error::NotFound(with(m)),
+            Error::Unauthenticated(m) => Error::Unauthenticated(with(m)),
+            Error::PermissionDenied(m) => Error::PermissionDenied(with(m)),
+            Error::Conflict(m) => Error::Conflict(with(m)),
+            Error::FailedPrecondition(m) => Error::FailedPrecondition(with(m)),
+            Error::Unavailable(m) => Error::Unavailable(with(m)),
+            Error::RateLimited {
+                message,
+                retry_after,
+            } => Error::RateLimited {
+                message: with(message),
+                retry_after,
+            },
+            Error::Internal(m) => Error::Internal(with(m)),
+        }
+    }
+
     /// Field violations carried by this error, if it is `InvalidArgument`.
     pub fn field_violations(&self) -> &[FieldViolation] {
         match self {

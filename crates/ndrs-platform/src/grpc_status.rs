@@ -1,15 +1,16 @@
-//! The one place where domain errors become gRPC statuses.
+//! The one place where domain errors become gRPC statuses, and statuses errors again.
 //!
-//! Handlers return `ndrs_core::Error` and convert with [`to_status`]; nothing else in the
-//! workspace chooses a gRPC code. Invalid arguments carry a `google.rpc.BadRequest` detail with one
+//! Handlers return `ndrs_core::Error` and convert with [`to_status`]; clients (the aggregator
+//! calling the stages, the CLI, the demo) convert what a call answered with [`from_status`].
+//! Nothing else in the workspace chooses a gRPC code or reads one. Invalid arguments carry a `google.rpc.BadRequest` detail with one
 //! field violation per offending field, so a partner's client can point at the exact input.
 //! Internal errors are logged with their detail and answered with a generic message, so that
 //! database text or secrets never reach a caller.
 
-use ndrs_core::Error;
 use ndrs_core::error::{
     MAX_DESCRIPTION_CHARS, MAX_FIELD_CHARS, MAX_MESSAGE_CHARS, MAX_VIOLATIONS, bounded,
 };
+use ndrs_core::{Error, FieldViolation};
 use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, FieldViolation as RpcFieldViolation, StatusExt};
 
@@ -66,6 +67,48 @@ pub fn to_status(error: Error) -> Status {
         }
         _ => Status::new(code, bounded(&error.to_string(), MAX_MESSAGE_CHARS)),
     }
+}
+
+/// Converts a status a call answered back into the domain error it stands for: the inverse of
+/// [`code_for`], with the field violations of a `BadRequest` and the delay of a `RetryInfo`. Codes
+/// no ndrs service sends map to what a caller can do about them: transport trouble (CANCELLED,
+/// DEADLINE_EXCEEDED, UNKNOWN) is unavailable, retryable; the rest is internal.
+pub fn from_status(status: Status) -> Error {
+    let message = status.message().to_string();
+    match status.code() {
+        Code::InvalidArgument => {
+            let violations: Vec<FieldViolation> = field_violations(&status)
+                .into_iter()
+                .map(|(field, description)| FieldViolation::new(field, description))
+                .collect();
+            if violations.is_empty() {
+                Error::invalid("", message)
+            } else {
+                Error::InvalidArgument(violations)
+            }
+        }
+        Code::NotFound => Error::NotFound(message),
+        Code::Unauthenticated => Error::Unauthenticated(message),
+        Code::PermissionDenied => Error::PermissionDenied(message),
+        Code::AlreadyExists | Code::Aborted => Error::Conflict(message),
+        Code::FailedPrecondition => Error::FailedPrecondition(message),
+        Code::ResourceExhausted => Error::RateLimited {
+            retry_after: status
+                .get_details_retry_info()
+                .and_then(|r| r.retry_delay)
+                .unwrap_or(std::time::Duration::from_secs(1)),
+            message,
+        },
+        Code::Unavailable | Code::DeadlineExceeded | Code::Cancelled | Code::Unknown => {
+            Error::Unavailable(message)
+        }
+        _ => Error::Internal(format!("{:?}: {message}", status.code())),
+    }
+}
+
+/// `from_status` with the call it answered named in the message.
+pub fn from_status_in(what: &str) -> impl FnOnce(Status) -> Error + '_ {
+    move |status| from_status(status).in_context(what)
 }
 
 /// Extension to call `.map_err(ndrs_platform::grpc_status::to_status)` less noisily.
@@ -231,6 +274,43 @@ mod tests {
             retry.retry_delay,
             Some(std::time::Duration::from_millis(250))
         );
+    }
+
+    #[test]
+    fn statuses_map_back_to_the_errors_they_stand_for() {
+        let errors = [
+            Error::InvalidArgument(vec![FieldViolation::new("header.cycle_year", "unknown")]),
+            Error::NotFound("release of cycle 2023 v9".into()),
+            Error::Unauthenticated("token expired".into()),
+            Error::PermissionDenied("expert may not publish".into()),
+            Error::Conflict("idempotency key reused".into()),
+            Error::FailedPrecondition("stage 1 has not passed".into()),
+            Error::RateLimited {
+                message: "slow down".into(),
+                retry_after: std::time::Duration::from_millis(300),
+            },
+        ];
+        for error in errors {
+            let code = code_for(&error);
+            let back = from_status(to_status(error));
+            assert_eq!(code_for(&back), code, "{back}");
+            if let Error::InvalidArgument(v) = &back {
+                assert_eq!(v[0].field, "header.cycle_year");
+            }
+            if let Error::RateLimited { retry_after, .. } = back {
+                assert_eq!(retry_after, std::time::Duration::from_millis(300));
+            }
+        }
+        // The CLI used to print every failure as "unavailable".
+        let missing = from_status_in("release get")(Status::not_found("no release of cycle 2023"));
+        assert_eq!(
+            missing.to_string(),
+            "not found: release get: no release of cycle 2023"
+        );
+        assert!(matches!(
+            from_status(Status::deadline_exceeded("slow")),
+            Error::Unavailable(_)
+        ));
     }
 
     #[test]
