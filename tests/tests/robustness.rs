@@ -499,6 +499,7 @@ async fn a_flooding_reporter_is_limited_alone_and_expired_tokens_are_refused() {
     let list = |unit: &str| pb::ListReturnsRequest {
         cycle_year: sample::CYCLE,
         reporting_unit_id: unit.into(),
+        ..Default::default()
     };
     let mut limited = None;
     for _ in 0..20 {

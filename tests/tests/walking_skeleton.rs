@@ -244,6 +244,7 @@ async fn a_reporter_cannot_read_or_correct_another_units_return() {
         .list_returns(pb::ListReturnsRequest {
             cycle_year: sample::CYCLE,
             reporting_unit_id: "cc-a".into(),
+            ..Default::default()
         })
         .await
         .unwrap_err();
@@ -334,6 +335,7 @@ async fn a_retried_submission_returns_the_same_receipt_and_stores_nothing_twice(
         .list_returns(pb::ListReturnsRequest {
             cycle_year: sample::CYCLE,
             reporting_unit_id: String::new(),
+            ..Default::default()
         })
         .await
         .unwrap()
@@ -399,6 +401,7 @@ async fn a_malformed_return_is_invalid_argument_naming_the_fields_and_stores_not
         .list_returns(pb::ListReturnsRequest {
             cycle_year: sample::CYCLE,
             reporting_unit_id: String::new(),
+            ..Default::default()
         })
         .await
         .unwrap()
@@ -498,4 +501,74 @@ async fn every_service_reports_serving_and_reflection_lists_it() {
         );
     }
     system.stop().await.expect("clean shutdown");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn returns_are_listed_in_pages_bound_to_their_query() {
+    let (_env, system) = start().await;
+    let e = system.endpoints.clone();
+    for i in 0..5 {
+        let unit = format!("cc-page-{i}");
+        ComputeCensusServiceClient::new(as_reporter(&system, &e.compute, &unit).await)
+            .submit_centre_return(sample::centre(
+                &unit,
+                "k",
+                pb::CentreType::General,
+                "11",
+                1.0e17,
+            ))
+            .await
+            .unwrap();
+    }
+    let mut organiser = ComputeCensusServiceClient::new(as_organiser(&system, &e.compute).await);
+    let page = |token: String| pb::ListReturnsRequest {
+        cycle_year: sample::CYCLE,
+        reporting_unit_id: String::new(),
+        page_size: 2,
+        page_token: token,
+    };
+    let mut seen = Vec::new();
+    let mut token = String::new();
+    let mut pages = 0;
+    loop {
+        let response = organiser
+            .list_returns(page(token))
+            .await
+            .unwrap()
+            .into_inner();
+        pages += 1;
+        assert!(response.returns.len() <= 2);
+        seen.extend(response.returns.into_iter().map(|r| r.return_id));
+        if response.next_page_token.is_empty() {
+            break;
+        }
+        token = response.next_page_token;
+    }
+    assert_eq!(pages, 3);
+    let mut sorted = seen.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(sorted, seen, "pages are in id order, without repeats");
+    assert_eq!(seen.len(), 5);
+
+    let first = organiser
+        .list_returns(page(String::new()))
+        .await
+        .unwrap()
+        .into_inner();
+    let mut other_cycle = page(first.next_page_token);
+    other_cycle.cycle_year = sample::CYCLE - 1;
+    let status = organiser.list_returns(other_cycle).await.unwrap_err();
+    assert_eq!(status.code(), Code::InvalidArgument);
+    assert_eq!(field_violations(&status)[0].0, "page_token");
+    let status = organiser
+        .list_returns(page("not a token".into()))
+        .await
+        .unwrap_err();
+    assert_eq!(field_violations(&status)[0].0, "page_token");
+    let mut too_big = page(String::new());
+    too_big.page_size = 100_000;
+    let status = organiser.list_returns(too_big).await.unwrap_err();
+    assert_eq!(field_violations(&status)[0].0, "page_size");
+    system.stop().await.unwrap();
 }

@@ -417,6 +417,7 @@ async fn the_survey_converges_after_kills_outages_and_a_lost_stream() {
             .list_returns(pb::ListReturnsRequest {
                 cycle_year: sample::CYCLE,
                 reporting_unit_id: String::new(),
+                ..Default::default()
             })
             .await
             .unwrap()

@@ -8,8 +8,9 @@
 //! count). Checking units at load time is what makes a rule set safe to hand to organisers: an
 //! expression that mixes dimensions can never be right, whatever the data.
 //!
-//! The same engine serves the aggregator's cross-entity stage (figures from different reporters)
-//! and submission-time edit rules in the stage services (fields of one return).
+//! The aggregator's cross-entity stage (figures from different reporters) is what runs it today;
+//! the stage services' submission-time edit rules are still code in each stage's domain module,
+//! until questionnaires become data (their `constraint` expressions will be CEL too).
 //!
 //! - [`schema`]: the figures a rule may name, with their units; how figure ids become CEL names.
 //! - [`limits`]: the sizes a rule may have, checked before it is parsed.

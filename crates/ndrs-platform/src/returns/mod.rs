@@ -14,8 +14,8 @@ use std::sync::Arc;
 use chrono::{SecondsFormat, Utc};
 use ndrs_core::{Error, Result};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
-    TransactionTrait,
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set, TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -290,6 +290,56 @@ impl ReturnStore {
 
     /// The latest version of every return of a cycle, optionally only one unit's, ordered by
     /// return id so that results computed from them are deterministic.
+    /// One page of [`ReturnStore::latest`]: the latest versions of at most `limit` returns whose
+    /// ids sort after `after`, and whether more follow. Two queries, both bounded by the page:
+    /// the page's return ids, then their versions.
+    pub async fn latest_page(
+        &self,
+        cycle_year: i32,
+        reporting_unit_id: Option<&str>,
+        after: Option<&str>,
+        limit: u64,
+    ) -> Result<(Vec<StoredReturn>, bool)> {
+        let mut ids = submitted_return::Entity::find()
+            .select_only()
+            .column(submitted_return::Column::ReturnId)
+            .distinct()
+            .filter(submitted_return::Column::CycleYear.eq(cycle_year));
+        if let Some(unit) = reporting_unit_id {
+            ids = ids.filter(submitted_return::Column::ReportingUnitId.eq(unit));
+        }
+        if let Some(after) = after {
+            ids = ids.filter(submitted_return::Column::ReturnId.gt(after));
+        }
+        let mut ids: Vec<String> = ids
+            .order_by_asc(submitted_return::Column::ReturnId)
+            .limit(limit + 1)
+            .into_tuple()
+            .all(&self.db)
+            .await
+            .map_err(db_error)?;
+        let more = ids.len() as u64 > limit;
+        ids.truncate(limit as usize);
+        if ids.is_empty() {
+            return Ok((Vec::new(), false));
+        }
+        let rows = submitted_return::Entity::find()
+            .filter(submitted_return::Column::ReturnId.is_in(ids))
+            .order_by_asc(submitted_return::Column::ReturnId)
+            .order_by_asc(submitted_return::Column::Version)
+            .all(&self.db)
+            .await
+            .map_err(db_error)?;
+        let mut latest: Vec<StoredReturn> = Vec::new();
+        for row in rows {
+            match latest.last_mut() {
+                Some(last) if last.return_id == row.return_id => *last = row,
+                _ => latest.push(row),
+            }
+        }
+        Ok((latest, more))
+    }
+
     pub async fn latest(
         &self,
         cycle_year: i32,
