@@ -30,8 +30,7 @@ use crate::system::SystemEndpoints;
 /// writer per service is not swamped.
 pub const CONCURRENCY: usize = 16;
 
-/// Responses of census size (stage results, candidates) exceed gRPC's default 4 MiB.
-pub const MAX_RESPONSE_BYTES: usize = ndrs_aggregator::stages::MAX_STAGE_RESULT_BYTES;
+pub use crate::demo::MAX_RESPONSE_BYTES;
 
 /// Published indicators the pipeline does not produce yet, and why. The reproduction table lists
 /// them; a check fails if one of them starts being produced, so the list cannot go stale.

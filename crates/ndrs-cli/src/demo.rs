@@ -21,6 +21,9 @@ use ndrs_platform::auth::IdentityStore;
 
 use crate::system::SystemEndpoints;
 
+/// Responses of census size (stage results, candidates) exceed gRPC's default 4 MiB.
+pub const MAX_RESPONSE_BYTES: usize = ndrs_aggregator::stages::MAX_STAGE_RESULT_BYTES;
+
 /// Where the walk-through runs: the services' endpoints and the identity store that issues its
 /// tokens (an in-process system, or separately started services sharing one identity database).
 pub struct Target<'a> {
@@ -142,7 +145,7 @@ pub async fn assemble(system: &Target<'_>, cycle_year: i32) -> Result<pb::Candid
         &system.endpoints.aggregator,
         Some(&organiser.token),
     )?)
-    .max_decoding_message_size(crate::dataset::MAX_RESPONSE_BYTES);
+    .max_decoding_message_size(MAX_RESPONSE_BYTES);
     Ok(aggregator
         .assemble_candidate(pb::AssembleCandidateRequest { cycle_year })
         .await

@@ -16,19 +16,9 @@ use ndrs_proto::v1 as pb;
 use ndrs_proto::v1::aggregator_service_client::AggregatorServiceClient;
 
 use crate::demo::Target;
+pub use crate::report::Trail;
 
 type Aggregator = AggregatorServiceClient<AuthedChannel>;
-
-/// Everything the release's report shows about how it was checked.
-pub struct Trail {
-    pub rule_set: pb::RuleSetSummary,
-    pub validation: pb::ValidationReport,
-    pub benchmarks: pb::BenchmarkReport,
-    pub justifications: Vec<pb::Justification>,
-    pub round: pb::ReviewRound,
-    pub status: pb::CandidateStatus,
-    pub release: pb::ReleaseSummary,
-}
 
 /// The demo's expert panel: three labelled demo accounts, a quorum of three.
 pub const DEMO_EXPERTS: [&str; 3] = [

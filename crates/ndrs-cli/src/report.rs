@@ -16,8 +16,6 @@ use ndrs_core::catalogue::{Catalogue, IndicatorStage};
 use ndrs_core::units::{Unit, ZettabyteBase, present};
 use ndrs_proto::v1 as pb;
 
-use crate::publication::Trail;
-
 /// The findings in the report's three groups (section 一): id, Chinese and English titles, and
 /// the indicators each group cites.
 pub const HEADLINE: [(&str, &str, &str, &[&str]); 3] = [
@@ -526,6 +524,17 @@ fn trail_section(out: &mut String, trail: &Trail) {
         );
     }
     out.push_str("</ul></section>\n");
+}
+
+/// Everything the release's report shows about how it was checked.
+pub struct Trail {
+    pub rule_set: pb::RuleSetSummary,
+    pub validation: pb::ValidationReport,
+    pub benchmarks: pb::BenchmarkReport,
+    pub justifications: Vec<pb::Justification>,
+    pub round: pb::ReviewRound,
+    pub status: pb::CandidateStatus,
+    pub release: pb::ReleaseSummary,
 }
 
 /// The report of `doc`, with the trail it passed.

@@ -14,6 +14,7 @@
 //! - [`returns`]: the append-only return store with its transactional outbox and relay.
 //! - [`documents`]: versioned per-cycle documents loaded by the organiser (sample designs).
 //! - [`bus`]: the event bus (Redis Streams or in-process).
+//! - [`findings`]: what checking one return finds (edit rules, plausibility bounds).
 //! - [`plausibility`]: per-quantity bounds on what one return may report.
 //! - [`stage`]: what the four stage services share (header checks, receipts, read RPCs, start-up).
 
@@ -22,6 +23,7 @@ pub mod bus;
 pub mod client;
 pub mod db;
 pub mod documents;
+pub mod findings;
 pub mod grpc_status;
 pub mod health;
 pub mod metrics;

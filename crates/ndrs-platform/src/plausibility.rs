@@ -14,7 +14,7 @@
 
 use serde::Deserialize;
 
-use crate::returns::{EditFinding, FindingSeverity};
+use crate::findings::{EditFinding, FindingSeverity};
 
 /// A soft and a hard upper bound; every reported quantity is also finite and not negative.
 #[derive(Debug, Clone, Copy, PartialEq, Deserialize)]

@@ -27,24 +27,7 @@ use entity::{outbox_event, submitted_return};
 /// Topic on which stage services announce that a cycle's inputs changed.
 pub const INPUTS_CHANGED_TOPIC: &str = "ndrs.cycle-inputs-changed";
 
-/// Severity of an edit-rule finding on a single return.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum FindingSeverity {
-    Info,
-    Warning,
-    Error,
-}
-
-/// The outcome of one edit rule on one return; warnings are stored with the return and echoed in
-/// its receipt, errors stop the return from being stored at all.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct EditFinding {
-    pub rule_id: String,
-    pub severity: FindingSeverity,
-    pub message: String,
-    pub fields: Vec<String>,
-}
+pub use crate::findings::{EditFinding, FindingSeverity};
 
 /// Who sent a return and where it belongs, as validated from the request header.
 #[derive(Debug, Clone, PartialEq, Eq)]
