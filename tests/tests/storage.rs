@@ -1,6 +1,9 @@
-//! The return store, outbox relay and event bus against whichever backend the environment selects:
-//! SQLite and the in-process bus by default, PostgreSQL and Redis Streams when
-//! `NDRS_TEST_DATABASE_URL` / `NDRS_TEST_REDIS_URL` are set (CI runs both).
+//! Storage over every backend in one test binary: the suite below is written once
+//! (`storage_suite!`) and instantiated for SQLite in memory and, when `NDRS_TEST_DATABASE_URL` is
+//! set, PostgreSQL (a fresh database per test), as quickwit does with its metastore suite. It
+//! covers the return store, identity, versioned cycle documents and the aggregator's audit log.
+//! The relay and bus test runs on whichever bus the environment selects (Redis Streams when
+//! `NDRS_TEST_REDIS_URL` is set).
 
 use std::time::Duration;
 
@@ -11,7 +14,7 @@ use ndrs_platform::returns::migration::ReturnStoreMigrator;
 use ndrs_platform::returns::{
     INPUTS_CHANGED_TOPIC, InputsChanged, NewReturn, ReturnHeader, ReturnStore,
 };
-use ndrs_testkit::env::TestEnv;
+use ndrs_testkit::env::{TestDatabase, TestEnv};
 
 async fn store(env: &TestEnv) -> ReturnStore {
     let target = DatabaseTarget::resolve(&env.settings, "storage_suite", "").unwrap();
@@ -36,45 +39,242 @@ fn submission(unit: &str, key: &str, value: i64, corrects: Option<String>) -> Ne
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn versions_are_appended_never_overwritten() {
-    let env = TestEnv::new().await;
-    let store = store(&env).await;
-    let first = store.submit(submission("u1", "a", 1, None)).await.unwrap();
-    let second = store
-        .submit(submission("u1", "b", 2, Some(first.return_id.clone())))
-        .await
-        .unwrap();
-    assert_eq!((first.version, second.version), (1, 2));
-    let history = store.history(&first.return_id).await.unwrap();
-    assert_eq!(history.len(), 2);
-    assert_eq!(history[0].payload_json, r#"{"value":1}"#);
-    assert_eq!(history[1].payload_json, r#"{"value":2}"#);
-    let latest = store.latest(2023, None).await.unwrap();
-    assert_eq!(latest.len(), 1);
-    assert_eq!(latest[0].version, 2);
-    // A correction of an unknown return is refused and stores nothing.
-    let err = store
-        .submit(submission("u1", "c", 3, Some("no-such-return".into())))
-        .await
-        .unwrap_err();
-    assert!(matches!(err, Error::InvalidArgument(_)), "{err}");
-    assert_eq!(store.version_count().await.unwrap(), 2);
+/// The storage suite, written once: every test takes a fresh database of the backend the macro
+/// instance names, and is skipped (saying so) only for PostgreSQL when it is not configured.
+macro_rules! storage_suite {
+    ($backend:ident, $database:expr) => {
+        mod $backend {
+            use super::*;
+
+            async fn database() -> Option<TestDatabase> {
+                let database = $database;
+                if database.is_none() {
+                    eprintln!(
+                        "skipped on {}: {} is not set",
+                        stringify!($backend),
+                        ndrs_testkit::env::DATABASE_URL_VAR
+                    );
+                }
+                database
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn versions_are_appended_never_overwritten() {
+                let Some(db) = database().await else { return };
+                suite::versions_are_appended_never_overwritten(&db).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn concurrent_retries_with_one_key_store_one_version() {
+                let Some(db) = database().await else { return };
+                suite::concurrent_retries_with_one_key_store_one_version(&db).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn tokens_are_issued_expire_and_are_revoked() {
+                let Some(db) = database().await else { return };
+                suite::tokens_are_issued_expire_and_are_revoked(&db).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn cycle_documents_are_versioned_and_announced() {
+                let Some(db) = database().await else { return };
+                suite::cycle_documents_are_versioned_and_announced(&db).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn the_audit_chain_appends_and_refuses_a_fork() {
+                let Some(db) = database().await else { return };
+                suite::the_audit_chain_appends_and_refuses_a_fork(&db).await;
+            }
+        }
+    };
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn concurrent_retries_with_one_key_store_one_version() {
-    let env = TestEnv::new().await;
-    let store = store(&env).await;
-    let attempts = (0..8).map(|_| {
-        let store = store.clone();
-        tokio::spawn(async move { store.submit(submission("u1", "same-key", 7, None)).await })
-    });
-    let receipts: Vec<_> = futures_join(attempts).await;
-    let ids: std::collections::BTreeSet<_> = receipts.iter().map(|r| r.return_id.clone()).collect();
-    assert_eq!(ids.len(), 1, "every retry must get the same receipt");
-    assert_eq!(receipts.iter().filter(|r| !r.replayed).count(), 1);
-    assert_eq!(store.version_count().await.unwrap(), 1);
+storage_suite!(sqlite, Some(TestDatabase::sqlite()));
+storage_suite!(postgres, TestDatabase::postgres().await);
+
+/// The suite's bodies, backend-agnostic.
+mod suite {
+    use super::*;
+
+    async fn store(db: &TestDatabase) -> ReturnStore {
+        let conn = connect_and_migrate(&db.target("storage_suite"), &ReturnStoreMigrator)
+            .await
+            .unwrap();
+        ReturnStore::new(conn, "storage_suite")
+    }
+
+    pub async fn versions_are_appended_never_overwritten(db: &TestDatabase) {
+        let store = store(db).await;
+        let first = store.submit(submission("u1", "a", 1, None)).await.unwrap();
+        let second = store
+            .submit(submission("u1", "b", 2, Some(first.return_id.clone())))
+            .await
+            .unwrap();
+        assert_eq!((first.version, second.version), (1, 2));
+        let history = store.history(&first.return_id).await.unwrap();
+        assert_eq!(history.len(), 2);
+        assert_eq!(history[0].payload_json, r#"{"value":1}"#);
+        assert_eq!(history[1].payload_json, r#"{"value":2}"#);
+        let latest = store.latest(2023, None).await.unwrap();
+        assert_eq!(latest.len(), 1);
+        assert_eq!(latest[0].version, 2);
+        // A correction of an unknown return is refused and stores nothing.
+        let err = store
+            .submit(submission("u1", "c", 3, Some("no-such-return".into())))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, Error::InvalidArgument(_)), "{err}");
+        assert_eq!(store.version_count().await.unwrap(), 2);
+    }
+
+    pub async fn concurrent_retries_with_one_key_store_one_version(db: &TestDatabase) {
+        let store = store(db).await;
+        let attempts = (0..8).map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move { store.submit(submission("u1", "same-key", 7, None)).await })
+        });
+        let receipts: Vec<_> = futures_join(attempts).await;
+        let ids: std::collections::BTreeSet<_> =
+            receipts.iter().map(|r| r.return_id.clone()).collect();
+        assert_eq!(ids.len(), 1, "every retry must get the same receipt");
+        assert_eq!(receipts.iter().filter(|r| !r.replayed).count(), 1);
+        assert_eq!(store.version_count().await.unwrap(), 1);
+    }
+
+    pub async fn tokens_are_issued_expire_and_are_revoked(db: &TestDatabase) {
+        use ndrs_platform::auth::{IdentityStore, Role, migration::IdentityMigrator};
+        let conn = connect_and_migrate(&db.target("identity"), &IdentityMigrator)
+            .await
+            .unwrap();
+        let identity = IdentityStore::from_connection(conn);
+        let reporter = identity
+            .issue("bureau 11", Role::Reporter, Some("bj-bureau"))
+            .await
+            .unwrap();
+        assert_eq!(
+            identity.authenticate(&reporter.token).await.unwrap(),
+            reporter.principal
+        );
+        let short = identity
+            .issue_valid_for("short", Role::Organiser, None, Duration::from_millis(50))
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(80)).await;
+        assert!(matches!(
+            identity.authenticate(&short.token).await,
+            Err(Error::Unauthenticated(why)) if why.contains("expired")
+        ));
+        identity.revoke(&reporter.token_id).await.unwrap();
+        assert!(matches!(
+            identity.authenticate(&reporter.token).await,
+            Err(Error::Unauthenticated(_))
+        ));
+    }
+
+    /// A stage service's schema: the return store and the cycle documents.
+    struct StageMigrator;
+
+    impl sea_orm_migration::MigratorTraitSelf for StageMigrator {
+        fn migrations(&self) -> Vec<Box<dyn sea_orm_migration::MigrationTrait>> {
+            vec![
+                Box::new(ndrs_platform::returns::migration::CreateReturnStore),
+                Box::new(ndrs_platform::documents::migration::CreateCycleDocument),
+            ]
+        }
+    }
+
+    pub async fn cycle_documents_are_versioned_and_announced(db: &TestDatabase) {
+        use ndrs_platform::documents::CycleDocuments;
+        let conn = connect_and_migrate(&db.target("documents_suite"), &StageMigrator)
+            .await
+            .unwrap();
+        let store = ReturnStore::new(conn, "documents_suite");
+        let documents = CycleDocuments::new(&store, "test-register");
+        let first = documents
+            .load(2023, vec!["cc-a".to_string()], "organiser")
+            .await
+            .unwrap();
+        let second = documents
+            .load(
+                2023,
+                vec!["cc-a".to_string(), "cc-b".to_string()],
+                "organiser",
+            )
+            .await
+            .unwrap();
+        assert_eq!((first.version, second.version), (1, 2));
+        assert_ne!(first.content_hash, second.content_hash);
+        let latest = documents
+            .get::<Vec<String>>(2023, 0)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(latest.version, 2);
+        assert_eq!(latest.body.len(), 2);
+        let v1 = documents
+            .get::<Vec<String>>(2023, 1)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(v1.body, ["cc-a"]);
+        assert!(
+            documents
+                .get::<Vec<String>>(2022, 0)
+                .await
+                .unwrap()
+                .is_none()
+        );
+        // Each version was announced in the outbox, in the transaction that stored it.
+        let published = ndrs_platform::returns::relay::publish_pending(
+            store.connection(),
+            &ndrs_platform::bus::InProcessBus::new(),
+            100,
+        )
+        .await
+        .unwrap();
+        assert_eq!(published, 2);
+    }
+
+    pub async fn the_audit_chain_appends_and_refuses_a_fork(db: &TestDatabase) {
+        use ndrs_aggregator::audit;
+        let conn = connect_and_migrate(
+            &db.target("aggregator"),
+            &ndrs_aggregator::startup::Migrator,
+        )
+        .await
+        .unwrap();
+        // Concurrent appends (two replicas recording at once): each either links to the head it
+        // read or is refused as a conflict, so the chain never forks.
+        let appends = (0..8).map(|i| {
+            let conn = conn.clone();
+            tokio::spawn(async move {
+                audit::append(
+                    &conn,
+                    audit::Entry {
+                        actor: "organiser",
+                        action: "test.recorded",
+                        subject: "concurrent",
+                        details: serde_json::json!({ "n": i }),
+                    },
+                )
+                .await
+            })
+        });
+        let mut appended = 0;
+        for handle in appends {
+            match handle.await.unwrap() {
+                Ok(_) => appended += 1,
+                Err(Error::Conflict(_)) => {}
+                Err(e) => panic!("an append failed otherwise: {e}"),
+            }
+        }
+        assert!(appended >= 1);
+        let entries = audit::list(&conn, 0, 100).await.unwrap();
+        assert_eq!(entries.len(), appended);
+        audit::verify_chain(&entries).expect("the chain is intact");
+    }
 }
 
 async fn futures_join(

@@ -160,3 +160,53 @@ impl Drop for TestEnv {
         drop_postgres_database(admin_url, name);
     }
 }
+
+/// A fresh database of one backend, for storage tests that run the same suite over every backend
+/// in one test binary (as quickwit's metastore suite does): SQLite in memory always, PostgreSQL
+/// when `NDRS_TEST_DATABASE_URL` is set (a fresh database, dropped afterwards).
+pub struct TestDatabase {
+    /// The database URL (an in-memory SQLite URL, or the fresh PostgreSQL database's).
+    pub url: String,
+    postgres: Option<(String, String)>,
+}
+
+impl TestDatabase {
+    /// A private in-memory SQLite database (one pooled connection keeps it alive).
+    pub fn sqlite() -> Self {
+        Self {
+            url: "sqlite::memory:".into(),
+            postgres: None,
+        }
+    }
+
+    /// A fresh PostgreSQL database, or `None` when `NDRS_TEST_DATABASE_URL` is not set; fails the
+    /// test when it is set and the server is unreachable.
+    pub async fn postgres() -> Option<Self> {
+        let admin = set_var(DATABASE_URL_VAR)?;
+        let (url, name) = create_postgres_database(&admin).await;
+        Some(Self {
+            url,
+            postgres: Some((admin, name)),
+        })
+    }
+
+    /// Where a service's tables live in this database (its own schema on PostgreSQL).
+    pub fn target(&self, owner: &str) -> ndrs_platform::db::DatabaseTarget {
+        let mut settings = Settings::defaults();
+        settings.database.url = self.url.clone();
+        ndrs_platform::db::DatabaseTarget::resolve(&settings, owner, "")
+            .expect("a test database URL resolves")
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if let Some((admin, name)) = self.postgres.take() {
+            if std::thread::panicking() {
+                eprintln!("test failed on postgres: database {name} kept for inspection");
+                return;
+            }
+            drop_postgres_database(admin, name);
+        }
+    }
+}
