@@ -292,9 +292,19 @@ impl IdentityStore {
         )?;
         let db = crate::db::connect_and_migrate(&target, &migration::IdentityMigrator).await?;
         let rate = rate_of(settings);
+        // A Redis that cannot be reached at start must not stop the service (or `ndrs admin`):
+        // the limits then hold per process until the next start.
         let limiter = match settings.bus.kind {
             crate::settings::BusKind::Redis => {
-                RateLimiter::redis(&settings.bus.redis_url, &settings.bus.namespace, rate).await?
+                match RateLimiter::redis(&settings.bus.redis_url, &settings.bus.namespace, rate)
+                    .await
+                {
+                    Ok(limiter) => limiter,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "rate limits fall back to this process: redis is unreachable");
+                        RateLimiter::in_process(rate)
+                    }
+                }
             }
             crate::settings::BusKind::InProcess => RateLimiter::in_process(rate),
         };
