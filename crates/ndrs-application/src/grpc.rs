@@ -32,9 +32,7 @@ pub struct ApplicationSurvey {
 impl ApplicationSurvey {
     pub fn new(store: ReturnStore, identity: IdentityStore, plausibility: Plausibility) -> Self {
         Self {
-            reader: ReturnReader {
-                store: store.clone(),
-            },
+            reader: ReturnReader::new(store.clone(), identity.clone()),
             designs: CycleDocuments::new(&store, design::DOCUMENT_KIND),
             store,
             identity,
@@ -172,47 +170,21 @@ impl ApplicationSurveyService for ApplicationSurvey {
         &self,
         request: Request<pb::GetReturnRequest>,
     ) -> Result<Response<pb::ReturnHistory>, Status> {
-        let principal = self
-            .identity
-            .principal(request.metadata())
-            .await
-            .into_status()?;
-        let history = self
-            .reader
-            .get_return(&principal, request.into_inner())
-            .await
-            .into_status()?;
-        Ok(Response::new(history))
+        self.reader.get_return_rpc(request).await
     }
 
     async fn list_returns(
         &self,
         request: Request<pb::ListReturnsRequest>,
     ) -> Result<Response<pb::ListReturnsResponse>, Status> {
-        let principal = self
-            .identity
-            .principal(request.metadata())
-            .await
-            .into_status()?;
-        let list = self
-            .reader
-            .list_returns(&principal, request.into_inner())
-            .await
-            .into_status()?;
-        Ok(Response::new(list))
+        self.reader.list_returns_rpc(request).await
     }
 
     async fn get_stage_result(
         &self,
         request: Request<pb::GetStageResultRequest>,
     ) -> Result<Response<pb::StageResult>, Status> {
-        let principal = self
-            .identity
-            .principal(request.metadata())
-            .await
-            .into_status()?;
-        let cycle_year =
-            stage::stage_result_request(&principal, request.into_inner()).into_status()?;
+        let cycle_year = stage::stage_result_cycle(&self.identity, request).await?;
         let (rows, mut set_aside) = self.questionnaires(cycle_year).await.into_status()?;
         let design = self.design(cycle_year).await.into_status()?;
         // A design that cannot be estimated yet (a weighting class without respondents while

@@ -140,13 +140,51 @@ pub fn refuse_on_errors(findings: Vec<EditFinding>) -> Result<Vec<EditFinding>> 
     v.finish(findings)
 }
 
-/// The read side every stage service offers on its returns, with the ownership check.
+/// The read side every stage service offers on its returns, with the ownership check: the whole
+/// `GetReturn` and `ListReturns` RPCs, so a stage service's handlers only delegate.
 #[derive(Clone)]
 pub struct ReturnReader {
     pub store: ReturnStore,
+    pub identity: IdentityStore,
 }
 
 impl ReturnReader {
+    pub fn new(store: ReturnStore, identity: IdentityStore) -> Self {
+        Self { store, identity }
+    }
+
+    /// `GetReturn`: authenticate, read with the ownership check, map the error.
+    pub async fn get_return_rpc(
+        &self,
+        request: tonic::Request<pb::GetReturnRequest>,
+    ) -> std::result::Result<tonic::Response<pb::ReturnHistory>, tonic::Status> {
+        let principal = self
+            .identity
+            .principal(request.metadata())
+            .await
+            .map_err(crate::grpc_status::to_status)?;
+        self.get_return(&principal, request.into_inner())
+            .await
+            .map(tonic::Response::new)
+            .map_err(crate::grpc_status::to_status)
+    }
+
+    /// `ListReturns`: authenticate, list one page with the ownership check, map the error.
+    pub async fn list_returns_rpc(
+        &self,
+        request: tonic::Request<pb::ListReturnsRequest>,
+    ) -> std::result::Result<tonic::Response<pb::ListReturnsResponse>, tonic::Status> {
+        let principal = self
+            .identity
+            .principal(request.metadata())
+            .await
+            .map_err(crate::grpc_status::to_status)?;
+        self.list_returns(&principal, request.into_inner())
+            .await
+            .map(tonic::Response::new)
+            .map_err(crate::grpc_status::to_status)
+    }
+
     pub async fn get_return(
         &self,
         principal: &Principal,
@@ -654,6 +692,19 @@ pub async fn load_latest<T: serde::de::DeserializeOwned>(
 }
 
 /// Validates a `GetStageResult` request and checks the caller may read stage results.
+/// The start of every `GetStageResult`: authenticate, check the caller may read stage results,
+/// check the cycle; the cycle year, or the status to answer.
+pub async fn stage_result_cycle(
+    identity: &IdentityStore,
+    request: tonic::Request<pb::GetStageResultRequest>,
+) -> std::result::Result<i32, tonic::Status> {
+    let principal = identity
+        .principal(request.metadata())
+        .await
+        .map_err(crate::grpc_status::to_status)?;
+    stage_result_request(&principal, request.into_inner()).map_err(crate::grpc_status::to_status)
+}
+
 pub fn stage_result_request(principal: &Principal, req: pb::GetStageResultRequest) -> Result<i32> {
     require_stage_reader(principal)?;
     let pb::GetStageResultRequest { cycle_year } = req;

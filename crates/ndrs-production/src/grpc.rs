@@ -85,9 +85,7 @@ fn attach_intervals(figures: &mut [pb::Figure], run: &StoredRun) {
 impl ProductionStorage {
     pub fn new(store: ReturnStore, identity: IdentityStore, plausibility: Plausibility) -> Self {
         Self {
-            reader: ReturnReader {
-                store: store.clone(),
-            },
+            reader: ReturnReader::new(store.clone(), identity.clone()),
             runs: ModelRuns::new(store.connection().clone()),
             taxonomies: Taxonomies::new(&store),
             store,
@@ -220,47 +218,21 @@ impl ProductionStorageService for ProductionStorage {
         &self,
         request: Request<pb::GetReturnRequest>,
     ) -> Result<Response<pb::ReturnHistory>, Status> {
-        let principal = self
-            .identity
-            .principal(request.metadata())
-            .await
-            .into_status()?;
-        let history = self
-            .reader
-            .get_return(&principal, request.into_inner())
-            .await
-            .into_status()?;
-        Ok(Response::new(history))
+        self.reader.get_return_rpc(request).await
     }
 
     async fn list_returns(
         &self,
         request: Request<pb::ListReturnsRequest>,
     ) -> Result<Response<pb::ListReturnsResponse>, Status> {
-        let principal = self
-            .identity
-            .principal(request.metadata())
-            .await
-            .into_status()?;
-        let list = self
-            .reader
-            .list_returns(&principal, request.into_inner())
-            .await
-            .into_status()?;
-        Ok(Response::new(list))
+        self.reader.list_returns_rpc(request).await
     }
 
     async fn get_stage_result(
         &self,
         request: Request<pb::GetStageResultRequest>,
     ) -> Result<Response<pb::StageResult>, Status> {
-        let principal = self
-            .identity
-            .principal(request.metadata())
-            .await
-            .into_status()?;
-        let cycle_year =
-            stage::stage_result_request(&principal, request.into_inner()).into_status()?;
+        let cycle_year = stage::stage_result_cycle(&self.identity, request).await?;
         let computed = self.stage_figures(cycle_year).await.into_status()?;
         Ok(Response::new(stage::with_set_aside(
             stage::stage_result_with_notes(
