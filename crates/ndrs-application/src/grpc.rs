@@ -47,13 +47,14 @@ impl ApplicationSurvey {
         &self,
         cycle_year: i32,
     ) -> Result<(Vec<(StoredReturn, Questionnaire)>, Vec<pb::SetAsideReturn>)> {
-        Ok(stage::screen(
-            stage::load_latest::<Questionnaire>(&self.store, cycle_year, RETURN_KIND).await?,
-            |q| {
-                self.plausibility
-                    .first_breach(&domain::questionnaire_quantities(q))
-            },
-        ))
+        stage::load_usable(
+            &self.store,
+            cycle_year,
+            RETURN_KIND,
+            &self.plausibility,
+            domain::questionnaire_quantities,
+        )
+        .await
     }
 
     async fn design(&self, cycle_year: i32) -> Result<Option<Versioned<SampleDesign>>> {
@@ -195,12 +196,15 @@ impl ApplicationSurveyService for ApplicationSurvey {
             Err(Error::FailedPrecondition(reason)) => (Vec::new(), vec![reason]),
             Err(e) => return Err(e).into_status(),
         };
-        let (hubs, hubs_set_aside) = stage::screen(
-            stage::load_latest::<SharingHub>(&self.store, cycle_year, HUB_KIND)
-                .await
-                .into_status()?,
-            |h| self.plausibility.first_breach(&hub::hub_quantities(h)),
-        );
+        let (hubs, hubs_set_aside) = stage::load_usable::<SharingHub>(
+            &self.store,
+            cycle_year,
+            HUB_KIND,
+            &self.plausibility,
+            hub::hub_quantities,
+        )
+        .await
+        .into_status()?;
         set_aside.extend(hubs_set_aside);
         figures.extend(hub::figures(&hubs));
         Ok(Response::new(stage::with_set_aside(

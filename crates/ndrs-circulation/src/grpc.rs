@@ -103,18 +103,24 @@ impl CirculationSurveyService for CirculationSurvey {
     ) -> Result<Response<pb::StageResult>, Status> {
         let cycle_year = stage::stage_result_cycle(&self.identity, request).await?;
         let p = &self.plausibility;
-        let (carriers, mut set_aside) = stage::screen(
-            stage::load_latest::<CarrierReturn>(&self.store, cycle_year, CARRIER_KIND)
-                .await
-                .into_status()?,
-            |r| p.first_breach(&domain::carrier_quantities(r)),
-        );
-        let (exchanges, exchanges_set_aside) = stage::screen(
-            stage::load_latest::<ExchangeReturn>(&self.store, cycle_year, EXCHANGE_KIND)
-                .await
-                .into_status()?,
-            |r| p.first_breach(&domain::exchange_quantities(r)),
-        );
+        let (carriers, mut set_aside) = stage::load_usable::<CarrierReturn>(
+            &self.store,
+            cycle_year,
+            CARRIER_KIND,
+            p,
+            domain::carrier_quantities,
+        )
+        .await
+        .into_status()?;
+        let (exchanges, exchanges_set_aside) = stage::load_usable::<ExchangeReturn>(
+            &self.store,
+            cycle_year,
+            EXCHANGE_KIND,
+            p,
+            domain::exchange_quantities,
+        )
+        .await
+        .into_status()?;
         set_aside.extend(exchanges_set_aside);
         let figures = estimate::figures(&carriers, &exchanges);
         Ok(Response::new(stage::with_set_aside(

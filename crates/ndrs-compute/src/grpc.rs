@@ -196,13 +196,14 @@ impl ComputeCensusService for ComputeCensus {
         let cycle_year = stage::stage_result_cycle(&self.identity, request).await?;
         let load = |year| async move {
             let registry = self.registry.latest(year).await?;
-            let (returns, set_aside) = stage::screen(
-                stage::load_latest::<CentreReturn>(&self.store, year, RETURN_KIND).await?,
-                |c| {
-                    self.plausibility
-                        .first_breach(&domain::centre_quantities(c))
-                },
-            );
+            let (returns, set_aside) = stage::load_usable::<CentreReturn>(
+                &self.store,
+                year,
+                RETURN_KIND,
+                &self.plausibility,
+                domain::centre_quantities,
+            )
+            .await?;
             Ok::<_, Error>((registry, returns, set_aside))
         };
         let (registry, returns, set_aside) = load(cycle_year).await.into_status()?;

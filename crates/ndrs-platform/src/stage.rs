@@ -423,19 +423,20 @@ pub fn rehash(result: &mut pb::StageResult) {
     result.content_hash = hex::encode(h.finalize());
 }
 
-/// Splits stored returns into those a stage may use and those it must set aside: a return with a
-/// number beyond belief (`breach` names the field and why; typically the hard plausibility bounds,
-/// [`crate::plausibility::Plausibility::first_breach`]) would make national figures non-finite or
-/// meaningless, so it is left out, and the stage result says which and why. Nothing stored changes:
-/// the unit corrects its return and the next result uses the correction.
+/// Stored returns a stage may use, and those it must set aside: a return with a number beyond
+/// its hard plausibility bound ([`crate::plausibility::Plausibility::first_breach`] over what
+/// `reported` lists) would make national figures non-finite or meaningless, so it is left out and
+/// the stage result says which and why. Nothing stored changes: the unit corrects its return and
+/// the next result uses the correction.
 pub fn screen<T>(
     rows: Vec<(StoredReturn, T)>,
-    breach: impl Fn(&T) -> Option<(String, String)>,
+    plausibility: &crate::plausibility::Plausibility,
+    reported: impl Fn(&T) -> Vec<crate::plausibility::Reported>,
 ) -> (Vec<(StoredReturn, T)>, Vec<pb::SetAsideReturn>) {
     let mut kept = Vec::with_capacity(rows.len());
     let mut set_aside = Vec::new();
     for (row, value) in rows {
-        match breach(&value) {
+        match plausibility.first_breach(&reported(&value)) {
             None => kept.push((row, value)),
             Some((field, reason)) => {
                 tracing::warn!(return_id = %row.return_id, version = row.version, %field, %reason, "return set aside from estimation");
@@ -450,6 +451,22 @@ pub fn screen<T>(
         }
     }
     (kept, set_aside)
+}
+
+/// [`load_latest`] then [`screen`]: the cycle's latest returns of `kind` a stage may use, and
+/// those it sets aside.
+pub async fn load_usable<T: serde::de::DeserializeOwned>(
+    store: &ReturnStore,
+    cycle_year: i32,
+    kind: &str,
+    plausibility: &crate::plausibility::Plausibility,
+    reported: impl Fn(&T) -> Vec<crate::plausibility::Reported>,
+) -> Result<(Vec<(StoredReturn, T)>, Vec<pb::SetAsideReturn>)> {
+    Ok(screen(
+        load_latest(store, cycle_year, kind).await?,
+        plausibility,
+        reported,
+    ))
 }
 
 /// Who may fetch stage results: the aggregator's service principal and organisers.
@@ -705,7 +722,7 @@ pub async fn stage_result_cycle(
     stage_result_request(&principal, request.into_inner()).map_err(crate::grpc_status::to_status)
 }
 
-pub fn stage_result_request(principal: &Principal, req: pb::GetStageResultRequest) -> Result<i32> {
+fn stage_result_request(principal: &Principal, req: pb::GetStageResultRequest) -> Result<i32> {
     require_stage_reader(principal)?;
     let pb::GetStageResultRequest { cycle_year } = req;
     let mut v = Violations::new();

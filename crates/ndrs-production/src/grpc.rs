@@ -101,15 +101,22 @@ impl ProductionStorage {
         cycle_year: i32,
     ) -> ndrs_core::Result<(Inputs, Vec<pb::SetAsideReturn>)> {
         let p = &self.plausibility;
-        let (devices, mut set_aside) = stage::screen(
-            stage::load_latest::<DeviceParameters>(&self.store, cycle_year, DEVICE_KIND).await?,
-            |d| p.first_breach(&domain::device_quantities(d)),
-        );
-        let (media, media_set_aside) = stage::screen(
-            stage::load_latest::<StorageMediumFigures>(&self.store, cycle_year, MEDIUM_KIND)
-                .await?,
-            |m| p.first_breach(&domain::medium_quantities(m)),
-        );
+        let (devices, mut set_aside) = stage::load_usable::<DeviceParameters>(
+            &self.store,
+            cycle_year,
+            DEVICE_KIND,
+            p,
+            domain::device_quantities,
+        )
+        .await?;
+        let (media, media_set_aside) = stage::load_usable::<StorageMediumFigures>(
+            &self.store,
+            cycle_year,
+            MEDIUM_KIND,
+            p,
+            domain::medium_quantities,
+        )
+        .await?;
         set_aside.extend(media_set_aside);
         Ok(((devices, media), set_aside))
     }

@@ -86,6 +86,18 @@ pub struct ReturnStore {
     relay_wakeup: Arc<Notify>,
 }
 
+/// The last version of each return, from rows ordered by return id, then version.
+fn last_versions(rows: Vec<StoredReturn>) -> Vec<StoredReturn> {
+    let mut latest: Vec<StoredReturn> = Vec::new();
+    for row in rows {
+        match latest.last_mut() {
+            Some(last) if last.return_id == row.return_id => *last = row,
+            _ => latest.push(row),
+        }
+    }
+    latest
+}
+
 fn now_rfc3339() -> String {
     Utc::now().to_rfc3339_opts(SecondsFormat::Micros, true)
 }
@@ -313,14 +325,7 @@ impl ReturnStore {
             .all(&self.db)
             .await
             .map_err(db_error)?;
-        let mut latest: Vec<StoredReturn> = Vec::new();
-        for row in rows {
-            match latest.last_mut() {
-                Some(last) if last.return_id == row.return_id => *last = row,
-                _ => latest.push(row),
-            }
-        }
-        Ok((latest, more))
+        Ok((last_versions(rows), more))
     }
 
     pub async fn latest(
@@ -339,14 +344,7 @@ impl ReturnStore {
             .all(&self.db)
             .await
             .map_err(db_error)?;
-        let mut latest: Vec<StoredReturn> = Vec::new();
-        for row in rows {
-            match latest.last_mut() {
-                Some(last) if last.return_id == row.return_id => *last = row,
-                _ => latest.push(row),
-            }
-        }
-        Ok(latest)
+        Ok(last_versions(rows))
     }
 
     /// Number of stored versions (all returns, all cycles); used by tests to prove that refused
