@@ -1,7 +1,8 @@
 //! Storage over every backend in one test binary: the suite below is written once
 //! (`storage_suite!`) and instantiated for SQLite in memory and, when `NDRS_TEST_DATABASE_URL` is
 //! set, PostgreSQL (a fresh database per test), as quickwit does with its metastore suite. It
-//! covers the return store, identity, versioned cycle documents and the aggregator's audit log.
+//! covers the return store, identity, versioned cycle documents, model runs and the aggregator's
+//! audit log.
 //! The relay and bus test runs on whichever bus the environment selects (Redis Streams when
 //! `NDRS_TEST_REDIS_URL` is set).
 
@@ -15,6 +16,7 @@ use ndrs_platform::returns::{
     INPUTS_CHANGED_TOPIC, InputsChanged, NewReturn, ReturnHeader, ReturnStore,
 };
 use ndrs_testkit::env::{TestDatabase, TestEnv};
+use ndrs_testkit::sample;
 
 async fn store(env: &TestEnv) -> ReturnStore {
     let target = DatabaseTarget::resolve(&env.settings, "storage_suite", "").unwrap();
@@ -83,6 +85,12 @@ macro_rules! storage_suite {
             }
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn a_stage_result_cites_the_organisers_model_run() {
+                let Some(db) = database().await else { return };
+                suite::a_stage_result_cites_the_organisers_model_run(&db).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn the_audit_chain_appends_and_refuses_a_fork() {
                 let Some(db) = database().await else { return };
                 suite::the_audit_chain_appends_and_refuses_a_fork(&db).await;
@@ -103,6 +111,79 @@ mod suite {
             .await
             .unwrap();
         ReturnStore::new(conn, "storage_suite")
+    }
+
+    /// A stored return as a stage loads it, for the tables that refer to returns.
+    fn stored(id: i64, kind: &str, unit: &str) -> ndrs_platform::returns::StoredReturn {
+        ndrs_platform::returns::StoredReturn {
+            id,
+            return_id: format!("return-{id}"),
+            version: 1,
+            return_kind: kind.into(),
+            cycle_year: 2023,
+            reporting_unit_id: unit.into(),
+            idempotency_key: format!("key-{id}"),
+            content_hash: String::new(),
+            payload_json: String::new(),
+            findings_json: "[]".into(),
+            submitted_by: format!("reporter {unit}"),
+            received_at: "2024-03-01T00:00:00Z".into(),
+        }
+    }
+
+    /// The run a stage result cites is the organiser's, even when a default run over the same
+    /// inputs (one a stage result started before the organiser's run was stored) is stored after
+    /// it: otherwise the cycle's figures would change, and a candidate under review go stale,
+    /// with no input changed. The default run is cited only while no organiser run exists.
+    pub async fn a_stage_result_cites_the_organisers_model_run(db: &TestDatabase) {
+        use ndrs_production::{domain, runs};
+        let conn = connect_and_migrate(&db.target("production"), &runs::migration::Migrator)
+            .await
+            .unwrap();
+        let runs = runs::ModelRuns::new(conn);
+        let (_, phones) = domain::device_parameters_from_proto(sample::smartphones(
+            "u1",
+            "k1",
+            1.0e9,
+            "device census",
+        ))
+        .unwrap();
+        let (_, disks) = domain::storage_medium_from_proto(sample::medium(
+            "u2",
+            "k2",
+            ndrs_proto::v1::StorageMedium::Hdd,
+            "enterprise",
+            [1.0e21, 6.0e20, 2.0e20, 1.0e19],
+        ))
+        .unwrap();
+        let devices = [(stored(1, "device_parameters", "u1"), phones)];
+        let media = [(stored(2, "storage_medium", "u2"), disks)];
+        let hash = ndrs_platform::stage::inputs_hash(
+            runs::inputs_of(&devices, &media).iter().map(String::as_str),
+        );
+        assert!(runs.cited(2023, &hash).await.unwrap().is_none());
+
+        let requested = runs
+            .run(2023, &devices, &media, 7, 500, "organiser")
+            .await
+            .unwrap();
+        // A default run over the same inputs, stored (with a later time) after the organiser's.
+        let default = runs.default_run(2023, &devices, &media).await.unwrap();
+        assert_ne!(requested.run_id, default.run_id);
+        assert!(
+            default.run_at > requested.run_at,
+            "the default run is the newer"
+        );
+        let cited = runs.cited(2023, &hash).await.unwrap().unwrap();
+        assert_eq!(cited.run_id, requested.run_id);
+        // Other inputs have no run to cite.
+        assert!(runs.cited(2023, "other inputs").await.unwrap().is_none());
+
+        // Where no organiser has run the model, the default run is cited.
+        assert!(runs.cited(2022, &hash).await.unwrap().is_none());
+        let default = runs.default_run(2022, &devices, &media).await.unwrap();
+        let cited = runs.cited(2022, &hash).await.unwrap().unwrap();
+        assert_eq!(cited.run_id, default.run_id, "only the default run exists");
     }
 
     pub async fn versions_are_appended_never_overwritten(db: &TestDatabase) {

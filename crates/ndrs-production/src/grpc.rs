@@ -130,7 +130,7 @@ impl ProductionStorage {
         let inputs = runs::inputs_of(&devices, &media);
         if !inputs.is_empty() {
             let hash = ndrs_platform::stage::inputs_hash(inputs.iter().map(String::as_str));
-            let run = match self.runs.latest(cycle_year, Some(&hash)).await? {
+            let run = match self.runs.cited(cycle_year, &hash).await? {
                 Some(run) => Some(run),
                 None => match self.runs.default_run(cycle_year, &devices, &media).await {
                     Ok(run) => Some(run),
@@ -304,7 +304,7 @@ impl ProductionStorageService for ProductionStorage {
         let pb::GetModelRunRequest { run_id, cycle_year } = request.into_inner();
         let run = match (run_id.is_empty(), cycle_year) {
             (false, 0) => self.runs.get(&run_id).await,
-            (true, year) if year != 0 => self.runs.latest(year, None).await.and_then(|r| {
+            (true, year) if year != 0 => self.runs.latest(year).await.and_then(|r| {
                 r.ok_or_else(|| Error::NotFound(format!("no model run for cycle {year}")))
             }),
             _ => Err(Error::invalid(

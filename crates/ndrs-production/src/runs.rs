@@ -1,9 +1,9 @@
 //! Model runs: the full-volume model with seeded Monte Carlo, stored with the hash of its inputs.
 //!
 //! A run is reproducible bit for bit from its inputs and seed, so storing it is a record, not a
-//! cache that could drift: `GetStageResult` attaches the intervals of the latest run whose inputs
-//! are exactly the current ones, and makes (and stores) one with the default seed when there is
-//! none.
+//! cache that could drift: `GetStageResult` attaches the intervals of the run it cites for exactly
+//! the current inputs ([`ModelRuns::cited`]): the latest an organiser asked for, or else one it makes
+//! (and stores) with the default seed.
 
 use chrono::{SecondsFormat, Utc};
 use ndrs_core::{Error, Result};
@@ -201,6 +201,15 @@ impl StoredRun {
     }
 }
 
+/// The id of the default run over inputs with this hash: derived from them, so that concurrent
+/// stage results share one run.
+pub fn default_run_id(cycle_year: i32, inputs_hash: &str) -> String {
+    format!(
+        "default-{cycle_year}-{}-{DEFAULT_SEED}-{DEFAULT_DRAWS}",
+        &inputs_hash[..32.min(inputs_hash.len())]
+    )
+}
+
 fn decode(row: entity::Model) -> Result<StoredRun> {
     let result = serde_json::from_str(&row.result_json)
         .map_err(|e| Error::Internal(format!("stored model run unreadable: {e}")))?;
@@ -256,10 +265,7 @@ impl ModelRuns {
     ) -> Result<StoredRun> {
         let inputs = inputs_of(devices, media);
         let hash = inputs_hash(inputs.iter().map(String::as_str));
-        let run_id = format!(
-            "default-{cycle_year}-{}-{DEFAULT_SEED}-{DEFAULT_DRAWS}",
-            &hash[..32.min(hash.len())]
-        );
+        let run_id = default_run_id(cycle_year, &hash);
         if let Some(run) = self.find(&run_id).await? {
             return Ok(run);
         }
@@ -278,6 +284,26 @@ impl ModelRuns {
             Ok(run) => Ok(run),
             // Another caller stored the same run first: theirs is identical; use it.
             Err(e) => self.find(&run_id).await?.ok_or(e),
+        }
+    }
+
+    /// The run a stage result cites for inputs with this hash: the latest one an organiser asked
+    /// for, and the default run only when there is none. Ordering by time alone would let a
+    /// default run that a stage result started computing before the organiser's run finished,
+    /// and stored after it, displace the organiser's run: the cycle's figures would change (and a
+    /// candidate under review go stale) with no input changed.
+    pub async fn cited(&self, cycle_year: i32, inputs_hash: &str) -> Result<Option<StoredRun>> {
+        let requested = entity::Entity::find()
+            .filter(entity::Column::CycleYear.eq(cycle_year))
+            .filter(entity::Column::InputsHash.eq(inputs_hash))
+            .filter(entity::Column::RunId.ne(default_run_id(cycle_year, inputs_hash)))
+            .order_by_desc(entity::Column::RunAt)
+            .one(&self.db)
+            .await
+            .map_err(db_error)?;
+        match requested {
+            Some(row) => decode(row).map(Some),
+            None => self.find(&default_run_id(cycle_year, inputs_hash)).await,
         }
     }
 
@@ -358,17 +384,10 @@ impl ModelRuns {
         decode(row)
     }
 
-    /// The latest run of a cycle, optionally only one over exactly the given inputs.
-    pub async fn latest(
-        &self,
-        cycle_year: i32,
-        inputs_hash: Option<&str>,
-    ) -> Result<Option<StoredRun>> {
-        let mut query = entity::Entity::find().filter(entity::Column::CycleYear.eq(cycle_year));
-        if let Some(hash) = inputs_hash {
-            query = query.filter(entity::Column::InputsHash.eq(hash));
-        }
-        query
+    /// The latest run of a cycle, whoever asked for it.
+    pub async fn latest(&self, cycle_year: i32) -> Result<Option<StoredRun>> {
+        entity::Entity::find()
+            .filter(entity::Column::CycleYear.eq(cycle_year))
             .order_by_desc(entity::Column::RunAt)
             .one(&self.db)
             .await
