@@ -91,6 +91,18 @@ impl Medium {
             M::Unspecified => return None,
         })
     }
+
+    /// The medium's code in parameter names.
+    pub fn code(self) -> &'static str {
+        match self {
+            Medium::Hdd => "hdd",
+            Medium::Ssd => "ssd",
+            Medium::Tape => "tape",
+            Medium::Optical => "optical",
+            Medium::TerminalFlash => "terminal_flash",
+            Medium::Cloud => "cloud",
+        }
+    }
 }
 
 /// Stated uncertainty of a parameter.

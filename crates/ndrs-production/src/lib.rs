@@ -15,6 +15,7 @@
 //! - [`startup`]: how the service starts.
 
 pub mod domain;
+pub mod formula;
 pub mod grpc;
 pub mod model;
 pub mod runs;

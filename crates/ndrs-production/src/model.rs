@@ -3,8 +3,8 @@
 //! Consolidation: when several sources report the same parameter (same device type, or same medium
 //! and holder), the consolidated value is the unweighted mean of their central values, and the
 //! disagreement between them (max / min) is published as a check figure for the aggregator.
-//! Monte Carlo propagation of the stated uncertainties is layered on this model by the
-//! full-volume model issue; here every figure is the central estimate.
+//! The formula itself is [`crate::formula`]'s, which the Monte Carlo of [`crate::uncertainty`]
+//! evaluates too; here every figure is the central estimate.
 
 use std::collections::BTreeMap;
 
@@ -12,17 +12,13 @@ use ndrs_platform::returns::StoredReturn;
 use ndrs_platform::stage::{figure, lineage_of, ratio};
 use ndrs_proto::v1::{self as pb, FigureKind, Unit};
 
-use crate::domain::{DeviceParameters, Medium, SourceCategory, StorageMediumFigures};
+use crate::domain::{DeviceParameters, SourceCategory, StorageMediumFigures};
+use crate::formula::{DeviceValues, MediumValues, Totals};
 
 pub const PRODUCTION_METHOD: &str = "full-volume model: sum over device types of installed base x active share x annual data per active unit (created + captured + replicated + consumed); sources consolidated by their mean";
 pub const PUBLIC_ACQUISITION_METHOD: &str = "public data acquisition: sum over device types of installed base x active share x public share x captured data per active unit, over the device types whose sources report a public share; P15 = its IoT sensing part / the whole";
 pub const STORAGE_METHOD: &str =
     "sum over storage media and holders; sources consolidated by their mean";
-
-fn mean(values: impl Iterator<Item = f64>) -> f64 {
-    let (sum, n) = values.fold((0.0, 0usize), |(s, n), x| (s + x, n + 1));
-    if n == 0 { 0.0 } else { sum / n as f64 }
-}
 
 fn spread(values: impl Iterator<Item = f64>) -> Option<f64> {
     let v: Vec<f64> = values.collect();
@@ -34,35 +30,32 @@ fn spread(values: impl Iterator<Item = f64>) -> Option<f64> {
     ratio(max, min)
 }
 
-/// Annual data produced by one device type, from its sources' consolidated parameters.
-fn device_production(sources: &[&DeviceParameters]) -> f64 {
-    let m = |f: fn(&DeviceParameters) -> f64| mean(sources.iter().map(|d| f(d)));
-    let per_unit = m(|d| d.created_bytes.value)
-        + m(|d| d.captured_bytes.value)
-        + m(|d| d.replicated_bytes.value)
-        + m(|d| d.consumed_bytes.value);
-    m(|d| d.installed_base.value) * m(|d| d.active_share.value) * per_unit
+/// One device type's parameters at its sources' central values.
+fn device_values(sources: &[&DeviceParameters]) -> DeviceValues {
+    DeviceValues::consolidate(
+        sources,
+        |d, field| field.of(d).value,
+        sources
+            .iter()
+            .filter_map(|d| d.public_share.map(|p| p.value)),
+    )
 }
 
-/// Data one device type's publicly operated units capture in the year (its public data
-/// acquisition), or `None` when none of its sources splits the installed base. The public share
-/// is consolidated over the sources that report it; the other parameters over all sources, as
-/// in [`device_production`].
-fn device_public_acquisition(sources: &[&DeviceParameters]) -> Option<f64> {
-    let reporting: Vec<f64> = sources
-        .iter()
-        .filter_map(|d| d.public_share.map(|p| p.value))
-        .collect();
-    if reporting.is_empty() {
-        return None;
+/// One medium and holder's figures at its sources' central values.
+fn medium_values(sources: &[&StorageMediumFigures]) -> MediumValues {
+    MediumValues::consolidate(sources, |m, field| field.of(m).value)
+}
+
+/// Groups returns' values by `key`, in the key's order, each group in the order of the returns.
+fn grouped<'a, T, K: Ord>(
+    returns: &'a [(StoredReturn, T)],
+    key: impl Fn(&'a T) -> K,
+) -> BTreeMap<K, Vec<&'a T>> {
+    let mut groups: BTreeMap<K, Vec<&T>> = BTreeMap::new();
+    for (_, value) in returns {
+        groups.entry(key(value)).or_default().push(value);
     }
-    let m = |f: fn(&DeviceParameters) -> f64| mean(sources.iter().map(|d| f(d)));
-    Some(
-        m(|d| d.installed_base.value)
-            * m(|d| d.active_share.value)
-            * mean(reporting.into_iter())
-            * m(|d| d.captured_bytes.value),
-    )
+    groups
 }
 
 pub fn figures(
@@ -71,20 +64,10 @@ pub fn figures(
 ) -> Vec<pb::Figure> {
     let mut out = Vec::new();
     let production_lineage = lineage_of(devices.iter().map(|(s, _)| s), PRODUCTION_METHOD);
-    let mut by_device: BTreeMap<(SourceCategory, &str), Vec<&DeviceParameters>> = BTreeMap::new();
-    for (_, d) in devices {
-        by_device
-            .entry((d.category, d.device_type.as_str()))
-            .or_default()
-            .push(d);
-    }
-    let mut by_category: BTreeMap<SourceCategory, f64> = BTreeMap::new();
-    let mut public_by_category: BTreeMap<SourceCategory, f64> = BTreeMap::new();
+    let by_device = grouped(devices, |d| (d.category, d.device_type.as_str()));
+    let mut device_types = Vec::with_capacity(by_device.len());
     for ((category, device_type), sources) in &by_device {
-        *by_category.entry(*category).or_default() += device_production(sources);
-        if let Some(bytes) = device_public_acquisition(sources) {
-            *public_by_category.entry(*category).or_default() += bytes;
-        }
+        device_types.push((*category, device_values(sources)));
         if let Some(s) = spread(sources.iter().map(|d| d.installed_base.value)) {
             out.push(figure(
                 "check.production.installed_base_source_spread",
@@ -96,17 +79,23 @@ pub fn figures(
             ));
         }
     }
-    let produced: f64 = by_category.values().sum();
+    let by_medium = grouped(media, |m| (m.medium, m.holder.as_str()));
+    let totals = Totals::new(
+        device_types,
+        by_medium
+            .iter()
+            .map(|((medium, _), sources)| (*medium, medium_values(sources))),
+    );
     if !devices.is_empty() {
         out.push(figure(
             "P01",
             FigureKind::Estimate,
-            produced,
+            totals.produced,
             Unit::Bytes,
             production_lineage.clone(),
             &[],
         ));
-        for (category, bytes) in &by_category {
+        for (category, bytes) in &totals.by_category {
             out.push(figure(
                 "production.bytes",
                 FigureKind::Auxiliary,
@@ -116,66 +105,30 @@ pub fn figures(
                 &[("category", category.code())],
             ));
         }
-        out.extend(public_acquisition_figures(devices, &public_by_category));
+        out.extend(public_acquisition_figures(devices, &totals));
     }
     if media.is_empty() {
         return out;
     }
     let storage_lineage = lineage_of(media.iter().map(|(s, _)| s), STORAGE_METHOD);
-    let mut by_medium: BTreeMap<(Medium, &str), Vec<&StorageMediumFigures>> = BTreeMap::new();
-    for (_, m) in media {
-        by_medium
-            .entry((m.medium, m.holder.as_str()))
-            .or_default()
-            .push(m);
-    }
-    let (mut stock, mut space, mut new, mut cloud) = (0.0, 0.0, 0.0, 0.0);
-    for ((medium, _), sources) in &by_medium {
-        let m = |f: fn(&StorageMediumFigures) -> f64| mean(sources.iter().map(|s| f(s)));
-        let used = m(|s| s.used_bytes.value);
-        stock += used;
-        space += m(|s| s.installed_capacity_bytes.value);
-        new += m(|s| s.newly_added_bytes.value) + m(|s| s.overwritten_bytes.value);
-        if *medium == Medium::Cloud {
-            cloud += used;
-        }
-    }
-    out.push(figure(
-        "P03",
-        FigureKind::Estimate,
-        stock,
-        Unit::Bytes,
-        storage_lineage.clone(),
-        &[],
-    ));
-    out.push(figure(
-        "P04",
-        FigureKind::Estimate,
-        new,
-        Unit::Bytes,
-        storage_lineage.clone(),
-        &[],
-    ));
-    out.push(figure(
-        "P06",
-        FigureKind::Estimate,
-        space,
-        Unit::Bytes,
-        storage_lineage.clone(),
-        &[],
-    ));
-    if let Some(r) = ratio(stock, space) {
-        out.push(figure(
-            "P07",
+    let storage_figure = |id: &str, value: f64, unit: Unit| {
+        figure(
+            id,
             FigureKind::Estimate,
-            r,
-            Unit::Ratio,
+            value,
+            unit,
             storage_lineage.clone(),
             &[],
-        ));
+        )
+    };
+    out.push(storage_figure("P03", totals.stock, Unit::Bytes));
+    out.push(storage_figure("P04", totals.new, Unit::Bytes));
+    out.push(storage_figure("P06", totals.space, Unit::Bytes));
+    if let Some(r) = totals.utilisation() {
+        out.push(storage_figure("P07", r, Unit::Ratio));
     }
     if !devices.is_empty()
-        && let Some(r) = ratio(new, produced)
+        && let Some(r) = totals.conversion_rate()
     {
         let mut lineage = storage_lineage.clone();
         lineage
@@ -196,7 +149,7 @@ pub fn figures(
     out.push(figure(
         "check.production.cloud_medium_used_bytes",
         FigureKind::Check,
-        cloud,
+        totals.cloud,
         Unit::Bytes,
         storage_lineage,
         &[],
@@ -209,15 +162,10 @@ pub fn figures(
 /// type's installed base, or when the split leaves no public acquisition to take a share of.
 fn public_acquisition_figures(
     devices: &[(StoredReturn, DeviceParameters)],
-    by_category: &BTreeMap<SourceCategory, f64>,
+    totals: &Totals,
 ) -> Vec<pb::Figure> {
     let mut out = Vec::new();
-    let total: f64 = by_category.values().sum();
-    let iot = by_category
-        .get(&SourceCategory::IotSensing)
-        .copied()
-        .unwrap_or(0.0);
-    let Some(share) = ratio(iot, total) else {
+    let Some(share) = totals.iot_share_of_public_acquisition() else {
         return out;
     };
     // The domain's inputs: every return of a device type some source splits.
@@ -233,7 +181,7 @@ fn public_acquisition_figures(
             .map(|(s, _)| s),
         PUBLIC_ACQUISITION_METHOD,
     );
-    for (category, bytes) in by_category {
+    for (category, bytes) in &totals.public_by_category {
         out.push(figure(
             "production.public_acquisition_bytes",
             FigureKind::Auxiliary,
