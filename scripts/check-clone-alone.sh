@@ -23,5 +23,5 @@ mkdir -p "$work/elsewhere"
 cargo build --quiet -p ndrs-cli --bin ndrs
 (cd "$work/elsewhere" && "$CARGO_TARGET_DIR/debug/ndrs" demo --scale 0.1 --out "$work/out")
 test -s "$work/out/release-2023/report.html"
-cargo test --quiet -p ndrs-testkit -p ndrs-core
+cargo test --quiet -p ndrs-demo -p ndrs-core
 echo "check-clone-alone: a clone with nothing beside it builds, runs the demo and its reference tests"

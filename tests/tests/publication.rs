@@ -218,7 +218,7 @@ async fn three_stages_gate_publication_and_releases_are_immutable_and_audited() 
     })
     .await
     .unwrap();
-    ndrs_cli::demo::submit_sample_returns(&(&system).into())
+    ndrs_testkit::submit::submit_sample_returns(&system.endpoints, &system.runtime.identity)
         .await
         .unwrap();
     let c1 = org
@@ -924,7 +924,7 @@ async fn an_error_rule_blocks_and_cannot_be_justified_while_a_warning_can() {
     })
     .await
     .unwrap();
-    ndrs_cli::demo::submit_sample_returns(&(&system).into())
+    ndrs_testkit::submit::submit_sample_returns(&system.endpoints, &system.runtime.identity)
         .await
         .unwrap();
     let candidate = org

@@ -10,8 +10,10 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use ndrs_cli::{report, system, walkthrough};
-use ndrs_testkit::demo_data::DemoOptions;
+use ndrs_cli::system;
+use ndrs_demo::demo_data::DemoOptions;
+use ndrs_demo::walkthrough;
+use ndrs_report as report;
 use ndrs_testkit::env::TestEnv;
 
 const CHROMIUM_VAR: &str = "NDRS_TEST_CHROMIUM";

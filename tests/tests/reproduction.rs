@@ -5,7 +5,7 @@
 //! registers and the application sample designs; the organiser runs the full-volume model and
 //! assembles the 2023 candidate through the aggregator. Each indicator of
 //! `reference/report-2023-indicators.csv` that the pipeline produces is compared with the report
-//! by its comparator (see `ndrs_testkit::demo_data::targets`), the table is printed, and the test
+//! by its comparator (see `ndrs_demo::demo_data::targets`), the table is printed, and the test
 //! fails listing every indicator that does not reproduce. Indicators the pipeline cannot produce
 //! yet are listed in [`NOT_PRODUCED`] with the reason; the test also fails if one of them starts
 //! being produced, so the list cannot go stale.
@@ -16,8 +16,10 @@ use std::collections::BTreeMap;
 use std::time::Instant;
 
 use common::as_organiser;
-use ndrs_cli::dataset::{self, MAX_RESPONSE_BYTES, NOT_PRODUCED};
 use ndrs_cli::system::{self, RunningSystem};
+use ndrs_demo::MAX_RESPONSE_BYTES;
+use ndrs_demo::dataset::{self, NOT_PRODUCED};
+use ndrs_demo::demo_data::{self, DemoOptions};
 use ndrs_platform::settings::Settings;
 use ndrs_proto::v1 as pb;
 use ndrs_proto::v1::aggregator_service_client::AggregatorServiceClient;
@@ -25,7 +27,6 @@ use ndrs_proto::v1::application_survey_service_client::ApplicationSurveyServiceC
 use ndrs_proto::v1::circulation_survey_service_client::CirculationSurveyServiceClient;
 use ndrs_proto::v1::compute_census_service_client::ComputeCensusServiceClient;
 use ndrs_proto::v1::production_storage_service_client::ProductionStorageServiceClient;
-use ndrs_testkit::demo_data::{self, DemoOptions};
 use ndrs_testkit::env::TestEnv;
 
 const SEED: u64 = 20_231_231;
@@ -83,7 +84,7 @@ async fn run_pipeline(options: DemoOptions) -> Pipeline {
 
     // Organiser: registers and designs first, as the working group does before returns come in;
     // then every unit submits its returns (both cycles) with its own token: what `ndrs demo` does.
-    let target = ndrs_cli::demo::Target::from(&system);
+    let target = ndrs_demo::Target::from(&system);
     dataset::load_frames(&target, &data)
         .await
         .unwrap_or_else(|e| panic!("frames: {e}"));

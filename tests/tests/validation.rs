@@ -84,7 +84,7 @@ async fn rules_are_checked_on_load_and_a_planted_inconsistency_fails_its_rule() 
     assert_eq!(loaded.version, 1);
     assert!(loaded.rules >= 15);
 
-    ndrs_cli::demo::submit_sample_returns(&(&system).into())
+    ndrs_testkit::submit::submit_sample_returns(&system.endpoints, &system.runtime.identity)
         .await
         .unwrap();
     let candidate = aggregator

@@ -1,20 +1,14 @@
 //! Library behind the `ndrs` command, so that tests drive exactly what the command runs.
 //!
+//! - [`cli`]: the command line (clap), parsing only.
+//! - [`commands`]: what each command does, one module per command.
 //! - [`system`]: every service in one process, each on its own loopback port (`ndrs serve all`,
 //!   `ndrs demo`, end-to-end tests).
-//! - [`walkthrough`]: the walk-through that `ndrs demo` performs.
-//! - [`demo`]: its pieces (where it runs, assembling and printing a candidate) and the small
-//!   sample returns end-to-end tests submit.
-//! - [`dataset`]: the demo dataset submitted as the survey happens, and the reproduction table.
-//! - [`publication`]: its path from candidate to release: rules, benchmarks, expert review,
-//!   publication, exports on disk.
-//! - [`report`]: the release's HTML report (Chinese and English, charts as inline SVG).
-//! - [`audit`]: `ndrs audit verify`, the client-side check of the audit log's hash chain.
+//! - [`audit`]: the client-side check of the audit log's hash chain (`ndrs audit verify`).
+//!
+//! The demo itself is the `ndrs-demo` crate and the release's HTML report `ndrs-report`.
 
 pub mod audit;
-pub mod dataset;
-pub mod demo;
-pub mod publication;
-pub mod report;
+pub mod cli;
+pub mod commands;
 pub mod system;
-pub mod walkthrough;

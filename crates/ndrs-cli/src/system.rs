@@ -14,28 +14,7 @@ use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
 
-/// Addresses the services listen on, as `http://host:port`.
-#[derive(Debug, Clone)]
-pub struct SystemEndpoints {
-    pub aggregator: String,
-    pub production: String,
-    pub compute: String,
-    pub circulation: String,
-    pub application: String,
-}
-
-impl SystemEndpoints {
-    /// (gRPC service name, endpoint) for every service, for health checks.
-    pub fn services(&self) -> [(&'static str, &str); 5] {
-        [
-            ("ndrs.v1.AggregatorService", &self.aggregator),
-            ("ndrs.v1.ProductionStorageService", &self.production),
-            ("ndrs.v1.ComputeCensusService", &self.compute),
-            ("ndrs.v1.CirculationSurveyService", &self.circulation),
-            ("ndrs.v1.ApplicationSurveyService", &self.application),
-        ]
-    }
-}
+pub use ndrs_platform::client::SystemEndpoints;
 
 pub struct RunningSystem {
     pub endpoints: SystemEndpoints,
@@ -214,5 +193,14 @@ impl RunningSystem {
             }
         }
         first.map_or(Ok(()), Err)
+    }
+}
+
+impl<'a> From<&'a RunningSystem> for ndrs_demo::Target<'a> {
+    fn from(system: &'a RunningSystem) -> Self {
+        ndrs_demo::Target {
+            endpoints: &system.endpoints,
+            identity: &system.runtime.identity,
+        }
     }
 }

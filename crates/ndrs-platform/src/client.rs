@@ -55,3 +55,26 @@ pub fn channel(url: &str, token: Option<&str>) -> Result<AuthedChannel> {
         CallContext::new(token)?,
     ))
 }
+
+/// Addresses the services listen on, as `http://host:port`.
+#[derive(Debug, Clone)]
+pub struct SystemEndpoints {
+    pub aggregator: String,
+    pub production: String,
+    pub compute: String,
+    pub circulation: String,
+    pub application: String,
+}
+
+impl SystemEndpoints {
+    /// (gRPC service name, endpoint) for every service, for health checks.
+    pub fn services(&self) -> [(&'static str, &str); 5] {
+        [
+            ("ndrs.v1.AggregatorService", &self.aggregator),
+            ("ndrs.v1.ProductionStorageService", &self.production),
+            ("ndrs.v1.ComputeCensusService", &self.compute),
+            ("ndrs.v1.CirculationSurveyService", &self.circulation),
+            ("ndrs.v1.ApplicationSurveyService", &self.application),
+        ]
+    }
+}

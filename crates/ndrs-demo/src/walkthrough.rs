@@ -6,18 +6,18 @@ use std::collections::BTreeMap;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
+use crate::demo_data::{self, DemoOptions};
 use ndrs_core::{Error, Result};
 use ndrs_proto::v1 as pb;
-use ndrs_testkit::demo_data::{self, DemoOptions};
 
-use crate::demo::Target;
 use crate::publication::Trail;
+use crate::target::Target;
 use crate::{dataset, publication};
 
 /// The demo dataset's seed: the same returns, figures and release on every run.
 pub const DEMO_SEED: u64 = 20_231_231;
 
-/// The survey acted out on the demo dataset (`ndrs_testkit::demo_data`, generated with `options`;
+/// The survey acted out on the demo dataset ([`crate::demo_data`], generated with `options`;
 /// `ndrs demo` uses the defaults): the organiser loads the frames and rule sets, every reporting
 /// unit submits with its own token, the organiser runs the model; then each cycle (2022 first, so
 /// 2023's growth rules read a published release) goes through the three validation stages to a
@@ -113,7 +113,7 @@ pub async fn walk_through(
     let mut last_candidate = None;
     for year in &years {
         println!("== cycle {year}: candidate, three validation stages, publication");
-        let candidate = crate::demo::assemble(target, *year).await?;
+        let candidate = crate::publication::assemble(target, *year).await?;
         let rules = rule_sets
             .remove(year)
             .ok_or_else(|| Error::Internal(format!("no rule set loaded for {year}")))?;
@@ -248,7 +248,7 @@ async fn what_validation_catches(
         started.elapsed(),
         kinds.join(", ")
     );
-    let candidate = crate::demo::assemble(target, year).await?;
+    let candidate = crate::publication::assemble(target, year).await?;
     let (report, status) = publication::validate(target, &candidate).await?;
     println!(
         "   assembled and validated in {:.1?} since the first revision",

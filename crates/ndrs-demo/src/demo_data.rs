@@ -15,7 +15,7 @@
 //! smartphone installed base 60% above the association's.
 //!
 //! ```
-//! use ndrs_testkit::demo_data::{DemoOptions, generate};
+//! use ndrs_demo::demo_data::{DemoOptions, generate};
 //! let data = generate(7, &DemoOptions::default());
 //! let c2023 = data.cycle(2023);
 //! assert_eq!(c2023.centre_register.centres.len(), 2200);

@@ -1,15 +1,16 @@
-//! The demo dataset (`ndrs_testkit::demo_data`) run through the services the way the survey
+//! The demo dataset ([`crate::demo_data`]) run through the services the way the survey
 //! happens: the organiser loads each cycle's frames (compute register, application sample design)
 //! before returns come in; every reporting unit submits its own returns over gRPC with its own
 //! reporter token; the organiser runs the full-volume model. `ndrs demo` and the reproduction test
 //! both use this, so the test checks exactly what the demo does.
 //!
 //! It also holds the reproduction table: each published 2023 indicator against what the pipeline
-//! computed, judged by the report's comparator (`ndrs_testkit::demo_data::targets`).
+//! computed, judged by the report's comparator ([`crate::demo_data::targets`]).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use crate::demo_data::{DemoData, Submission, targets};
 use ndrs_core::{Error, Result};
 use ndrs_platform::auth::{IdentityStore, Role};
 use ndrs_platform::client::{AuthedChannel, CallContext, channel};
@@ -18,19 +19,18 @@ use ndrs_proto::v1::application_survey_service_client::ApplicationSurveyServiceC
 use ndrs_proto::v1::circulation_survey_service_client::CirculationSurveyServiceClient;
 use ndrs_proto::v1::compute_census_service_client::ComputeCensusServiceClient;
 use ndrs_proto::v1::production_storage_service_client::ProductionStorageServiceClient;
-use ndrs_testkit::demo_data::{DemoData, Submission, targets};
 use tokio::sync::Semaphore;
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::{Channel, Endpoint};
 
-use crate::demo::Target;
-use crate::system::SystemEndpoints;
+use crate::target::SystemEndpoints;
+use crate::target::Target;
 
 /// Submissions in flight at once: enough to keep two cores busy, few enough that SQLite's single
 /// writer per service is not swamped.
 pub const CONCURRENCY: usize = 16;
 
-pub use crate::demo::MAX_RESPONSE_BYTES;
+use crate::target::MAX_RESPONSE_BYTES;
 
 /// Published indicators the pipeline does not produce yet, and why. The reproduction table lists
 /// them; a check fails if one of them starts being produced, so the list cannot go stale.

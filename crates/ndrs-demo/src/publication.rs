@@ -15,8 +15,8 @@ use ndrs_platform::client::{AuthedChannel, channel};
 use ndrs_proto::v1 as pb;
 use ndrs_proto::v1::aggregator_service_client::AggregatorServiceClient;
 
-use crate::demo::Target;
-pub use crate::report::Trail;
+use crate::target::Target;
+pub use ndrs_report::Trail;
 
 type Aggregator = AggregatorServiceClient<AuthedChannel>;
 
@@ -36,8 +36,18 @@ async fn client(target: &Target<'_>, name: &str, role: Role) -> Result<Aggregato
     let issued = target.identity.issue(name, role, None).await?;
     Ok(
         AggregatorServiceClient::new(channel(&target.endpoints.aggregator, Some(&issued.token))?)
-            .max_decoding_message_size(crate::dataset::MAX_RESPONSE_BYTES),
+            .max_decoding_message_size(crate::MAX_RESPONSE_BYTES),
     )
+}
+
+/// Assembles a cycle's candidate, as the organiser does before validating it.
+pub async fn assemble(target: &Target<'_>, cycle_year: i32) -> Result<pb::Candidate> {
+    let mut organiser = client(target, "demo organiser", Role::Organiser).await?;
+    Ok(organiser
+        .assemble_candidate(pb::AssembleCandidateRequest { cycle_year })
+        .await
+        .map_err(rpc("assemble candidate"))?
+        .into_inner())
 }
 
 /// The releases already published for a cycle, oldest first.
@@ -264,7 +274,7 @@ pub async fn write_release(target: &Target<'_>, trail: &Trail, dir: &Path) -> Re
     }
     let document: ndrs_aggregator::release::Document = serde_json::from_slice(&json)
         .map_err(|e| Error::Internal(format!("release JSON unreadable: {e}")))?;
-    let html = crate::report::render(&document, trail);
+    let html = ndrs_report::render(&document, Some(trail));
     let path = dir.join("report.html");
     std::fs::write(&path, html)
         .map_err(|e| Error::Internal(format!("write {}: {e}", path.display())))?;

@@ -8,7 +8,7 @@ use std::collections::HashSet;
 use ndrs_core::catalogue::Catalogue;
 use ndrs_core::classification::{CentreType, IndustryGroup, SubjectGroup, SubjectType};
 use ndrs_core::units::Unit;
-use ndrs_testkit::demo_data::targets;
+use ndrs_demo::demo_data::targets;
 use serde::Deserialize;
 
 #[derive(Deserialize)]

@@ -1,0 +1,59 @@
+//! `ndrs release list|get`: a cycle's published versions, and one version exactly as published.
+
+use std::io::Write as _;
+
+use ndrs_core::{Error, Result};
+use ndrs_platform::grpc_status::from_status;
+use ndrs_proto::v1 as pb;
+
+use super::{AggregatorTarget, load_settings};
+use crate::cli::{ReleaseCommand, ReleaseFormatArg};
+
+pub(super) async fn run(command: ReleaseCommand, target: AggregatorTarget) -> Result<()> {
+    let settings = load_settings()?;
+    let mut client = target.client(&settings)?;
+    match command {
+        ReleaseCommand::List { cycle } => {
+            let list = client
+                .list_releases(pb::ListReleasesRequest { cycle_year: cycle })
+                .await
+                .map_err(from_status)?
+                .into_inner();
+            for r in list.releases {
+                let embargo = if r.embargo_until.is_empty() {
+                    "public".to_string()
+                } else {
+                    format!("embargo until {}", r.embargo_until)
+                };
+                println!(
+                    "v{:<3} {} {} {} {} {}",
+                    r.version, r.published_at, r.candidate_hash, r.document_sha256, embargo, r.note
+                );
+            }
+        }
+        ReleaseCommand::Get {
+            cycle,
+            version,
+            format,
+        } => {
+            let format = match format {
+                ReleaseFormatArg::Json => pb::ReleaseFormat::Json,
+                ReleaseFormatArg::Csv => pb::ReleaseFormat::Csv,
+                ReleaseFormatArg::Sdmx => pb::ReleaseFormat::Sdmx,
+            };
+            let document = client
+                .get_release(pb::GetReleaseRequest {
+                    cycle_year: cycle,
+                    version,
+                    format: format as i32,
+                })
+                .await
+                .map_err(from_status)?
+                .into_inner();
+            std::io::stdout()
+                .write_all(&document.content)
+                .map_err(|e| Error::Internal(format!("stdout: {e}")))?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,50 @@
+//! `ndrs serve [all|<service>]`: every service in one process, or one service as its own
+//! Deployment runs it.
+
+use ndrs_core::{Error, Result};
+use ndrs_platform::stage::{Runtime, cancel_on_signal, shutdown_signal};
+
+use super::load_settings;
+use crate::cli::Service;
+
+pub(super) async fn run(service: Service) -> Result<()> {
+    let settings = load_settings()?;
+    let _telemetry = ndrs_platform::telemetry::init(&settings.telemetry, "ndrs")
+        .map_err(Error::FailedPrecondition)?;
+    if let Service::All = service {
+        let mut system = crate::system::start(settings).await?;
+        for (name, endpoint) in system.endpoints.services() {
+            println!("{name:<36} {endpoint}");
+        }
+        println!("all services serving; Ctrl-C to stop");
+        tokio::select! {
+            _ = shutdown_signal() => {}
+            e = system.any_stopped() => {
+                let _ = system.stop().await;
+                return Err(e);
+            }
+        }
+        return system.stop().await;
+    }
+    let s = &settings.services;
+    let port = match service {
+        Service::Production => s.production.port,
+        Service::Compute => s.compute.port,
+        Service::Circulation => s.circulation.port,
+        Service::Application => s.application.port,
+        Service::Aggregator | Service::All => s.aggregator.port,
+    };
+    let listener = ndrs_platform::server::bind(&settings.server.host, port).await?;
+    let endpoints = ndrs_aggregator::startup::endpoints_from_settings(&settings);
+    let runtime = Runtime::from_settings(settings).await?;
+    let shutdown = cancel_on_signal();
+    match service {
+        Service::Production => ndrs_production::startup::run(runtime, listener, shutdown).await,
+        Service::Compute => ndrs_compute::startup::run(runtime, listener, shutdown).await,
+        Service::Circulation => ndrs_circulation::startup::run(runtime, listener, shutdown).await,
+        Service::Application => ndrs_application::startup::run(runtime, listener, shutdown).await,
+        Service::Aggregator | Service::All => {
+            ndrs_aggregator::startup::run(runtime, listener, endpoints, shutdown).await
+        }
+    }
+}

@@ -1,0 +1,150 @@
+//! The HTML report of a release, in Chinese and English, laid out like the 2023 survey report:
+//! the findings in its three groups (一组数据, 一批成效, 一些问题), the sample tables (2.1-2.3), a
+//! section per stage of the data lifecycle with its figures (value, interval, lineage), the
+//! charts of figures 3.1-3.4 and appendix figures 1-2 drawn from the release's breakdowns, then
+//! the validation and review trail that the release passed.
+//!
+//! It is rendered from the release's canonical JSON document (what `GetRelease` serves), never
+//! from anything the release does not hold, so the report cannot say more than was published.
+//! Charts are inline SVG: the file opens anywhere, offline, with no script.
+
+//!
+//! - [`labels`]: the findings' groups, the charts and the names of breakdown levels.
+//! - `format`: numbers and text as printed ([`shown`]); `chart`: inline SVG bar charts;
+//!   `sections`: the figure and sample tables; `trail`: the validation and review trail;
+//!   `style`: the stylesheet.
+
+mod chart;
+mod format;
+pub mod labels;
+mod sections;
+mod style;
+mod trail;
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use ndrs_aggregator::release::{Document, Figure};
+use ndrs_core::catalogue::{Catalogue, IndicatorStage};
+
+pub use crate::format::shown;
+use crate::format::{escape, interval_text};
+pub use crate::labels::{CHARTS, HEADLINE, headline_ids};
+use crate::style::STYLE;
+pub use crate::trail::Trail;
+
+/// The report of `doc`, with the validation and review trail it passed when the caller holds it
+/// (the demo does; a reader with only the published document renders it without).
+pub fn render(doc: &Document, trail: Option<&Trail>) -> String {
+    let catalogue = Catalogue::embedded();
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "<!doctype html><html lang=zh><head><meta charset=utf-8>\
+         <title>全国数据资源调查 {0} · National data resource survey {0}</title><style>{STYLE}</style></head><body>\
+         <header><h1>全国数据资源调查报告（{0}年）</h1><p class=en>National data resource survey, {0}: release version {1}</p>\
+         <p class=meta>release {2} · published {3} by {4} · candidate {5}</p></header>",
+        doc.cycle_year,
+        doc.version,
+        escape(&doc.release_id),
+        escape(&doc.published_at),
+        escape(&doc.published_by),
+        escape(&doc.lineage.candidate_hash[..12.min(doc.lineage.candidate_hash.len())]),
+    );
+    let national: Vec<&Figure> = doc
+        .figures
+        .iter()
+        .filter(|f| f.dimensions.is_empty())
+        .collect();
+
+    out.push_str("<section id=headline><h2>一、调查结果 · Findings</h2>\n");
+    for (group, title_zh, title_en, ids) in HEADLINE {
+        let _ = writeln!(
+            out,
+            "<h3 id={group}>{} <span class=en>· {}</span></h3><div class=cards>",
+            escape(title_zh),
+            escape(title_en)
+        );
+        for id in ids {
+            let Some(f) = national.iter().find(|f| f.id == *id) else {
+                continue;
+            };
+            let Some(v) = f.value else { continue };
+            let (value, unit) = shown(v, &f.unit);
+            let (zh, en) = catalogue
+                .get(id)
+                .map_or(("", ""), |i| (i.name_zh.as_str(), i.name_en.as_str()));
+            let _ = writeln!(
+                out,
+                "<div class=card data-id={id}><div class=value>{} <small>{}</small></div>\
+                 <div>{}</div><div class=en>{}</div><div class=interval>{}</div></div>",
+                escape(&value),
+                escape(&unit),
+                escape(zh),
+                escape(en),
+                escape(&interval_text(f))
+            );
+        }
+        out.push_str("</div>\n");
+    }
+    out.push_str("</section>\n");
+    sections::sample_section(&mut out, doc);
+
+    for stage in IndicatorStage::ALL {
+        let figures: Vec<&Figure> = national
+            .iter()
+            .copied()
+            .filter(|f| catalogue.get(&f.id).is_some_and(|i| i.stage == stage))
+            .collect();
+        if figures.is_empty() {
+            continue;
+        }
+        let _ = writeln!(
+            out,
+            "<section id={}><h2>{} · {}</h2>",
+            stage.code(),
+            stage.name_zh(),
+            stage.name_en()
+        );
+        sections::figure_table(&mut out, &figures, catalogue);
+        out.push_str("</section>\n");
+    }
+
+    out.push_str("<section id=charts><h2>图表 · Figures</h2>\n");
+    for (id, dimension, zh, en) in CHARTS {
+        let mut cells: BTreeMap<String, (f64, &str)> = BTreeMap::new();
+        for f in doc.figures.iter().filter(|f| f.id == id) {
+            if let (Some(level), Some(v)) = (f.dimensions.get(dimension), f.value)
+                && f.dimensions.len() == 1
+            {
+                cells.insert(labels::level_label(dimension, level), (v, f.unit.as_str()));
+            }
+        }
+        let unit = cells.values().next().map_or("", |(_, u)| *u).to_string();
+        let list: Vec<(&str, f64)> = cells.iter().map(|(k, (v, _))| (k.as_str(), *v)).collect();
+        chart::bar_chart(&mut out, &list, zh, en, &unit);
+    }
+    let suppressed = doc.figures.iter().filter(|f| f.value.is_none()).count();
+    let _ = writeln!(
+        out,
+        "<p class=note>{suppressed} breakdown cell(s) withheld by disclosure control \
+         (fewer than {} reporters or one reporter above {:.0}% of the cell).</p></section>",
+        doc.lineage.disclosure.min_reporters,
+        doc.lineage.disclosure.max_share * 100.0
+    );
+
+    if let Some(trail) = trail {
+        trail::trail_section(&mut out, trail);
+    }
+    let document_hash = trail.map_or(String::new(), |t| {
+        format!(" · JSON sha256 {}", escape(&t.release.document_sha256))
+    });
+    let _ = writeln!(
+        out,
+        "<footer><p>Software {} {} · inputs {}{document_hash}</p></footer></body></html>",
+        escape(&doc.lineage.software.name),
+        escape(&doc.lineage.software.version),
+        escape(&doc.lineage.candidate_hash),
+    );
+    out
+}

@@ -1,0 +1,107 @@
+//! The sample returns ([`crate::sample`]) submitted over gRPC, each with its own unit's reporter
+//! token, as end-to-end tests need them in the services.
+
+use ndrs_core::{Error, Result};
+use ndrs_platform::auth::{IdentityStore, Role};
+use ndrs_platform::client::{AuthedChannel, SystemEndpoints, channel};
+use ndrs_proto::v1 as pb;
+use ndrs_proto::v1::application_survey_service_client::ApplicationSurveyServiceClient;
+use ndrs_proto::v1::circulation_survey_service_client::CirculationSurveyServiceClient;
+use ndrs_proto::v1::compute_census_service_client::ComputeCensusServiceClient;
+use ndrs_proto::v1::production_storage_service_client::ProductionStorageServiceClient;
+
+use crate::sample;
+
+fn rpc(what: &str) -> impl FnOnce(tonic::Status) -> Error + '_ {
+    ndrs_platform::grpc_status::from_status_in(what)
+}
+
+/// Issues a reporter token for `unit` and returns a channel to `endpoint` carrying it.
+async fn reporter(identity: &IdentityStore, endpoint: &str, unit: &str) -> Result<AuthedChannel> {
+    let issued = identity
+        .issue(&format!("demo reporter {unit}"), Role::Reporter, Some(unit))
+        .await?;
+    channel(endpoint, Some(&issued.token))
+}
+
+/// Submits the sample returns of every stage, each with its own unit's token; returns how many.
+pub async fn submit_sample_returns(e: &SystemEndpoints, identity: &IdentityStore) -> Result<usize> {
+    let mut n = 0;
+    for (unit, base, source) in [
+        ("vendor-phones", 1.0e9, "vendor shipments and activations"),
+        ("association-ict", 1.2e9, "association membership survey"),
+    ] {
+        let mut c =
+            ProductionStorageServiceClient::new(reporter(identity, &e.production, unit).await?);
+        c.submit_device_parameters(sample::smartphones(unit, "2023-phones", base, source))
+            .await
+            .map_err(rpc("submit device parameters"))?;
+        n += 1;
+    }
+    let mut storage = ProductionStorageServiceClient::new(
+        reporter(identity, &e.production, "vendor-storage").await?,
+    );
+    for (key, medium, holder, bytes) in [
+        (
+            "hdd",
+            pb::StorageMedium::Hdd,
+            "enterprise",
+            [1.0e19, 6.0e18, 5.0e16, 2.0e16],
+        ),
+        (
+            "cloud",
+            pb::StorageMedium::Cloud,
+            "compute_centre",
+            [5.0e18, 3.0e18, 2.0e16, 0.0],
+        ),
+    ] {
+        storage
+            .submit_storage_medium(sample::medium("vendor-storage", key, medium, holder, bytes))
+            .await
+            .map_err(rpc("submit storage medium"))?;
+        n += 1;
+    }
+    for (unit, kind, province, flops) in [
+        ("cc-bj-01", pb::CentreType::Intelligent, "11", 3.0e18),
+        ("cc-gz-01", pb::CentreType::General, "52", 5.0e18),
+        ("cc-sh-01", pb::CentreType::Supercomputing, "31", 2.0e18),
+    ] {
+        let mut c = ComputeCensusServiceClient::new(reporter(identity, &e.compute, unit).await?);
+        c.submit_centre_return(sample::centre(unit, "2023", kind, province, flops))
+            .await
+            .map_err(rpc("submit centre return"))?;
+        n += 1;
+    }
+    let mut carrier =
+        CirculationSurveyServiceClient::new(reporter(identity, &e.circulation, "carrier-1").await?);
+    carrier
+        .submit_carrier_return(sample::carrier(
+            "carrier-1",
+            "2023",
+            1_076_000_000_000_000_000,
+            1_000_000_000_000_000_000,
+        ))
+        .await
+        .map_err(rpc("submit carrier return"))?;
+    let mut exchange = CirculationSurveyServiceClient::new(
+        reporter(identity, &e.circulation, "exchange-sh").await?,
+    );
+    exchange
+        .submit_exchange_return(sample::exchange("exchange-sh", "2023", "31"))
+        .await
+        .map_err(rpc("submit exchange return"))?;
+    n += 2;
+    for (unit, applies, stored, cloud) in
+        [("kie-1", true, 1_000, 200), ("kie-2", false, 3_000, 800)]
+    {
+        let mut c =
+            ApplicationSurveyServiceClient::new(reporter(identity, &e.application, unit).await?);
+        c.submit_questionnaire(sample::key_industry_enterprise(
+            unit, "2023", applies, stored, cloud,
+        ))
+        .await
+        .map_err(rpc("submit questionnaire"))?;
+        n += 1;
+    }
+    Ok(n)
+}
