@@ -9,7 +9,6 @@
 //! can rewrite the whole table can recompute every hash, which is why `ndrs audit verify` prints
 //! the head hash for the working group to record outside the system.
 
-use chrono::{SecondsFormat, Utc};
 use ndrs_core::{Error, Result};
 use ndrs_platform::db::db_error;
 use ndrs_proto::v1 as pb;
@@ -88,7 +87,7 @@ pub async fn append<C: ConnectionTrait>(conn: &C, entry: Entry<'_>) -> Result<pb
         Some(row) => (row.seq as u64 + 1, row.hash),
         None => (1, GENESIS_HASH.to_string()),
     };
-    let at = Utc::now().to_rfc3339_opts(SecondsFormat::Micros, true);
+    let at = crate::store::now();
     let details =
         serde_json::to_string(&entry.details).map_err(|e| Error::Internal(e.to_string()))?;
     let hash = row_hash(
@@ -112,13 +111,9 @@ pub async fn append<C: ConnectionTrait>(conn: &C, entry: Entry<'_>) -> Result<pb
     }
     .insert(conn)
     .await
-    .map_err(|e| {
-        if crate::candidate::is_unique_violation(&e) {
-            Error::Conflict("a concurrent change was recorded first; retry".into())
-        } else {
-            db_error(e)
-        }
-    })?;
+    .map_err(crate::store::conflict_on_unique(
+        "a concurrent change was recorded first; retry",
+    ))?;
     Ok(to_proto(row))
 }
 

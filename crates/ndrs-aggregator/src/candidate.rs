@@ -1,6 +1,5 @@
 //! Assembling, storing and reading candidate releases.
 
-use chrono::{SecondsFormat, Utc};
 use ndrs_core::{Error, Result};
 use ndrs_platform::db::db_error;
 use ndrs_proto::v1 as pb;
@@ -92,15 +91,6 @@ fn to_proto(row: candidate::Model) -> Result<pb::Candidate> {
     })
 }
 
-/// Whether an insert failed on a unique key, from the database's error kind (SQLite and
-/// PostgreSQL alike), not from its message text.
-pub(crate) fn is_unique_violation(e: &sea_orm::DbErr) -> bool {
-    matches!(
-        e.sql_err(),
-        Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
-    )
-}
-
 impl Candidates {
     pub fn new(db: DatabaseConnection, stages: StageClients) -> Self {
         Self { db, stages }
@@ -174,7 +164,7 @@ impl Candidates {
                 sequence: Set(sequence),
                 content_hash: Set(hash.clone()),
                 trigger: Set(trigger.code().to_string()),
-                assembled_at: Set(Utc::now().to_rfc3339_opts(SecondsFormat::Micros, true)),
+                assembled_at: Set(crate::store::now()),
                 assembled_by: Set(by.to_string()),
                 stages: Set(StoredStages { stages }.encode_to_vec()),
             };
@@ -190,7 +180,7 @@ impl Candidates {
                     return to_proto(row).map(Some);
                 }
                 // Another assembly took this sequence number first: read and fetch again.
-                Err(e) if is_unique_violation(&e) => continue,
+                Err(e) if crate::store::is_unique_violation(&e) => continue,
                 Err(e) => return Err(db_error(e)),
             }
         }

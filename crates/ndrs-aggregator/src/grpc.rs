@@ -2,7 +2,7 @@
 
 use ndrs_core::{Error, Violations};
 use ndrs_platform::IntoStatus;
-use ndrs_platform::auth::{IdentityStore, Role};
+use ndrs_platform::auth::{IdentityStore, Principal, Role};
 use ndrs_platform::stage::check_cycle_year;
 use ndrs_proto::v1 as pb;
 use ndrs_proto::v1::aggregator_service_server::{AggregatorService, AggregatorServiceServer};
@@ -54,6 +54,24 @@ impl Aggregator {
     }
 }
 
+impl Aggregator {
+    /// Authorises the caller for `action` and opens the request: every handler starts here, so
+    /// none can read a request before its caller is checked.
+    async fn admit<T>(
+        &self,
+        request: Request<T>,
+        roles: &[Role],
+        action: &str,
+    ) -> Result<(Principal, T), Status> {
+        let principal = self
+            .identity
+            .authorise(request.metadata(), roles, action)
+            .await
+            .into_status()?;
+        Ok((principal, request.into_inner()))
+    }
+}
+
 fn cycle(field: &str, year: i32) -> ndrs_core::Result<i32> {
     let mut v = Violations::new();
     check_cycle_year(field, year, &mut v);
@@ -66,16 +84,9 @@ impl AggregatorService for Aggregator {
         &self,
         request: Request<pb::AssembleCandidateRequest>,
     ) -> Result<Response<pb::Candidate>, Status> {
-        let principal = self
-            .identity
-            .authorise(
-                request.metadata(),
-                &[Role::Organiser],
-                "assemble candidates",
-            )
-            .await
-            .into_status()?;
-        let pb::AssembleCandidateRequest { cycle_year } = request.into_inner();
+        let (principal, pb::AssembleCandidateRequest { cycle_year }) = self
+            .admit(request, &[Role::Organiser], "assemble candidates")
+            .await?;
         let cycle_year = cycle("cycle_year", cycle_year).into_status()?;
         let candidate = self
             .candidates
@@ -89,14 +100,15 @@ impl AggregatorService for Aggregator {
         &self,
         request: Request<pb::GetCandidateRequest>,
     ) -> Result<Response<pb::Candidate>, Status> {
-        self.identity
-            .authorise(request.metadata(), CANDIDATE_READERS, "read candidates")
-            .await
-            .into_status()?;
-        let pb::GetCandidateRequest {
-            candidate_id,
-            cycle_year,
-        } = request.into_inner();
+        let (
+            _,
+            pb::GetCandidateRequest {
+                candidate_id,
+                cycle_year,
+            },
+        ) = self
+            .admit(request, CANDIDATE_READERS, "read candidates")
+            .await?;
         let candidate = match (candidate_id.is_empty(), cycle_year) {
             (false, 0) => self.candidates.get(&candidate_id).await,
             (true, year) if year != 0 => match cycle("cycle_year", year) {
@@ -116,11 +128,9 @@ impl AggregatorService for Aggregator {
         &self,
         request: Request<pb::ListCandidatesRequest>,
     ) -> Result<Response<pb::ListCandidatesResponse>, Status> {
-        self.identity
-            .authorise(request.metadata(), CANDIDATE_READERS, "list candidates")
-            .await
-            .into_status()?;
-        let pb::ListCandidatesRequest { cycle_year } = request.into_inner();
+        let (_, pb::ListCandidatesRequest { cycle_year }) = self
+            .admit(request, CANDIDATE_READERS, "list candidates")
+            .await?;
         let cycle_year = cycle("cycle_year", cycle_year).into_status()?;
         let candidates = self.candidates.list(cycle_year).await.into_status()?;
         Ok(Response::new(pb::ListCandidatesResponse { candidates }))
@@ -130,16 +140,16 @@ impl AggregatorService for Aggregator {
         &self,
         request: Request<pb::LoadRuleSetRequest>,
     ) -> Result<Response<pb::RuleSetSummary>, Status> {
-        let principal = self
-            .identity
-            .authorise(request.metadata(), &[Role::Organiser], "load rule sets")
-            .await
-            .into_status()?;
-        let pb::LoadRuleSetRequest {
-            cycle_year,
-            rules,
-            use_default,
-        } = request.into_inner();
+        let (
+            principal,
+            pb::LoadRuleSetRequest {
+                cycle_year,
+                rules,
+                use_default,
+            },
+        ) = self
+            .admit(request, &[Role::Organiser], "load rule sets")
+            .await?;
         let cycle_year = cycle("cycle_year", cycle_year).into_status()?;
         let defs = match (use_default, rules.is_empty()) {
             (true, true) => ndrs_rules::parse_rule_file(ndrs_rules::DEFAULT_RULES)
@@ -163,14 +173,15 @@ impl AggregatorService for Aggregator {
         &self,
         request: Request<pb::GetRuleSetRequest>,
     ) -> Result<Response<pb::RuleSet>, Status> {
-        self.identity
-            .authorise(request.metadata(), CANDIDATE_READERS, "read rule sets")
-            .await
-            .into_status()?;
-        let pb::GetRuleSetRequest {
-            cycle_year,
-            version,
-        } = request.into_inner();
+        let (
+            _,
+            pb::GetRuleSetRequest {
+                cycle_year,
+                version,
+            },
+        ) = self
+            .admit(request, CANDIDATE_READERS, "read rule sets")
+            .await?;
         let cycle_year = cycle("cycle_year", cycle_year).into_status()?;
         let set = self
             .validation
@@ -184,11 +195,9 @@ impl AggregatorService for Aggregator {
         &self,
         request: Request<pb::ValidateCandidateRequest>,
     ) -> Result<Response<pb::ValidationReport>, Status> {
-        self.identity
-            .authorise(request.metadata(), &[Role::Organiser], "run validation")
-            .await
-            .into_status()?;
-        let pb::ValidateCandidateRequest { candidate_id } = request.into_inner();
+        let (_, pb::ValidateCandidateRequest { candidate_id }) = self
+            .admit(request, &[Role::Organiser], "run validation")
+            .await?;
         let candidate = self.candidates.get(&candidate_id).await.into_status()?;
         let report = self.validation.validate(&candidate).await.into_status()?;
         Ok(Response::new(report))
@@ -198,15 +207,9 @@ impl AggregatorService for Aggregator {
         &self,
         request: Request<pb::GetValidationReportRequest>,
     ) -> Result<Response<pb::ValidationReport>, Status> {
-        self.identity
-            .authorise(
-                request.metadata(),
-                CANDIDATE_READERS,
-                "read validation reports",
-            )
-            .await
-            .into_status()?;
-        let pb::GetValidationReportRequest { candidate_id } = request.into_inner();
+        let (_, pb::GetValidationReportRequest { candidate_id }) = self
+            .admit(request, CANDIDATE_READERS, "read validation reports")
+            .await?;
         let report = self
             .validation
             .latest_report(&candidate_id)
@@ -219,17 +222,17 @@ impl AggregatorService for Aggregator {
         &self,
         request: Request<pb::JustifyRequest>,
     ) -> Result<Response<pb::Justification>, Status> {
-        let principal = self
-            .identity
-            .authorise(request.metadata(), &[Role::Organiser], "justify findings")
-            .await
-            .into_status()?;
-        let pb::JustifyRequest {
-            candidate_id,
-            stage,
-            subject,
-            text,
-        } = request.into_inner();
+        let (
+            principal,
+            pb::JustifyRequest {
+                candidate_id,
+                stage,
+                subject,
+                text,
+            },
+        ) = self
+            .admit(request, &[Role::Organiser], "justify findings")
+            .await?;
         let stage = JustifiedStage::from_proto("stage", stage).into_status()?;
         let justification = self
             .process
@@ -243,15 +246,9 @@ impl AggregatorService for Aggregator {
         &self,
         request: Request<pb::GetCandidateStatusRequest>,
     ) -> Result<Response<pb::CandidateStatus>, Status> {
-        self.identity
-            .authorise(
-                request.metadata(),
-                CANDIDATE_READERS,
-                "read candidate status",
-            )
-            .await
-            .into_status()?;
-        let pb::GetCandidateStatusRequest { candidate_id } = request.into_inner();
+        let (_, pb::GetCandidateStatusRequest { candidate_id }) = self
+            .admit(request, CANDIDATE_READERS, "read candidate status")
+            .await?;
         let status = self.process.status(&candidate_id).await.into_status()?;
         Ok(Response::new(status))
     }
@@ -260,11 +257,9 @@ impl AggregatorService for Aggregator {
         &self,
         request: Request<pb::ListAuditLogRequest>,
     ) -> Result<Response<pb::ListAuditLogResponse>, Status> {
-        self.identity
-            .authorise(request.metadata(), &[Role::Organiser], "read the audit log")
-            .await
-            .into_status()?;
-        let pb::ListAuditLogRequest { after_seq, limit } = request.into_inner();
+        let (_, pb::ListAuditLogRequest { after_seq, limit }) = self
+            .admit(request, &[Role::Organiser], "read the audit log")
+            .await?;
         let entries = self
             .process
             .audit_log(after_seq, limit)
@@ -277,16 +272,9 @@ impl AggregatorService for Aggregator {
         &self,
         request: Request<pb::AddBenchmarksRequest>,
     ) -> Result<Response<pb::BenchmarkRegistrySummary>, Status> {
-        let principal = self
-            .identity
-            .authorise(
-                request.metadata(),
-                &[Role::Organiser],
-                "extend the benchmark registry",
-            )
-            .await
-            .into_status()?;
-        let pb::AddBenchmarksRequest { benchmarks, note } = request.into_inner();
+        let (principal, pb::AddBenchmarksRequest { benchmarks, note }) = self
+            .admit(request, &[Role::Organiser], "extend the benchmark registry")
+            .await?;
         let new = benchmarks::benchmarks_from_proto(benchmarks).into_status()?;
         let summary = self
             .process
@@ -301,15 +289,9 @@ impl AggregatorService for Aggregator {
         &self,
         request: Request<pb::GetBenchmarkRegistryRequest>,
     ) -> Result<Response<pb::BenchmarkRegistry>, Status> {
-        self.identity
-            .authorise(
-                request.metadata(),
-                CANDIDATE_READERS,
-                "read the benchmark registry",
-            )
-            .await
-            .into_status()?;
-        let pb::GetBenchmarkRegistryRequest { version } = request.into_inner();
+        let (_, pb::GetBenchmarkRegistryRequest { version }) = self
+            .admit(request, CANDIDATE_READERS, "read the benchmark registry")
+            .await?;
         let registry = self
             .process
             .benchmarks
@@ -323,15 +305,9 @@ impl AggregatorService for Aggregator {
         &self,
         request: Request<pb::CheckBenchmarksRequest>,
     ) -> Result<Response<pb::BenchmarkReport>, Status> {
-        self.identity
-            .authorise(
-                request.metadata(),
-                &[Role::Organiser],
-                "run benchmark validation",
-            )
-            .await
-            .into_status()?;
-        let pb::CheckBenchmarksRequest { candidate_id } = request.into_inner();
+        let (_, pb::CheckBenchmarksRequest { candidate_id }) = self
+            .admit(request, &[Role::Organiser], "run benchmark validation")
+            .await?;
         let candidate = self.candidates.get(&candidate_id).await.into_status()?;
         let report = self
             .process
@@ -346,15 +322,9 @@ impl AggregatorService for Aggregator {
         &self,
         request: Request<pb::GetBenchmarkReportRequest>,
     ) -> Result<Response<pb::BenchmarkReport>, Status> {
-        self.identity
-            .authorise(
-                request.metadata(),
-                CANDIDATE_READERS,
-                "read benchmark reports",
-            )
-            .await
-            .into_status()?;
-        let pb::GetBenchmarkReportRequest { candidate_id } = request.into_inner();
+        let (_, pb::GetBenchmarkReportRequest { candidate_id }) = self
+            .admit(request, CANDIDATE_READERS, "read benchmark reports")
+            .await?;
         let report = self
             .process
             .benchmarks
@@ -368,15 +338,15 @@ impl AggregatorService for Aggregator {
         &self,
         request: Request<pb::OpenReviewRoundRequest>,
     ) -> Result<Response<pb::ReviewRound>, Status> {
-        let principal = self
-            .identity
-            .authorise(request.metadata(), &[Role::Organiser], "open review rounds")
-            .await
-            .into_status()?;
-        let pb::OpenReviewRoundRequest {
-            candidate_id,
-            quorum,
-        } = request.into_inner();
+        let (
+            principal,
+            pb::OpenReviewRoundRequest {
+                candidate_id,
+                quorum,
+            },
+        ) = self
+            .admit(request, &[Role::Organiser], "open review rounds")
+            .await?;
         let round = self
             .process
             .review
@@ -390,18 +360,18 @@ impl AggregatorService for Aggregator {
         &self,
         request: Request<pb::CastVoteRequest>,
     ) -> Result<Response<pb::ReviewRound>, Status> {
-        let principal = self
-            .identity
-            .authorise(request.metadata(), &[Role::Expert], "vote in review rounds")
-            .await
-            .into_status()?;
-        let pb::CastVoteRequest {
-            round_id,
-            candidate_hash,
-            figure_id,
-            verdict,
-            reason,
-        } = request.into_inner();
+        let (
+            principal,
+            pb::CastVoteRequest {
+                round_id,
+                candidate_hash,
+                figure_id,
+                verdict,
+                reason,
+            },
+        ) = self
+            .admit(request, &[Role::Expert], "vote in review rounds")
+            .await?;
         let round = self
             .process
             .review
@@ -422,11 +392,9 @@ impl AggregatorService for Aggregator {
         &self,
         request: Request<pb::GetReviewRoundRequest>,
     ) -> Result<Response<pb::ReviewRound>, Status> {
-        self.identity
-            .authorise(request.metadata(), CANDIDATE_READERS, "read review rounds")
-            .await
-            .into_status()?;
-        let pb::GetReviewRoundRequest { round_id } = request.into_inner();
+        let (_, pb::GetReviewRoundRequest { round_id }) = self
+            .admit(request, CANDIDATE_READERS, "read review rounds")
+            .await?;
         let round = self.process.review.get(&round_id).await.into_status()?;
         Ok(Response::new(round))
     }
@@ -435,16 +403,16 @@ impl AggregatorService for Aggregator {
         &self,
         request: Request<pb::PublishRequest>,
     ) -> Result<Response<pb::ReleaseSummary>, Status> {
-        let principal = self
-            .identity
-            .authorise(request.metadata(), &[Role::Publisher], "publish releases")
-            .await
-            .into_status()?;
-        let pb::PublishRequest {
-            candidate_id,
-            embargo_until,
-            note,
-        } = request.into_inner();
+        let (
+            principal,
+            pb::PublishRequest {
+                candidate_id,
+                embargo_until,
+                note,
+            },
+        ) = self
+            .admit(request, &[Role::Publisher], "publish releases")
+            .await?;
         let summary = self
             .process
             .publish(&candidate_id, &embargo_until, &note, &principal.name)
@@ -457,16 +425,16 @@ impl AggregatorService for Aggregator {
         &self,
         request: Request<pb::GetReleaseRequest>,
     ) -> Result<Response<pb::ReleaseDocument>, Status> {
-        let principal = self
-            .identity
-            .authorise(request.metadata(), RELEASE_READERS, "read releases")
-            .await
-            .into_status()?;
-        let pb::GetReleaseRequest {
-            cycle_year,
-            version,
-            format,
-        } = request.into_inner();
+        let (
+            principal,
+            pb::GetReleaseRequest {
+                cycle_year,
+                version,
+                format,
+            },
+        ) = self
+            .admit(request, RELEASE_READERS, "read releases")
+            .await?;
         let cycle_year = cycle("cycle_year", cycle_year).into_status()?;
         let format = match pb::ReleaseFormat::try_from(format) {
             Ok(pb::ReleaseFormat::Unspecified | pb::ReleaseFormat::Json) => Format::Json,
@@ -490,12 +458,9 @@ impl AggregatorService for Aggregator {
         &self,
         request: Request<pb::ListReleasesRequest>,
     ) -> Result<Response<pb::ListReleasesResponse>, Status> {
-        let principal = self
-            .identity
-            .authorise(request.metadata(), RELEASE_READERS, "list releases")
-            .await
-            .into_status()?;
-        let pb::ListReleasesRequest { cycle_year } = request.into_inner();
+        let (principal, pb::ListReleasesRequest { cycle_year }) = self
+            .admit(request, RELEASE_READERS, "list releases")
+            .await?;
         let cycle_year = cycle("cycle_year", cycle_year).into_status()?;
         let releases = self
             .process
@@ -508,6 +473,6 @@ impl AggregatorService for Aggregator {
 }
 
 /// Under embargo only the working group and publishers may see that a release exists.
-fn sees_embargoed(principal: &ndrs_platform::auth::Principal) -> bool {
+fn sees_embargoed(principal: &Principal) -> bool {
     matches!(principal.role, Role::Organiser | Role::Publisher)
 }

@@ -7,7 +7,6 @@
 
 use std::collections::BTreeSet;
 
-use chrono::{SecondsFormat, Utc};
 use ndrs_core::{Error, Result};
 use ndrs_platform::db::db_error;
 use ndrs_proto::v1 as pb;
@@ -109,7 +108,7 @@ impl Justifications {
         text: &str,
         by: &str,
     ) -> Result<pb::Justification> {
-        let at = Utc::now().to_rfc3339_opts(SecondsFormat::Micros, true);
+        let at = crate::store::now();
         let txn = self.db.begin().await.map_err(db_error)?;
         justification::ActiveModel {
             justification_id: Set(uuid::Uuid::now_v7().to_string()),

@@ -30,6 +30,7 @@
 pub mod audit;
 pub mod benchmarks;
 pub mod candidate;
+mod codes;
 pub mod derived;
 pub mod disclosure;
 pub mod grpc;

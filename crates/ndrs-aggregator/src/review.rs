@@ -17,7 +17,6 @@
 
 use std::collections::BTreeSet;
 
-use chrono::{SecondsFormat, Utc};
 use ndrs_core::{Error, FieldViolation, Result};
 use ndrs_platform::db::db_error;
 use ndrs_proto::v1 as pb;
@@ -32,52 +31,17 @@ use sha2::{Digest, Sha256};
 use crate::audit;
 use crate::candidate::Candidates;
 use crate::justify::MAX_TEXT_CHARS;
-use crate::store::{review_round, review_vote};
+use crate::store::{conflict_on_unique, now, review_round, review_vote};
 
 /// Largest quorum accepted (the 2023 survey had a little over twenty experts).
 pub const MAX_QUORUM: u32 = 100;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Verdict {
-    Approve,
-    ApproveWithComments,
-    Reject,
-}
-
-impl Verdict {
-    fn code(self) -> &'static str {
-        match self {
-            Verdict::Approve => "approve",
-            Verdict::ApproveWithComments => "approve_with_comments",
-            Verdict::Reject => "reject",
-        }
-    }
-
-    fn from_code(code: &str) -> Option<Self> {
-        [
-            Verdict::Approve,
-            Verdict::ApproveWithComments,
-            Verdict::Reject,
-        ]
-        .into_iter()
-        .find(|v| v.code() == code)
-    }
-
-    fn to_proto(self) -> pb::Verdict {
-        match self {
-            Verdict::Approve => pb::Verdict::Approve,
-            Verdict::ApproveWithComments => pb::Verdict::ApproveWithComments,
-            Verdict::Reject => pb::Verdict::Reject,
-        }
-    }
-
-    pub fn from_proto(value: i32) -> Option<Self> {
-        match pb::Verdict::try_from(value).ok()? {
-            pb::Verdict::Approve => Some(Verdict::Approve),
-            pb::Verdict::ApproveWithComments => Some(Verdict::ApproveWithComments),
-            pb::Verdict::Reject => Some(Verdict::Reject),
-            pb::Verdict::Unspecified => None,
-        }
+crate::codes::coded_enum! {
+    /// An expert's verdict on the whole candidate or on one figure.
+    pub enum Verdict => pb::Verdict, unspecified Unspecified {
+        Approve = "approve",
+        ApproveWithComments = "approve_with_comments",
+        Reject = "reject",
     }
 }
 
@@ -191,10 +155,6 @@ fn approvals(votes: &[review_vote::Model]) -> usize {
         .len()
 }
 
-fn now() -> String {
-    Utc::now().to_rfc3339_opts(SecondsFormat::Micros, true)
-}
-
 #[derive(Clone)]
 pub struct Review {
     db: DatabaseConnection,
@@ -290,13 +250,9 @@ impl Review {
         }
         .insert(&txn)
         .await
-        .map_err(|e| {
-            if crate::candidate::is_unique_violation(&e) {
-                Error::Conflict("another round was opened concurrently; retry".into())
-            } else {
-                db_error(e)
-            }
-        })?;
+        .map_err(conflict_on_unique(
+            "another round was opened concurrently; retry",
+        ))?;
         audit::append(
             &txn,
             audit::Entry {
@@ -439,21 +395,15 @@ impl Review {
         }
         .insert(&txn)
         .await
-        .map_err(|e| {
-            if crate::candidate::is_unique_violation(&e) {
-                Error::Conflict(format!(
-                    "{expert} already voted on {} in round {}",
-                    if figure_id.is_empty() {
-                        "the candidate"
-                    } else {
-                        figure_id
-                    },
-                    round.number
-                ))
+        .map_err(conflict_on_unique(format!(
+            "{expert} already voted on {} in round {}",
+            if figure_id.is_empty() {
+                "the candidate"
             } else {
-                db_error(e)
-            }
-        })?;
+                figure_id
+            },
+            round.number
+        )))?;
         let votes = votes_of(&txn, &round.round_id).await?;
         let new_state = if verdict == Verdict::Reject {
             Some(REJECTED)

@@ -5,7 +5,6 @@
 //! records which candidate (by content hash) was checked with which rule-set version (by hash),
 //! and every rule's outcome with the values it read.
 
-use chrono::{SecondsFormat, Utc};
 use ndrs_core::{Error, FieldViolation, Result};
 use ndrs_platform::db::db_error;
 use ndrs_proto::v1 as pb;
@@ -18,7 +17,7 @@ use sea_orm::{
 use sha2::{Digest, Sha256};
 
 use crate::audit;
-use crate::store::{rule_set, validation_report};
+use crate::store::{self, rule_set, validation_report};
 
 fn severity_from_proto(value: i32) -> Option<Severity> {
     match pb::RuleSeverity::try_from(value).ok()? {
@@ -169,18 +168,14 @@ impl Validation {
             content_hash: Set(content_hash),
             rules_json: Set(rules_json),
             loaded_by: Set(by.to_string()),
-            loaded_at: Set(Utc::now().to_rfc3339_opts(SecondsFormat::Micros, true)),
+            loaded_at: Set(crate::store::now()),
             ..Default::default()
         }
         .insert(&txn)
         .await
-        .map_err(|e| {
-            if crate::candidate::is_unique_violation(&e) {
-                Error::Conflict("concurrent rule-set loads for the same cycle; retry".into())
-            } else {
-                db_error(e)
-            }
-        })?;
+        .map_err(crate::store::conflict_on_unique(
+            "concurrent rule-set loads for the same cycle; retry",
+        ))?;
         audit::append(
             &txn,
             audit::Entry {
@@ -302,9 +297,9 @@ impl Validation {
             results,
             passed_errors,
             open_warnings,
-            created_at: Utc::now().to_rfc3339_opts(SecondsFormat::Micros, true),
+            created_at: crate::store::now(),
         };
-        let inserted = validation_report::ActiveModel {
+        let row = validation_report::ActiveModel {
             report_id: Set(report.report_id.clone()),
             candidate_id: Set(report.candidate_id.clone()),
             candidate_hash: Set(report.candidate_hash.clone()),
@@ -312,17 +307,11 @@ impl Validation {
             rule_set_hash: Set(row.content_hash),
             report: Set(report.encode_to_vec()),
             created_at: Set(report.created_at.clone()),
-        }
-        .insert(&self.db)
-        .await;
-        match inserted {
-            Ok(_) => {}
-            // The same candidate under the same rules was validated first elsewhere (another
-            // replica, a repeated request): its report is this one's, by determinism.
-            Err(e) if crate::candidate::is_unique_violation(&e) => {
-                return self.latest_report(&candidate.candidate_id).await;
-            }
-            Err(e) => return Err(db_error(e)),
+        };
+        // The same candidate under the same rules was validated first elsewhere (another
+        // replica, a repeated request): its report is this one's, by determinism.
+        if !store::insert_unless_present(&self.db, row).await? {
+            return self.latest_report(&candidate.candidate_id).await;
         }
         tracing::info!(
             candidate = %report.candidate_id,
@@ -335,17 +324,7 @@ impl Validation {
 
     /// The latest report of a candidate.
     pub async fn latest_report(&self, candidate_id: &str) -> Result<pb::ValidationReport> {
-        let row = validation_report::Entity::find()
-            .filter(validation_report::Column::CandidateId.eq(candidate_id))
-            .order_by_desc(validation_report::Column::CreatedAt)
-            .one(&self.db)
-            .await
-            .map_err(db_error)?
-            .ok_or_else(|| {
-                Error::NotFound(format!("no validation report for candidate {candidate_id}"))
-            })?;
-        pb::ValidationReport::decode(row.report.as_slice())
-            .map_err(|e| Error::Internal(format!("stored report unreadable: {e}")))
+        store::latest_report::<validation_report::Entity, _>(&self.db, candidate_id).await
     }
 
     /// Rules of the candidate's latest report that did not pass, with their severity: the

@@ -10,6 +10,10 @@ use std::time::Duration;
 use ndrs_core::Error;
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr};
 use sea_orm_migration::MigratorTraitSelf;
+use sea_orm_migration::SchemaManager;
+use sea_orm_migration::prelude::{
+    Index, IndexCreateStatement, IntoIden, Table, TableCreateStatement,
+};
 
 use crate::settings::Settings;
 
@@ -175,6 +179,71 @@ fn migration_lock_key(schema: &str) -> i64 {
     let mut bytes = [0u8; 8];
     bytes.copy_from_slice(&digest[..8]);
     i64::from_be_bytes(bytes)
+}
+
+/// Creates `table` unless it exists. Migrations state their tables through this and the index
+/// helpers below rather than repeating the statements around them; every step is `IF NOT EXISTS`,
+/// so a migration interrupted part-way (its steps are not one transaction on SQLite) can run again.
+pub async fn create_table(
+    manager: &SchemaManager<'_>,
+    table: &mut TableCreateStatement,
+) -> Result<(), DbErr> {
+    manager.create_table(table.if_not_exists().to_owned()).await
+}
+
+/// Creates the index `name` over `columns` of `table` unless it exists (a lookup index).
+pub async fn create_index<T: IntoIden>(
+    manager: &SchemaManager<'_>,
+    name: &str,
+    table: T,
+    columns: impl IntoIterator<Item = T>,
+) -> Result<(), DbErr> {
+    manager
+        .create_index(
+            index_statement(name, table, columns)
+                .if_not_exists()
+                .to_owned(),
+        )
+        .await
+}
+
+/// Creates the unique index `name` over `columns` of `table` unless it exists. Unique keys are
+/// how the services decide races (two writers taking the same version or sequence number): the
+/// index, not a read before the write, refuses the second.
+pub async fn create_unique_index<T: IntoIden>(
+    manager: &SchemaManager<'_>,
+    name: &str,
+    table: T,
+    columns: impl IntoIterator<Item = T>,
+) -> Result<(), DbErr> {
+    manager
+        .create_index(
+            index_statement(name, table, columns)
+                .unique()
+                .if_not_exists()
+                .to_owned(),
+        )
+        .await
+}
+
+/// Drops `table` (a migration's `down`, dependents first).
+pub async fn drop_table(manager: &SchemaManager<'_>, table: impl IntoIden) -> Result<(), DbErr> {
+    manager
+        .drop_table(Table::drop().table(table.into_iden()).to_owned())
+        .await
+}
+
+fn index_statement<T: IntoIden>(
+    name: &str,
+    table: T,
+    columns: impl IntoIterator<Item = T>,
+) -> IndexCreateStatement {
+    let mut index = Index::create();
+    index.name(name).table(table.into_iden());
+    for column in columns {
+        index.col(column.into_iden());
+    }
+    index
 }
 
 #[cfg(test)]
