@@ -166,7 +166,8 @@ pub enum ReleaseCommand {
         #[arg(long)]
         cycle: i32,
     },
-    /// Print a release version exactly as published (JSON, CSV or SDMX-ML).
+    /// Print a release version exactly as published (JSON, CSV or SDMX-ML), or its HTML report
+    /// rendered here from the published JSON.
     Get {
         #[arg(long)]
         cycle: i32,
@@ -183,4 +184,6 @@ pub enum ReleaseFormatArg {
     Json,
     Csv,
     Sdmx,
+    /// The HTML report (Chinese and English, inline SVG charts) of the published JSON document.
+    Html,
 }

@@ -148,3 +148,97 @@ pub fn render(doc: &Document, trail: Option<&Trail>) -> String {
     );
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use ndrs_aggregator::disclosure::DisclosureRule;
+    use ndrs_aggregator::release::{Lineage, Software, VersionRef};
+
+    use super::*;
+
+    fn figure(id: &str, dimensions: &[(&str, &str)], value: Option<f64>) -> Figure {
+        Figure {
+            key: id.into(),
+            id: id.into(),
+            dimensions: dimensions
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            label: id.into(),
+            kind: "estimate".into(),
+            value,
+            unit: "bytes".into(),
+            precision: String::new(),
+            interval: None,
+            status: "final".into(),
+            suppression: value.is_none().then(|| "primary".into()),
+            lineage: None,
+        }
+    }
+
+    fn document() -> Document {
+        let version = VersionRef {
+            version: 1,
+            content_hash: "ab".repeat(32),
+        };
+        Document {
+            schema: "ndrs.release.v1".into(),
+            release_id: "release <1>".into(),
+            cycle_year: 2023,
+            version: 1,
+            previous_version: None,
+            published_at: "2024-05-01T00:00:00Z".into(),
+            published_by: "publisher".into(),
+            embargo_until: None,
+            note: String::new(),
+            lineage: Lineage {
+                candidate_id: "c".into(),
+                candidate_sequence: 1,
+                candidate_hash: "cd".repeat(32),
+                stage_hashes: BTreeMap::new(),
+                rule_set: version.clone(),
+                benchmark_registry: version,
+                review_rounds: Vec::new(),
+                disclosure: DisclosureRule {
+                    min_reporters: 3,
+                    max_share: 0.8,
+                },
+                software: Software {
+                    name: "ndrs".into(),
+                    version: "0.1.0".into(),
+                },
+            },
+            figures: vec![
+                figure("P01", &[], Some(3.285e22)),
+                figure(
+                    "production.bytes",
+                    &[("category", "daily_life")],
+                    Some(2.0e21),
+                ),
+                figure("production.bytes", &[("category", "software")], None),
+            ],
+            changes: Vec::new(),
+        }
+    }
+
+    /// A reader holding only the published document gets the findings, tables and charts, with
+    /// every value escaped, and no trail section or document hash it could not know.
+    #[test]
+    fn a_document_alone_renders_without_the_trail() {
+        let html = render(&document(), None);
+        assert!(html.contains("data-id=P01"), "the headline card of P01");
+        assert!(html.contains("32.85"), "P01 in ZB");
+        assert!(
+            html.contains("release &lt;1&gt;"),
+            "text from the release is escaped"
+        );
+        assert_eq!(
+            html.matches("class=\"bar\"").count() + html.matches("class=bar").count(),
+            1
+        );
+        assert!(html.contains("1 breakdown cell(s) withheld"));
+        assert!(!html.contains("Validation and review trail"));
+        assert!(!html.contains("JSON sha256"));
+        assert!(html.ends_with("</html>\n"));
+    }
+}

@@ -36,8 +36,8 @@ pub(super) async fn run(command: ReleaseCommand, target: AggregatorTarget) -> Re
             version,
             format,
         } => {
-            let format = match format {
-                ReleaseFormatArg::Json => pb::ReleaseFormat::Json,
+            let wire = match format {
+                ReleaseFormatArg::Json | ReleaseFormatArg::Html => pb::ReleaseFormat::Json,
                 ReleaseFormatArg::Csv => pb::ReleaseFormat::Csv,
                 ReleaseFormatArg::Sdmx => pb::ReleaseFormat::Sdmx,
             };
@@ -45,15 +45,27 @@ pub(super) async fn run(command: ReleaseCommand, target: AggregatorTarget) -> Re
                 .get_release(pb::GetReleaseRequest {
                     cycle_year: cycle,
                     version,
-                    format: format as i32,
+                    format: wire as i32,
                 })
                 .await
                 .map_err(from_status)?
                 .into_inner();
+            let content = match format {
+                ReleaseFormatArg::Html => html_report(&document.content)?.into_bytes(),
+                _ => document.content,
+            };
             std::io::stdout()
-                .write_all(&document.content)
+                .write_all(&content)
                 .map_err(|e| Error::Internal(format!("stdout: {e}")))?;
         }
     }
     Ok(())
+}
+
+/// The HTML report of a release's published JSON document. The validation trail is not part of
+/// the document, so the report a reader renders shows what was published, without it.
+fn html_report(json: &[u8]) -> Result<String> {
+    let document: ndrs_aggregator::release::Document = serde_json::from_slice(json)
+        .map_err(|e| Error::Internal(format!("the release document does not parse: {e}")))?;
+    Ok(ndrs_report::render(&document, None))
 }
