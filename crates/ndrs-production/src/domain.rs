@@ -472,15 +472,31 @@ mod tests {
         })
     }
 
+    /// A value without a stated uncertainty or unit.
+    fn plain(value: f64) -> Option<pb::Parameter> {
+        Some(pb::Parameter {
+            value,
+            uncertainty: None,
+            unit: String::new(),
+        })
+    }
+
+    /// An enterprise's return for `medium`: 1e21 bytes installed, 1e20 used.
+    fn enterprise(medium: pb::StorageMedium) -> pb::StorageMediumReturn {
+        sample::medium("v", "k", medium, "enterprise", [1.0e21, 1.0e20, 0.0, 0.0])
+    }
+
+    /// The fields an error names, in order.
+    fn fields(err: &ndrs_core::Error) -> Vec<&str> {
+        err.field_violations()
+            .iter()
+            .map(|f| f.field.as_str())
+            .collect()
+    }
+
     #[test]
     fn decimal_and_binary_byte_units_are_converted() {
-        let mut m = sample::medium(
-            "v",
-            "k",
-            pb::StorageMedium::Hdd,
-            "enterprise",
-            [1.0e21, 1.0e20, 0.0, 0.0],
-        );
+        let mut m = enterprise(pb::StorageMedium::Hdd);
         m.installed_capacity_bytes = with_unit(2.0, "ZB");
         m.used_bytes = with_unit(1.0, "ZiB");
         let (_, parsed) = storage_medium_from_proto(m).unwrap();
@@ -497,13 +513,7 @@ mod tests {
 
     #[test]
     fn a_unit_of_the_wrong_dimension_is_refused() {
-        let mut m = sample::medium(
-            "v",
-            "k",
-            pb::StorageMedium::Ssd,
-            "enterprise",
-            [1.0e21, 1.0e20, 0.0, 0.0],
-        );
+        let mut m = enterprise(pb::StorageMedium::Ssd);
         m.used_bytes = with_unit(1.0, "PFLOPS");
         let err = storage_medium_from_proto(m).unwrap_err();
         assert_eq!(err.field_violations()[0].field, "used_bytes.unit");
@@ -516,34 +526,13 @@ mod tests {
     #[test]
     fn bad_parameters_name_their_fields() {
         let mut d = sample::smartphones("v", "k", 1.0e9, "s");
-        d.installed_base = Some(pb::Parameter {
-            value: -5.0,
-            uncertainty: None,
-            unit: String::new(),
-        });
-        d.active_share = Some(pb::Parameter {
-            value: 1.2,
-            uncertainty: None,
-            unit: String::new(),
-        });
-        d.data_per_active_unit.as_mut().unwrap().created_bytes = Some(pb::Parameter {
-            value: f64::NAN,
-            uncertainty: None,
-            unit: String::new(),
-        });
-        d.public_share = Some(pb::Parameter {
-            value: 1.5,
-            uncertainty: None,
-            unit: String::new(),
-        });
+        d.installed_base = plain(-5.0);
+        d.active_share = plain(1.2);
+        d.data_per_active_unit.as_mut().unwrap().created_bytes = plain(f64::NAN);
+        d.public_share = plain(1.5);
         let err = device_parameters_from_proto(d).unwrap_err();
-        let fields: Vec<_> = err
-            .field_violations()
-            .iter()
-            .map(|f| f.field.as_str())
-            .collect();
         assert_eq!(
-            fields,
+            fields(&err),
             [
                 "installed_base.value",
                 "active_share.value",
@@ -559,12 +548,8 @@ mod tests {
             let mut d = sample::smartphones("v", "k", 1.0e9, "s");
             d.header.as_mut().unwrap().cycle_year = year;
             let err = device_parameters_from_proto(d).unwrap_err();
-            let fields: Vec<_> = err
-                .field_violations()
-                .iter()
-                .map(|f| f.field.as_str())
-                .collect();
-            assert!(fields.contains(&"header.cycle_year"), "{fields:?}");
+            let named = fields(&err);
+            assert!(named.contains(&"header.cycle_year"), "{named:?}");
         }
     }
 }

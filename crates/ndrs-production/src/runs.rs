@@ -226,6 +226,18 @@ fn decode(row: entity::Model) -> Result<StoredRun> {
     })
 }
 
+/// What a run is asked for: its id, the returns it runs over, seed, draws and who asked.
+struct RunSpec<'a> {
+    run_id: String,
+    cycle_year: i32,
+    devices: &'a [(StoredReturn, DeviceParameters)],
+    media: &'a [(StoredReturn, StorageMediumFigures)],
+    seed: u64,
+    draws: u32,
+    by: &'a str,
+}
+
+/// The model runs stored in the service's database.
 #[derive(Clone)]
 pub struct ModelRuns {
     db: DatabaseConnection,
@@ -247,9 +259,16 @@ impl ModelRuns {
         draws: u32,
         by: &str,
     ) -> Result<StoredRun> {
-        let run_id = uuid::Uuid::now_v7().to_string();
-        self.compute_and_store(run_id, cycle_year, devices, media, seed, draws, by)
-            .await
+        self.compute_and_store(RunSpec {
+            run_id: uuid::Uuid::now_v7().to_string(),
+            cycle_year,
+            devices,
+            media,
+            seed,
+            draws,
+            by,
+        })
+        .await
     }
 
     /// The run a stage result uses when the organiser has not run the model over these inputs:
@@ -269,18 +288,16 @@ impl ModelRuns {
         if let Some(run) = self.find(&run_id).await? {
             return Ok(run);
         }
-        match self
-            .compute_and_store(
-                run_id.clone(),
-                cycle_year,
-                devices,
-                media,
-                DEFAULT_SEED,
-                DEFAULT_DRAWS,
-                "stage result",
-            )
-            .await
-        {
+        let spec = RunSpec {
+            run_id: run_id.clone(),
+            cycle_year,
+            devices,
+            media,
+            seed: DEFAULT_SEED,
+            draws: DEFAULT_DRAWS,
+            by: "stage result",
+        };
+        match self.compute_and_store(spec).await {
             Ok(run) => Ok(run),
             // Another caller stored the same run first: theirs is identical; use it.
             Err(e) => self.find(&run_id).await?.ok_or(e),
@@ -316,26 +333,23 @@ impl ModelRuns {
             .transpose()
     }
 
-    #[allow(clippy::too_many_arguments)]
-    async fn compute_and_store(
-        &self,
-        run_id: String,
-        cycle_year: i32,
-        devices: &[(StoredReturn, DeviceParameters)],
-        media: &[(StoredReturn, StorageMediumFigures)],
-        seed: u64,
-        draws: u32,
-        by: &str,
-    ) -> Result<StoredRun> {
-        let inputs = inputs_of(devices, media);
+    async fn compute_and_store(&self, spec: RunSpec<'_>) -> Result<StoredRun> {
+        let RunSpec {
+            cycle_year,
+            seed,
+            draws,
+            ..
+        } = spec;
+        let inputs = inputs_of(spec.devices, spec.media);
         if inputs.is_empty() {
             return Err(Error::FailedPrecondition(format!(
                 "no parameter returns for cycle {cycle_year}"
             )));
         }
-        let device_values: Vec<DeviceParameters> = devices.iter().map(|(_, d)| d.clone()).collect();
+        let device_values: Vec<DeviceParameters> =
+            spec.devices.iter().map(|(_, d)| d.clone()).collect();
         let medium_values: Vec<StorageMediumFigures> =
-            media.iter().map(|(_, m)| m.clone()).collect();
+            spec.media.iter().map(|(_, m)| m.clone()).collect();
         // The simulation is CPU-bound: keep it off the async worker threads.
         let result = tokio::task::spawn_blocking(move || {
             FullVolumeModel::new(&device_values, &medium_values)
@@ -345,12 +359,12 @@ impl ModelRuns {
         .map_err(|e| Error::Internal(format!("model run panicked: {e}")))?
         .map_err(|e| Error::FailedPrecondition(format!("model cannot run: {e}")))?;
         let run = StoredRun {
-            run_id,
+            run_id: spec.run_id,
             cycle_year,
             inputs_hash: inputs_hash(inputs.iter().map(String::as_str)),
             inputs,
             result,
-            run_by: by.to_string(),
+            run_by: spec.by.to_string(),
             run_at: Utc::now().to_rfc3339_opts(SecondsFormat::Micros, true),
         };
         entity::ActiveModel {
@@ -376,12 +390,9 @@ impl ModelRuns {
     }
 
     pub async fn get(&self, run_id: &str) -> Result<StoredRun> {
-        let row = entity::Entity::find_by_id(run_id.to_string())
-            .one(&self.db)
-            .await
-            .map_err(db_error)?
-            .ok_or_else(|| Error::NotFound(format!("model run {run_id}")))?;
-        decode(row)
+        self.find(run_id)
+            .await?
+            .ok_or_else(|| Error::NotFound(format!("model run {run_id}")))
     }
 
     /// The latest run of a cycle, whoever asked for it.

@@ -22,8 +22,9 @@ pub struct DeviceType {
     pub name_en: String,
 }
 
-/// The report's table 2.2 examples, used when no taxonomy is loaded for a cycle.
-pub fn built_in() -> Vec<DeviceType> {
+/// The report's table 2.2 examples: device type, category, Chinese and English names.
+#[rustfmt::skip]
+const BUILT_IN: [(&str, SourceCategory, &str, &str); 18] = {
     use SourceCategory::*;
     [
         ("smartphone", DailyLife, "手机", "Smartphones"),
@@ -33,36 +34,31 @@ pub fn built_in() -> Vec<DeviceType> {
         ("train", Transport, "火车", "Trains"),
         ("aircraft", Transport, "飞机", "Aircraft"),
         ("ship", Transport, "船舶", "Ships"),
-        (
-            "connected_vehicle",
-            Transport,
-            "网联汽车",
-            "Connected vehicles",
-        ),
+        ("connected_vehicle", Transport, "网联汽车", "Connected vehicles"),
         ("camera", IotSensing, "摄像头", "Cameras"),
         ("meter", IotSensing, "仪表", "Meters"),
         ("sensor", IotSensing, "传感器", "Sensors"),
         ("edge_device", Manufacturing, "边缘设备", "Edge devices"),
-        (
-            "industrial_robot",
-            Manufacturing,
-            "工业机器人",
-            "Industrial robots",
-        ),
+        ("industrial_robot", Manufacturing, "工业机器人", "Industrial robots"),
         ("cnc_machine", Manufacturing, "数控机床", "CNC machines"),
         ("server", StorageCompute, "服务器", "Servers"),
         ("memory", StorageCompute, "内存", "Memory"),
         ("disk", StorageCompute, "硬盘", "Disks"),
         ("software_system", Software, "软件系统", "Software systems"),
     ]
-    .into_iter()
-    .map(|(id, category, zh, en)| DeviceType {
-        device_type: id.into(),
-        category,
-        name_zh: zh.into(),
-        name_en: en.into(),
-    })
-    .collect()
+};
+
+/// The report's table 2.2 examples, used when no taxonomy is loaded for a cycle.
+pub fn built_in() -> Vec<DeviceType> {
+    BUILT_IN
+        .into_iter()
+        .map(|(id, category, zh, en)| DeviceType {
+            device_type: id.into(),
+            category,
+            name_zh: zh.into(),
+            name_en: en.into(),
+        })
+        .collect()
 }
 
 /// Most device types one taxonomy may list (the report's table 2.2 has a few dozen).
