@@ -19,7 +19,8 @@
 //! # Sampling
 //! Every draw of every parameter is the inverse CDF applied to one uniform number in the open
 //! interval (0, 1), built from the top 52 bits of a `ChaCha8` output as `(k + 0.5) / 2^52`.
-//! The normal quantile and CDF are [`super::normal`]'s.
+//! The normal quantile and CDF are those of the private `normal` module (pure Rust, so the same
+//! seed gives the same bits on every machine).
 
 use rand_chacha::rand_core::RngCore;
 

@@ -19,7 +19,7 @@ pub enum UncertaintyError {
     /// The model returned NaN or an infinity (e.g. a ratio whose denominator drew zero).
     /// `draw` is `None` at the central values.
     NonFiniteOutput { output: String, draw: Option<usize> },
-    /// [`FullVolumeModel::evaluate`] was given the wrong number of parameter values.
+    /// [`super::FullVolumeModel::evaluate`] was given the wrong number of parameter values.
     ParameterCountMismatch { expected: usize, got: usize },
 }
 

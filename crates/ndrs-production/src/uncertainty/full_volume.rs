@@ -1,13 +1,16 @@
 //! The full-volume model over random parameters, for the Monte Carlo.
 //!
-//! [`FullVolumeModel`] evaluates the formula of [`crate::formula`] (the one [`crate::model`]
-//! evaluates at the central values) over random parameters: each
-//! source's return is its own set of independent random variables; sources for the same device
-//! type (or medium and holder) are consolidated draw by draw by the unweighted mean, exactly as
-//! the central-value model consolidates central values. All parameters are drawn independently,
-//! so e.g. `used` and `installed capacity` of a medium can fall in a draw where used exceeds
-//! capacity; utilisation above 1 in some draws is a sign that the stated uncertainties are wide
-//! compared with the headroom, not a bug.
+//! [`FullVolumeModel`] evaluates the formula of [`crate::formula`], the one [`crate::model`]
+//! evaluates at the central values, over random parameters: each source's return is its own set
+//! of independent random variables; sources for the same device type (or medium and holder) are
+//! consolidated draw by draw by the same unweighted mean the central-value model applies to
+//! central values. A source's parameters are laid out consecutively in the order of
+//! [`DeviceField::ALL`] (then its public share, when it reports one) or [`MediumField::ALL`],
+//! and named after the fields, so there is no index to keep in step by hand.
+//!
+//! All parameters are drawn independently, so e.g. `used` and `installed capacity` of a medium
+//! can fall in a draw where used exceeds capacity; utilisation above 1 in some draws is a sign
+//! that the stated uncertainties are wide compared with the headroom, not a bug.
 
 use std::collections::{BTreeMap, HashSet};
 
@@ -71,7 +74,7 @@ impl MediumGroup {
     }
 }
 
-/// The full-volume model of [`crate::model`] over random parameters.
+/// The full-volume model of [`crate::formula`] over random parameters.
 ///
 /// Outputs, in order: P01 and production by category (in the order of [`SourceCategory`]) when
 /// there are device returns; P03, P04, P06 when there are medium returns; P05 = P04 / P01 when

@@ -6,7 +6,8 @@
 //!
 //! The parts, one concept each:
 //! - [`distribution`]: what a parameter's stated uncertainty describes (constant, truncated
-//!   normal, triangular) and its inverse CDF, with [`normal`]'s standard normal functions.
+//!   normal, triangular) and its inverse CDF, on the standard normal functions of the private
+//!   `normal` module.
 //! - [`streams`]: one seeded random stream per parameter, so a run is a function of its seed.
 //! - [`engine`]: [`simulate`], the chunked draws and the summaries (mean, standard deviation,
 //!   percentiles) of every output.

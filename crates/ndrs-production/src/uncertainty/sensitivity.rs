@@ -4,16 +4,17 @@
 //! parameter's draws and the output's draws, normalised to sum to 1 over the parameters
 //! ([`Contribution::variance_share`]). With independent parameters (which is what the stated
 //! uncertainties give us) and a model that is close to linear over the parameters' spread, the
-//! squared correlation of parameter i is the fraction of the output's variance that a linear
-//! effect of parameter i explains, so the shares read as "how much of the uncertainty comes from
-//! this parameter". Limits: it sees only linear (first-order) effects; interactions and strong
-//! curvature are attributed to no one. The sum of the unnormalised squared correlations,
-//! [`super::OutputSummary::linear_r_squared`], says how much of the variance the linear view explains:
-//! near 1 the ranking is trustworthy, well below 1 it is only indicative (a variance-based
-//! method such as Sobol indices would then be needed). Parameters that do not influence an output
-//! get shares of order 1/n from sampling noise. Correlations are accumulated chunk by chunk with
-//! the pairwise update of Chan, Golub and LeVeque, so parameter draws never need to be held for
-//! more than one chunk: memory is the output draws (`draws × outputs` values) plus one chunk.
+//! squared correlation of parameter i is the fraction of the output's variance that a linear effect
+//! of parameter i explains, so the shares read as "how much of the uncertainty comes from this
+//! parameter". Limits: it sees only linear (first-order) effects; interactions and strong curvature
+//! are attributed to no one. The sum of the unnormalised squared correlations,
+//! [`super::OutputSummary::linear_r_squared`], says how much of the variance the linear view
+//! explains: near 1 the ranking is trustworthy, well below 1 it is only indicative (a
+//! variance-based method such as Sobol indices would then be needed). Parameters that do not
+//! influence an output get shares of order 1/n from sampling noise. Correlations are accumulated
+//! chunk by chunk with the pairwise update of Chan, Golub and LeVeque, so parameter draws never
+//! need to be held for more than one chunk: memory is the output draws (`draws × outputs` values)
+//! plus one chunk.
 
 use serde::{Deserialize, Serialize};
 

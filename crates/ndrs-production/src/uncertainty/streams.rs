@@ -2,12 +2,12 @@
 //!
 //! Each parameter draws from its own ChaCha8 stream: the key is the seed expanded by SplitMix64,
 //! the stream number is the FNV-1a hash of the parameter's name. A parameter's draws therefore
-//! depend only on the seed, its name and its distribution, not on the order of the parameter
-//! list or on which other parameters are present, so two runs that differ by one parameter share
-//! their other draws (common random numbers), which keeps a comparison between them free of
-//! sampling noise. Draws are generated in chunks of [`super::CHUNK_DRAWS`] (parameter by parameter
-//! within a chunk, draw by draw within a parameter), the model is evaluated draw by draw in
-//! order, and every sum runs in a fixed order, so results are identical bit for bit across runs.
+//! depend only on the seed, its name and its distribution, not on the order of the parameter list
+//! or on which other parameters are present, so two runs that differ by one parameter share their
+//! other draws (common random numbers), which keeps a comparison between them free of sampling
+//! noise. Draws are generated in chunks of [`super::CHUNK_DRAWS`] (parameter by parameter within a
+//! chunk, draw by draw within a parameter), the model is evaluated draw by draw in order, and every
+//! sum runs in a fixed order, so results are identical bit for bit across runs.
 
 use rand_chacha::ChaCha8Rng;
 use rand_chacha::rand_core::SeedableRng;
@@ -42,7 +42,7 @@ pub(super) fn stream_rng(seed: u64, stream: u64) -> ChaCha8Rng {
 }
 
 /// The first `draws` draws of the named parameter under `seed`: exactly the values
-/// [`simulate`] feeds the model for this parameter.
+/// [`super::simulate`] feeds the model for this parameter.
 pub fn parameter_draws(
     name: &str,
     distribution: &Distribution,
