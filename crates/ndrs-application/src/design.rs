@@ -12,13 +12,17 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use ndrs_core::Violations;
 use ndrs_core::classification::{SizeClass, SubjectGroup, SubjectType, province};
-use ndrs_platform::documents::Versioned;
+use ndrs_core::{Error, Result};
+use ndrs_platform::documents::{CycleDocuments, Versioned};
+use ndrs_platform::returns::{EditFinding, FindingSeverity, ReturnStore};
 use ndrs_platform::stage::{check_cycle_year, check_identifier};
 use ndrs_proto::v1 as pb;
 use ndrs_stats::{
     LonelyPsu, Margin, Raking, TrimCap, Trimming, VarianceMethod, WeightingSpec, WeightingStep,
 };
 use serde::{Deserialize, Serialize};
+
+use crate::domain::Questionnaire;
 
 /// Document kind under which designs are stored, and how lineage cites them.
 pub const DOCUMENT_KIND: &str = "application-sample-design";
@@ -289,337 +293,9 @@ pub fn design_to_proto(d: &Versioned<SampleDesign>) -> pb::SampleDesign {
     }
 }
 
-/// Validates a design load, naming every bad field.
-pub fn design_from_proto(
-    request: pb::LoadSampleDesignRequest,
-) -> ndrs_core::Result<(i32, SampleDesign)> {
-    let pb::LoadSampleDesignRequest {
-        cycle_year,
-        units,
-        strata,
-        weighting,
-        variance,
-    } = request;
-    let mut v = Violations::new();
-    check_cycle_year("cycle_year", cycle_year, &mut v);
-    v.check(
-        !units.is_empty(),
-        "units",
-        "a design needs at least one sampled unit",
-    );
-    // Refused before anything is built from them: the lists are not even looked at.
-    v.items("units", units.len(), MAX_SAMPLE_UNITS);
-    v.items("strata", strata.len(), MAX_STRATA);
-    let (units, strata) = if units.len() > MAX_SAMPLE_UNITS || strata.len() > MAX_STRATA {
-        (Vec::new(), Vec::new())
-    } else {
-        (units, strata)
-    };
+mod validate;
 
-    let mut seen = BTreeSet::new();
-    let mut out_units = Vec::with_capacity(units.len());
-    for (i, u) in units.into_iter().enumerate() {
-        let pb::SampleUnit {
-            reporting_unit_id,
-            stratum,
-            psu,
-            design_weight,
-            subject_type,
-            size_class,
-            province_code,
-        } = u;
-        let f = |name: &str| format!("units[{i}].{name}");
-        check_identifier(&f("reporting_unit_id"), &reporting_unit_id, &mut v);
-        if !seen.insert(reporting_unit_id.clone()) {
-            v.push(f("reporting_unit_id"), "unit listed twice");
-        }
-        check_identifier(&f("stratum"), &stratum, &mut v);
-        if !psu.is_empty() {
-            check_identifier(&f("psu"), &psu, &mut v);
-        }
-        // A design weight is 1 / inclusion probability, so it cannot be below 1.
-        v.check(
-            design_weight.is_finite() && design_weight >= 1.0,
-            f("design_weight"),
-            "must be a finite number of at least 1 (the inverse of an inclusion probability)",
-        );
-        let subject = SubjectType::from_i32(subject_type);
-        match subject {
-            None => v.push(f("subject_type"), "unknown subject type"),
-            Some(t)
-                if !matches!(
-                    t.group(),
-                    SubjectGroup::Enterprise | SubjectGroup::Government | SubjectGroup::Research
-                ) =>
-            {
-                v.push(
-                    f("subject_type"),
-                    format!("{} does not answer the application questionnaire", t.code()),
-                )
-            }
-            Some(_) => {}
-        }
-        let size = if size_class == 0 {
-            None
-        } else {
-            let s = SizeClass::from_i32(size_class);
-            v.check(s.is_some(), f("size_class"), "unknown size class");
-            s
-        };
-        if subject.is_some_and(|t| t.group() == SubjectGroup::Enterprise) {
-            v.check(
-                size.is_some(),
-                f("size_class"),
-                "is required for enterprises",
-            );
-        }
-        v.check(
-            province(&province_code).is_some(),
-            f("province_code"),
-            "must be a GB/T 2260 province code (or 66 for XPCC)",
-        );
-        if let Some(subject_type) = subject {
-            out_units.push(SampledUnit {
-                psu: if psu.is_empty() {
-                    reporting_unit_id.clone()
-                } else {
-                    psu
-                },
-                reporting_unit_id,
-                stratum,
-                design_weight,
-                subject_type,
-                size_class: size,
-                province_code,
-            });
-        }
-    }
-    out_units.sort_by(|a, b| a.reporting_unit_id.cmp(&b.reporting_unit_id));
-    let sampled_strata: BTreeSet<&str> = out_units.iter().map(|u| u.stratum.as_str()).collect();
-
-    let mut out_strata = Vec::with_capacity(strata.len());
-    let mut seen_strata = BTreeSet::new();
-    for (i, s) in strata.into_iter().enumerate() {
-        let pb::StratumPopulation {
-            stratum,
-            population_psus,
-            certainty,
-        } = s;
-        let f = |name: &str| format!("strata[{i}].{name}");
-        v.check(
-            sampled_strata.contains(stratum.as_str()),
-            f("stratum"),
-            "no sampled unit is in this stratum",
-        );
-        if !seen_strata.insert(stratum.clone()) {
-            v.push(f("stratum"), "stratum listed twice");
-        }
-        v.check(
-            population_psus.is_finite() && population_psus >= 0.0,
-            f("population_psus"),
-            "must be a finite number, at least 0 (0 = unknown)",
-        );
-        if population_psus > 0.0 {
-            let sampled_psus = out_units
-                .iter()
-                .filter(|u| u.stratum == stratum)
-                .map(|u| u.psu.as_str())
-                .collect::<BTreeSet<_>>()
-                .len();
-            v.check(
-                population_psus >= sampled_psus as f64,
-                f("population_psus"),
-                format!("is below the {sampled_psus} PSUs sampled in the stratum"),
-            );
-        }
-        out_strata.push(StratumInfo {
-            stratum,
-            population_psus: (population_psus > 0.0).then_some(population_psus),
-            certainty,
-        });
-    }
-    out_strata.sort_by(|a, b| a.stratum.cmp(&b.stratum));
-
-    let weighting = weighting_from_proto(weighting.unwrap_or_default(), &out_units, &mut v);
-    let (variance, confidence_level, lonely_psu) =
-        variance_from_proto(variance.unwrap_or_default(), &mut v);
-    v.finish((
-        cycle_year,
-        SampleDesign {
-            units: out_units,
-            strata: out_strata,
-            weighting,
-            variance,
-            confidence_level,
-            lonely_psu,
-        },
-    ))
-}
-
-fn weighting_from_proto(
-    w: pb::WeightingSpecification,
-    units: &[SampledUnit],
-    v: &mut Violations,
-) -> Weighting {
-    let pb::WeightingSpecification {
-        nonresponse_class,
-        margins,
-        raking_lower_bound,
-        raking_upper_bound,
-        trim_mean_multiple,
-    } = w;
-    let known = |name: &str| FRAME_VARIABLES.contains(&name);
-    v.check(
-        nonresponse_class.is_empty() || known(&nonresponse_class),
-        "weighting.nonresponse_class",
-        format!("must be empty or one of {}", FRAME_VARIABLES.join(", ")),
-    );
-    let mut out_margins = Vec::with_capacity(margins.len());
-    let mut totals = Vec::new();
-    let mut seen = BTreeSet::new();
-    for (i, m) in margins.into_iter().enumerate() {
-        let pb::PopulationMargin { variable, targets } = m;
-        let f = |name: &str| format!("weighting.margins[{i}].{name}");
-        if !known(&variable) || variable == "stratum" {
-            v.push(
-                f("variable"),
-                "must be one of subject_type, size_class, region, province",
-            );
-            continue;
-        }
-        if !seen.insert(variable.clone()) {
-            v.push(f("variable"), "margin given twice");
-        }
-        v.check(
-            !targets.is_empty(),
-            f("targets"),
-            "a margin needs at least one level",
-        );
-        let targets: BTreeMap<String, f64> = targets.into_iter().collect();
-        for (level, count) in &targets {
-            v.check(
-                count.is_finite() && *count > 0.0,
-                format!("weighting.margins[{i}].targets[{level}]"),
-                "must be a positive population count",
-            );
-        }
-        // Every sampled unit must fall in a level of the margin, or raking cannot place it.
-        let levels_in_sample: BTreeSet<String> =
-            units.iter().map(|u| u.frame_value(&variable)).collect();
-        for level in &levels_in_sample {
-            v.check(
-                targets.contains_key(level),
-                f("targets"),
-                format!("no target for level {level:?}, which sampled units have"),
-            );
-        }
-        for level in targets.keys() {
-            v.check(
-                levels_in_sample.contains(level),
-                format!("weighting.margins[{i}].targets[{level}]"),
-                "no sampled unit has this level, so the margin cannot be met",
-            );
-        }
-        totals.push(targets.values().sum::<f64>());
-        out_margins.push(Margin { variable, targets });
-    }
-    // Margins from different sources must describe the same population, or raking oscillates.
-    if let Some(first) = totals.first() {
-        for (i, t) in totals.iter().enumerate().skip(1) {
-            v.check(
-                ((t - first) / first).abs() <= 1e-6,
-                format!("weighting.margins[{i}].targets"),
-                format!("total {t} differs from the first margin's total {first}"),
-            );
-        }
-    }
-    let raking_bounds = match (raking_lower_bound, raking_upper_bound) {
-        (lo, hi) if lo == 0.0 && hi == 0.0 => None,
-        (lo, hi) => {
-            v.check(
-                lo.is_finite() && hi.is_finite() && 0.0 < lo && lo <= 1.0 && hi >= 1.0,
-                "weighting.raking_lower_bound",
-                "bounds must satisfy 0 < lower <= 1 <= upper",
-            );
-            Some((lo, hi))
-        }
-    };
-    let trim = if trim_mean_multiple == 0.0 {
-        None
-    } else {
-        v.check(
-            trim_mean_multiple.is_finite() && trim_mean_multiple > 1.0,
-            "weighting.trim_mean_multiple",
-            "must be 0 (no trimming) or a multiple above 1",
-        );
-        Some(trim_mean_multiple)
-    };
-    Weighting {
-        nonresponse_class: (!nonresponse_class.is_empty()).then_some(nonresponse_class),
-        margins: out_margins,
-        raking_bounds,
-        trim_mean_multiple: trim,
-    }
-}
-
-fn variance_from_proto(
-    s: pb::VarianceSpecification,
-    v: &mut Violations,
-) -> (Variance, f64, LonelyPolicy) {
-    let pb::VarianceSpecification {
-        method,
-        replicates,
-        seed,
-        confidence_level,
-        lonely_psu,
-    } = s;
-    let variance = match pb::VarianceMethod::try_from(method) {
-        Ok(pb::VarianceMethod::Jackknife) => Variance::Jackknife,
-        Ok(pb::VarianceMethod::Taylor) => Variance::Taylor,
-        Ok(pb::VarianceMethod::Bootstrap) => {
-            v.check(
-                (20..=MAX_REPLICATES).contains(&replicates),
-                "variance.replicates",
-                format!("a bootstrap needs between 20 and {MAX_REPLICATES} replicates"),
-            );
-            Variance::Bootstrap { replicates, seed }
-        }
-        _ => {
-            v.push("variance.method", "choose jackknife, bootstrap or taylor");
-            Variance::Jackknife
-        }
-    };
-    let level = if confidence_level == 0.0 {
-        0.95
-    } else {
-        v.check(
-            confidence_level > 0.5 && confidence_level < 1.0,
-            "variance.confidence_level",
-            "must be between 0.5 and 1 (0 = 0.95)",
-        );
-        confidence_level
-    };
-    let lonely = match pb::LonelyPsuPolicy::try_from(lonely_psu) {
-        Ok(pb::LonelyPsuPolicy::Fail) => LonelyPolicy::Fail,
-        Ok(pb::LonelyPsuPolicy::Certainty) => LonelyPolicy::Certainty,
-        Ok(pb::LonelyPsuPolicy::Adjust) => {
-            v.check(
-                variance == Variance::Taylor,
-                "variance.lonely_psu",
-                "adjust (grand-mean centring) is defined for Taylor linearisation only",
-            );
-            LonelyPolicy::Adjust
-        }
-        _ => {
-            v.push(
-                "variance.lonely_psu",
-                "choose how a stratum with one PSU is handled: fail, certainty or adjust",
-            );
-            LonelyPolicy::Fail
-        }
-    };
-    (variance, level, lonely)
-}
+pub use validate::design_from_proto;
 
 /// The frame's classifications replace the questionnaire's when a design is loaded: the margins
 /// and strata are defined on them, so domains must be too. Disagreement is worth a warning.
@@ -640,4 +316,89 @@ pub fn classification_mismatches(
         fields.push("province_code");
     }
     fields
+}
+
+/// The cycle's sample designs, stored as versions, and what the frame says about a
+/// questionnaire when one is loaded.
+#[derive(Clone)]
+pub struct Designs {
+    documents: CycleDocuments,
+}
+
+impl Designs {
+    pub fn new(store: &ReturnStore) -> Self {
+        Self {
+            documents: CycleDocuments::new(store, DOCUMENT_KIND),
+        }
+    }
+
+    /// Stores a validated design as the cycle's next version.
+    pub async fn load(
+        &self,
+        cycle_year: i32,
+        body: SampleDesign,
+        loaded_by: &str,
+    ) -> Result<Versioned<SampleDesign>> {
+        let loaded = self.documents.load(cycle_year, body, loaded_by).await?;
+        tracing::info!(
+            cycle_year,
+            version = loaded.version,
+            units = loaded.body.units.len(),
+            "sample design loaded"
+        );
+        Ok(loaded)
+    }
+
+    /// A given version (0: the latest) of the cycle's design; not found when none was loaded.
+    pub async fn get(&self, cycle_year: i32, version: u32) -> Result<Versioned<SampleDesign>> {
+        self.documents
+            .get::<SampleDesign>(cycle_year, version)
+            .await?
+            .ok_or_else(|| Error::NotFound(format!("sample design for cycle {cycle_year}")))
+    }
+
+    /// The cycle's latest design, if one was loaded: without one the figures are interim.
+    pub async fn latest(&self, cycle_year: i32) -> Result<Option<Versioned<SampleDesign>>> {
+        self.documents.get(cycle_year, 0).await
+    }
+
+    /// With a design loaded, the frame is authoritative for a unit's classification: a
+    /// questionnaire that disagrees is accepted with a warning (its answers still count, under
+    /// the frame's classification), and a unit outside the sample is told it will not be used.
+    pub async fn frame_findings(
+        &self,
+        cycle_year: i32,
+        unit: &str,
+        q: &Questionnaire,
+    ) -> Result<Vec<EditFinding>> {
+        let Some(design) = self.latest(cycle_year).await? else {
+            return Ok(Vec::new());
+        };
+        let Some(sampled) = design.body.unit(unit) else {
+            return Ok(vec![EditFinding {
+                rule_id: "application.outside_sample".into(),
+                severity: FindingSeverity::Warning,
+                message: format!(
+                    "{unit} is not in the cycle's sample design (version {}); the return is kept \
+                     but not used in estimates",
+                    design.version
+                ),
+                fields: vec!["header.reporting_unit_id".into()],
+            }]);
+        };
+        let fields =
+            classification_mismatches(sampled, q.subject_type, q.size_class, &q.province_code);
+        if fields.is_empty() {
+            return Ok(Vec::new());
+        }
+        Ok(vec![EditFinding {
+            rule_id: "application.frame_classification".into(),
+            severity: FindingSeverity::Warning,
+            message: format!(
+                "differs from the sample frame (version {}), whose classification is used",
+                design.version
+            ),
+            fields: fields.into_iter().map(String::from).collect(),
+        }])
+    }
 }

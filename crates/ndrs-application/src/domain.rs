@@ -1,9 +1,11 @@
-//! The application questionnaire, validated.
+//! The application questionnaire, validated, and what the platform's submit path runs for it
+//! ([`StageReturn`]).
 
 use ndrs_core::Violations;
 use ndrs_core::classification::{IndustryGroup, SizeClass, SubjectGroup, SubjectType, province};
 use ndrs_platform::plausibility::{Quantity, Reported};
 use ndrs_platform::returns::{EditFinding, FindingSeverity, ReturnHeader};
+use ndrs_platform::stage::StageReturn;
 use ndrs_proto::v1 as pb;
 
 pub use crate::questionnaire::{Questionnaire, Scenario, Storage};
@@ -244,6 +246,20 @@ pub fn edit_findings(q: &Questionnaire) -> Vec<EditFinding> {
         });
     }
     findings
+}
+
+impl StageReturn for Questionnaire {
+    type Proto = pb::ApplicationReturn;
+    const KIND: &'static str = "application_questionnaire";
+    fn from_proto(message: pb::ApplicationReturn) -> ndrs_core::Result<(ReturnHeader, Self)> {
+        questionnaire_from_proto(message)
+    }
+    fn edit_findings(&self) -> Vec<EditFinding> {
+        edit_findings(self)
+    }
+    fn quantities(&self) -> Vec<Reported> {
+        questionnaire_quantities(self)
+    }
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 use ndrs_core::Violations;
 use ndrs_platform::plausibility::{Quantity, Reported};
 use ndrs_platform::returns::{EditFinding, FindingSeverity, ReturnHeader, StoredReturn};
-use ndrs_platform::stage::{figure, lineage_of};
+use ndrs_platform::stage::{StageReturn, figure, lineage_of};
 use ndrs_proto::v1::{self as pb, FigureKind, Unit};
 use serde::{Deserialize, Serialize};
 
@@ -111,6 +111,20 @@ pub fn figures(rows: &[(StoredReturn, SharingHub)]) -> Vec<pb::Figure> {
     .into_iter()
     .map(|(id, value)| figure(id, FigureKind::Estimate, value, Unit::Count, lineage(), &[]))
     .collect()
+}
+
+impl StageReturn for SharingHub {
+    type Proto = pb::SharingHubReturn;
+    const KIND: &'static str = "sharing_hub";
+    fn from_proto(message: pb::SharingHubReturn) -> ndrs_core::Result<(ReturnHeader, Self)> {
+        hub_return_from_proto(message)
+    }
+    fn edit_findings(&self) -> Vec<EditFinding> {
+        hub_findings(self)
+    }
+    fn quantities(&self) -> Vec<Reported> {
+        hub_quantities(self)
+    }
 }
 
 #[cfg(test)]

@@ -1,9 +1,9 @@
-//! Start-up of the application survey service.
+//! Start-up of the application survey service: the platform's stage start-up
+//! ([`ndrs_platform::stage::run_stage`]) over [`ApplicationSurvey`].
 
-use ndrs_platform::stage::{Runtime, run_stage_service};
+use ndrs_platform::stage::{Runtime, run_stage};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
-use tonic::service::Routes;
 
 use crate::grpc::ApplicationSurvey;
 
@@ -27,18 +27,5 @@ pub async fn run(
     listener: TcpListener,
     shutdown: CancellationToken,
 ) -> ndrs_core::Result<()> {
-    let max = runtime.settings.server.max_message_bytes;
-    let plausibility = runtime.settings.plausibility.clone();
-    run_stage_service(
-        runtime,
-        crate::STAGE_NAME,
-        SERVICE_NAMES,
-        Migrator,
-        listener,
-        shutdown,
-        |store, identity| {
-            Routes::new(ApplicationSurvey::new(store, identity, plausibility).into_server(max))
-        },
-    )
-    .await
+    run_stage::<ApplicationSurvey>(runtime, listener, shutdown).await
 }

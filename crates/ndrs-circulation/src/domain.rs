@@ -1,4 +1,5 @@
-//! Carrier and exchange returns, validated.
+//! Carrier and exchange returns, validated, and what the platform's submit path runs for each kind
+//! ([`StageReturn`]).
 
 use std::collections::BTreeSet;
 
@@ -6,6 +7,7 @@ use ndrs_core::Violations;
 use ndrs_core::classification::{IndustryGroup, province};
 use ndrs_platform::plausibility::{Quantity, Reported};
 use ndrs_platform::returns::{EditFinding, FindingSeverity, ReturnHeader};
+use ndrs_platform::stage::StageReturn;
 use ndrs_proto::v1 as pb;
 use serde::{Deserialize, Serialize};
 
@@ -314,4 +316,32 @@ pub fn exchange_findings(r: &ExchangeReturn) -> Vec<EditFinding> {
         }
     }
     findings
+}
+
+impl StageReturn for CarrierReturn {
+    type Proto = pb::CarrierReturn;
+    const KIND: &'static str = "carrier_traffic";
+    fn from_proto(message: pb::CarrierReturn) -> ndrs_core::Result<(ReturnHeader, Self)> {
+        carrier_return_from_proto(message)
+    }
+    fn edit_findings(&self) -> Vec<EditFinding> {
+        carrier_findings(self)
+    }
+    fn quantities(&self) -> Vec<Reported> {
+        carrier_quantities(self)
+    }
+}
+
+impl StageReturn for ExchangeReturn {
+    type Proto = pb::ExchangeReturn;
+    const KIND: &'static str = "exchange_activity";
+    fn from_proto(message: pb::ExchangeReturn) -> ndrs_core::Result<(ReturnHeader, Self)> {
+        exchange_return_from_proto(message)
+    }
+    fn edit_findings(&self) -> Vec<EditFinding> {
+        exchange_findings(self)
+    }
+    fn quantities(&self) -> Vec<Reported> {
+        exchange_quantities(self)
+    }
 }

@@ -3,13 +3,28 @@
 
 use std::collections::BTreeSet;
 
+use ndrs_core::Result;
 use ndrs_core::classification::IndustryGroup;
 use ndrs_platform::returns::StoredReturn;
-use ndrs_platform::stage::{figure, lineage_of, ratio};
+use ndrs_platform::stage::{StageCore, StageFigures, figure, lineage_of, ratio};
 use ndrs_proto::v1::{self as pb, FigureKind, Unit};
 
 use crate::domain::{CarrierReturn, ExchangeLine, ExchangeReturn, TrafficCategory};
 
+/// The stage's figures for a cycle, from both panels' latest usable returns.
+pub async fn stage_figures(core: &StageCore, cycle_year: i32) -> Result<StageFigures> {
+    let (carriers, mut set_aside) = core.load_usable::<CarrierReturn>(cycle_year).await?;
+    let (exchanges, exchanges_set_aside) = core.load_usable::<ExchangeReturn>(cycle_year).await?;
+    set_aside.extend(exchanges_set_aside);
+    Ok(StageFigures {
+        figures: figures(&carriers, &exchanges),
+        returns_used: (carriers.len() + exchanges.len()) as u64,
+        notes: Vec::new(),
+        set_aside,
+    })
+}
+
+/// The circulation figures over the respondents of both panels.
 pub fn figures(
     carriers: &[(StoredReturn, CarrierReturn)],
     exchanges: &[(StoredReturn, ExchangeReturn)],

@@ -1,4 +1,5 @@
-//! A compute centre's annual return, validated.
+//! A compute centre's annual return, validated, and what the platform's submit path runs for it
+//! ([`StageReturn`]).
 
 use std::collections::BTreeMap;
 
@@ -6,6 +7,7 @@ use ndrs_core::Violations;
 use ndrs_core::classification::{CentreType, province};
 use ndrs_platform::plausibility::{Quantity, Reported};
 use ndrs_platform::returns::{EditFinding, FindingSeverity, ReturnHeader};
+use ndrs_platform::stage::StageReturn;
 use ndrs_proto::v1 as pb;
 use serde::{Deserialize, Serialize};
 
@@ -239,6 +241,20 @@ pub fn edit_findings(r: &CentreReturn) -> Vec<EditFinding> {
         });
     }
     findings
+}
+
+impl StageReturn for CentreReturn {
+    type Proto = pb::ComputeCentreReturn;
+    const KIND: &'static str = "compute_centre";
+    fn from_proto(message: pb::ComputeCentreReturn) -> ndrs_core::Result<(ReturnHeader, Self)> {
+        centre_return_from_proto(message)
+    }
+    fn edit_findings(&self) -> Vec<EditFinding> {
+        edit_findings(self)
+    }
+    fn quantities(&self) -> Vec<Reported> {
+        centre_quantities(self)
+    }
 }
 
 #[cfg(test)]

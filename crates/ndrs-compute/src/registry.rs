@@ -9,9 +9,12 @@ use std::collections::BTreeSet;
 use ndrs_core::classification::{CentreType, province};
 use ndrs_core::{Result, Violations};
 use ndrs_platform::documents::{CycleDocuments, Versioned};
+use ndrs_platform::returns::{EditFinding, FindingSeverity};
 use ndrs_platform::stage::{check_cycle_year, check_identifier};
 use ndrs_proto::v1 as pb;
 use serde::{Deserialize, Serialize};
+
+use crate::domain::CentreReturn;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RegisteredCentre {
@@ -202,6 +205,45 @@ impl RegistryStore {
 
     pub async fn latest(&self, cycle_year: i32) -> Result<Option<Registry>> {
         self.get(cycle_year, 0).await
+    }
+
+    /// With a register loaded for the cycle, only registered centres report, and a return that
+    /// disagrees with the register on type or province is flagged (the register is
+    /// authoritative): what the register says about one centre's return.
+    pub async fn check_return(
+        &self,
+        cycle_year: i32,
+        unit: &str,
+        centre: &CentreReturn,
+    ) -> Result<Vec<EditFinding>> {
+        let Some(registry) = self.latest(cycle_year).await? else {
+            return Ok(Vec::new());
+        };
+        let Some(registered) = registry.get(unit) else {
+            return Err(ndrs_core::Error::invalid(
+                "header.reporting_unit_id",
+                format!(
+                    "not in the cycle's centre register (version {})",
+                    registry.version
+                ),
+            ));
+        };
+        let mut findings = Vec::new();
+        if registered.centre_type != centre.centre_type
+            || registered.province_code != centre.province_code
+        {
+            findings.push(EditFinding {
+                rule_id: "compute.differs_from_register".into(),
+                severity: FindingSeverity::Warning,
+                message: format!(
+                    "register has {} in {}; the register's classification is used",
+                    registered.centre_type.code(),
+                    registered.province_code
+                ),
+                fields: vec!["centre_type".into(), "province_code".into()],
+            });
+        }
+        Ok(findings)
     }
 }
 

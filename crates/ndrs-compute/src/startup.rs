@@ -1,11 +1,12 @@
-//! Start-up of the compute census service.
+//! Start-up of the compute census service: the platform's stage start-up
+//! ([`ndrs_platform::stage::run_stage`]) over [`ComputeCensus`].
 
-use ndrs_platform::stage::{Runtime, run_stage_service};
+use ndrs_platform::stage::{Runtime, run_stage};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
-use tonic::service::Routes;
 
 use crate::grpc::ComputeCensus;
+
 /// This service's schema: the return store, outbox and centre register.
 pub use crate::registry::migration::Migrator;
 
@@ -17,18 +18,5 @@ pub async fn run(
     listener: TcpListener,
     shutdown: CancellationToken,
 ) -> ndrs_core::Result<()> {
-    let max = runtime.settings.server.max_message_bytes;
-    let plausibility = runtime.settings.plausibility.clone();
-    run_stage_service(
-        runtime,
-        crate::STAGE_NAME,
-        SERVICE_NAMES,
-        Migrator,
-        listener,
-        shutdown,
-        |store, identity| {
-            Routes::new(ComputeCensus::new(store, identity, plausibility).into_server(max))
-        },
-    )
-    .await
+    run_stage::<ComputeCensus>(runtime, listener, shutdown).await
 }

@@ -11,12 +11,18 @@
 //! - [`uncertainty`]: seeded Monte Carlo propagation of the stated uncertainties and the variance
 //!   ranking of the parameters.
 //! - [`runs`]: model runs stored with the hash of their inputs.
+//! - [`kinds`]: the two return kinds as the platform's submit path runs them.
+//! - [`figures`]: the stage's figures for a cycle (the model, its run's intervals, growth).
+//! - [`device_types`]: what `GetDeviceTaxonomy` answers.
 //! - [`grpc`]: the thin transport layer.
 //! - [`startup`]: how the service starts.
 
+pub mod device_types;
 pub mod domain;
+pub mod figures;
 pub mod formula;
 pub mod grpc;
+pub mod kinds;
 pub mod model;
 pub mod runs;
 pub mod startup;

@@ -1,0 +1,293 @@
+//! The runner: estimates a set of cells over the cycle's sample and reports the weighting, for
+//! the stage result (every indicator nationally, and the valid sample) and for `GetEstimates`
+//! (one indicator, nationally or by a breakdown).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use ndrs_core::{Error, Result};
+use ndrs_platform::documents::Versioned;
+use ndrs_platform::stage::{
+    StageCore, StageFigures, check_cycle_year, figure, inputs_hash, lineage_ref,
+};
+use ndrs_proto::v1::{self as pb, FigureKind, Unit};
+use ndrs_stats::{StatsError, StepReport};
+
+use super::adapter::stats_error;
+use super::indicators::{
+    BREAKDOWNS, Cell, Indicator, breakdown_level, indicators, is_enterprise, is_kie,
+};
+use super::sample::{Sample, sample};
+use super::{Row, VALID_SAMPLE};
+use crate::design::{Designs, SampleDesign};
+use crate::domain::Questionnaire;
+use crate::hub::{self, SharingHub};
+
+/// Estimates for a set of cells, skipping cells whose domain has no respondent.
+pub(super) struct Estimates {
+    pub(super) figures: Vec<pb::Figure>,
+    pub(super) weighting_report: Vec<String>,
+}
+
+pub(super) fn run(sample: &Sample<'_>, cells: Vec<Cell>) -> Result<Estimates> {
+    if cells.is_empty() {
+        return Ok(Estimates {
+            figures: Vec::new(),
+            weighting_report: Vec::new(),
+        });
+    }
+    let (set, variance_failure) = sample.estimate(&cells)?;
+    let mut figures = Vec::with_capacity(cells.len());
+    for (cell, result) in cells.iter().zip(&set.estimates) {
+        match result {
+            Ok(e) => figures.push(sample.figure(cell, e)),
+            // A domain nobody in the sample belongs to has nothing to publish.
+            Err(StatsError::Undefined { .. }) => {}
+            Err(e) => return Err(stats_error(e.clone())),
+        }
+    }
+    let mut weighting_report: Vec<String> = set.weighting.steps.iter().map(describe_step).collect();
+    if let Some(failure) = variance_failure {
+        weighting_report.push(failure);
+    } else if set.replicates > 0 {
+        weighting_report.push(format!(
+            "variance: {} replicates, each re-weighted with the same steps",
+            set.replicates
+        ));
+    }
+    if !sample.outside_design.is_empty() {
+        weighting_report.push(format!(
+            "{} return(s) from units outside the sample design not used: {}",
+            sample.outside_design.len(),
+            sample.outside_design.join(", ")
+        ));
+    }
+    Ok(Estimates {
+        figures,
+        weighting_report,
+    })
+}
+
+pub(super) fn describe_step(step: &StepReport) -> String {
+    match step {
+        StepReport::NonResponse { factors } => format!(
+            "non-response adjustment: {}",
+            factors
+                .iter()
+                .map(|(class, f)| format!("{class} x{f:.6}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        StepReport::Rake {
+            iterations,
+            max_relative_margin_error,
+            min_factor,
+            max_factor,
+            ..
+        } => format!(
+            "raking: converged in {iterations} iterations, largest relative margin error \
+             {max_relative_margin_error:.2e}, factors {min_factor:.4}..{max_factor:.4}"
+        ),
+        StepReport::Trim {
+            iterations,
+            cap,
+            trimmed_units,
+        } => {
+            format!("trimming: {trimmed_units} weight(s) capped at {cap:.4} in {iterations} rounds")
+        }
+    }
+}
+
+/// Every figure of the stage: the estimates and their auxiliary cells, and the valid sample.
+pub fn figures(rows: &[Row], design: Option<&Versioned<SampleDesign>>) -> Result<Vec<pb::Figure>> {
+    let Some(sample) = sample(rows, design)? else {
+        return Ok(Vec::new());
+    };
+    let cells = indicators()
+        .into_iter()
+        .map(|indicator| Cell {
+            indicator,
+            breakdown: None,
+        })
+        .collect();
+    let mut figures = run(&sample, cells)?.figures;
+    figures.extend(valid_sample(&sample));
+    Ok(figures)
+}
+
+/// The valid sample, as the report describes it (table 2.3 and appendix figures 1-2): responding
+/// units by subject type, responding enterprises by province, and responding key industry
+/// enterprises by industry group. Counts of returns, not estimates: no weights, no interval.
+pub(super) fn valid_sample(sample: &Sample) -> Vec<pb::Figure> {
+    type Classify = fn(&Questionnaire) -> Option<String>;
+    let classifications: [(&str, Classify); 3] = [
+        ("subject_type", |q| Some(q.subject_type.code().to_string())),
+        ("province", |q| {
+            is_enterprise(q).then(|| q.province_code.clone())
+        }),
+        ("industry", |q| {
+            if is_kie(q) {
+                q.industry.map(|i| i.code().to_string())
+            } else {
+                None
+            }
+        }),
+    ];
+    let mut out = Vec::new();
+    for (dimension, classify) in classifications {
+        let mut cells: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for (r, q) in sample.respondents() {
+            if let Some(level) = classify(q) {
+                cells.entry(level).or_default().push(lineage_ref(r));
+            }
+        }
+        for (level, returns) in cells {
+            let count = returns.len();
+            let lineage = pb::Lineage {
+                inputs_hash: inputs_hash(returns.iter().map(String::as_str)),
+                returns,
+                method: "count of responding units in the sample design (the valid sample)".into(),
+                reporters: count as u32,
+                ..Default::default()
+            };
+            out.push(figure(
+                VALID_SAMPLE,
+                FigureKind::Auxiliary,
+                count as f64,
+                Unit::Count,
+                lineage,
+                &[(dimension, level.as_str())],
+            ));
+        }
+    }
+    out
+}
+
+/// The answer to `GetEstimates`: one indicator, nationally or by one breakdown.
+pub struct IndicatorEstimates {
+    pub figures: Vec<pb::Figure>,
+    pub weighting_report: Vec<String>,
+}
+
+pub fn estimates(
+    rows: &[Row],
+    design: Option<&Versioned<SampleDesign>>,
+    indicator: &str,
+    breakdown: &str,
+) -> Result<IndicatorEstimates> {
+    let mut v = ndrs_core::Violations::new();
+    let chosen: Vec<Indicator> = indicators()
+        .into_iter()
+        .filter(|i| i.id == indicator)
+        .collect();
+    v.check(
+        !chosen.is_empty(),
+        "indicator",
+        "not an indicator of the application stage",
+    );
+    let breakdown = if breakdown.is_empty() {
+        None
+    } else {
+        let b = BREAKDOWNS.iter().find(|b| **b == breakdown).copied();
+        v.check(
+            b.is_some(),
+            "breakdown",
+            format!("must be empty or one of {}", BREAKDOWNS.join(", ")),
+        );
+        b
+    };
+    v.finish(())?;
+    let Some(sample) = sample(rows, design)? else {
+        return Ok(IndicatorEstimates {
+            figures: Vec::new(),
+            weighting_report: Vec::new(),
+        });
+    };
+    let mut cells = Vec::new();
+    for indicator in chosen {
+        match breakdown {
+            None => cells.push(Cell {
+                indicator,
+                breakdown: None,
+            }),
+            Some(b) => {
+                let levels: BTreeSet<String> = sample
+                    .respondents()
+                    .filter(|(_, q)| (indicator.domain)(q))
+                    .filter_map(|(_, q)| breakdown_level(q, b))
+                    .collect();
+                cells.extend(levels.into_iter().map(|level| Cell {
+                    indicator,
+                    breakdown: Some((b, level)),
+                }));
+            }
+        }
+    }
+    let Estimates {
+        figures,
+        weighting_report,
+    } = run(&sample, cells)?;
+    Ok(IndicatorEstimates {
+        figures,
+        weighting_report,
+    })
+}
+
+/// The cycle's latest questionnaires that estimation may use, and those set aside (a number
+/// beyond its plausibility bound). Under a sample design a set-aside unit counts as not having
+/// responded, so the non-response adjustment covers it until it corrects its return.
+async fn usable(core: &StageCore, cycle_year: i32) -> Result<(Vec<Row>, Vec<pb::SetAsideReturn>)> {
+    core.load_usable::<Questionnaire>(cycle_year).await
+}
+
+/// The stage's figures for a cycle: the questionnaires' estimates under the cycle's design, and
+/// the sharing hub's reported figures.
+pub async fn stage_figures(
+    core: &StageCore,
+    designs: &Designs,
+    cycle_year: i32,
+) -> Result<StageFigures> {
+    let (rows, mut set_aside) = usable(core, cycle_year).await?;
+    let design = designs.latest(cycle_year).await?;
+    // A design that cannot be estimated yet (a weighting class without respondents while
+    // returns are still coming in) must not stop the other stages' figures from being
+    // assembled and validated: the stage answers without figures and says why.
+    let (mut figures, notes) = match figures(&rows, design.as_ref()) {
+        Ok(figures) => (figures, Vec::new()),
+        Err(Error::FailedPrecondition(reason)) => (Vec::new(), vec![reason]),
+        Err(e) => return Err(e),
+    };
+    let (hubs, hubs_set_aside) = core.load_usable::<SharingHub>(cycle_year).await?;
+    set_aside.extend(hubs_set_aside);
+    figures.extend(hub::figures(&hubs));
+    Ok(StageFigures {
+        figures,
+        returns_used: (rows.len() + hubs.len()) as u64,
+        notes,
+        set_aside,
+    })
+}
+
+/// `GetEstimates` once the caller may read stage results: one indicator of the cycle, nationally
+/// or by a breakdown, with the design it was estimated under and the weighting report.
+pub async fn get_estimates(
+    core: &StageCore,
+    designs: &Designs,
+    request: pb::GetEstimatesRequest,
+) -> Result<pb::GetEstimatesResponse> {
+    let pb::GetEstimatesRequest {
+        cycle_year,
+        indicator,
+        breakdown,
+    } = request;
+    let mut v = ndrs_core::Violations::new();
+    check_cycle_year("cycle_year", cycle_year, &mut v);
+    v.finish(())?;
+    let (rows, _) = usable(core, cycle_year).await?;
+    let design = designs.latest(cycle_year).await?;
+    let estimates = estimates(&rows, design.as_ref(), &indicator, &breakdown)?;
+    Ok(pb::GetEstimatesResponse {
+        figures: estimates.figures,
+        design: design.as_ref().map(crate::design::summary_proto),
+        weighting_report: estimates.weighting_report,
+    })
+}

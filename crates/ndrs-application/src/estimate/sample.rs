@@ -1,0 +1,141 @@
+//! The units estimation runs over: every sampled unit of the cycle's design (respondents with the
+//! frame's classifications, non-respondents too), or, without a design, the respondents alone
+//! as an interim simple random sample.
+
+use ndrs_core::Result;
+use ndrs_platform::documents::Versioned;
+use ndrs_platform::returns::StoredReturn;
+use ndrs_stats::{Design, LonelyPsu, Options, VarianceMethod, WeightingSpec};
+
+use super::adapter::stats_error;
+use super::{DESIGN_METHOD, INTERIM_METHOD, Row};
+use crate::design::{DOCUMENT_KIND, SampleDesign};
+use crate::domain::Questionnaire;
+
+/// The units estimation runs over: every sampled unit with its design row, and the
+/// questionnaire of those that responded.
+pub(super) struct Sample<'a> {
+    pub(super) design: Design,
+    pub(super) spec: WeightingSpec,
+    pub(super) variance: VarianceMethod,
+    pub(super) options: Options,
+    /// Per unit: the return and questionnaire (with the frame's classifications) of a
+    /// respondent, `None` for a non-respondent.
+    pub(super) answers: Vec<Option<(&'a StoredReturn, Questionnaire)>>,
+    /// Categorical frame columns (weighting classes, margins), empty without a design.
+    pub(super) frame_columns: Vec<(&'static str, Vec<String>)>,
+    /// Lineage of the design: a citation of the version and a description of the method.
+    pub(super) design_ref: Option<String>,
+    pub(super) method: String,
+    /// Returns from units outside the design (not estimated from).
+    pub(super) outside_design: Vec<String>,
+}
+
+pub(super) const RESPONDENT: &str = "respondent";
+
+impl<'a> Sample<'a> {
+    pub(super) fn interim(rows: &'a [Row]) -> Result<Self> {
+        let units = rows
+            .iter()
+            .map(|(r, _)| ndrs_stats::Unit::new("all", r.reporting_unit_id.clone(), 1.0))
+            .collect();
+        // A single respondent is a lonely PSU: it yields a point estimate without a variance.
+        let design = Design::new(units)
+            .map_err(stats_error)?
+            .with_lonely_psu(LonelyPsu::Certainty);
+        Ok(Self {
+            design,
+            spec: WeightingSpec::none(),
+            variance: VarianceMethod::Taylor,
+            options: Options::default(),
+            answers: rows.iter().map(|(r, q)| Some((r, q.clone()))).collect(),
+            frame_columns: Vec::new(),
+            design_ref: None,
+            method: INTERIM_METHOD.to_string(),
+            outside_design: Vec::new(),
+        })
+    }
+
+    pub(super) fn designed(rows: &'a [Row], design: &Versioned<SampleDesign>) -> Result<Self> {
+        let d = &design.body;
+        let mut answers: Vec<Option<(&StoredReturn, Questionnaire)>> = vec![None; d.units.len()];
+        let mut outside_design = Vec::new();
+        for (r, q) in rows {
+            match d
+                .units
+                .binary_search_by(|u| u.reporting_unit_id.cmp(&r.reporting_unit_id))
+            {
+                Ok(i) => {
+                    let unit = &d.units[i];
+                    let mut q = q.clone();
+                    q.subject_type = unit.subject_type;
+                    q.size_class = unit.size_class;
+                    q.province_code = unit.province_code.clone();
+                    answers[i] = Some((r, q));
+                }
+                Err(_) => outside_design.push(r.reporting_unit_id.clone()),
+            }
+        }
+        let units = d
+            .units
+            .iter()
+            .map(|u| ndrs_stats::Unit::new(u.stratum.clone(), u.psu.clone(), u.design_weight))
+            .collect();
+        let mut stats_design = Design::new(units)
+            .map_err(stats_error)?
+            .with_lonely_psu(d.lonely_psu());
+        for s in &d.strata {
+            if let Some(n) = s.population_psus {
+                stats_design = stats_design
+                    .with_population_psus(&s.stratum, n)
+                    .map_err(stats_error)?;
+            }
+            if s.certainty {
+                stats_design = stats_design
+                    .with_certainty(&s.stratum)
+                    .map_err(stats_error)?;
+            }
+        }
+        let frame_columns = crate::design::FRAME_VARIABLES
+            .iter()
+            .map(|v| (*v, d.units.iter().map(|u| u.frame_value(v)).collect()))
+            .collect();
+        Ok(Self {
+            design: stats_design,
+            spec: d.weighting_spec(RESPONDENT),
+            variance: d.variance_method(),
+            options: Options {
+                level: d.confidence_level,
+                ..Options::default()
+            },
+            answers,
+            frame_columns,
+            design_ref: Some(design.lineage_ref(DOCUMENT_KIND)),
+            method: format!("{DESIGN_METHOD}: {}", d.describe()),
+            outside_design,
+        })
+    }
+
+    pub(super) fn respondents(&self) -> impl Iterator<Item = &(&'a StoredReturn, Questionnaire)> {
+        self.answers.iter().flatten()
+    }
+}
+
+pub(super) fn sample<'a>(
+    rows: &'a [Row],
+    design: Option<&Versioned<SampleDesign>>,
+) -> Result<Option<Sample<'a>>> {
+    match design {
+        // Nobody in the sample has answered yet: nothing to estimate (not a broken design).
+        Some(d)
+            if !rows
+                .iter()
+                .any(|(r, _)| d.body.unit(&r.reporting_unit_id).is_some()) =>
+        {
+            Ok(None)
+        }
+        Some(d) => Sample::designed(rows, d).map(Some),
+        None if rows.is_empty() => Ok(None),
+        None => Sample::interim(rows).map(Some),
+    }
+}

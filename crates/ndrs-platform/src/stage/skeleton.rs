@@ -1,0 +1,327 @@
+//! The skeleton every stage service is built on, so the four services (and a fifth) differ only
+//! in their domain:
+//!
+//! - [`StageReturn`]: what a return kind supplies (its message, conversion, edit rules and the
+//!   numbers the plausibility bounds apply to);
+//! - [`StageCore`]: the state every stage service holds and the one submit path (authenticate,
+//!   convert, authorise, check, store with a receipt) and loading path (latest versions, screened);
+//! - [`StageService`]: the service itself, from which the platform builds `GetStageResult`
+//!   ([`stage_result_rpc`]), the read RPCs ([`crate::stage_rpcs!`]) and start-up ([`run_stage`]).
+
+use ndrs_core::{Error, Result};
+use ndrs_proto::v1 as pb;
+use sea_orm_migration::MigratorTraitSelf;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tonic::service::Routes;
+use tonic::{Request, Response, Status};
+
+use super::{ReturnReader, Runtime, StageFigures, receipt_to_proto, refuse_on_errors, screen};
+use crate::IntoStatus;
+use crate::auth::{IdentityStore, Principal, Role};
+use crate::plausibility::{Plausibility, Reported};
+use crate::returns::{EditFinding, ReturnHeader, ReturnStore, StoredReturn};
+
+/// One kind of return a stage receives. The conversion and rules live in the stage's domain
+/// module; the platform runs them in the same order for every kind.
+pub trait StageReturn:
+    serde::Serialize + serde::de::DeserializeOwned + Send + Sync + 'static
+{
+    /// The message a reporting unit submits.
+    type Proto: Send + 'static;
+    /// The kind stored with every version and carried by its events; never renamed, since
+    /// stored returns are found by it.
+    const KIND: &'static str;
+    /// Converts and validates the message, naming every offending field.
+    fn from_proto(message: Self::Proto) -> Result<(ReturnHeader, Self)>;
+    /// The return's own edit rules.
+    fn edit_findings(&self) -> Vec<EditFinding>;
+    /// The numbers the plausibility bounds apply to, both at submission (as findings) and at
+    /// estimation (as the screen that sets a return aside).
+    fn quantities(&self) -> Vec<Reported>;
+}
+
+/// A converted submission whose caller may report for its unit, not yet stored: a stage with
+/// stored frames (a register, a design, a taxonomy) checks it against them before
+/// [`StageCore::store`].
+pub struct Submission<R> {
+    pub principal: Principal,
+    pub header: ReturnHeader,
+    pub value: R,
+}
+
+/// What every stage service holds: its return store, the identity store and the plausibility
+/// bounds, with the read RPCs over its returns.
+#[derive(Clone)]
+pub struct StageCore {
+    pub store: ReturnStore,
+    pub identity: IdentityStore,
+    pub plausibility: Plausibility,
+    reader: ReturnReader,
+}
+
+impl StageCore {
+    pub fn new(store: ReturnStore, identity: IdentityStore, plausibility: Plausibility) -> Self {
+        Self {
+            reader: ReturnReader::new(store.clone(), identity.clone()),
+            store,
+            identity,
+            plausibility,
+        }
+    }
+
+    /// Authenticates the caller of `request` and refuses unless it has one of `roles`.
+    pub async fn authorise<M>(
+        &self,
+        request: &Request<M>,
+        roles: &[Role],
+        action: &str,
+    ) -> std::result::Result<Principal, Status> {
+        self.identity
+            .authorise(request.metadata(), roles, action)
+            .await
+            .into_status()
+    }
+
+    /// Authenticates the caller of `request`, whatever its role.
+    pub async fn principal<M>(
+        &self,
+        request: &Request<M>,
+    ) -> std::result::Result<Principal, Status> {
+        self.identity
+            .principal(request.metadata())
+            .await
+            .into_status()
+    }
+
+    /// A whole submission RPC for a return that needs nothing but its own rules:
+    /// [`receive`](Self::receive) then [`store`](Self::store).
+    pub async fn submit<R: StageReturn>(
+        &self,
+        request: Request<R::Proto>,
+    ) -> std::result::Result<Response<pb::Receipt>, Status> {
+        let submission = self.receive::<R>(request).await?;
+        self.store(submission, Vec::new()).await
+    }
+
+    /// The first half of a submission: authenticate, convert (naming every bad field), and check
+    /// the caller may report for the unit, before anything stored is consulted, so a unit cannot
+    /// learn about another's frame.
+    pub async fn receive<R: StageReturn>(
+        &self,
+        request: Request<R::Proto>,
+    ) -> std::result::Result<Submission<R>, Status> {
+        let principal = self.principal(&request).await?;
+        let (header, value) = R::from_proto(request.into_inner()).into_status()?;
+        principal
+            .require_reporter_for(&header.reporting_unit_id)
+            .into_status()?;
+        Ok(Submission {
+            principal,
+            header,
+            value,
+        })
+    }
+
+    /// The second half: the return's edit rules, its plausibility findings and `context` (what a
+    /// stored frame said about it), in that order; any error refuses it, otherwise it is stored
+    /// and the receipt is built only after the commit.
+    pub async fn store<R: StageReturn>(
+        &self,
+        submission: Submission<R>,
+        context: Vec<EditFinding>,
+    ) -> std::result::Result<Response<pb::Receipt>, Status> {
+        let Submission {
+            principal,
+            header,
+            value,
+        } = submission;
+        let mut findings = value.edit_findings();
+        findings.extend(self.plausibility.findings(&value.quantities()));
+        findings.extend(context);
+        self.commit(&principal, header, &value, findings)
+            .await
+            .map(Response::new)
+            .into_status()
+    }
+
+    async fn commit<R: StageReturn>(
+        &self,
+        principal: &Principal,
+        header: ReturnHeader,
+        value: &R,
+        findings: Vec<EditFinding>,
+    ) -> Result<pb::Receipt> {
+        principal.require_reporter_for(&header.reporting_unit_id)?;
+        let findings = refuse_on_errors(findings)?;
+        let kind = R::KIND;
+        let payload = serde_json::to_value(value)
+            .map_err(|e| Error::Internal(format!("encode {kind}: {e}")))?;
+        let receipt = self
+            .store
+            .submit(crate::returns::NewReturn {
+                kind,
+                header,
+                payload,
+                findings,
+                submitted_by: principal.name.clone(),
+            })
+            .await?;
+        tracing::info!(
+            kind,
+            return_id = %receipt.return_id,
+            version = receipt.version,
+            replayed = receipt.replayed,
+            "return committed"
+        );
+        Ok(receipt_to_proto(receipt))
+    }
+
+    /// The cycle's latest returns of kind `R` a stage may use, and those it sets aside
+    /// ([`screen`]ed against the plausibility bounds).
+    pub async fn load_usable<R: StageReturn>(
+        &self,
+        cycle_year: i32,
+    ) -> Result<(Vec<(StoredReturn, R)>, Vec<pb::SetAsideReturn>)> {
+        Ok(screen(
+            load_latest(&self.store, cycle_year, R::KIND).await?,
+            &self.plausibility,
+            R::quantities,
+        ))
+    }
+
+    /// `GetReturn` over this stage's returns (see [`ReturnReader`]).
+    pub async fn get_return(
+        &self,
+        request: Request<pb::GetReturnRequest>,
+    ) -> std::result::Result<Response<pb::ReturnHistory>, Status> {
+        self.reader.get_return_rpc(request).await
+    }
+
+    /// `ListReturns` over this stage's returns (see [`ReturnReader`]).
+    pub async fn list_returns(
+        &self,
+        request: Request<pb::ListReturnsRequest>,
+    ) -> std::result::Result<Response<pb::ListReturnsResponse>, Status> {
+        self.reader.list_returns_rpc(request).await
+    }
+}
+
+/// The latest version of every return of `kind` in a cycle, decoded.
+pub async fn load_latest<T: serde::de::DeserializeOwned>(
+    store: &ReturnStore,
+    cycle_year: i32,
+    kind: &str,
+) -> Result<Vec<(StoredReturn, T)>> {
+    store
+        .latest(cycle_year, None)
+        .await?
+        .into_iter()
+        .filter(|r| r.return_kind == kind)
+        .map(|r| {
+            let value = serde_json::from_str(&r.payload_json).map_err(|e| {
+                Error::Internal(format!("stored {kind} {} unreadable: {e}", r.return_id))
+            })?;
+            Ok((r, value))
+        })
+        .collect()
+}
+
+/// A stage service: what the platform needs to start it and to answer `GetStageResult`.
+pub trait StageService: Sized + Send + Sync + 'static {
+    /// Name of the service's database (SQLite file or PostgreSQL schema) and event source.
+    const STAGE_NAME: &'static str;
+    /// Which stage its results are.
+    const STAGE: pb::Stage;
+    /// The gRPC service names it serves (for health and reflection).
+    const SERVICE_NAMES: &'static [&'static str];
+    /// Its schema: the shared return store and outbox, and whatever its domain stores.
+    type Migrator: MigratorTraitSelf + Sync;
+    const MIGRATOR: Self::Migrator;
+
+    fn new(core: StageCore) -> Self;
+    fn core(&self) -> &StageCore;
+    /// The service's routes, refusing messages over `max_message_bytes`.
+    fn into_routes(self, max_message_bytes: usize) -> Routes;
+    /// The stage's figures for a cycle.
+    fn stage_figures(
+        &self,
+        cycle_year: i32,
+    ) -> impl std::future::Future<Output = Result<StageFigures>> + Send;
+}
+
+/// `GetStageResult`: authenticate, check the caller may read stage results and the cycle,
+/// compute the stage's figures, wrap them as the stage result.
+pub async fn stage_result_rpc<S: StageService>(
+    service: &S,
+    request: Request<pb::GetStageResultRequest>,
+) -> std::result::Result<Response<pb::StageResult>, Status> {
+    let cycle_year = super::stage_result_cycle(&service.core().identity, request).await?;
+    let figures = service.stage_figures(cycle_year).await.into_status()?;
+    Ok(Response::new(figures.into_result(S::STAGE, cycle_year)))
+}
+
+/// Runs stage service `S` on `listener` until `shutdown` is cancelled: its database, relay and
+/// server (see [`super::run_stage_service`]).
+pub async fn run_stage<S: StageService>(
+    runtime: Runtime,
+    listener: TcpListener,
+    shutdown: CancellationToken,
+) -> Result<()> {
+    let max = runtime.settings.server.max_message_bytes;
+    let plausibility = runtime.settings.plausibility.clone();
+    super::run_stage_service(
+        runtime,
+        S::STAGE_NAME,
+        S::SERVICE_NAMES,
+        S::MIGRATOR,
+        listener,
+        shutdown,
+        |store, identity| S::new(StageCore::new(store, identity, plausibility)).into_routes(max),
+    )
+    .await
+}
+
+/// Implements a stage's generated gRPC service trait from its own RPCs (the body) plus the
+/// three every stage shares, `GetReturn`, `ListReturns` and `GetStageResult`, answered by the
+/// platform through the type's [`StageService`] implementation. Used as
+/// `stage_rpcs! { impl FooService for Foo { async fn submit_foo(...) ... } }`.
+#[macro_export]
+macro_rules! stage_rpcs {
+    (impl $service:ident for $ty:ident { $($body:tt)* }) => {
+        #[$crate::stage::__rpc::async_trait]
+        impl $service for $ty {
+            $($body)*
+
+            async fn get_return(
+                &self,
+                request: $crate::stage::__rpc::Request<$crate::stage::__rpc::pb::GetReturnRequest>,
+            ) -> ::std::result::Result<
+                $crate::stage::__rpc::Response<$crate::stage::__rpc::pb::ReturnHistory>,
+                $crate::stage::__rpc::Status,
+            > {
+                $crate::stage::StageService::core(self).get_return(request).await
+            }
+
+            async fn list_returns(
+                &self,
+                request: $crate::stage::__rpc::Request<$crate::stage::__rpc::pb::ListReturnsRequest>,
+            ) -> ::std::result::Result<
+                $crate::stage::__rpc::Response<$crate::stage::__rpc::pb::ListReturnsResponse>,
+                $crate::stage::__rpc::Status,
+            > {
+                $crate::stage::StageService::core(self).list_returns(request).await
+            }
+
+            async fn get_stage_result(
+                &self,
+                request: $crate::stage::__rpc::Request<$crate::stage::__rpc::pb::GetStageResultRequest>,
+            ) -> ::std::result::Result<
+                $crate::stage::__rpc::Response<$crate::stage::__rpc::pb::StageResult>,
+                $crate::stage::__rpc::Status,
+            > {
+                $crate::stage::stage_result_rpc(self, request).await
+            }
+        }
+    };
+}
