@@ -2,7 +2,8 @@
 //! (`storage_suite!`) and instantiated for SQLite in memory and, when `NDRS_TEST_DATABASE_URL` is
 //! set, PostgreSQL (a fresh database per test), as quickwit does with its metastore suite. It
 //! covers the return store, identity, versioned cycle documents, model runs and the aggregator's
-//! audit log.
+//! tables: candidates, validation and benchmark reports, justifications, review rounds and votes,
+//! releases and the audit log.
 //! The relay and bus test runs on whichever bus the environment selects (Redis Streams when
 //! `NDRS_TEST_REDIS_URL` is set).
 
@@ -95,6 +96,42 @@ macro_rules! storage_suite {
                 let Some(db) = database().await else { return };
                 suite::the_audit_chain_appends_and_refuses_a_fork(&db).await;
             }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn candidates_take_each_sequence_number_once_and_reuse_equal_content() {
+                let Some(db) = database().await else { return };
+                suite::candidates_take_each_sequence_number_once_and_reuse_equal_content(&db).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn a_validation_report_is_stored_once_per_candidate_and_rule_set() {
+                let Some(db) = database().await else { return };
+                suite::a_validation_report_is_stored_once_per_candidate_and_rule_set(&db).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn a_benchmark_report_is_stored_once_per_candidate_and_registry() {
+                let Some(db) = database().await else { return };
+                suite::a_benchmark_report_is_stored_once_per_candidate_and_registry(&db).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn justifications_belong_to_one_candidates_content() {
+                let Some(db) = database().await else { return };
+                suite::justifications_belong_to_one_candidates_content(&db).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn a_review_round_counts_each_experts_vote_once() {
+                let Some(db) = database().await else { return };
+                suite::a_review_round_counts_each_experts_vote_once(&db).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn a_published_release_never_changes() {
+                let Some(db) = database().await else { return };
+                suite::a_published_release_never_changes(&db).await;
+            }
         }
     };
 }
@@ -104,6 +141,13 @@ storage_suite!(postgres, TestDatabase::postgres().await);
 
 /// The suite's bodies, backend-agnostic.
 mod suite {
+    use std::collections::BTreeSet;
+
+    use ndrs_aggregator::candidate::{Candidates, Trigger};
+    use ndrs_aggregator::stages::{StageClients, StageEndpoints};
+    use ndrs_proto::v1 as pb;
+    use sea_orm::Set;
+
     use super::*;
 
     async fn store(db: &TestDatabase) -> ReturnStore {
@@ -355,6 +399,492 @@ mod suite {
         let entries = audit::list(&conn, 0, 100).await.unwrap();
         assert_eq!(entries.len(), appended);
         audit::verify_chain(&entries).expect("the chain is intact");
+    }
+
+    /// The aggregator's tables on a fresh database, and its candidate store. The stage clients
+    /// point nowhere (they connect lazily and are never called): the suite records stage results
+    /// itself with [`Candidates::record`], the store-level half of an assembly.
+    async fn aggregator(db: &TestDatabase) -> (sea_orm::DatabaseConnection, Candidates) {
+        let conn = connect_and_migrate(
+            &db.target("aggregator"),
+            &ndrs_aggregator::startup::Migrator,
+        )
+        .await
+        .unwrap();
+        let nowhere = || "http://127.0.0.1:1".to_string();
+        let endpoints = StageEndpoints {
+            production: nowhere(),
+            compute: nowhere(),
+            circulation: nowhere(),
+            application: nowhere(),
+        };
+        let clients = StageClients::connect(&endpoints, "unused").unwrap();
+        (conn.clone(), Candidates::new(conn, clients))
+    }
+
+    /// One stage's result for 2023 with the national estimates `figures`; `tag` is its content
+    /// hash, so results with different tags are different content.
+    fn stage_results(tag: &str, figures: &[(&str, f64)]) -> Vec<pb::StageResult> {
+        vec![pb::StageResult {
+            stage: pb::Stage::ProductionStorage as i32,
+            cycle_year: 2023,
+            figures: figures
+                .iter()
+                .map(|(id, value)| pb::Figure {
+                    id: id.to_string(),
+                    kind: pb::FigureKind::Estimate as i32,
+                    value: *value,
+                    ..Default::default()
+                })
+                .collect(),
+            content_hash: format!("content {tag}"),
+            returns_used: 1,
+            ..Default::default()
+        }]
+    }
+
+    async fn candidate(
+        candidates: &Candidates,
+        tag: &str,
+        figures: &[(&str, f64)],
+    ) -> pb::Candidate {
+        candidates
+            .record(
+                2023,
+                stage_results(tag, figures),
+                Trigger::Manual,
+                "organiser",
+            )
+            .await
+            .unwrap()
+    }
+
+    /// Candidates are numbered once per cycle: equal content is the latest candidate again (no
+    /// new review round for unchanged inputs), and concurrent assemblies of different content each
+    /// take their own number or lose the race as a conflict, never share one.
+    pub async fn candidates_take_each_sequence_number_once_and_reuse_equal_content(
+        db: &TestDatabase,
+    ) {
+        use sea_orm::ActiveModelTrait;
+        let (conn, candidates) = aggregator(db).await;
+        let first = candidate(&candidates, "a", &[("P01", 1.0)]).await;
+        assert_eq!(first.sequence, 1);
+        let again = candidate(&candidates, "a", &[("P01", 1.0)]).await;
+        assert_eq!(
+            again.candidate_id, first.candidate_id,
+            "equal content, same candidate"
+        );
+
+        let attempts = (0..6).map(|i| {
+            let candidates = candidates.clone();
+            tokio::spawn(async move {
+                let stages = stage_results(&format!("b{i}"), &[("P01", 2.0 + f64::from(i))]);
+                candidates
+                    .record(2023, stages, Trigger::InputsChanged, "watcher")
+                    .await
+            })
+        });
+        let mut stored = vec![first.sequence];
+        for handle in attempts {
+            match handle.await.unwrap() {
+                Ok(c) => stored.push(c.sequence),
+                Err(Error::Conflict(_)) => {}
+                Err(e) => panic!("a recording failed otherwise: {e}"),
+            }
+        }
+        stored.sort_unstable();
+        let listed: Vec<u32> = candidates
+            .list(2023)
+            .await
+            .unwrap()
+            .iter()
+            .map(|c| c.sequence)
+            .collect();
+        assert_eq!(listed, stored, "every stored candidate has its own number");
+        assert_eq!(listed, (1..=listed.len() as u32).collect::<Vec<_>>());
+        let latest = candidates.latest(2023).await.unwrap();
+        assert_eq!(latest.sequence as usize, listed.len());
+        let read = candidates.get(&first.candidate_id).await.unwrap();
+        assert_eq!(read, first, "a candidate reads back as it was stored");
+
+        // Whoever writes the table, a taken number is refused by its unique key.
+        let taken = ndrs_aggregator::store::candidate::ActiveModel {
+            candidate_id: Set("another".into()),
+            cycle_year: Set(2023),
+            sequence: Set(1),
+            content_hash: Set("other".into()),
+            trigger: Set("manual".into()),
+            assembled_at: Set("2024-03-01T00:00:00Z".into()),
+            assembled_by: Set("organiser".into()),
+            stages: Set(Vec::new()),
+        }
+        .insert(&conn)
+        .await
+        .unwrap_err();
+        assert!(matches!(
+            taken.sql_err(),
+            Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+        ));
+    }
+
+    fn error_rule() -> Vec<pb::Rule> {
+        vec![pb::Rule {
+            id: "storage.new_within_production".into(),
+            description: "Newly stored data cannot exceed the data produced".into(),
+            expression: "P04 <= P01".into(),
+            severity: pb::RuleSeverity::Error as i32,
+            tolerance: 0.0,
+        }]
+    }
+
+    /// Validation is deterministic, so replicas validating the same candidate under the same
+    /// rule-set version store one report between them; a new rule-set version makes the report
+    /// stale until the candidate is validated again, which stores a second report.
+    pub async fn a_validation_report_is_stored_once_per_candidate_and_rule_set(db: &TestDatabase) {
+        use ndrs_aggregator::validation::{self, Validation};
+        let (conn, candidates) = aggregator(db).await;
+        let validation = Validation::new(conn);
+        let c = candidate(&candidates, "v", &[("P01", 10.0), ("P04", 20.0)]).await;
+        assert!(matches!(
+            validation.validate(&c).await,
+            Err(Error::FailedPrecondition(_))
+        ));
+        let rules = validation::rules_from_proto(error_rule()).unwrap();
+        let v1 = validation.load(2023, rules, "organiser").await.unwrap();
+        assert_eq!(v1.version, 1);
+
+        let runs = (0..4).map(|_| {
+            let (validation, c) = (validation.clone(), c.clone());
+            tokio::spawn(async move { validation.validate(&c).await })
+        });
+        let mut ids = BTreeSet::new();
+        for handle in runs {
+            let report = handle.await.unwrap().unwrap();
+            assert!(!report.passed_errors, "P04 exceeds P01");
+            ids.insert(report.report_id);
+        }
+        assert_eq!(ids.len(), 1, "one report for one candidate and rule set");
+        let stored = validation.latest_report(&c.candidate_id).await.unwrap();
+        assert!(ids.contains(&stored.report_id));
+        assert_eq!(
+            (stored.rule_set_version, stored.rule_set_hash.as_str()),
+            (1, v1.content_hash.as_str())
+        );
+
+        let rules = validation::rules_from_proto(error_rule()).unwrap();
+        let v2 = validation.load(2023, rules, "organiser").await.unwrap();
+        assert_eq!(v2.version, 2);
+        let (outcome, _) = validation
+            .stage_outcome(&c, &BTreeSet::new())
+            .await
+            .unwrap();
+        assert!(
+            outcome.reasons.iter().any(|r| r.contains("validate again")),
+            "{:?}",
+            outcome.reasons
+        );
+        let again = validation.validate(&c).await.unwrap();
+        assert_ne!(again.report_id, stored.report_id);
+        assert_eq!(again.rule_set_version, 2);
+    }
+
+    /// The registry is seeded once however many replicas start at once, a check stores one
+    /// report per candidate and registry version, an addition is the next version holding every
+    /// earlier benchmark, and the same outside figure is never registered twice.
+    pub async fn a_benchmark_report_is_stored_once_per_candidate_and_registry(db: &TestDatabase) {
+        use ndrs_aggregator::benchmarks::{Benchmarks, benchmarks_from_proto};
+        let (conn, candidates) = aggregator(db).await;
+        let benchmarks = Benchmarks::new(conn);
+        let seeds = (0..3).map(|_| {
+            let benchmarks = benchmarks.clone();
+            tokio::spawn(async move { benchmarks.seed_if_empty().await })
+        });
+        for handle in seeds {
+            handle.await.unwrap().unwrap();
+        }
+        let seed = benchmarks.registry(0).await.unwrap();
+        let seeded = seed.summary.clone().unwrap();
+        assert_eq!(seeded.version, 1, "seeded once");
+        assert_eq!(seed.benchmarks.len() as u32, seeded.benchmarks);
+
+        let c = candidate(&candidates, "b", &[("C02", 200e18)]).await;
+        let checks = (0..3).map(|_| {
+            let (benchmarks, c) = (benchmarks.clone(), c.clone());
+            tokio::spawn(async move { benchmarks.check(&c).await })
+        });
+        let mut ids = BTreeSet::new();
+        for handle in checks {
+            let report = handle.await.unwrap().unwrap();
+            assert_eq!(report.registry_version, 1);
+            ids.insert(report.report_id);
+        }
+        assert_eq!(ids.len(), 1, "one report for one candidate and registry");
+
+        let addition = || {
+            benchmarks_from_proto(vec![pb::Benchmark {
+                publisher: "storage suite".into(),
+                indicator: "Compute capacity".into(),
+                scope: "test scope".into(),
+                year: 2023,
+                value: 200.0,
+                unit: "EFLOPS".into(),
+                comparable_to: "C02".into(),
+                comparability: pb::Comparability::DifferentScope as i32,
+                ..Default::default()
+            }])
+            .unwrap()
+        };
+        let v2 = benchmarks
+            .add(addition(), "one more", "organiser")
+            .await
+            .unwrap();
+        assert_eq!((v2.version, v2.benchmarks), (2, seeded.benchmarks + 1));
+        assert!(matches!(
+            benchmarks.add(addition(), "again", "organiser").await,
+            Err(Error::InvalidArgument(_))
+        ));
+        let (outcome, _) = benchmarks
+            .stage_outcome(&c, &BTreeSet::new())
+            .await
+            .unwrap();
+        assert!(
+            outcome.reasons.iter().any(|r| r.contains("check again")),
+            "{:?}",
+            outcome.reasons
+        );
+        let again = benchmarks.check(&c).await.unwrap();
+        assert_eq!(again.registry_version, 2);
+        assert!(!ids.contains(&again.report_id));
+        // Version 1 still reads as it was.
+        assert_eq!(benchmarks.registry(1).await.unwrap(), seed);
+    }
+
+    /// A justification belongs to one candidate's content and stage: a new candidate is judged
+    /// afresh, and every justification is recorded with its audit row.
+    pub async fn justifications_belong_to_one_candidates_content(db: &TestDatabase) {
+        use ndrs_aggregator::audit;
+        use ndrs_aggregator::justify::{Justifications, JustifiedStage};
+        let (conn, candidates) = aggregator(db).await;
+        let justifications = Justifications::new(conn.clone());
+        let a = candidate(&candidates, "j1", &[("P01", 1.0)]).await;
+        let b = candidate(&candidates, "j2", &[("P01", 2.0)]).await;
+        let recorded = justifications
+            .record(
+                &a,
+                JustifiedStage::Rules,
+                "storage.used_within_space",
+                "the stock includes archives",
+                "organiser",
+            )
+            .await
+            .unwrap();
+        assert_eq!(recorded.candidate_hash, a.content_hash);
+        let on_a = justifications
+            .justified(&a, JustifiedStage::Rules)
+            .await
+            .unwrap();
+        assert_eq!(
+            on_a,
+            BTreeSet::from(["storage.used_within_space".to_string()])
+        );
+        assert!(
+            justifications
+                .justified(&a, JustifiedStage::Benchmarks)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert!(
+            justifications
+                .justified(&b, JustifiedStage::Rules)
+                .await
+                .unwrap()
+                .is_empty(),
+            "a new candidate's findings are judged afresh"
+        );
+        let entries = audit::list(&conn, 0, 100).await.unwrap();
+        assert_eq!(
+            entries
+                .iter()
+                .filter(|e| e.action == "justification.recorded")
+                .count(),
+            1
+        );
+        audit::verify_chain(&entries).expect("the chain is intact");
+    }
+
+    /// A round is opened once per candidate; concurrent votes of one expert on one target store
+    /// one vote (the unique key decides), the quorum of distinct experts passes the round, and a
+    /// closed round takes no more votes.
+    pub async fn a_review_round_counts_each_experts_vote_once(db: &TestDatabase) {
+        use ndrs_aggregator::review::{Review, Verdict};
+        let (conn, candidates) = aggregator(db).await;
+        let review = Review::new(conn, candidates.clone());
+        let c = candidate(&candidates, "r", &[("P01", 1.0)]).await;
+        let round = review.open(&c.candidate_id, 2, "organiser").await.unwrap();
+        assert_eq!(round.number, 1);
+        assert_eq!(round.state, pb::RoundState::Open as i32);
+        assert!(matches!(
+            review.open(&c.candidate_id, 2, "organiser").await,
+            Err(Error::FailedPrecondition(_))
+        ));
+
+        let votes = (0..4).map(|_| {
+            let review = review.clone();
+            let (round_id, hash) = (round.round_id.clone(), c.content_hash.clone());
+            tokio::spawn(async move {
+                review
+                    .vote(&round_id, &hash, "", Some(Verdict::Approve), "", "expert a")
+                    .await
+            })
+        });
+        let mut recorded = 0;
+        for handle in votes {
+            match handle.await.unwrap() {
+                Ok(_) => recorded += 1,
+                Err(Error::Conflict(_)) => {}
+                Err(e) => panic!("a vote failed otherwise: {e}"),
+            }
+        }
+        assert_eq!(recorded, 1, "one vote per expert and target");
+        let open = review.get(&round.round_id).await.unwrap();
+        assert_eq!(open.votes.len(), 1);
+        assert_eq!(open.state, pb::RoundState::Open as i32, "quorum is 2");
+
+        let passed = review
+            .vote(
+                &round.round_id,
+                &c.content_hash,
+                "",
+                Some(Verdict::ApproveWithComments),
+                "checked against last year",
+                "expert b",
+            )
+            .await
+            .unwrap();
+        assert_eq!(passed.state, pb::RoundState::Passed as i32);
+        assert!(matches!(
+            review
+                .vote(
+                    &round.round_id,
+                    &c.content_hash,
+                    "",
+                    Some(Verdict::Approve),
+                    "",
+                    "expert c"
+                )
+                .await,
+            Err(Error::FailedPrecondition(_))
+        ));
+        let (outcome, rounds) = review.stage_outcome(&c).await.unwrap();
+        assert!(outcome.passed, "{:?}", outcome.reasons);
+        assert_eq!(rounds.len(), 1);
+        assert_eq!(rounds[0].votes.len(), 2);
+    }
+
+    /// A published version is stored once and read back byte for byte (from the database, not
+    /// only the cache); a revision is the next version with a note and a diff, and concurrent
+    /// revisions cannot both take the number.
+    pub async fn a_published_release_never_changes(db: &TestDatabase) {
+        use ndrs_aggregator::disclosure::DisclosureRule;
+        use ndrs_aggregator::release::{Document, Format, Lineage, Releases, Software, VersionRef};
+        use ndrs_aggregator::release_cache::ReleaseCache;
+        use sha2::{Digest, Sha256};
+        let (conn, candidates) = aggregator(db).await;
+        let releases = Releases::new(conn.clone(), ReleaseCache::in_process());
+        let lineage = |c: &pb::Candidate| Lineage {
+            candidate_id: c.candidate_id.clone(),
+            candidate_sequence: c.sequence,
+            candidate_hash: c.content_hash.clone(),
+            stage_hashes: Default::default(),
+            rule_set: VersionRef {
+                version: 1,
+                content_hash: "rules".into(),
+            },
+            benchmark_registry: VersionRef {
+                version: 1,
+                content_hash: "benchmarks".into(),
+            },
+            review_rounds: Vec::new(),
+            disclosure: DisclosureRule {
+                min_reporters: 3,
+                max_share: 0.85,
+            },
+            software: Software {
+                name: "ndrs".into(),
+                version: "storage suite".into(),
+            },
+        };
+        let first = candidate(&candidates, "p1", &[("P01", 1.0e22), ("P03", 2.0e21)]).await;
+        let v1 = releases
+            .publish(&first, lineage(&first), None, "", "publisher")
+            .await
+            .unwrap();
+        assert_eq!(v1.version, 1);
+        let json = releases.get(2023, 1, Format::Json, false).await.unwrap();
+        assert_eq!(
+            hex::encode(Sha256::digest(&json.content)),
+            v1.document_sha256
+        );
+        assert!(matches!(
+            releases
+                .publish(&first, lineage(&first), None, "", "publisher")
+                .await,
+            Err(Error::FailedPrecondition(_))
+        ));
+
+        let second = candidate(&candidates, "p2", &[("P01", 1.5e22), ("P03", 2.0e21)]).await;
+        assert!(matches!(
+            releases
+                .publish(&second, lineage(&second), None, "", "publisher")
+                .await,
+            Err(Error::InvalidArgument(_))
+        ));
+        let attempts = (0..3).map(|_| {
+            let (releases, second, lineage) = (releases.clone(), second.clone(), lineage(&second));
+            tokio::spawn(async move {
+                releases
+                    .publish(&second, lineage, None, "P01 revised", "publisher")
+                    .await
+            })
+        });
+        let mut published = 0;
+        for handle in attempts {
+            match handle.await.unwrap() {
+                Ok(summary) => {
+                    assert_eq!(summary.version, 2);
+                    published += 1;
+                }
+                // Lost the race for version 2, or read it as already published.
+                Err(Error::Conflict(_) | Error::FailedPrecondition(_)) => {}
+                Err(e) => panic!("a publication failed otherwise: {e}"),
+            }
+        }
+        assert_eq!(published, 1);
+        let versions: Vec<u32> = releases
+            .list(2023, false)
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.version)
+            .collect();
+        assert_eq!(versions, [1, 2]);
+
+        // A reader with an empty cache gets the stored bytes of version 1, unchanged.
+        let uncached = Releases::new(conn, ReleaseCache::in_process());
+        let stored = uncached.get(2023, 1, Format::Json, false).await.unwrap();
+        assert_eq!(stored.content, json.content);
+        let revision = uncached.get(2023, 0, Format::Json, false).await.unwrap();
+        let revision: Document = serde_json::from_slice(&revision.content).unwrap();
+        assert_eq!((revision.version, revision.previous_version), (2, Some(1)));
+        assert!(
+            revision
+                .changes
+                .iter()
+                .any(|c| c.key == "P01" && c.change == "revised"),
+            "{:?}",
+            revision.changes
+        );
     }
 }
 

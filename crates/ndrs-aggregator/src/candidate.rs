@@ -151,42 +151,80 @@ impl Candidates {
             if skip_empty && latest.is_none() && stages.iter().all(|s| s.returns_used == 0) {
                 return Ok(None);
             }
-            let (stages, hash) = freeze(cycle_year, stages);
-            if let Some(latest) = &latest
-                && latest.content_hash == hash
+            if let Some(candidate) = self
+                .store_after(latest, cycle_year, stages, trigger, by)
+                .await?
             {
-                return to_proto(latest.clone()).map(Some);
+                return Ok(Some(candidate));
             }
-            let sequence = latest.map_or(1, |l| l.sequence + 1);
-            let row = candidate::ActiveModel {
-                candidate_id: Set(uuid::Uuid::now_v7().to_string()),
-                cycle_year: Set(cycle_year),
-                sequence: Set(sequence),
-                content_hash: Set(hash.clone()),
-                trigger: Set(trigger.code().to_string()),
-                assembled_at: Set(crate::store::now()),
-                assembled_by: Set(by.to_string()),
-                stages: Set(StoredStages { stages }.encode_to_vec()),
-            };
-            match row.insert(&self.db).await {
-                Ok(row) => {
-                    tracing::info!(
-                        cycle_year,
-                        sequence,
-                        content_hash = %hash,
-                        trigger = trigger.code(),
-                        "candidate assembled"
-                    );
-                    return to_proto(row).map(Some);
-                }
-                // Another assembly took this sequence number first: read and fetch again.
-                Err(e) if crate::store::is_unique_violation(&e) => continue,
-                Err(e) => return Err(db_error(e)),
-            }
+            // Another assembly took this sequence number first: read and fetch again.
         }
         Err(Error::Conflict(
             "concurrent assemblies of the same cycle; retry".into(),
         ))
+    }
+
+    /// Stores stage results the caller fetched as the cycle's next candidate, as one attempt of
+    /// [`Candidates::assemble`] does: the latest candidate when the content is the same, else the
+    /// next sequence number. For stage results that do not come through the stage clients (the
+    /// storage suite drives the table with it); losing the sequence number to a concurrent
+    /// assembly is a conflict, since these results cannot be fetched again.
+    pub async fn record(
+        &self,
+        cycle_year: i32,
+        stages: Vec<pb::StageResult>,
+        trigger: Trigger,
+        by: &str,
+    ) -> Result<pb::Candidate> {
+        let latest = self.latest_row(cycle_year).await?;
+        self.store_after(latest, cycle_year, stages, trigger, by)
+            .await?
+            .ok_or_else(|| Error::Conflict("concurrent assemblies of the same cycle; retry".into()))
+    }
+
+    /// Freezes `stages` and stores them as the candidate after `latest` (read before they were
+    /// fetched), or returns `latest` when the content is the same: re-assembling unchanged inputs
+    /// must not open a new review round. `None` when another assembly took the next sequence
+    /// number first; the unique key, not the read, decides that race.
+    async fn store_after(
+        &self,
+        latest: Option<candidate::Model>,
+        cycle_year: i32,
+        stages: Vec<pb::StageResult>,
+        trigger: Trigger,
+        by: &str,
+    ) -> Result<Option<pb::Candidate>> {
+        let (stages, hash) = freeze(cycle_year, stages);
+        if let Some(latest) = &latest
+            && latest.content_hash == hash
+        {
+            return to_proto(latest.clone()).map(Some);
+        }
+        let sequence = latest.map_or(1, |l| l.sequence + 1);
+        let row = candidate::ActiveModel {
+            candidate_id: Set(uuid::Uuid::now_v7().to_string()),
+            cycle_year: Set(cycle_year),
+            sequence: Set(sequence),
+            content_hash: Set(hash.clone()),
+            trigger: Set(trigger.code().to_string()),
+            assembled_at: Set(crate::store::now()),
+            assembled_by: Set(by.to_string()),
+            stages: Set(StoredStages { stages }.encode_to_vec()),
+        };
+        match row.insert(&self.db).await {
+            Ok(row) => {
+                tracing::info!(
+                    cycle_year,
+                    sequence,
+                    content_hash = %hash,
+                    trigger = trigger.code(),
+                    "candidate assembled"
+                );
+                to_proto(row).map(Some)
+            }
+            Err(e) if crate::store::is_unique_violation(&e) => Ok(None),
+            Err(e) => Err(db_error(e)),
+        }
     }
 
     pub async fn get(&self, candidate_id: &str) -> Result<pb::Candidate> {
