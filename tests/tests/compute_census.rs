@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{as_organiser, as_reporter, assert_close, figure, start};
+use common::{as_organiser, as_reporter, assemble, assert_close, figure, start};
 use ndrs_proto::v1 as pb;
 use ndrs_proto::v1::aggregator_service_client::AggregatorServiceClient;
 use ndrs_proto::v1::compute_census_service_client::ComputeCensusServiceClient;
@@ -123,11 +123,7 @@ async fn non_respondents_are_imputed_and_growth_uses_the_previous_cycle() {
     );
 
     let mut aggregator = AggregatorServiceClient::new(as_organiser(&system, &e.aggregator).await);
-    let candidate = aggregator
-        .assemble_candidate(pb::AssembleCandidateRequest { cycle_year: 2023 })
-        .await
-        .unwrap()
-        .into_inner();
+    let candidate = assemble(&mut aggregator, 2023).await;
     assert_close(figure(&candidate, "C01").value, 3.0, "C01");
     assert_close(figure(&candidate, "C02").value, 7.2e18, "C02");
     assert_close(

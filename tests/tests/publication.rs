@@ -6,7 +6,9 @@
 
 mod common;
 
-use common::{as_organiser, as_reporter, figure, start, token};
+use common::{
+    as_organiser, as_reporter, assemble, figure, load_rules, start, submit_samples, token, validate,
+};
 use ndrs_platform::auth::Role;
 use ndrs_platform::client::{AuthedChannel, channel};
 use ndrs_platform::db::{DatabaseTarget, connect};
@@ -71,13 +73,7 @@ async fn justify(
 /// Runs stages 1 and 2 on a candidate and justifies every open finding, as the working group
 /// does once it has looked at each.
 async fn pass_stages_1_and_2(agg: &mut Client, candidate: &pb::Candidate) {
-    let report = agg
-        .validate_candidate(pb::ValidateCandidateRequest {
-            candidate_id: candidate.candidate_id.clone(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let report = validate(agg, candidate).await;
     assert!(report.passed_errors, "{:#?}", report.results);
     for r in report
         .results
@@ -211,23 +207,11 @@ async fn three_stages_gate_publication_and_releases_are_immutable_and_audited() 
     let mut e3 =
         AggregatorServiceClient::new(as_named(&system, "expert three", Role::Expert).await);
 
-    org.load_rule_set(pb::LoadRuleSetRequest {
-        cycle_year: sample::CYCLE,
-        rules: Vec::new(),
-        use_default: true,
-    })
-    .await
-    .unwrap();
-    ndrs_testkit::submit::submit_sample_returns(&system.endpoints, &system.runtime.identity)
+    load_rules(&mut org, sample::CYCLE, Vec::new(), true)
         .await
         .unwrap();
-    let c1 = org
-        .assemble_candidate(pb::AssembleCandidateRequest {
-            cycle_year: sample::CYCLE,
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    submit_samples(&system).await;
+    let c1 = assemble(&mut org, sample::CYCLE).await;
 
     // Nothing is publishable before the stages have passed (the watcher may already have run the
     // automatic stages 1 and 2, but nobody has reviewed anything).
@@ -242,13 +226,7 @@ async fn three_stages_gate_publication_and_releases_are_immutable_and_audited() 
     );
 
     // --- Stage 1: a warning that did not pass blocks until it is justified. ---
-    let report = org
-        .validate_candidate(pb::ValidateCandidateRequest {
-            candidate_id: c1.candidate_id.clone(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let report = validate(&mut org, &c1).await;
     assert!(report.passed_errors);
     let warnings: Vec<&pb::RuleResult> = report
         .results
@@ -913,34 +891,21 @@ async fn an_error_rule_blocks_and_cannot_be_justified_while_a_warning_can() {
         severity: severity as i32,
         tolerance: 0.0,
     };
-    org.load_rule_set(pb::LoadRuleSetRequest {
-        cycle_year: sample::CYCLE,
-        rules: vec![
+    load_rules(
+        &mut org,
+        sample::CYCLE,
+        vec![
             // New storage cannot exceed production here, so both rules fail on the sample.
             rule("impossible.error", "P04 > P01", pb::RuleSeverity::Error),
             rule("impossible.warning", "P04 > P01", pb::RuleSeverity::Warning),
         ],
-        use_default: false,
-    })
+        false,
+    )
     .await
     .unwrap();
-    ndrs_testkit::submit::submit_sample_returns(&system.endpoints, &system.runtime.identity)
-        .await
-        .unwrap();
-    let candidate = org
-        .assemble_candidate(pb::AssembleCandidateRequest {
-            cycle_year: sample::CYCLE,
-        })
-        .await
-        .unwrap()
-        .into_inner();
-    let report = org
-        .validate_candidate(pb::ValidateCandidateRequest {
-            candidate_id: candidate.candidate_id.clone(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    submit_samples(&system).await;
+    let candidate = assemble(&mut org, sample::CYCLE).await;
+    let report = validate(&mut org, &candidate).await;
     assert!(!report.passed_errors);
     let both_bad = org
         .justify(pb::JustifyRequest {

@@ -6,7 +6,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{as_organiser, as_reporter, start};
+use common::{as_organiser, as_reporter, assemble, start, validate};
 use ndrs_platform::client::AuthedChannel;
 use ndrs_platform::grpc_status::field_violations;
 use ndrs_proto::v1 as pb;
@@ -329,13 +329,7 @@ async fn one_bad_return_is_set_aside_and_a_non_finite_figure_withheld() {
         })
         .await
         .unwrap();
-    let report = organiser
-        .validate_candidate(pb::ValidateCandidateRequest {
-            candidate_id: candidate.candidate_id.clone(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let report = validate(&mut organiser, &candidate).await;
     assert!(!report.passed_errors, "stage 1 must not pass");
     let ids: Vec<&str> = report.results.iter().map(|r| r.rule_id.as_str()).collect();
     assert!(
@@ -350,13 +344,7 @@ async fn one_bad_return_is_set_aside_and_a_non_finite_figure_withheld() {
     let mut corrected = sample::smartphones("other", "fix", 1.2e9, "t");
     corrected.header.as_mut().unwrap().return_id = bad_receipt.return_id.clone();
     other.submit_device_parameters(corrected).await.unwrap();
-    let next = organiser
-        .assemble_candidate(pb::AssembleCandidateRequest {
-            cycle_year: sample::CYCLE,
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let next = assemble(&mut organiser, sample::CYCLE).await;
     let production = next
         .stages
         .iter()

@@ -5,7 +5,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{as_organiser, as_reporter, start};
+use common::{as_organiser, as_reporter, assemble, start, submit_samples, validate};
 use ndrs_platform::client::AuthedChannel;
 use ndrs_platform::grpc_status::field_violations;
 use ndrs_proto::v1 as pb;
@@ -84,23 +84,9 @@ async fn rules_are_checked_on_load_and_a_planted_inconsistency_fails_its_rule() 
     assert_eq!(loaded.version, 1);
     assert!(loaded.rules >= 15);
 
-    ndrs_testkit::submit::submit_sample_returns(&system.endpoints, &system.runtime.identity)
-        .await
-        .unwrap();
-    let candidate = aggregator
-        .assemble_candidate(pb::AssembleCandidateRequest {
-            cycle_year: sample::CYCLE,
-        })
-        .await
-        .unwrap()
-        .into_inner();
-    let report = aggregator
-        .validate_candidate(pb::ValidateCandidateRequest {
-            candidate_id: candidate.candidate_id.clone(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    submit_samples(&system).await;
+    let candidate = assemble(&mut aggregator, sample::CYCLE).await;
+    let report = validate(&mut aggregator, &candidate).await;
     assert_eq!(report.candidate_hash, candidate.content_hash);
     assert_eq!(
         status_of(&report, "storage.used_within_space").0,

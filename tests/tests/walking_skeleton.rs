@@ -6,7 +6,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{as_organiser, as_reporter, assert_close, figure, start, token};
+use common::{as_organiser, as_reporter, assemble, assert_close, figure, start, token};
 use ndrs_cli::system;
 use ndrs_platform::auth::Role;
 use ndrs_platform::client::channel;
@@ -144,13 +144,7 @@ async fn a_return_to_every_stage_reaches_the_aggregators_candidate() {
     assert_close(figure(&candidate, "P09").value, 0.25, "P09");
 
     // The same inputs give the same content hash; nothing new is stored.
-    let again = aggregator
-        .assemble_candidate(pb::AssembleCandidateRequest {
-            cycle_year: sample::CYCLE,
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let again = assemble(&mut aggregator, sample::CYCLE).await;
     assert_eq!(again.candidate_id, candidate.candidate_id);
     assert_eq!(again.content_hash, candidate.content_hash);
 

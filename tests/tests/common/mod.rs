@@ -53,3 +53,55 @@ pub fn assert_close(actual: f64, expected: f64, what: &str) {
         "{what}: expected {expected}, got {actual}"
     );
 }
+
+/// The aggregator as an organiser calls it.
+pub type Aggregator =
+    ndrs_proto::v1::aggregator_service_client::AggregatorServiceClient<AuthedChannel>;
+
+/// Assembles a cycle's candidate; the test fails if the aggregator refuses.
+pub async fn assemble(aggregator: &mut Aggregator, cycle_year: i32) -> pb::Candidate {
+    aggregator
+        .assemble_candidate(pb::AssembleCandidateRequest { cycle_year })
+        .await
+        .unwrap_or_else(|s| panic!("assemble cycle {cycle_year}: {s:?}"))
+        .into_inner()
+}
+
+/// Stage 1 on a candidate; the test fails if the aggregator refuses.
+pub async fn validate(
+    aggregator: &mut Aggregator,
+    candidate: &pb::Candidate,
+) -> pb::ValidationReport {
+    aggregator
+        .validate_candidate(pb::ValidateCandidateRequest {
+            candidate_id: candidate.candidate_id.clone(),
+        })
+        .await
+        .unwrap_or_else(|s| panic!("validate {}: {s:?}", candidate.candidate_id))
+        .into_inner()
+}
+
+/// Loads a rule set (the default one when `rules` is empty and `use_default`), as the aggregator
+/// answers it.
+pub async fn load_rules(
+    aggregator: &mut Aggregator,
+    cycle_year: i32,
+    rules: Vec<pb::Rule>,
+    use_default: bool,
+) -> Result<pb::RuleSetSummary, tonic::Status> {
+    aggregator
+        .load_rule_set(pb::LoadRuleSetRequest {
+            cycle_year,
+            rules,
+            use_default,
+        })
+        .await
+        .map(tonic::Response::into_inner)
+}
+
+/// The sample returns ([`ndrs_testkit::sample`]) submitted to `system`; how many.
+pub async fn submit_samples(system: &RunningSystem) -> usize {
+    ndrs_testkit::submit::submit_sample_returns(&system.endpoints, &system.runtime.identity)
+        .await
+        .expect("sample returns accepted")
+}
