@@ -14,16 +14,21 @@
 //! - [`withhold`]: non-finite figures withheld at assembly, and the findings for what a candidate
 //!   could not use (set-aside returns, withheld figures).
 //! - [`validation`]: stage 1, cross-entity rules (CEL) and validation reports.
-//! - [`benchmarks`]: stage 2, the external benchmark registry and comparisons.
+//! - [`benchmarks`]: stage 2, the external benchmark registry ([`benchmarks::registry`]), the
+//!   benchmarks as added ([`benchmarks::input`]) and the comparison with a candidate
+//!   ([`benchmarks::compare`](mod@benchmarks::compare)).
 //! - [`justify`]: written justifications of warnings and benchmark deviations.
 //! - [`process`]: what may be justified and where a candidate stands in each stage.
 //! - [`review`]: stage 3, expert review rounds over frozen candidates.
-//! - [`release`]: publication: immutable, versioned release documents and their exports.
+//! - [`release`]: publication: the release document ([`release::document`]), complementary
+//!   suppression, the diff between versions, the CSV and SDMX exports, embargoes and the release
+//!   service that stores and reads them ([`release::service`]).
 //! - [`disclosure`]: disclosure control of published breakdown cells.
 //! - [`release_cache`]: the release cache (Redis in production, in-process when embedded).
 //! - [`audit`]: the hash-chained audit log of every state change, and its verification.
 //! - [`watcher`]: automatic re-assembly and re-validation on "cycle inputs changed".
-//! - [`store`]: the aggregator's tables (candidates, reports, rounds, releases, audit) and migrations.
+//! - [`store`]: the aggregator's eleven tables, one sea-orm entity per file ([`store::entity`]),
+//!   and their schema history, one migration per file ([`store::migration`]).
 //! - [`grpc`]: the thin transport layer.
 //! - [`startup`]: how the service starts.
 

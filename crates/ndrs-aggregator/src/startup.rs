@@ -15,7 +15,7 @@ use tonic::service::Routes;
 use crate::candidate::Candidates;
 use crate::grpc::Aggregator;
 use crate::stages::{StageClients, StageEndpoints};
-/// This service's schema: the candidates.
+/// This service's schema: every table of [`crate::store`], by its migrations.
 pub use crate::store::migration::Migrator;
 
 pub const SERVICE_NAMES: &[&str] = &["ndrs.v1.AggregatorService"];

@@ -12,7 +12,7 @@ use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbE
 use sea_orm_migration::MigratorTraitSelf;
 use sea_orm_migration::SchemaManager;
 use sea_orm_migration::prelude::{
-    Index, IndexCreateStatement, IntoIden, Table, TableCreateStatement,
+    ColumnDef, Index, IndexCreateStatement, IntoIden, Table, TableCreateStatement,
 };
 
 use crate::settings::Settings;
@@ -230,6 +230,39 @@ pub async fn create_unique_index<T: IntoIden>(
 pub async fn drop_table(manager: &SchemaManager<'_>, table: impl IntoIden) -> Result<(), DbErr> {
     manager
         .drop_table(Table::drop().table(table.into_iden()).to_owned())
+        .await
+}
+
+/// Adds `column` to `table` (a migration that extends a table; give the column a default so
+/// existing rows get a value).
+pub async fn add_column(
+    manager: &SchemaManager<'_>,
+    table: impl IntoIden,
+    column: &mut ColumnDef,
+) -> Result<(), DbErr> {
+    manager
+        .alter_table(
+            Table::alter()
+                .table(table.into_iden())
+                .add_column(column.to_owned())
+                .to_owned(),
+        )
+        .await
+}
+
+/// Drops `column` from `table` (the `down` of [`add_column`]).
+pub async fn drop_column(
+    manager: &SchemaManager<'_>,
+    table: impl IntoIden,
+    column: impl IntoIden,
+) -> Result<(), DbErr> {
+    manager
+        .alter_table(
+            Table::alter()
+                .table(table.into_iden())
+                .drop_column(column.into_iden())
+                .to_owned(),
+        )
         .await
 }
 

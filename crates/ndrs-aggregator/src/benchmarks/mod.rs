@@ -19,7 +19,7 @@
 //! candidate lacks the figure, needs a written justification before the stage passes.
 //!
 //! - [`input`]: benchmarks as added (from a request or the seed file) and how they are checked.
-//! - [`compare`]: the comparison of a candidate with the registry (pure).
+//! - [`compare`](mod@compare): the comparison of a candidate with the registry (pure).
 //! - [`registry`]: the registry's versions and the stage-2 reports in the database.
 
 pub mod compare;

@@ -10,7 +10,7 @@
 //!
 //! - [`document`]: the document model and the published figures of a candidate.
 //! - [`suppression`]: complementary suppression within a breakdown.
-//! - [`diff`]: what changed between two versions.
+//! - [`diff`](mod@diff): what changed between two versions.
 //! - [`csv`] and [`sdmx`]: the export formats.
 //! - [`embargo`]: when a release becomes visible to readers.
 //! - [`service`]: publishing and reading releases in the database.

@@ -1,5 +1,6 @@
 //! The SDMX export of releases, stored beside the JSON and CSV.
 
+use ndrs_platform::db::{add_column, drop_column};
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
 
@@ -15,24 +16,15 @@ enum Release {
 #[async_trait::async_trait]
 impl MigrationTrait for AddReleaseSdmx {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .alter_table(
-                Table::alter()
-                    .table(Release::Table)
-                    .add_column(text(Release::DocumentSdmx).default(""))
-                    .to_owned(),
-            )
-            .await
+        add_column(
+            manager,
+            Release::Table,
+            text(Release::DocumentSdmx).default(""),
+        )
+        .await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .alter_table(
-                Table::alter()
-                    .table(Release::Table)
-                    .drop_column(Release::DocumentSdmx)
-                    .to_owned(),
-            )
-            .await
+        drop_column(manager, Release::Table, Release::DocumentSdmx).await
     }
 }
