@@ -95,6 +95,14 @@ fn published() -> Vec<Indicator> {
         .collect()
 }
 
+/// A published share: bounded to [0, 1], not a growth rate.
+fn a_share() -> Indicator {
+    published()
+        .into_iter()
+        .find(|i| i.unit == Unit::Ratio && !i.growth)
+        .unwrap()
+}
+
 #[test]
 fn the_table_publishes_every_questionnaire_indicator_of_the_catalogue() {
     // A01-A03 are the sharing hub's reported figures (crate::hub); P09-P14 and F02-F03 come from
@@ -131,10 +139,7 @@ fn every_published_indicator_is_defined_once_and_auxiliaries_say_their_cell() {
 fn a_share_interval_beyond_zero_and_one_is_truncated_and_says_so() {
     let rows = rows();
     let sample = Sample::interim(&rows).unwrap();
-    let share = published()
-        .into_iter()
-        .find(|i| i.unit == Unit::Ratio && !i.growth)
-        .unwrap();
+    let share = a_share();
     let f = sample.figure(&national(share), &estimate(0.5, 1, Some((-0.2, 1.3))));
     let interval = f.interval.unwrap();
     assert_eq!((interval.lower, interval.upper), (0.0, 1.0));
@@ -167,10 +172,7 @@ fn a_growth_figure_is_the_ratio_minus_one_and_its_interval_is_not_truncated() {
 fn a_standard_error_without_degrees_of_freedom_is_no_statement_of_precision() {
     let rows = rows();
     let sample = Sample::interim(&rows).unwrap();
-    let share = published()
-        .into_iter()
-        .find(|i| i.unit == Unit::Ratio && !i.growth)
-        .unwrap();
+    let share = a_share();
     let f = sample.figure(&national(share), &estimate(0.5, 0, None));
     let sampling = f.sampling.unwrap();
     assert!(sampling.standard_error.is_nan());
