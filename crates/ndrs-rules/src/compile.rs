@@ -474,26 +474,24 @@ mod tests {
             matches!(&errors[1], RuleError::UnitMismatch { rule_id, left: Dimension::Volume, right: Dimension::Compute, .. } if rule_id == "b"),
             "{errors:?}"
         );
-        assert!(
-            errors
-                .iter()
-                .any(|e| e.rule_id() == "c" && matches!(e, RuleError::UnitMismatch { .. }))
-        );
-        assert!(
-            errors
-                .iter()
-                .any(|e| e.rule_id() == "d" && matches!(e, RuleError::Syntax { .. }))
-        );
-        assert!(
-            errors
-                .iter()
-                .any(|e| e.rule_id() == "e" && matches!(e, RuleError::IntegerArithmetic { .. }))
-        );
-        assert!(
-            errors
-                .iter()
-                .any(|e| e.rule_id() == "f" && matches!(e, RuleError::NotACondition { .. }))
-        );
+        // Whether rule `id` was refused with an error of the kind `kind` matches; the order of
+        // the later errors is not part of the contract.
+        let refused = |id: &str, kind: fn(&RuleError) -> bool| {
+            errors.iter().any(|e| e.rule_id() == id && kind(e))
+        };
+        assert!(refused("c", |e| matches!(
+            e,
+            RuleError::UnitMismatch { .. }
+        )));
+        assert!(refused("d", |e| matches!(e, RuleError::Syntax { .. })));
+        assert!(refused("e", |e| matches!(
+            e,
+            RuleError::IntegerArithmetic { .. }
+        )));
+        assert!(refused("f", |e| matches!(
+            e,
+            RuleError::NotACondition { .. }
+        )));
     }
 
     #[test]

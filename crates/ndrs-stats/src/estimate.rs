@@ -757,13 +757,40 @@ mod tests {
         }
     }
 
+    /// The total of column `y` over the whole population.
+    fn total(y: &str) -> Estimator {
+        Estimator::Total {
+            y: y.into(),
+            domain: Domain::All,
+        }
+    }
+
+    /// The proportion of ones in column `y` over the whole population.
+    fn proportion(y: &str) -> Estimator {
+        Estimator::Proportion {
+            y: y.into(),
+            domain: Domain::All,
+        }
+    }
+
+    /// `e` on the design weights as they are, with Taylor linearisation: the plainest estimate,
+    /// for tests about what the data or the design do rather than the weighting or the variance.
+    fn unweighted_taylor(design: &Design, data: &Data, e: &Estimator) -> Result<Estimate> {
+        estimate(
+            design,
+            &WeightingSpec::none(),
+            data,
+            e,
+            &VarianceMethod::Taylor,
+        )
+    }
+
     #[test]
     fn lonely_adjust_adds_the_centred_lonely_psu() {
         let (design, data) = sample();
-        let none = WeightingSpec::none();
         let run = |policy| {
             let d = design.clone().with_lonely_psu(policy);
-            estimate(&d, &none, &data, &mean(), &VarianceMethod::Taylor).unwrap()
+            unweighted_taylor(&d, &data, &mean()).unwrap()
         };
         let cert = run(LonelyPsu::Certainty);
         let adj = run(LonelyPsu::Adjust);
@@ -778,14 +805,20 @@ mod tests {
         // Replicates cannot do Adjust; Fail names the stratum.
         let d = design.clone().with_lonely_psu(LonelyPsu::Adjust);
         assert!(matches!(
-            estimate(&d, &none, &data, &mean(), &VarianceMethod::Jackknife),
+            estimate(
+                &d,
+                &WeightingSpec::none(),
+                &data,
+                &mean(),
+                &VarianceMethod::Jackknife
+            ),
             Err(StatsError::InvalidSetting {
                 field: "lonely_psu",
                 ..
             })
         ));
         assert!(matches!(
-            estimate(&design, &none, &data, &mean(), &VarianceMethod::Taylor),
+            unweighted_taylor(&design, &data, &mean()),
             Err(StatsError::LonelyPsu { stratum }) if stratum == "z"
         ));
     }
@@ -794,21 +827,7 @@ mod tests {
     fn per_estimator_errors_do_not_hide_others() {
         let (design, data) = sample();
         let design = design.with_lonely_psu(LonelyPsu::Remove);
-        let ests = [
-            mean(),
-            Estimator::Proportion {
-                y: "y".into(),
-                domain: Domain::All,
-            },
-            Estimator::Total {
-                y: "nope".into(),
-                domain: Domain::All,
-            },
-            Estimator::Proportion {
-                y: "bin".into(),
-                domain: Domain::All,
-            },
-        ];
+        let ests = [mean(), proportion("y"), total("nope"), proportion("bin")];
         let set = estimate_many(
             &design,
             &WeightingSpec::none(),
@@ -855,13 +874,7 @@ mod tests {
         assert!(e.point.is_finite() && e.se.unwrap().is_finite());
         assert_eq!(e.n, 19);
         // without the adjustment the respondent's NaN is an error naming the row
-        let err = estimate(
-            &design,
-            &WeightingSpec::none(),
-            &data,
-            &mean(),
-            &VarianceMethod::Taylor,
-        );
+        let err = unweighted_taylor(&design, &data, &mean());
         assert!(matches!(
             err,
             Err(StatsError::NonFiniteValue { row: 3, .. })
@@ -882,21 +895,8 @@ mod tests {
             .unwrap();
         let y: Vec<f64> = (0..n).map(|i| ((i * 13) % 7) as f64).collect();
         let data = Data::new(n).with_numeric("y", y).unwrap();
-        for e in [
-            mean(),
-            Estimator::Total {
-                y: "y".into(),
-                domain: Domain::All,
-            },
-        ] {
-            let got = estimate(
-                &design,
-                &WeightingSpec::none(),
-                &data,
-                &e,
-                &VarianceMethod::Taylor,
-            )
-            .unwrap();
+        for e in [mean(), total("y")] {
+            let got = unweighted_taylor(&design, &data, &e).unwrap();
             assert!((got.deff.unwrap() - 1.0).abs() < 1e-12, "{got:?}");
             assert_eq!(got.df, n - 1);
         }

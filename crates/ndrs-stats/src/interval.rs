@@ -143,46 +143,40 @@ pub fn ln_gamma(x: f64) -> f64 {
 
 /// Continued fraction for the incomplete beta (modified Lentz).
 fn beta_cf(a: f64, b: f64, x: f64) -> f64 {
-    const TINY: f64 = 1e-300;
     let (qab, qap, qam) = (a + b, a + 1.0, a - 1.0);
     let mut c = 1.0;
-    let mut d = 1.0 - qab * x / qap;
-    if d.abs() < TINY {
-        d = TINY;
-    }
-    d = 1.0 / d;
+    let mut d = 1.0 / lentz_floor(1.0 - qab * x / qap);
     let mut h = d;
     for m in 1..10_000 {
         let m = m as f64;
         let m2 = 2.0 * m;
-        let aa = m * (b - m) * x / ((qam + m2) * (a + m2));
-        d = 1.0 + aa * d;
-        if d.abs() < TINY {
-            d = TINY;
-        }
-        c = 1.0 + aa / c;
-        if c.abs() < TINY {
-            c = TINY;
-        }
-        d = 1.0 / d;
-        h *= d * c;
-        let aa = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2));
-        d = 1.0 + aa * d;
-        if d.abs() < TINY {
-            d = TINY;
-        }
-        c = 1.0 + aa / c;
-        if c.abs() < TINY {
-            c = TINY;
-        }
-        d = 1.0 / d;
-        let del = d * c;
+        // Each iteration takes the even and then the odd term of the fraction.
+        let even = m * (b - m) * x / ((qam + m2) * (a + m2));
+        h *= lentz_step(even, &mut c, &mut d);
+        let odd = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2));
+        let del = lentz_step(odd, &mut c, &mut d);
         h *= del;
         if (del - 1.0).abs() < 1e-16 {
             break;
         }
     }
     h
+}
+
+/// One term `aa` of a modified-Lentz evaluation: updates the running ratios `c` and `d` and
+/// returns the factor `c·d` the convergent is multiplied by. Every term needs the same update,
+/// so the even and odd terms of [`beta_cf`] share it.
+fn lentz_step(aa: f64, c: &mut f64, d: &mut f64) -> f64 {
+    *d = 1.0 / lentz_floor(1.0 + aa * *d);
+    *c = lentz_floor(1.0 + aa / *c);
+    *d * *c
+}
+
+/// Replaces a denominator that is (nearly) zero by a tiny positive number, the modified Lentz
+/// guard against dividing by zero.
+fn lentz_floor(v: f64) -> f64 {
+    const TINY: f64 = 1e-300;
+    if v.abs() < TINY { TINY } else { v }
 }
 
 /// Regularised incomplete beta `I_x(a, b)`.
