@@ -150,99 +150,84 @@ def samplics_fpc(df: pd.DataFrame) -> dict:
     return out
 
 
-def taylor_cases(df, w, weighting, fpc=None, variance="taylor"):
-    cases = []
+def estimator_specs(df):
+    """(estimator, samplics parameter, y name, x name, y, x) of the four estimators that every
+    weighting and variance method is checked with."""
     y_int = df["interaction"].to_numpy()
     y_app = df["applied"].to_numpy()
     x_rev = df["revenue"].to_numpy()
-    stratum = df["stratum"].to_numpy()
-    psu = df["psu"].to_numpy()
-    subj = df["subject"].to_numpy()
-    specs = [
+    return [
         ("total", PopParam.total, "interaction", None, y_int, None),
         ("mean", PopParam.mean, "interaction", None, y_int, None),
         ("proportion", PopParam.prop, "applied", None, y_app, None),
         ("ratio", PopParam.ratio, "interaction", "revenue", y_int, x_rev),
     ]
-    for est, param, yname, xname, y, x in specs:
+
+
+def figures(est, param, domain, attrs):
+    """samplics' result attributes `attrs` of `est` for `domain` (None: the whole sample) as
+    floats; for a proportion samplics keys them by category, and the figure is the share of 1."""
+    out = []
+    for attr in attrs:
+        v = getattr(est, attr)
+        if domain is not None:
+            v = v[domain]
+        if param == PopParam.prop:
+            v = v[1]
+        out.append(float(v))
+    return out
+
+
+def estimate_cases(df, new_estimator, kwargs, case, with_ci=False):
+    """Runs each of estimator_specs over the whole sample and by subject with the samplics
+    estimator `new_estimator(param)` and the estimate() arguments `kwargs`, and returns one case
+    per figure, carrying `case` (weighting, variance). With `with_ci`, the whole-sample cases also
+    carry samplics' confidence interval and degrees of freedom.
+
+    Taylor and replicate estimates are read back the same way, so one function serves both."""
+    cases = []
+    subj = df["subject"].to_numpy()
+    for est, param, yname, xname, y, x in estimator_specs(df):
         for dom in [None, subj]:
-            t = TaylorEstimator(param)
-            kwargs = dict(y=y, samp_weight=w, stratum=stratum, psu=psu)
+            e = new_estimator(param)
+            kw = dict(y=y, **kwargs)
             if x is not None:
-                kwargs["x"] = x
+                kw["x"] = x
             if dom is not None:
-                kwargs["domain"] = dom
-            if fpc is not None:
-                kwargs["fpc"] = fpc
-            t.estimate(**kwargs)
-            if dom is None:
-                point, se = t.point_est, t.stderror
-                lo, hi = t.lower_ci, t.upper_ci
-                if param == PopParam.prop:
-                    point, se, lo, hi = point[1], se[1], lo[1], hi[1]
-                cases.append(
-                    dict(
-                        weighting=weighting, variance=variance, estimator=est, y=yname, x=xname,
-                        domain=None, point=float(point), se=float(se), ci_lower=float(lo),
-                        ci_upper=float(hi), df=int(t.degree_of_freedom),
-                    )
-                )
-            else:
-                for d in SUBJECTS:
-                    point, se = t.point_est[d], t.stderror[d]
-                    if param == PopParam.prop:
-                        point, se = point[1], se[1]
-                    cases.append(
-                        dict(
-                            weighting=weighting, variance=variance, estimator=est, y=yname,
-                            x=xname, domain=d, point=float(point), se=float(se),
-                        )
-                    )
+                kw["domain"] = dom
+            e.estimate(**kw)
+            for d in [None] if dom is None else SUBJECTS:
+                point, se = figures(e, param, d, ("point_est", "stderror"))
+                c = dict(case, estimator=est, y=yname, x=xname, domain=d, point=point, se=se)
+                if with_ci and d is None:
+                    c["ci_lower"], c["ci_upper"] = figures(e, param, d, ("lower_ci", "upper_ci"))
+                    c["df"] = int(e.degree_of_freedom)
+                cases.append(c)
     return cases
 
 
+def taylor_cases(df, w, weighting, fpc=None, variance="taylor"):
+    kwargs = dict(samp_weight=w, stratum=df["stratum"].to_numpy(), psu=df["psu"].to_numpy())
+    if fpc is not None:
+        kwargs["fpc"] = fpc
+    return estimate_cases(
+        df, TaylorEstimator, kwargs, dict(weighting=weighting, variance=variance), with_ci=True
+    )
+
+
 def jk_cases(df, w_full, rep_w, rw, weighting):
-    cases = []
     y_int = df["interaction"].to_numpy()
-    y_app = df["applied"].to_numpy()
-    x_rev = df["revenue"].to_numpy()
     subj = df["subject"].to_numpy()
-    specs = [
-        ("total", PopParam.total, "interaction", None, y_int, None),
-        ("mean", PopParam.mean, "interaction", None, y_int, None),
-        ("proportion", PopParam.prop, "applied", None, y_app, None),
-        ("ratio", PopParam.ratio, "interaction", "revenue", y_int, x_rev),
-    ]
-    for est, param, yname, xname, y, x in specs:
-        for dom in [None, subj]:
-            r = ReplicateEstimator(method=RepMethod.jackknife, param=param, rep_weight_cls=rw)
-            # rep_coefs must be passed explicitly: without it samplics' ReplicateEstimator falls
-            # back to the JK1 coefficient (R-1)/R for every replicate instead of the JKn
-            # per-stratum (n_h-1)/n_h that ReplicateWeight computed.
-            kwargs = dict(y=y, samp_weight=w_full, rep_weights=rep_w, conservative=True,
-                          rep_coefs=np.asarray(rw.rep_coefs, dtype=float))
-            if x is not None:
-                kwargs["x"] = x
-            if dom is not None:
-                kwargs["domain"] = dom
-            r.estimate(**kwargs)
-            if dom is None:
-                point, se = r.point_est, r.stderror
-                if param == PopParam.prop:
-                    point, se = point[1], se[1]
-                cases.append(
-                    dict(weighting=weighting, variance="jkn", estimator=est, y=yname, x=xname,
-                         domain=None, point=float(point), se=float(se))
-                )
-            else:
-                for d in SUBJECTS:
-                    point, se = r.point_est[d], r.stderror[d]
-                    if param == PopParam.prop:
-                        point, se = point[1], se[1]
-                    cases.append(
-                        dict(weighting=weighting, variance="jkn", estimator=est, y=yname,
-                             x=xname, domain=d, point=float(point), se=float(se))
-                    )
+
+    def jkn(param):
+        return ReplicateEstimator(method=RepMethod.jackknife, param=param, rep_weight_cls=rw)
+
+    # rep_coefs must be passed explicitly: without it samplics' ReplicateEstimator falls back to
+    # the JK1 coefficient (R-1)/R for every replicate instead of the JKn per-stratum (n_h-1)/n_h
+    # that ReplicateWeight computed.
+    kwargs = dict(samp_weight=w_full, rep_weights=rep_w, conservative=True,
+                  rep_coefs=np.asarray(rw.rep_coefs, dtype=float))
+    cases = estimate_cases(df, jkn, kwargs, dict(weighting=weighting, variance="jkn"))
     # Ratio of two domain means (platform / key_industry): samplics has no estimator for it, so
     # the JKn formula is applied in numpy to samplics' replicate weights; the point estimate is
     # the ratio of samplics' domain means.
