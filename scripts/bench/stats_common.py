@@ -12,6 +12,7 @@ import json
 import math
 import os
 import time
+from importlib import metadata
 
 import numpy as np
 
@@ -58,6 +59,19 @@ def load_rust_estimates(job_dir: str) -> dict[tuple[str, str, str], tuple[float,
         for row in csv.DictReader(f):
             out[(row["kind"], row["y"], row["domain"])] = (float(row["point"]), float(row["se"]))
     return out
+
+
+def load_input(job_dir: str, replicates: int | None):
+    """Everything the Rust bench exported to `job_dir`: (job, replicates used, data columns,
+    replicate design weights of the first `replicates` replicates (default: all) as an
+    (n, replicates) view, Rust estimates). The view is not copied, so that a caller building its
+    own frame from it holds the weights once."""
+    job = load_job(job_dir)
+    full_reps = job["replicates"]
+    reps = replicates or full_reps
+    cols = load_columns(job_dir)
+    rep_design = load_rep_design_weights(job_dir, job["n"], full_reps)[:, :reps]
+    return job, reps, cols, rep_design, load_rust_estimates(job_dir)
 
 
 def indicators() -> list[tuple[str, str, str | None]]:
@@ -117,6 +131,48 @@ class Timed:
         peaks = [p for p in (self.setup_peak, status_kib("VmHWM")) if p is not None]
         self.process_peak = max(peaks) if peaks else None
         return False
+
+    def memory(self) -> str:
+        """The memory figures as the scripts print them."""
+        return (
+            f"peak RSS {self.process_peak} kB (process), {self.job_peak} kB during the timed "
+            f"job (RSS before {self.rss_before} kB)"
+        )
+
+
+def best_of(runs: int, timed_run):
+    """Calls `timed_run()` `runs` times (at least once); each call returns its result and the
+    `Timed` of the section it timed, so that untimed setup can stay outside that section.
+
+    Returns the last result, the fastest run's `Timed` (for the wall time) and the first run's
+    (for the memory figures, which are taken from a fresh process state)."""
+    best = first = None
+    for _ in range(max(1, runs)):
+        got, t = timed_run()
+        if first is None:
+            first = t
+        if best is None or t.seconds < best.seconds:
+            best = t
+    return got, best, first
+
+
+def timing_result(
+    package: str, best: Timed, first: Timed, runs: int, reps: int, full_reps: int
+) -> dict:
+    """The fields every <package>.json result starts with, in the order stats_report.py and the
+    other results have them: what ran, its wall time (also scaled to all `full_reps` replicates
+    when only `reps` were used) and its memory."""
+    return {
+        "name": package,
+        "version": metadata.version(package),
+        "seconds": best.seconds,
+        "runs": runs,
+        "replicates": reps,
+        "scaled_seconds": best.seconds * full_reps / reps,
+        "peak_rss_kib": first.process_peak,
+        "job_peak_rss_kib": first.job_peak,
+        "rss_before_kib": first.rss_before,
+    }
 
 
 def compare(

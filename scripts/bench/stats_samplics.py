@@ -30,7 +30,6 @@ import argparse
 import os
 import sys
 import warnings
-from importlib import metadata
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -40,12 +39,11 @@ from samplics import PopParam, ReplicateEstimator, RepMethod, SampleWeight  # no
 
 from stats_common import (  # noqa: E402
     Timed,
+    best_of,
     compare,
     indicators,
-    load_columns,
-    load_job,
-    load_rep_design_weights,
-    load_rust_estimates,
+    load_input,
+    timing_result,
     write_result,
 )
 
@@ -119,23 +117,16 @@ def main() -> None:
     args = ap.parse_args()
     warnings.filterwarnings("ignore")
 
-    job = load_job(args.job_dir)
+    job, reps, cols, rep_design, rust = load_input(args.job_dir, args.replicates)
     full_reps = job["replicates"]
-    reps = args.replicates or full_reps
-    cols = load_columns(args.job_dir)
-    rep_design = np.ascontiguousarray(
-        load_rep_design_weights(args.job_dir, job["n"], full_reps)[:, :reps]
-    )
-    rust = load_rust_estimates(args.job_dir)
+    rep_design = np.ascontiguousarray(rep_design)
 
-    best = first = None
-    for _ in range(max(1, args.runs)):
+    def timed_run():
         with Timed() as t:
-            got, w, rep_w = run_job(cols, rep_design, job)
-        if first is None:
-            first = t  # memory figures: the first run, from a fresh process state
-        if best is None or t.seconds < best.seconds:
-            best = t
+            got = run_job(cols, rep_design, job)
+        return got, t
+
+    (got, w, rep_w), best, first = best_of(args.runs, timed_run)
     # Raking convergence check (not timed): every replicate must meet the margins.
     controls = job["rake"]["margins"]
     worst = max(
@@ -148,15 +139,7 @@ def main() -> None:
         comparison["max_rel_diff_se"] = None
         comparison["worst_se"] = None
     result = {
-        "name": "samplics",
-        "version": metadata.version("samplics"),
-        "seconds": best.seconds,
-        "runs": args.runs,
-        "replicates": reps,
-        "scaled_seconds": best.seconds * full_reps / reps,
-        "peak_rss_kib": first.process_peak,
-        "job_peak_rss_kib": first.job_peak,
-        "rss_before_kib": first.rss_before,
+        **timing_result("samplics", best, first, args.runs, reps, full_reps),
         "estimates": len(got),
         "max_rel_margin_error": worst,
         "comparison": comparison,
@@ -167,8 +150,7 @@ def main() -> None:
     print(
         f"samplics: {len(got)} estimates, {reps} replicates: {best.seconds:.3f} s"
         + (f" (x{full_reps}/{reps} = {result['scaled_seconds']:.1f} s)" if reps != full_reps else "")
-        + f", peak RSS {first.process_peak} kB (process), {first.job_peak} kB during the timed "
-        f"job (RSS before {first.rss_before} kB); raking max margin error {worst:.1e}; "
+        + f", {first.memory()}; raking max margin error {worst:.1e}; "
         f"vs ndrs-stats: max rel diff point {c['max_rel_diff_point']:.2e}, SE {se} "
         f"over {c['compared']} estimates"
     )

@@ -27,7 +27,6 @@ import argparse
 import os
 import sys
 import warnings
-from importlib import metadata
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -37,12 +36,11 @@ import svy  # noqa: E402
 
 from stats_common import (  # noqa: E402
     Timed,
+    best_of,
     compare,
     indicators,
-    load_columns,
-    load_job,
-    load_rep_design_weights,
-    load_rust_estimates,
+    load_input,
+    timing_result,
     write_result,
 )
 
@@ -90,35 +88,20 @@ def main() -> None:
     args = ap.parse_args()
     warnings.filterwarnings("ignore")
 
-    job = load_job(args.job_dir)
+    job, reps, cols, w, rust = load_input(args.job_dir, args.replicates)
     full_reps = job["replicates"]
-    reps = args.replicates or full_reps
-    cols = load_columns(args.job_dir)
-    w = load_rep_design_weights(args.job_dir, job["n"], full_reps)[:, :reps]
     frame = pl.DataFrame(cols).hstack(pl.DataFrame(w, schema=[f"bw{i}" for i in range(1, reps + 1)]))
     del w, cols
-    rust = load_rust_estimates(args.job_dir)
 
-    best = first = None
-    for _ in range(max(1, args.runs)):
-        sample = build_sample(frame, reps)
+    def timed_run():
+        sample = build_sample(frame, reps)  # not timed; dropped when the run returns
         with Timed() as t:
             got = run_job(sample, job)
-        if first is None:
-            first = t  # memory figures: the first run, from a fresh process state
-        if best is None or t.seconds < best.seconds:
-            best = t
-        del sample
+        return got, t
+
+    got, best, first = best_of(args.runs, timed_run)
     result = {
-        "name": "svy",
-        "version": metadata.version("svy"),
-        "seconds": best.seconds,
-        "runs": args.runs,
-        "replicates": reps,
-        "scaled_seconds": best.seconds * full_reps / reps,
-        "peak_rss_kib": first.process_peak,
-        "job_peak_rss_kib": first.job_peak,
-        "rss_before_kib": first.rss_before,
+        **timing_result("svy", best, first, args.runs, reps, full_reps),
         "estimates": len(got),
     }
     if reps == full_reps:
@@ -129,8 +112,7 @@ def main() -> None:
     c = result["comparison"]
     print(
         f"svy: {len(got)} estimates, {reps} replicates: best of {args.runs} "
-        f"{best.seconds:.3f} s, peak RSS {first.process_peak} kB (process), "
-        f"{first.job_peak} kB during the timed job (RSS before {first.rss_before} kB)"
+        f"{best.seconds:.3f} s, {first.memory()}"
         + (
             f"; vs ndrs-stats: max rel diff point {c['max_rel_diff_point']:.2e}, "
             f"SE {c['max_rel_diff_se']:.2e} over {c['compared']} estimates"
