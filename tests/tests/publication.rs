@@ -13,6 +13,7 @@ use ndrs_platform::auth::Role;
 use ndrs_platform::client::{AuthedChannel, channel};
 use ndrs_platform::db::{DatabaseTarget, connect};
 use ndrs_platform::grpc_status::field_violations;
+use ndrs_proto::prost_types::Timestamp;
 use ndrs_proto::v1 as pb;
 use ndrs_proto::v1::aggregator_service_client::AggregatorServiceClient;
 use ndrs_proto::v1::compute_census_service_client::ComputeCensusServiceClient;
@@ -167,12 +168,12 @@ async fn open_round(agg: &mut Client, candidate: &pb::Candidate, quorum: u32) ->
 async fn publish(
     agg: &mut Client,
     candidate: &pb::Candidate,
-    embargo_until: &str,
+    embargo_until: Option<Timestamp>,
     note: &str,
 ) -> Result<pb::ReleaseSummary, tonic::Status> {
     agg.publish(pb::PublishRequest {
         candidate_id: candidate.candidate_id.clone(),
-        embargo_until: embargo_until.into(),
+        embargo_until,
         note: note.into(),
     })
     .await
@@ -215,7 +216,7 @@ async fn three_stages_gate_publication_and_releases_are_immutable_and_audited() 
 
     // Nothing is publishable before the stages have passed (the watcher may already have run the
     // automatic stages 1 and 2, but nobody has reviewed anything).
-    let refused = publish(&mut publisher, &c1, "", "").await.unwrap_err();
+    let refused = publish(&mut publisher, &c1, None, "").await.unwrap_err();
     assert_eq!(refused.code(), Code::FailedPrecondition);
     assert!(
         refused
@@ -488,7 +489,7 @@ async fn three_stages_gate_publication_and_releases_are_immutable_and_audited() 
         "{}",
         same_again.message()
     );
-    let refused = publish(&mut publisher, &c1, "", "").await.unwrap_err();
+    let refused = publish(&mut publisher, &c1, None, "").await.unwrap_err();
     assert_eq!(refused.code(), Code::FailedPrecondition);
     assert!(
         refused.message().contains("rejected"),
@@ -551,7 +552,7 @@ async fn three_stages_gate_publication_and_releases_are_immutable_and_audited() 
     .unwrap();
     // A figure-level approval does not count towards the whole-candidate quorum.
     assert_eq!(commented.state, pb::RoundState::Open as i32);
-    let refused = publish(&mut publisher, &c2, "", "").await.unwrap_err();
+    let refused = publish(&mut publisher, &c2, None, "").await.unwrap_err();
     assert_eq!(refused.code(), Code::FailedPrecondition);
     assert!(
         refused.message().contains("1 of 2"),
@@ -572,12 +573,14 @@ async fn three_stages_gate_publication_and_releases_are_immutable_and_audited() 
     assert!(status(&mut org, &c2).await.publishable);
 
     // --- Publication. ---
-    let by_organiser = publish(&mut org, &c2, "", "").await.unwrap_err();
+    let by_organiser = publish(&mut org, &c2, None, "").await.unwrap_err();
     assert_eq!(by_organiser.code(), Code::PermissionDenied);
-    let v1 = publish(&mut publisher, &c2, "", "").await.unwrap();
+    let v1 = publish(&mut publisher, &c2, None, "").await.unwrap();
     assert_eq!(v1.version, 1);
     assert_eq!(v1.candidate_hash, c2.content_hash);
-    let again = publish(&mut publisher, &c2, "", "again").await.unwrap_err();
+    let again = publish(&mut publisher, &c2, None, "again")
+        .await
+        .unwrap_err();
     assert_eq!(again.code(), Code::FailedPrecondition);
     let first = read(&mut reader, 1, pb::ReleaseFormat::Json).await.unwrap();
     let second = read(&mut reader, 0, pb::ReleaseFormat::Json).await.unwrap();
@@ -760,19 +763,24 @@ async fn three_stages_gate_publication_and_releases_are_immutable_and_audited() 
     )
     .await
     .unwrap();
-    let no_note = publish(&mut publisher, &c4, "", " ").await.unwrap_err();
+    let no_note = publish(&mut publisher, &c4, None, " ").await.unwrap_err();
     assert_eq!(no_note.code(), Code::InvalidArgument);
     assert_eq!(field_violations(&no_note)[0].0, "note");
-    let bad_embargo = publish(&mut publisher, &c4, "tomorrow", "x")
+    // Not a time a timestamp can hold (nanos beyond a second).
+    let impossible = Timestamp {
+        seconds: 0,
+        nanos: 2_000_000_000,
+    };
+    let bad_embargo = publish(&mut publisher, &c4, Some(impossible), "x")
         .await
         .unwrap_err();
     assert_eq!(bad_embargo.code(), Code::InvalidArgument);
-    let embargo = (chrono::Utc::now() + chrono::Duration::hours(1))
-        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let embargo =
+        Timestamp::from(std::time::SystemTime::now() + std::time::Duration::from_secs(3600));
     let v2 = publish(
         &mut publisher,
         &c4,
-        &embargo,
+        Some(embargo),
         "three late compute-centre returns added",
     )
     .await

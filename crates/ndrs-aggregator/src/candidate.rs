@@ -86,7 +86,7 @@ fn to_proto(row: candidate::Model) -> Result<pb::Candidate> {
         content_hash: row.content_hash,
         stages: stored.stages,
         trigger: Trigger::to_proto(&row.trigger) as i32,
-        assembled_at: row.assembled_at,
+        assembled_at: ndrs_platform::timestamp::from_text(&row.assembled_at),
         assembled_by: row.assembled_by,
     })
 }
@@ -259,7 +259,7 @@ impl Candidates {
                 sequence: r.sequence as u32,
                 content_hash: r.content_hash,
                 trigger: Trigger::to_proto(&r.trigger) as i32,
-                assembled_at: r.assembled_at,
+                assembled_at: ndrs_platform::timestamp::from_text(&r.assembled_at),
             })
             .collect())
     }

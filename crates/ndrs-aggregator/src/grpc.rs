@@ -415,7 +415,12 @@ impl AggregatorService for Aggregator {
             .await?;
         let summary = self
             .process
-            .publish(&candidate_id, &embargo_until, &note, &principal.name)
+            .publish(
+                &candidate_id,
+                embargo_until.as_ref(),
+                &note,
+                &principal.name,
+            )
             .await
             .into_status()?;
         Ok(Response::new(summary))

@@ -147,7 +147,7 @@ impl Justifications {
             subject: subject.to_string(),
             text: text.to_string(),
             justified_by: by.to_string(),
-            justified_at: at,
+            justified_at: ndrs_platform::timestamp::from_text(&at),
         })
     }
 }

@@ -2,6 +2,7 @@
 //! candidate stands in each stage. The gRPC layer calls this; the stage modules own their data.
 
 use ndrs_core::{Error, Result};
+use ndrs_proto::prost_types::Timestamp;
 use ndrs_proto::v1 as pb;
 use ndrs_rules::Severity;
 use sea_orm::DatabaseConnection;
@@ -209,11 +210,11 @@ impl Process {
     pub async fn publish(
         &self,
         candidate_id: &str,
-        embargo_until: &str,
+        embargo_until: Option<&Timestamp>,
         note: &str,
         by: &str,
     ) -> Result<pb::ReleaseSummary> {
-        let embargo = release::parse_embargo(embargo_until)?;
+        let embargo = release::embargo_from_request(embargo_until)?;
         let candidate = self.candidates.get(candidate_id).await?;
         let (status, lineage) = self.assess(&candidate).await?;
         let Some(lineage) = lineage else {

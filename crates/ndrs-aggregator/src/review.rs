@@ -109,7 +109,7 @@ fn vote_to_proto(v: &review_vote::Model) -> pb::Vote {
         verdict: Verdict::from_code(&v.verdict).map_or(pb::Verdict::Unspecified, Verdict::to_proto)
             as i32,
         reason: v.reason.clone(),
-        cast_at: v.cast_at.clone(),
+        cast_at: ndrs_platform::timestamp::from_text(&v.cast_at),
     }
 }
 
@@ -131,8 +131,11 @@ fn round_to_proto(row: &review_round::Model, votes: &[review_vote::Model]) -> pb
             .map(|(figure_id, hash)| pb::FrozenFigure { figure_id, hash })
             .collect(),
         opened_by: row.opened_by.clone(),
-        opened_at: row.opened_at.clone(),
-        closed_at: row.closed_at.clone().unwrap_or_default(),
+        opened_at: ndrs_platform::timestamp::from_text(&row.opened_at),
+        closed_at: row
+            .closed_at
+            .as_deref()
+            .and_then(ndrs_platform::timestamp::from_text),
     }
 }
 

@@ -111,7 +111,7 @@ fn summary(row: &rule_set::Model, rules: usize) -> pb::RuleSetSummary {
         version: row.version as u32,
         rules: rules as u32,
         content_hash: row.content_hash.clone(),
-        loaded_at: row.loaded_at.clone(),
+        loaded_at: ndrs_platform::timestamp::from_text(&row.loaded_at),
         loaded_by: row.loaded_by.clone(),
     }
 }
@@ -288,6 +288,7 @@ impl Validation {
             .iter()
             .filter(|o| o.severity == Severity::Warning && o.needs_attention())
             .count() as u32;
+        let created_at = crate::store::now();
         let report = pb::ValidationReport {
             report_id: uuid::Uuid::now_v7().to_string(),
             candidate_id: candidate.candidate_id.clone(),
@@ -297,7 +298,7 @@ impl Validation {
             results,
             passed_errors,
             open_warnings,
-            created_at: crate::store::now(),
+            created_at: ndrs_platform::timestamp::from_text(&created_at),
         };
         let row = validation_report::ActiveModel {
             report_id: Set(report.report_id.clone()),
@@ -306,7 +307,7 @@ impl Validation {
             rule_set_version: Set(row.version),
             rule_set_hash: Set(row.content_hash),
             report: Set(report.encode_to_vec()),
-            created_at: Set(report.created_at.clone()),
+            created_at: Set(created_at),
         };
         // The same candidate under the same rules was validated first elsewhere (another
         // replica, a repeated request): its report is this one's, by determinism.

@@ -221,7 +221,7 @@ pub fn summary_proto(d: &Versioned<SampleDesign>) -> pb::SampleDesignSummary {
             .collect::<BTreeSet<_>>()
             .len() as u32,
         content_hash: d.content_hash.clone(),
-        loaded_at: d.loaded_at.clone(),
+        loaded_at: ndrs_platform::timestamp::from_text(&d.loaded_at),
         loaded_by: d.loaded_by.clone(),
     }
 }

@@ -57,7 +57,7 @@ impl Registry {
             version: self.version,
             centres: self.centres.len() as u32,
             content_hash: self.content_hash.clone(),
-            loaded_at: self.loaded_at.clone(),
+            loaded_at: ndrs_platform::timestamp::from_text(&self.loaded_at),
             loaded_by: self.loaded_by.clone(),
         }
     }

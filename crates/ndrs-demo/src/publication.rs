@@ -226,7 +226,7 @@ pub async fn validate_review_publish(
     let release = publisher
         .publish(pb::PublishRequest {
             candidate_id: id(),
-            embargo_until: String::new(),
+            embargo_until: None,
             note: String::new(),
         })
         .await

@@ -129,7 +129,11 @@ fn main() {
         "publish",
         pb::PublishRequest {
             candidate_id: "c".into(),
-            embargo_until: "2030-01-01T00:00:00Z".into(),
+            // 2030-01-01T00:00:00Z
+            embargo_until: Some(ndrs_proto::prost_types::Timestamp {
+                seconds: 1_893_456_000,
+                nanos: 0,
+            }),
             note: "first release".into(),
         },
     );

@@ -145,7 +145,9 @@ pub fn request(bytes: &[u8]) {
             |defs| check(ndrs_aggregator::validation::check_rules(&defs), |()| {}),
         ),
         _ => check(
-            ndrs_aggregator::release::parse_embargo(&decode!(pb::PublishRequest).embargo_until),
+            ndrs_aggregator::release::embargo_from_request(
+                decode!(pb::PublishRequest).embargo_until.as_ref(),
+            ),
             |_| {},
         ),
     }

@@ -34,5 +34,6 @@ pub mod server;
 pub mod settings;
 pub mod stage;
 pub mod telemetry;
+pub mod timestamp;
 
 pub use grpc_status::{IntoStatus, to_status};

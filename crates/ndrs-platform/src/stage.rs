@@ -121,7 +121,7 @@ pub fn receipt_to_proto(r: StoredReceipt) -> pb::Receipt {
         return_id: r.return_id,
         version: r.version,
         content_hash: r.content_hash,
-        received_at: r.received_at,
+        received_at: crate::timestamp::from_text(&r.received_at),
         findings: r.findings.into_iter().map(finding_to_proto).collect(),
         replayed: r.replayed,
         return_kind: r.kind,
@@ -137,7 +137,7 @@ pub fn version_to_proto(r: StoredReturn) -> pb::ReturnVersion {
         cycle_year: r.cycle_year,
         reporting_unit_id: r.reporting_unit_id,
         content_hash: r.content_hash,
-        received_at: r.received_at,
+        received_at: crate::timestamp::from_text(&r.received_at),
         submitted_by: r.submitted_by,
         payload_json: r.payload_json,
     }

@@ -195,7 +195,7 @@ impl StoredRun {
                         .collect(),
                 })
                 .collect(),
-            run_at: self.run_at.clone(),
+            run_at: ndrs_platform::timestamp::from_text(&self.run_at),
             run_by: self.run_by.clone(),
         }
     }

@@ -138,7 +138,7 @@ pub fn summary_proto(t: &Versioned<Vec<DeviceType>>) -> pb::DeviceTaxonomySummar
         version: t.version,
         device_types: t.body.len() as u32,
         content_hash: t.content_hash.clone(),
-        loaded_at: t.loaded_at.clone(),
+        loaded_at: ndrs_platform::timestamp::from_text(&t.loaded_at),
         loaded_by: t.loaded_by.clone(),
     }
 }

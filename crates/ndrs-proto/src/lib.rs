@@ -5,6 +5,10 @@
 
 #![allow(clippy::large_enum_variant, clippy::doc_lazy_continuation)]
 
+/// The well-known types the contracts use (`google.protobuf.Timestamp`), so that every crate
+/// names them through this one.
+pub use prost_types;
+
 /// Version 1 of the ndrs API.
 pub mod v1 {
     tonic::include_proto!("ndrs.v1");

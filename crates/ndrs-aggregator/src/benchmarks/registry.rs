@@ -49,7 +49,7 @@ fn summary(row: &benchmark_registry::Model) -> pb::BenchmarkRegistrySummary {
         content_hash: row.content_hash.clone(),
         note: row.note.clone(),
         created_by: row.created_by.clone(),
-        created_at: row.created_at.clone(),
+        created_at: ndrs_platform::timestamp::from_text(&row.created_at),
     }
 }
 
@@ -260,6 +260,7 @@ impl Benchmarks {
             .iter()
             .filter(|c| needs_justification(c.outcome))
             .count() as u32;
+        let created_at = store::now();
         let report = pb::BenchmarkReport {
             report_id: uuid::Uuid::now_v7().to_string(),
             candidate_id: candidate.candidate_id.clone(),
@@ -268,7 +269,7 @@ impl Benchmarks {
             registry_hash: summary.content_hash,
             comparisons,
             open_deviations,
-            created_at: store::now(),
+            created_at: ndrs_platform::timestamp::from_text(&created_at),
         };
         let row = benchmark_report::ActiveModel {
             report_id: Set(report.report_id.clone()),
@@ -276,7 +277,7 @@ impl Benchmarks {
             candidate_hash: Set(report.candidate_hash.clone()),
             registry_version: Set(report.registry_version as i32),
             report: Set(report.encode_to_vec()),
-            created_at: Set(report.created_at.clone()),
+            created_at: Set(created_at),
         };
         // Checked first elsewhere against the same registry version: that report stands.
         if !store::insert_unless_present(&self.db, row).await? {

@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use ndrs_core::{Error, Result};
+use ndrs_proto::prost_types::Timestamp;
 
 /// Parses an embargo time (RFC 3339); empty means none.
 pub fn parse_embargo(text: &str) -> Result<Option<DateTime<Utc>>> {
@@ -16,6 +17,21 @@ pub fn parse_embargo(text: &str) -> Result<Option<DateTime<Utc>>> {
                 format!("not an RFC 3339 time ({e}), e.g. 2024-03-01T09:00:00Z"),
             )
         })
+}
+
+/// The embargo a publisher asked for: none, or a valid time (INVALID_ARGUMENT otherwise).
+pub fn embargo_from_request(until: Option<&Timestamp>) -> Result<Option<DateTime<Utc>>> {
+    until
+        .map(|t| ndrs_platform::timestamp::to_datetime("embargo_until", t))
+        .transpose()
+}
+
+/// Whether a release whose summary carries this embargo time is still under embargo; an
+/// impossible timestamp counts as an embargo, for the same reason as below.
+pub(super) fn timestamp_under_embargo(until: Option<&Timestamp>) -> bool {
+    until.is_some_and(|t| {
+        ndrs_platform::timestamp::to_datetime("embargo_until", t).map_or(true, |u| Utc::now() < u)
+    })
 }
 
 /// Whether a stored embargo time (RFC 3339, empty for none) lies in the future. An unreadable one

@@ -31,7 +31,7 @@ pub use document::{
     Change, Document, Figure, FigureLineage, Interval, Lineage, RoundRef, SCHEMA, Software,
     VersionRef, release_figures,
 };
-pub use embargo::parse_embargo;
+pub use embargo::{embargo_from_request, parse_embargo};
 pub use sdmx::{SDMX_MEDIA_TYPE, to_sdmx};
 pub use service::{Format, Releases};
 pub use suppression::COMPLEMENTARY;

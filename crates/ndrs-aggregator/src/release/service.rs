@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 use super::csv::to_csv;
 use super::diff::diff;
 use super::document::{Document, Lineage, SCHEMA, release_figures};
-use super::embargo::under_embargo;
+use super::embargo::{timestamp_under_embargo, under_embargo};
 use super::sdmx::{SDMX_MEDIA_TYPE, to_sdmx};
 use crate::audit;
 use crate::release_cache::ReleaseCache;
@@ -37,9 +37,9 @@ fn summary(row: &release::Model) -> pb::ReleaseSummary {
         candidate_id: row.candidate_id.clone(),
         candidate_hash: row.candidate_hash.clone(),
         document_sha256: row.document_sha256.clone(),
-        published_at: row.published_at.clone(),
+        published_at: ndrs_platform::timestamp::from_text(&row.published_at),
         published_by: row.published_by.clone(),
-        embargo_until: row.embargo_until.clone(),
+        embargo_until: ndrs_platform::timestamp::from_text(&row.embargo_until),
         note: row.note.clone(),
     }
 }
@@ -201,7 +201,9 @@ impl Releases {
         } else {
             version
         };
-        let key = format!("{cycle_year}:{version}:{format:?}").to_lowercase();
+        // `v2`: the encoding with google.protobuf.Timestamp times. A cache written by a version
+        // that sent them as text is never read: decoded here, its embargo would look unset.
+        let key = format!("v2:{cycle_year}:{version}:{format:?}").to_lowercase();
         let cached = match self.cache.get(&key).await {
             Some(bytes) => pb::ReleaseDocument::decode(bytes.as_slice()).ok(),
             None => None,
@@ -231,7 +233,7 @@ impl Releases {
             }
         };
         let s = document.summary.clone().unwrap_or_default();
-        if !sees_embargoed && under_embargo(&s.embargo_until) {
+        if !sees_embargoed && timestamp_under_embargo(s.embargo_until.as_ref()) {
             // Not FAILED_PRECONDITION: that would tell a reader the release exists.
             return Err(not_found());
         }

@@ -7,6 +7,7 @@ use ndrs_core::Result;
 use ndrs_core::catalogue::Catalogue;
 use ndrs_core::units::{Unit, ZettabyteBase, present};
 use ndrs_platform::grpc_status::from_status;
+use ndrs_platform::timestamp::display;
 use ndrs_proto::v1 as pb;
 
 use super::{AggregatorTarget, load_settings};
@@ -77,7 +78,7 @@ pub(super) async fn run(command: CandidateCommand, target: AggregatorTarget) -> 
                     c.sequence,
                     c.candidate_id,
                     c.content_hash,
-                    c.assembled_at,
+                    display(c.assembled_at.as_ref()),
                     pb::CandidateTrigger::try_from(c.trigger)
                         .map_or("unknown", |t| t.as_str_name())
                 );

@@ -4,6 +4,7 @@ use std::io::Write as _;
 
 use ndrs_core::{Error, Result};
 use ndrs_platform::grpc_status::from_status;
+use ndrs_platform::timestamp::display;
 use ndrs_proto::v1 as pb;
 
 use super::{AggregatorTarget, load_settings};
@@ -20,14 +21,18 @@ pub(super) async fn run(command: ReleaseCommand, target: AggregatorTarget) -> Re
                 .map_err(from_status)?
                 .into_inner();
             for r in list.releases {
-                let embargo = if r.embargo_until.is_empty() {
-                    "public".to_string()
-                } else {
-                    format!("embargo until {}", r.embargo_until)
+                let embargo = match &r.embargo_until {
+                    None => "public".to_string(),
+                    Some(until) => format!("embargo until {until}"),
                 };
                 println!(
                     "v{:<3} {} {} {} {} {}",
-                    r.version, r.published_at, r.candidate_hash, r.document_sha256, embargo, r.note
+                    r.version,
+                    display(r.published_at.as_ref()),
+                    r.candidate_hash,
+                    r.document_sha256,
+                    embargo,
+                    r.note
                 );
             }
         }

@@ -2,7 +2,6 @@
 //! plausibility screen, and the content hash that covers all of it (so the same inputs always
 //! give the same hash).
 
-use chrono::{SecondsFormat, Utc};
 use ndrs_core::{Result, Violations};
 use ndrs_proto::v1 as pb;
 use prost::Message;
@@ -79,7 +78,7 @@ pub fn stage_result_with_notes(
         cycle_year,
         figures,
         content_hash: String::new(),
-        computed_at: Utc::now().to_rfc3339_opts(SecondsFormat::Micros, true),
+        computed_at: Some(crate::timestamp::now()),
         returns_used,
         notes,
         set_aside: Vec::new(),
