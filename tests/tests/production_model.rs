@@ -118,8 +118,7 @@ async fn model_figures_carry_intervals_drivers_and_growth() {
     );
     let fetched = organiser
         .get_model_run(pb::GetModelRunRequest {
-            run_id: a.run_id.clone(),
-            cycle_year: 0,
+            run: Some(pb::get_model_run_request::Run::RunId(a.run_id.clone())),
         })
         .await
         .unwrap()

@@ -282,8 +282,7 @@ async fn validate(system: &RunningSystem, candidate: &pb::Candidate) -> pb::Vali
     aggregator
         .load_rule_set(pb::LoadRuleSetRequest {
             cycle_year: 2023,
-            rules: Vec::new(),
-            use_default: true,
+            source: Some(pb::load_rule_set_request::Source::UseDefault(true)),
         })
         .await
         .expect("default rule set loads");

@@ -6,7 +6,10 @@ mod common;
 
 use std::time::Duration;
 
-use common::{as_organiser, as_reporter, assemble, start, validate};
+use common::{
+    as_organiser, as_reporter, assemble, candidate_by_id, latest_candidate, load_rules, start,
+    validate,
+};
 use ndrs_platform::client::AuthedChannel;
 use ndrs_platform::grpc_status::field_violations;
 use ndrs_proto::v1 as pb;
@@ -67,18 +70,18 @@ async fn rules_that_overflowed_the_stack_are_refused_and_every_service_stays_up(
     let terms = vec!["P01"; 5_400].join(" + ") + " > 0.0";
     let nested = format!("{}P01{} > 0.0", "(".repeat(13), ")".repeat(13));
     let calls = format!("{}P01{} > 0.0", "abs(".repeat(40), ")".repeat(40));
-    let status = aggregator
-        .load_rule_set(pb::LoadRuleSetRequest {
-            cycle_year: sample::CYCLE,
-            rules: vec![
-                rule("terms", &terms),
-                rule("fine", "P04 <= P01"),
-                rule("calls", &calls),
-            ],
-            use_default: false,
-        })
-        .await
-        .unwrap_err();
+    let status = load_rules(
+        &mut aggregator,
+        sample::CYCLE,
+        vec![
+            rule("terms", &terms),
+            rule("fine", "P04 <= P01"),
+            rule("calls", &calls),
+        ],
+        false,
+    )
+    .await
+    .unwrap_err();
     assert_eq!(status.code(), Code::InvalidArgument);
     let violations = field_violations(&status);
     assert_eq!(
@@ -90,14 +93,14 @@ async fn rules_that_overflowed_the_stack_are_refused_and_every_service_stays_up(
         "{violations:?}"
     );
     // Thirteen parentheses aborted a debug build; within the limits it now loads.
-    aggregator
-        .load_rule_set(pb::LoadRuleSetRequest {
-            cycle_year: sample::CYCLE,
-            rules: vec![rule("nested", &nested)],
-            use_default: false,
-        })
-        .await
-        .unwrap();
+    load_rules(
+        &mut aggregator,
+        sample::CYCLE,
+        vec![rule("nested", &nested)],
+        false,
+    )
+    .await
+    .unwrap();
     all_serving(&system).await;
     system.stop().await.unwrap();
 }
@@ -128,10 +131,7 @@ async fn echoed_values_are_bounded_and_oversize_messages_are_resource_exhausted(
 
     let mut organiser = AggregatorServiceClient::new(as_organiser(&system, &e.aggregator).await);
     let status = organiser
-        .get_candidate(pb::GetCandidateRequest {
-            candidate_id: "c".repeat(1_000_000),
-            cycle_year: 0,
-        })
+        .get_candidate(candidate_by_id(&"c".repeat(1_000_000)))
         .await
         .unwrap_err();
     assert!(
@@ -321,14 +321,14 @@ async fn one_bad_return_is_set_aside_and_a_non_finite_figure_withheld() {
             .all(|f| f.value.is_finite()),
         "a non-finite figure reached the candidate"
     );
-    organiser
-        .load_rule_set(pb::LoadRuleSetRequest {
-            cycle_year: sample::CYCLE,
-            rules: vec![rule("fine", "P04 <= P01")],
-            use_default: false,
-        })
-        .await
-        .unwrap();
+    load_rules(
+        &mut organiser,
+        sample::CYCLE,
+        vec![rule("fine", "P04 <= P01")],
+        false,
+    )
+    .await
+    .unwrap();
     let report = validate(&mut organiser, &candidate).await;
     assert!(!report.passed_errors, "stage 1 must not pass");
     let ids: Vec<&str> = report.results.iter().map(|r| r.rule_id.as_str()).collect();
@@ -404,10 +404,7 @@ async fn health_watches_follow_the_protocol_and_do_not_hold_up_shutdown() {
 
 async fn latest(client: &mut AggregatorServiceClient<AuthedChannel>) -> Option<pb::Candidate> {
     client
-        .get_candidate(pb::GetCandidateRequest {
-            candidate_id: String::new(),
-            cycle_year: sample::CYCLE,
-        })
+        .get_candidate(latest_candidate(sample::CYCLE))
         .await
         .ok()
         .map(|c| c.into_inner())

@@ -5,7 +5,10 @@ mod common;
 
 use std::time::Duration;
 
-use common::{as_organiser, as_reporter, assemble, start, submit_samples, validate};
+use common::{
+    as_organiser, as_reporter, assemble, latest_candidate, load_rules, start, submit_samples,
+    validate,
+};
 use ndrs_platform::client::AuthedChannel;
 use ndrs_platform::grpc_status::field_violations;
 use ndrs_proto::v1 as pb;
@@ -40,18 +43,18 @@ async fn rules_are_checked_on_load_and_a_planted_inconsistency_fails_its_rule() 
         severity: pb::RuleSeverity::Error as i32,
         tolerance: 0.0,
     };
-    let status = aggregator
-        .load_rule_set(pb::LoadRuleSetRequest {
-            cycle_year: sample::CYCLE,
-            rules: vec![
-                rule("fine", "P04 <= P01"),
-                rule("unknown", "P04 <= P99"),
-                rule("units", "P01 <= C02"),
-            ],
-            use_default: false,
-        })
-        .await
-        .unwrap_err();
+    let status = load_rules(
+        &mut aggregator,
+        sample::CYCLE,
+        vec![
+            rule("fine", "P04 <= P01"),
+            rule("unknown", "P04 <= P99"),
+            rule("units", "P01 <= C02"),
+        ],
+        false,
+    )
+    .await
+    .unwrap_err();
     assert_eq!(status.code(), Code::InvalidArgument);
     let violations = field_violations(&status);
     assert_eq!(violations.len(), 2, "{violations:?}");
@@ -72,15 +75,9 @@ async fn rules_are_checked_on_load_and_a_planted_inconsistency_fails_its_rule() 
         .unwrap_err();
     assert_eq!(missing.code(), Code::NotFound);
 
-    let loaded = aggregator
-        .load_rule_set(pb::LoadRuleSetRequest {
-            cycle_year: sample::CYCLE,
-            rules: Vec::new(),
-            use_default: true,
-        })
+    let loaded = load_rules(&mut aggregator, sample::CYCLE, Vec::new(), true)
         .await
-        .unwrap()
-        .into_inner();
+        .unwrap();
     assert_eq!(loaded.version, 1);
     assert!(loaded.rules >= 15);
 
@@ -159,10 +156,7 @@ async fn next_report(
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     loop {
         let latest = aggregator
-            .get_candidate(pb::GetCandidateRequest {
-                candidate_id: String::new(),
-                cycle_year: sample::CYCLE,
-            })
+            .get_candidate(latest_candidate(sample::CYCLE))
             .await
             .unwrap()
             .into_inner();

@@ -6,7 +6,9 @@ mod common;
 
 use std::time::Duration;
 
-use common::{as_organiser, as_reporter, assemble, assert_close, figure, start, token};
+use common::{
+    as_organiser, as_reporter, assemble, assert_close, candidate_by_id, figure, start, token,
+};
 use ndrs_cli::system;
 use ndrs_platform::auth::Role;
 use ndrs_platform::client::channel;
@@ -192,10 +194,7 @@ async fn a_submission_triggers_automatic_reassembly() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
     let full = aggregator
-        .get_candidate(pb::GetCandidateRequest {
-            candidate_id: automatic.candidate_id.clone(),
-            cycle_year: 0,
-        })
+        .get_candidate(candidate_by_id(&automatic.candidate_id))
         .await
         .unwrap()
         .into_inner();

@@ -100,24 +100,19 @@ impl AggregatorService for Aggregator {
         &self,
         request: Request<pb::GetCandidateRequest>,
     ) -> Result<Response<pb::Candidate>, Status> {
-        let (
-            _,
-            pb::GetCandidateRequest {
-                candidate_id,
-                cycle_year,
-            },
-        ) = self
+        use pb::get_candidate_request::Candidate as Which;
+        let (_, pb::GetCandidateRequest { candidate }) = self
             .admit(request, CANDIDATE_READERS, "read candidates")
             .await?;
-        let candidate = match (candidate_id.is_empty(), cycle_year) {
-            (false, 0) => self.candidates.get(&candidate_id).await,
-            (true, year) if year != 0 => match cycle("cycle_year", year) {
+        let candidate = match candidate {
+            Some(Which::CandidateId(id)) if !id.is_empty() => self.candidates.get(&id).await,
+            Some(Which::CycleYear(year)) => match cycle("cycle_year", year) {
                 Ok(year) => self.candidates.latest(year).await,
                 Err(e) => Err(e),
             },
             _ => Err(Error::invalid(
-                "candidate_id",
-                "give either a candidate id or a cycle year, not both or neither",
+                "candidate",
+                "give a candidate id or a cycle year",
             )),
         }
         .into_status()?;
@@ -140,24 +135,23 @@ impl AggregatorService for Aggregator {
         &self,
         request: Request<pb::LoadRuleSetRequest>,
     ) -> Result<Response<pb::RuleSetSummary>, Status> {
-        let (
-            principal,
-            pb::LoadRuleSetRequest {
-                cycle_year,
-                rules,
-                use_default,
-            },
-        ) = self
+        let (principal, pb::LoadRuleSetRequest { cycle_year, source }) = self
             .admit(request, &[Role::Organiser], "load rule sets")
             .await?;
+        use pb::load_rule_set_request::Source;
         let cycle_year = cycle("cycle_year", cycle_year).into_status()?;
-        let defs = match (use_default, rules.is_empty()) {
-            (true, true) => ndrs_rules::parse_rule_file(ndrs_rules::DEFAULT_RULES)
-                .map_err(|e| Error::Internal(format!("built-in rule set unreadable: {e}"))),
-            (false, false) => validation::rules_from_proto(rules),
+        let defs = match source {
+            Some(Source::UseDefault(true)) => {
+                ndrs_rules::parse_rule_file(ndrs_rules::DEFAULT_RULES)
+                    .map_err(|e| Error::Internal(format!("built-in rule set unreadable: {e}")))
+            }
+            Some(Source::Rules(pb::RuleList { rules })) if !rules.is_empty() => {
+                validation::rules_from_proto(rules)
+            }
+            Some(Source::Rules(_)) => Err(Error::invalid("rules", "at least one rule")),
             _ => Err(Error::invalid(
-                "rules",
-                "give rules, or set use_default, not both or neither",
+                "source",
+                "give rules, or set use_default to true",
             )),
         }
         .into_status()?;

@@ -314,8 +314,7 @@ async fn the_survey_converges_after_kills_outages_and_a_lost_stream() {
         .await
         .load_rule_set(pb::LoadRuleSetRequest {
             cycle_year: sample::CYCLE,
-            rules: Vec::new(),
-            use_default: true,
+            source: Some(pb::load_rule_set_request::Source::UseDefault(true)),
         })
         .await
         .unwrap();
@@ -394,8 +393,9 @@ async fn the_survey_converges_after_kills_outages_and_a_lost_stream() {
         let latest = aggregator(&system, "aggregator-b", &organiser)
             .await
             .get_candidate(pb::GetCandidateRequest {
-                candidate_id: String::new(),
-                cycle_year: sample::CYCLE,
+                candidate: Some(pb::get_candidate_request::Candidate::CycleYear(
+                    sample::CYCLE,
+                )),
             })
             .await
             .ok()

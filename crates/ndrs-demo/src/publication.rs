@@ -70,8 +70,7 @@ pub async fn load_default_rules(
     Ok(organiser
         .load_rule_set(pb::LoadRuleSetRequest {
             cycle_year,
-            rules: Vec::new(),
-            use_default: true,
+            source: Some(pb::load_rule_set_request::Source::UseDefault(true)),
         })
         .await
         .map_err(rpc("load the default rule set"))?

@@ -111,17 +111,18 @@ fn main() {
         "rules",
         pb::LoadRuleSetRequest {
             cycle_year: sample::CYCLE,
-            rules: rules
-                .iter()
-                .map(|r| pb::Rule {
-                    id: r.id.clone(),
-                    description: r.description.clone(),
-                    expression: r.expression.clone(),
-                    severity: pb::RuleSeverity::Error as i32,
-                    tolerance: r.tolerance,
-                })
-                .collect(),
-            use_default: false,
+            source: Some(pb::load_rule_set_request::Source::Rules(pb::RuleList {
+                rules: rules
+                    .iter()
+                    .map(|r| pb::Rule {
+                        id: r.id.clone(),
+                        description: r.description.clone(),
+                        expression: r.expression.clone(),
+                        severity: pb::RuleSeverity::Error as i32,
+                        tolerance: r.tolerance,
+                    })
+                    .collect(),
+            })),
         },
     );
     request(

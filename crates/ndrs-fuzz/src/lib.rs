@@ -141,7 +141,12 @@ pub fn request(bytes: &[u8]) {
             |_| {},
         ),
         10 => check(
-            ndrs_aggregator::validation::rules_from_proto(decode!(pb::LoadRuleSetRequest).rules),
+            ndrs_aggregator::validation::rules_from_proto(
+                match decode!(pb::LoadRuleSetRequest).source {
+                    Some(pb::load_rule_set_request::Source::Rules(list)) => list.rules,
+                    _ => Vec::new(),
+                },
+            ),
             |defs| check(ndrs_aggregator::validation::check_rules(&defs), |()| {}),
         ),
         _ => check(

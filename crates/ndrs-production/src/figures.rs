@@ -145,17 +145,14 @@ pub async fn run_model(
 
 /// `GetModelRun`: a run by id, or the latest of a cycle; exactly one of the two is given.
 pub async fn get_model_run(runs: &ModelRuns, request: pb::GetModelRunRequest) -> Result<StoredRun> {
-    let pb::GetModelRunRequest { run_id, cycle_year } = request;
-    match (run_id.is_empty(), cycle_year) {
-        (false, 0) => runs.get(&run_id).await,
-        (true, year) if year != 0 => runs
+    use pb::get_model_run_request::Run;
+    match request.run {
+        Some(Run::RunId(id)) if !id.is_empty() => runs.get(&id).await,
+        Some(Run::CycleYear(year)) if year != 0 => runs
             .latest(year)
             .await?
             .ok_or_else(|| Error::NotFound(format!("no model run for cycle {year}"))),
-        _ => Err(Error::invalid(
-            "run_id",
-            "give either a run id or a cycle year, not both or neither",
-        )),
+        _ => Err(Error::invalid("run", "give a run id or a cycle year")),
     }
 }
 

@@ -92,8 +92,11 @@ pub async fn load_rules(
     aggregator
         .load_rule_set(pb::LoadRuleSetRequest {
             cycle_year,
-            rules,
-            use_default,
+            source: Some(if use_default {
+                pb::load_rule_set_request::Source::UseDefault(true)
+            } else {
+                pb::load_rule_set_request::Source::Rules(pb::RuleList { rules })
+            }),
         })
         .await
         .map(tonic::Response::into_inner)
@@ -104,4 +107,20 @@ pub async fn submit_samples(system: &RunningSystem) -> usize {
     ndrs_testkit::submit::submit_sample_returns(&system.endpoints, &system.runtime.identity)
         .await
         .expect("sample returns accepted")
+}
+
+/// Asks for the latest candidate of a cycle.
+pub fn latest_candidate(cycle_year: i32) -> pb::GetCandidateRequest {
+    pb::GetCandidateRequest {
+        candidate: Some(pb::get_candidate_request::Candidate::CycleYear(cycle_year)),
+    }
+}
+
+/// Asks for one candidate by its id.
+pub fn candidate_by_id(candidate_id: &str) -> pb::GetCandidateRequest {
+    pb::GetCandidateRequest {
+        candidate: Some(pb::get_candidate_request::Candidate::CandidateId(
+            candidate_id.to_string(),
+        )),
+    }
 }

@@ -29,8 +29,7 @@ pub(super) async fn run(command: CandidateCommand, target: AggregatorTarget) -> 
         CandidateCommand::Show { cycle } => {
             let c = client
                 .get_candidate(pb::GetCandidateRequest {
-                    candidate_id: String::new(),
-                    cycle_year: cycle,
+                    candidate: Some(pb::get_candidate_request::Candidate::CycleYear(cycle)),
                 })
                 .await
                 .map_err(from_status)?
