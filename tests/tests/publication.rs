@@ -233,8 +233,7 @@ async fn three_stages_gate_publication_and_releases_are_immutable_and_audited() 
         .results
         .iter()
         .filter(|r| {
-            r.severity == pb::RuleSeverity::Warning as i32
-                && r.status != pb::RuleStatus::Passed as i32
+            r.severity == pb::Severity::Warning as i32 && r.status != pb::RuleStatus::Passed as i32
         })
         .collect();
     assert!(
@@ -892,7 +891,7 @@ async fn an_error_rule_blocks_and_cannot_be_justified_while_a_warning_can() {
     let (_env, system) = start().await;
     let mut org =
         AggregatorServiceClient::new(as_organiser(&system, &system.endpoints.aggregator).await);
-    let rule = |id: &str, expression: &str, severity: pb::RuleSeverity| pb::Rule {
+    let rule = |id: &str, expression: &str, severity: pb::Severity| pb::Rule {
         id: id.into(),
         description: id.into(),
         expression: expression.into(),
@@ -904,8 +903,8 @@ async fn an_error_rule_blocks_and_cannot_be_justified_while_a_warning_can() {
         sample::CYCLE,
         vec![
             // New storage cannot exceed production here, so both rules fail on the sample.
-            rule("impossible.error", "P04 > P01", pb::RuleSeverity::Error),
-            rule("impossible.warning", "P04 > P01", pb::RuleSeverity::Warning),
+            rule("impossible.error", "P04 > P01", pb::Severity::Error),
+            rule("impossible.warning", "P04 > P01", pb::Severity::Warning),
         ],
         false,
     )

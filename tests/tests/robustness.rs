@@ -35,7 +35,7 @@ fn rule(id: &str, expression: &str) -> pb::Rule {
         id: id.into(),
         description: id.into(),
         expression: expression.into(),
-        severity: pb::RuleSeverity::Error as i32,
+        severity: pb::Severity::Error as i32,
         tolerance: 0.0,
     }
 }

@@ -104,6 +104,12 @@ macro_rules! storage_suite {
             }
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn reports_stored_in_the_old_encoding_read_the_same_after_migrating() {
+                let Some(db) = database().await else { return };
+                suite::reports_stored_in_the_old_encoding_read_the_same_after_migrating(&db).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn a_validation_report_is_stored_once_per_candidate_and_rule_set() {
                 let Some(db) = database().await else { return };
                 suite::a_validation_report_is_stored_once_per_candidate_and_rule_set(&db).await;
@@ -532,7 +538,7 @@ mod suite {
             id: "storage.new_within_production".into(),
             description: "Newly stored data cannot exceed the data produced".into(),
             expression: "P04 <= P01".into(),
-            severity: pb::RuleSeverity::Error as i32,
+            severity: pb::Severity::Error as i32,
             tolerance: 0.0,
         }]
     }
@@ -540,6 +546,74 @@ mod suite {
     /// Validation is deterministic, so replicas validating the same candidate under the same
     /// rule-set version store one report between them; a new rule-set version makes the report
     /// stale until the candidate is validated again, which stores a second report.
+    /// A validation report stored before times became timestamps and the rule severity the one
+    /// `Severity` (old ERROR = 1, a string time at field 9) reads after the migration as it meant:
+    /// its error is an error (not INFO, which would let a failed error rule through) and its
+    /// creation time is kept.
+    pub async fn reports_stored_in_the_old_encoding_read_the_same_after_migrating(
+        db: &TestDatabase,
+    ) {
+        use ndrs_aggregator::store::validation_report;
+        use ndrs_aggregator::validation::Validation;
+        use ndrs_proto::v1 as pb;
+        use prost::Message;
+        use sea_orm::{ActiveModelTrait, Set};
+        use sea_orm_migration::MigratorTraitSelf;
+
+        let conn = ndrs_platform::db::connect(&db.target("aggregator"))
+            .await
+            .unwrap();
+        let migrator = ndrs_aggregator::startup::Migrator;
+        let before = migrator.migrations().len() as u32 - 1;
+        migrator.up(&conn, Some(before)).await.unwrap();
+        let result = |rule_id: &str, severity: i32| pb::RuleResult {
+            rule_id: rule_id.into(),
+            severity,
+            status: pb::RuleStatus::Failed as i32,
+            ..Default::default()
+        };
+        let old = pb::ValidationReport {
+            report_id: "r1".into(),
+            candidate_id: "c1".into(),
+            candidate_hash: "h".into(),
+            rule_set_version: 1,
+            rule_set_hash: "rh".into(),
+            // The old RULE_SEVERITY_ERROR and RULE_SEVERITY_WARNING.
+            results: vec![result("error.rule", 1), result("warning.rule", 2)],
+            passed_errors: false,
+            open_warnings: 1,
+            created_at: None,
+        };
+        let created = "2026-11-30T10:00:00.000001Z";
+        let mut bytes = old.encode_to_vec();
+        prost::encoding::string::encode(9, &created.to_string(), &mut bytes);
+        validation_report::ActiveModel {
+            report_id: Set("r1".into()),
+            candidate_id: Set("c1".into()),
+            candidate_hash: Set("h".into()),
+            rule_set_version: Set(1),
+            rule_set_hash: Set("rh".into()),
+            report: Set(bytes),
+            created_at: Set(created.into()),
+        }
+        .insert(&conn)
+        .await
+        .unwrap();
+
+        migrator.up(&conn, None).await.unwrap();
+        let report = Validation::new(conn).latest_report("c1").await.unwrap();
+        let severities: Vec<_> = report
+            .results
+            .iter()
+            .map(|r| pb::Severity::try_from(r.severity).unwrap())
+            .collect();
+        assert_eq!(severities, [pb::Severity::Error, pb::Severity::Warning]);
+        assert_eq!(
+            report.created_at,
+            ndrs_platform::timestamp::from_text(created)
+        );
+    }
+
     pub async fn a_validation_report_is_stored_once_per_candidate_and_rule_set(db: &TestDatabase) {
         use ndrs_aggregator::validation::{self, Validation};
         let (conn, candidates) = aggregator(db).await;

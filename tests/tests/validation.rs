@@ -40,7 +40,7 @@ async fn rules_are_checked_on_load_and_a_planted_inconsistency_fails_its_rule() 
         id: id.into(),
         description: id.into(),
         expression: expression.into(),
-        severity: pb::RuleSeverity::Error as i32,
+        severity: pb::Severity::Error as i32,
         tolerance: 0.0,
     };
     let status = load_rules(
@@ -141,8 +141,8 @@ async fn rules_are_checked_on_load_and_a_planted_inconsistency_fails_its_rule() 
     let (status, result) = status_of(&report, "circulation.enterprise_purchases_within_turnover");
     assert_eq!(status, pb::RuleStatus::Failed);
     assert_eq!(
-        pb::RuleSeverity::try_from(result.severity).unwrap(),
-        pb::RuleSeverity::Warning
+        pb::Severity::try_from(result.severity).unwrap(),
+        pb::Severity::Warning
     );
     system.stop().await.unwrap();
 }

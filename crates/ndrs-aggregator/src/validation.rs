@@ -20,17 +20,17 @@ use crate::audit;
 use crate::store::{self, rule_set, validation_report};
 
 fn severity_from_proto(value: i32) -> Option<Severity> {
-    match pb::RuleSeverity::try_from(value).ok()? {
-        pb::RuleSeverity::Error => Some(Severity::Error),
-        pb::RuleSeverity::Warning => Some(Severity::Warning),
-        pb::RuleSeverity::Unspecified => None,
+    match pb::Severity::try_from(value).ok()? {
+        pb::Severity::Error => Some(Severity::Error),
+        pb::Severity::Warning => Some(Severity::Warning),
+        pb::Severity::Info | pb::Severity::Unspecified => None,
     }
 }
 
-fn severity_to_proto(s: Severity) -> pb::RuleSeverity {
+fn severity_to_proto(s: Severity) -> pb::Severity {
     match s {
-        Severity::Error => pb::RuleSeverity::Error,
-        Severity::Warning => pb::RuleSeverity::Warning,
+        Severity::Error => pb::Severity::Error,
+        Severity::Warning => pb::Severity::Warning,
     }
 }
 
@@ -396,5 +396,58 @@ impl Validation {
             },
             used,
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A rule is an error or a warning; INFO (a severity of returns' findings) and an unset or
+    /// unknown severity are refused, naming the rule's place in the request.
+    #[test]
+    fn a_rule_severity_is_error_or_warning() {
+        let rule = |severity: i32| pb::Rule {
+            id: "r".into(),
+            description: "r".into(),
+            expression: "P04 <= P01".into(),
+            severity,
+            tolerance: 0.0,
+        };
+        let defs = rules_from_proto(vec![
+            rule(pb::Severity::Error as i32),
+            rule(pb::Severity::Warning as i32),
+        ])
+        .unwrap();
+        assert_eq!(
+            defs.iter().map(|d| d.severity).collect::<Vec<_>>(),
+            [Severity::Error, Severity::Warning]
+        );
+        let err = rules_from_proto(vec![
+            rule(pb::Severity::Error as i32),
+            rule(pb::Severity::Info as i32),
+            rule(pb::Severity::Unspecified as i32),
+            rule(99),
+        ])
+        .unwrap_err();
+        let fields: Vec<_> = err
+            .field_violations()
+            .iter()
+            .map(|v| v.field.clone())
+            .collect();
+        assert_eq!(
+            fields,
+            [
+                "rules[1].severity",
+                "rules[2].severity",
+                "rules[3].severity"
+            ]
+        );
+        for def in &defs {
+            assert_eq!(
+                severity_from_proto(severity_to_proto(def.severity) as i32),
+                Some(def.severity)
+            );
+        }
     }
 }

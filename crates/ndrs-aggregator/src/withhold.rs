@@ -66,7 +66,7 @@ pub fn data_quality_findings(candidate: &pb::Candidate) -> Vec<pb::RuleResult> {
                     "return {} (version {}) of {} was set aside from estimation; the unit must correct it",
                     s.return_id, s.version, s.reporting_unit_id
                 ),
-                severity: pb::RuleSeverity::Error as i32,
+                severity: pb::Severity::Error as i32,
                 status: pb::RuleStatus::Failed as i32,
                 inputs: Default::default(),
                 detail: format!("{}: {}", s.field, s.reason),
@@ -79,7 +79,7 @@ pub fn data_quality_findings(candidate: &pb::Candidate) -> Vec<pb::RuleResult> {
                     "figure {} was withheld: it could not be computed as a finite number",
                     key(&w.id, &w.dimensions)
                 ),
-                severity: pb::RuleSeverity::Error as i32,
+                severity: pb::Severity::Error as i32,
                 status: pb::RuleStatus::Failed as i32,
                 inputs: Default::default(),
                 detail: w.reason.clone(),
@@ -129,7 +129,7 @@ mod tests {
         assert!(
             findings
                 .iter()
-                .all(|f| f.severity == pb::RuleSeverity::Error as i32)
+                .all(|f| f.severity == pb::Severity::Error as i32)
         );
     }
 

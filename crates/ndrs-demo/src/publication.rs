@@ -120,7 +120,7 @@ pub async fn validate_review_publish(
             .results
             .iter()
             .filter(|r| {
-                r.severity == pb::RuleSeverity::Error as i32
+                r.severity == pb::Severity::Error as i32
                     && r.status != pb::RuleStatus::Passed as i32
             })
             .map(|r| format!("{} ({})", r.rule_id, r.detail))

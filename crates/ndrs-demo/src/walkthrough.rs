@@ -259,7 +259,7 @@ async fn what_validation_catches(
         .iter()
         .filter(|r| r.status != pb::RuleStatus::Passed as i32)
     {
-        let severity = pb::RuleSeverity::try_from(r.severity)
+        let severity = pb::Severity::try_from(r.severity)
             .map_or("?", |s| s.as_str_name())
             .trim_start_matches("RULE_SEVERITY_")
             .to_lowercase();

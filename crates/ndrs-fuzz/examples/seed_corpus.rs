@@ -118,7 +118,7 @@ fn main() {
                         id: r.id.clone(),
                         description: r.description.clone(),
                         expression: r.expression.clone(),
-                        severity: pb::RuleSeverity::Error as i32,
+                        severity: pb::Severity::Error as i32,
                         tolerance: r.tolerance,
                     })
                     .collect(),

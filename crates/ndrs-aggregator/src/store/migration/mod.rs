@@ -11,6 +11,7 @@ mod m20261125_000004_create_review;
 mod m20261125_000005_create_release;
 mod m20261125_000006_add_release_sdmx;
 mod m20261201_000007_unique_reports;
+mod m20261202_000001_report_encoding;
 
 pub use m20261124_000001_create_candidate::CreateCandidate;
 pub use m20261124_000002_create_validation::CreateValidation;
@@ -21,6 +22,7 @@ pub use m20261125_000004_create_review::CreateReview;
 pub use m20261125_000005_create_release::CreateRelease;
 pub use m20261125_000006_add_release_sdmx::AddReleaseSdmx;
 pub use m20261201_000007_unique_reports::UniqueReports;
+pub use m20261202_000001_report_encoding::ReportEncoding;
 
 use sea_orm_migration::MigrationTrait;
 
@@ -39,6 +41,7 @@ impl sea_orm_migration::MigratorTraitSelf for Migrator {
             Box::new(CreateRelease),
             Box::new(AddReleaseSdmx),
             Box::new(UniqueReports),
+            Box::new(ReportEncoding),
         ]
     }
 }
@@ -68,6 +71,7 @@ mod tests {
                 "m20261125_000005_create_release",
                 "m20261125_000006_add_release_sdmx",
                 "m20261201_000007_unique_reports",
+                "m20261202_000001_report_encoding",
             ]
         );
     }
