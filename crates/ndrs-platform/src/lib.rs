@@ -7,7 +7,8 @@
 //! - [`health`]: grpc.health.v1 with watches that end at shutdown.
 //! - [`server`] and [`client`]: gRPC bootstrap (health, reflection, graceful shutdown) and
 //!   authenticated, traced channels.
-//! - [`grpc_status`]: the single mapping from domain errors to gRPC status codes.
+//! - [`grpc_status`]: the single mapping between domain errors and gRPC status codes, both ways.
+//! - [`timestamp`]: wire timestamps and the RFC 3339 text the stores keep.
 //! - [`auth`]: bearer tokens (stored hashed, with a validity period) and principals with roles.
 //! - [`rate_limit`]: per-principal token buckets (Redis or in-process).
 //! - [`db`]: database connection and migrations (SQLite embedded, PostgreSQL by URL).

@@ -7,7 +7,9 @@
 //! divides the compute census's cloud storage by P03, so the aggregator derives it.
 //!
 //! - [`domain`]: parameter returns with their stated uncertainty, validation and edit rules.
-//! - [`model`]: consolidation of sources and the full-volume model at the central values.
+//! - [`formula`]: the full-volume formula, written once, evaluated at the stated values and at
+//!   every Monte Carlo draw.
+//! - [`model`]: the published figures at the central values.
 //! - [`uncertainty`]: seeded Monte Carlo propagation of the stated uncertainties and the variance
 //!   ranking of the parameters.
 //! - [`runs`]: model runs stored with the hash of their inputs.
