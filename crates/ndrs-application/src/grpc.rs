@@ -16,6 +16,9 @@ use crate::domain::Questionnaire;
 use crate::estimate;
 use crate::hub::SharingHub;
 
+/// The gRPC services this process serves (health and reflection list these).
+pub const SERVICE_NAMES: &[&str] = &["ndrs.v1.ApplicationSurveyService"];
+
 pub struct ApplicationSurvey {
     core: StageCore,
     designs: Designs,
@@ -24,9 +27,9 @@ pub struct ApplicationSurvey {
 impl StageService for ApplicationSurvey {
     const STAGE_NAME: &'static str = crate::STAGE_NAME;
     const STAGE: pb::Stage = pb::Stage::Application;
-    const SERVICE_NAMES: &'static [&'static str] = crate::startup::SERVICE_NAMES;
-    type Migrator = crate::startup::Migrator;
-    const MIGRATOR: Self::Migrator = crate::startup::Migrator;
+    const SERVICE_NAMES: &'static [&'static str] = SERVICE_NAMES;
+    type Migrator = crate::schema::Migrator;
+    const MIGRATOR: Self::Migrator = crate::schema::Migrator;
 
     fn new(core: StageCore) -> Self {
         Self {

@@ -23,6 +23,7 @@ pub mod estimate;
 pub mod grpc;
 pub mod hub;
 pub mod questionnaire;
+pub mod schema;
 pub mod startup;
 
 /// Name of this service's database (SQLite file or PostgreSQL schema) and event source.

@@ -6,20 +6,10 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use crate::grpc::ApplicationSurvey;
+pub use crate::grpc::SERVICE_NAMES;
 
 /// This service's schema: the shared return store and outbox, and the versioned sample designs.
-pub struct Migrator;
-
-impl sea_orm_migration::MigratorTraitSelf for Migrator {
-    fn migrations(&self) -> Vec<Box<dyn sea_orm_migration::MigrationTrait>> {
-        vec![
-            Box::new(ndrs_platform::returns::migration::CreateReturnStore),
-            Box::new(ndrs_platform::documents::migration::CreateCycleDocument),
-        ]
-    }
-}
-
-pub const SERVICE_NAMES: &[&str] = &["ndrs.v1.ApplicationSurveyService"];
+pub use crate::schema::Migrator;
 
 /// Runs the service on `listener` until `shutdown` is cancelled.
 pub async fn run(

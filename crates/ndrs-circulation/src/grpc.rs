@@ -12,6 +12,9 @@ use tonic::{Request, Response, Status};
 use crate::domain::{CarrierReturn, ExchangeReturn};
 use crate::estimate;
 
+/// The gRPC services this process serves (health and reflection list these).
+pub const SERVICE_NAMES: &[&str] = &["ndrs.v1.CirculationSurveyService"];
+
 pub struct CirculationSurvey {
     core: StageCore,
 }
@@ -19,9 +22,9 @@ pub struct CirculationSurvey {
 impl StageService for CirculationSurvey {
     const STAGE_NAME: &'static str = crate::STAGE_NAME;
     const STAGE: pb::Stage = pb::Stage::Circulation;
-    const SERVICE_NAMES: &'static [&'static str] = crate::startup::SERVICE_NAMES;
-    type Migrator = crate::startup::Migrator;
-    const MIGRATOR: Self::Migrator = crate::startup::Migrator;
+    const SERVICE_NAMES: &'static [&'static str] = SERVICE_NAMES;
+    type Migrator = ndrs_platform::returns::migration::ReturnStoreMigrator;
+    const MIGRATOR: Self::Migrator = ndrs_platform::returns::migration::ReturnStoreMigrator;
 
     fn new(core: StageCore) -> Self {
         Self { core }

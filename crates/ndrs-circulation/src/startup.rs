@@ -6,11 +6,10 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use crate::grpc::CirculationSurvey;
+pub use crate::grpc::SERVICE_NAMES;
 
 /// This service's schema: the shared return store and outbox.
 pub use ndrs_platform::returns::migration::ReturnStoreMigrator as Migrator;
-
-pub const SERVICE_NAMES: &[&str] = &["ndrs.v1.CirculationSurveyService"];
 
 /// Runs the service on `listener` until `shutdown` is cancelled.
 pub async fn run(

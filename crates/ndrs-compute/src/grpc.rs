@@ -16,6 +16,9 @@ use crate::domain::CentreReturn;
 use crate::estimate;
 use crate::registry::{self, RegistryStore};
 
+/// The gRPC services this process serves (health and reflection list these).
+pub const SERVICE_NAMES: &[&str] = &["ndrs.v1.ComputeCensusService"];
+
 pub struct ComputeCensus {
     core: StageCore,
     registry: RegistryStore,
@@ -24,9 +27,9 @@ pub struct ComputeCensus {
 impl StageService for ComputeCensus {
     const STAGE_NAME: &'static str = crate::STAGE_NAME;
     const STAGE: pb::Stage = pb::Stage::Compute;
-    const SERVICE_NAMES: &'static [&'static str] = crate::startup::SERVICE_NAMES;
-    type Migrator = crate::startup::Migrator;
-    const MIGRATOR: Self::Migrator = crate::startup::Migrator;
+    const SERVICE_NAMES: &'static [&'static str] = SERVICE_NAMES;
+    type Migrator = crate::registry::migration::Migrator;
+    const MIGRATOR: Self::Migrator = crate::registry::migration::Migrator;
 
     fn new(core: StageCore) -> Self {
         Self {

@@ -6,11 +6,10 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use crate::grpc::ComputeCensus;
+pub use crate::grpc::SERVICE_NAMES;
 
 /// This service's schema: the return store, outbox and centre register.
 pub use crate::registry::migration::Migrator;
-
-pub const SERVICE_NAMES: &[&str] = &["ndrs.v1.ComputeCensusService"];
 
 /// Runs the service on `listener` until `shutdown` is cancelled.
 pub async fn run(

@@ -18,6 +18,9 @@ use crate::figures;
 use crate::runs::ModelRuns;
 use crate::taxonomy::{self, Taxonomies};
 
+/// The gRPC services this process serves (health and reflection list these).
+pub const SERVICE_NAMES: &[&str] = &["ndrs.v1.ProductionStorageService"];
+
 pub struct ProductionStorage {
     core: StageCore,
     runs: ModelRuns,
@@ -27,9 +30,9 @@ pub struct ProductionStorage {
 impl StageService for ProductionStorage {
     const STAGE_NAME: &'static str = crate::STAGE_NAME;
     const STAGE: pb::Stage = pb::Stage::ProductionStorage;
-    const SERVICE_NAMES: &'static [&'static str] = crate::startup::SERVICE_NAMES;
-    type Migrator = crate::startup::Migrator;
-    const MIGRATOR: Self::Migrator = crate::startup::Migrator;
+    const SERVICE_NAMES: &'static [&'static str] = SERVICE_NAMES;
+    type Migrator = crate::runs::migration::Migrator;
+    const MIGRATOR: Self::Migrator = crate::runs::migration::Migrator;
 
     fn new(core: StageCore) -> Self {
         Self {

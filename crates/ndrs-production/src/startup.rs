@@ -6,11 +6,10 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use crate::grpc::ProductionStorage;
+pub use crate::grpc::SERVICE_NAMES;
 
 /// This service's schema: the return store, outbox and model runs.
 pub use crate::runs::migration::Migrator;
-
-pub const SERVICE_NAMES: &[&str] = &["ndrs.v1.ProductionStorageService"];
 
 /// Runs the service on `listener` until `shutdown` is cancelled.
 pub async fn run(

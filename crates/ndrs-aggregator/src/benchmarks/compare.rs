@@ -2,20 +2,9 @@
 //! recomputed from the candidate and the registry version it names (see the module docs of
 //! [`benchmarks`](crate::benchmarks) for how each comparability is judged).
 
-use ndrs_core::catalogue::Catalogue;
 use ndrs_proto::v1 as pb;
 
-use super::input::{Comparability, parse_unit};
-
-/// The catalogue's growth indicator of `id` (`P02` for `P01`): the one defined as
-/// `id(year)/id(year-1)-1`.
-pub fn growth_indicator(id: &str) -> Option<String> {
-    let definition = format!("{id}(year)/{id}(year-1)-1");
-    Catalogue::embedded()
-        .iter()
-        .find(|i| i.definition.replace(' ', "") == definition)
-        .map(|i| i.id.clone())
-}
+use super::input::{Comparability, growth_indicator, parse_unit};
 
 /// The status name of an outcome, for reasons.
 pub(super) fn outcome_name(o: pb::BenchmarkOutcome) -> &'static str {

@@ -9,7 +9,6 @@ use ndrs_core::{Error, FieldViolation, Result, Violations};
 use ndrs_proto::v1 as pb;
 
 use super::MAX_BENCHMARKS_PER_ADDITION;
-use super::compare::growth_indicator;
 
 /// The longest unit text of a benchmark ("billion CNY" is the longest the registry knows).
 const MAX_UNIT_CHARS: usize = 32;
@@ -291,6 +290,16 @@ pub fn parse_seed(text: &str) -> Result<Vec<NewBenchmark>> {
                 .join("; ")
         )))
     }
+}
+
+/// The catalogue's growth indicator of `id` (`P02` for `P01`): the one defined as
+/// `id(year)/id(year-1)-1`.
+pub fn growth_indicator(id: &str) -> Option<String> {
+    let definition = format!("{id}(year)/{id}(year-1)-1");
+    Catalogue::embedded()
+        .iter()
+        .find(|i| i.definition.replace(' ', "") == definition)
+        .map(|i| i.id.clone())
 }
 
 #[cfg(test)]

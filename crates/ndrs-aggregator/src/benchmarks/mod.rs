@@ -26,7 +26,8 @@ pub mod compare;
 pub mod input;
 pub mod registry;
 
-pub use compare::{compare, growth_indicator};
+pub use compare::compare;
+pub use input::growth_indicator;
 pub use input::{Comparability, NewBenchmark, benchmarks_from_proto, parse_seed, parse_unit};
 pub use registry::Benchmarks;
 

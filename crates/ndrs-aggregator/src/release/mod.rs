@@ -19,6 +19,7 @@ pub mod csv;
 pub mod diff;
 pub mod document;
 pub mod embargo;
+pub mod figures;
 #[cfg(test)]
 mod fixtures;
 pub mod sdmx;
@@ -29,9 +30,10 @@ pub use self::csv::to_csv;
 pub use diff::diff;
 pub use document::{
     Change, Document, Figure, FigureLineage, Interval, Lineage, RoundRef, SCHEMA, Software,
-    VersionRef, release_figures,
+    VersionRef,
 };
 pub use embargo::{embargo_from_request, parse_embargo};
+pub use figures::release_figures;
 pub use sdmx::{SDMX_MEDIA_TYPE, to_sdmx};
 pub use service::{Format, Releases};
 pub use suppression::COMPLEMENTARY;

@@ -14,8 +14,9 @@ use sha2::{Digest, Sha256};
 
 use super::csv::to_csv;
 use super::diff::diff;
-use super::document::{Document, Lineage, SCHEMA, release_figures};
+use super::document::{Document, Lineage, SCHEMA};
 use super::embargo::{timestamp_under_embargo, under_embargo};
+use super::figures::release_figures;
 use super::sdmx::{SDMX_MEDIA_TYPE, to_sdmx};
 use crate::audit;
 use crate::release_cache::ReleaseCache;

@@ -9,7 +9,7 @@ use ndrs_proto::v1::{self as pb, Unit};
 use ndrs_stats::{Data, Domain, Estimate, EstimateSet, Estimator, StatsError, VarianceMethod};
 
 use super::indicators::{Cell, Measure};
-use super::sample::{RESPONDENT, Sample};
+use super::sample::{RESPONDENT, Sample, stats_error};
 use crate::domain::Questionnaire;
 
 impl Sample<'_> {
@@ -196,8 +196,4 @@ pub(super) fn strip_precision(e: &mut Estimate) {
     e.deff = None;
     e.ci = None;
     e.reliable = false;
-}
-
-pub(super) fn stats_error(e: StatsError) -> Error {
-    Error::Internal(format!("estimation: {e}"))
 }

@@ -12,10 +12,10 @@ use ndrs_platform::stage::{
 use ndrs_proto::v1::{self as pb, FigureKind, Unit};
 use ndrs_stats::{StatsError, StepReport};
 
-use super::adapter::stats_error;
 use super::indicators::{
     BREAKDOWNS, Cell, Indicator, breakdown_level, indicators, is_enterprise, is_kie,
 };
+use super::sample::stats_error;
 use super::sample::{Sample, sample};
 use super::{Row, VALID_SAMPLE};
 use crate::design::{Designs, SampleDesign};

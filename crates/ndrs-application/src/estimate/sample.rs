@@ -7,7 +7,6 @@ use ndrs_platform::documents::Versioned;
 use ndrs_platform::returns::StoredReturn;
 use ndrs_stats::{Design, LonelyPsu, Options, VarianceMethod, WeightingSpec};
 
-use super::adapter::stats_error;
 use super::{DESIGN_METHOD, INTERIM_METHOD, Row};
 use crate::design::{DOCUMENT_KIND, SampleDesign};
 use crate::domain::Questionnaire;
@@ -138,4 +137,9 @@ pub(super) fn sample<'a>(
         None if rows.is_empty() => Ok(None),
         None => Sample::interim(rows).map(Some),
     }
+}
+
+/// An estimation failure of `ndrs_stats` as the domain error it is: the service's own fault.
+pub(super) fn stats_error(e: ndrs_stats::StatsError) -> ndrs_core::Error {
+    ndrs_core::Error::Internal(format!("estimation: {e}"))
 }
