@@ -15,6 +15,7 @@
 //! - [`estimate`]: figures from the latest version of every questionnaire.
 //! - [`hub`]: the government data sharing hub's administrative return (A01-A03).
 //! - [`grpc`]: the thin transport layer.
+//! - [`schema`]: this service's migrations (return store and cycle documents).
 //! - [`startup`]: how the service starts.
 
 pub mod design;
