@@ -601,7 +601,11 @@ async fn three_stages_gate_publication_and_releases_are_immutable_and_audited() 
         let mut conn = client.get_multiplexed_async_connection().await.unwrap();
         let key = ndrs_aggregator::release_cache::ReleaseCache::redis_key(
             &env.settings.bus.namespace,
-            &format!("{}:1:json", sample::CYCLE),
+            &ndrs_aggregator::release::cache_key(
+                sample::CYCLE,
+                1,
+                ndrs_aggregator::release::Format::Json,
+            ),
         );
         let cached: Option<Vec<u8>> = redis::cmd("GET")
             .arg(&key)

@@ -35,5 +35,5 @@ pub use document::{
 pub use embargo::{embargo_from_request, parse_embargo};
 pub use figures::release_figures;
 pub use sdmx::{SDMX_MEDIA_TYPE, to_sdmx};
-pub use service::{Format, Releases};
+pub use service::{Format, Releases, cache_key};
 pub use suppression::COMPLEMENTARY;

@@ -30,6 +30,13 @@ pub enum Format {
     Sdmx,
 }
 
+/// The release cache's key of one version in one format. `v2` names the encoding, the one with
+/// google.protobuf.Timestamp times: an entry written by a version that sent them as text is never
+/// read, because decoded here its embargo would look unset.
+pub fn cache_key(cycle_year: i32, version: u32, format: Format) -> String {
+    format!("v2:{cycle_year}:{version}:{format:?}").to_lowercase()
+}
+
 fn summary(row: &release::Model) -> pb::ReleaseSummary {
     pb::ReleaseSummary {
         release_id: row.release_id.clone(),
@@ -202,9 +209,7 @@ impl Releases {
         } else {
             version
         };
-        // `v2`: the encoding with google.protobuf.Timestamp times. A cache written by a version
-        // that sent them as text is never read: decoded here, its embargo would look unset.
-        let key = format!("v2:{cycle_year}:{version}:{format:?}").to_lowercase();
+        let key = cache_key(cycle_year, version, format);
         let cached = match self.cache.get(&key).await {
             Some(bytes) => pb::ReleaseDocument::decode(bytes.as_slice()).ok(),
             None => None,
