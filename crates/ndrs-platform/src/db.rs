@@ -198,13 +198,8 @@ pub async fn create_index<T: IntoIden>(
     table: T,
     columns: impl IntoIterator<Item = T>,
 ) -> Result<(), DbErr> {
-    manager
-        .create_index(
-            index_statement(name, table, columns)
-                .if_not_exists()
-                .to_owned(),
-        )
-        .await
+    let mut index = index_statement(name, table, columns);
+    manager.create_index(index.if_not_exists().to_owned()).await
 }
 
 /// Creates the unique index `name` over `columns` of `table` unless it exists. Unique keys are
@@ -216,13 +211,9 @@ pub async fn create_unique_index<T: IntoIden>(
     table: T,
     columns: impl IntoIterator<Item = T>,
 ) -> Result<(), DbErr> {
+    let mut index = index_statement(name, table, columns);
     manager
-        .create_index(
-            index_statement(name, table, columns)
-                .unique()
-                .if_not_exists()
-                .to_owned(),
-        )
+        .create_index(index.unique().if_not_exists().to_owned())
         .await
 }
 

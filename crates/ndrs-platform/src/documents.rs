@@ -6,7 +6,6 @@
 //! [`CycleDocuments`] per document kind. The body is stored as canonical JSON with its SHA-256,
 //! which is what figures cite in their lineage.
 
-use chrono::{SecondsFormat, Utc};
 use ndrs_core::{Error, Result};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
@@ -81,7 +80,7 @@ impl CycleDocuments {
             .map_err(|e| Error::Internal(format!("encode {}: {e}", self.kind)))?;
         let content_hash = hex::encode(Sha256::digest(body_json.as_bytes()));
         let version = self.latest_version(cycle_year).await? + 1;
-        let loaded_at = Utc::now().to_rfc3339_opts(SecondsFormat::Micros, true);
+        let loaded_at = crate::timestamp::now_text();
         let txn = self.db.begin().await.map_err(db_error)?;
         entity::ActiveModel {
             kind: Set(self.kind.to_string()),

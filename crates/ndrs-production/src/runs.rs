@@ -5,7 +5,6 @@
 //! the current inputs ([`ModelRuns::cited`]): the latest an organiser asked for, or else one it makes
 //! (and stores) with the default seed.
 
-use chrono::{SecondsFormat, Utc};
 use ndrs_core::{Error, Result};
 use ndrs_platform::db::db_error;
 use ndrs_platform::returns::StoredReturn;
@@ -365,7 +364,7 @@ impl ModelRuns {
             inputs,
             result,
             run_by: spec.by.to_string(),
-            run_at: Utc::now().to_rfc3339_opts(SecondsFormat::Micros, true),
+            run_at: ndrs_platform::timestamp::now_text(),
         };
         entity::ActiveModel {
             run_id: Set(run.run_id.clone()),

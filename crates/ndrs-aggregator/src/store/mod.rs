@@ -62,7 +62,7 @@ where
 
 /// Now, as every timestamp column stores it (RFC 3339, microseconds, UTC).
 pub(crate) fn now() -> String {
-    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+    ndrs_platform::timestamp::now_text()
 }
 
 /// A table of protobuf-encoded reports on candidates (stage 1 and stage 2 keep one each), so

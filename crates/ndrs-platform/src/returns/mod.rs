@@ -11,7 +11,6 @@ pub mod relay;
 
 use std::sync::Arc;
 
-use chrono::{SecondsFormat, Utc};
 use ndrs_core::{Error, Result};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
@@ -99,7 +98,7 @@ fn last_versions(rows: Vec<StoredReturn>) -> Vec<StoredReturn> {
 }
 
 fn now_rfc3339() -> String {
-    Utc::now().to_rfc3339_opts(SecondsFormat::Micros, true)
+    crate::timestamp::now_text()
 }
 
 /// SHA-256 over what makes two submissions "the same": kind, cycle, unit, the return corrected

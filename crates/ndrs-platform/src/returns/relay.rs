@@ -7,7 +7,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{SecondsFormat, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect, Set,
@@ -50,9 +49,7 @@ pub async fn publish_pending(
             .instrument(span)
             .await?;
         let mut row: outbox_event::ActiveModel = event.into();
-        row.published_at = Set(Some(
-            Utc::now().to_rfc3339_opts(SecondsFormat::Micros, true),
-        ));
+        row.published_at = Set(Some(crate::timestamp::now_text()));
         row.update(db).await.map_err(crate::db::db_error)?;
         published += 1;
     }
