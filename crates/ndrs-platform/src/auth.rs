@@ -157,6 +157,8 @@ pub mod migration {
     use sea_orm_migration::prelude::*;
     use sea_orm_migration::schema::*;
 
+    use crate::db;
+
     /// Migration names are explicit: derived names come from the file name and would collide
     /// between migrations that share a file.
     pub struct CreateAccessToken;
@@ -182,27 +184,23 @@ pub mod migration {
     #[async_trait::async_trait]
     impl MigrationTrait for CreateAccessToken {
         async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-            manager
-                .create_table(
-                    Table::create()
-                        .table(AccessToken::Table)
-                        .if_not_exists()
-                        .col(string(AccessToken::TokenId).primary_key())
-                        .col(string(AccessToken::TokenSha256).unique_key())
-                        .col(string(AccessToken::PrincipalName))
-                        .col(string(AccessToken::Role))
-                        .col(string_null(AccessToken::ReportingUnitId))
-                        .col(string(AccessToken::IssuedAt))
-                        .col(string_null(AccessToken::RevokedAt))
-                        .to_owned(),
-                )
-                .await
+            db::create_table(
+                manager,
+                Table::create()
+                    .table(AccessToken::Table)
+                    .col(string(AccessToken::TokenId).primary_key())
+                    .col(string(AccessToken::TokenSha256).unique_key())
+                    .col(string(AccessToken::PrincipalName))
+                    .col(string(AccessToken::Role))
+                    .col(string_null(AccessToken::ReportingUnitId))
+                    .col(string(AccessToken::IssuedAt))
+                    .col(string_null(AccessToken::RevokedAt)),
+            )
+            .await
         }
 
         async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-            manager
-                .drop_table(Table::drop().table(AccessToken::Table).to_owned())
-                .await
+            db::drop_table(manager, AccessToken::Table).await
         }
     }
 
@@ -225,25 +223,21 @@ pub mod migration {
     #[async_trait::async_trait]
     impl MigrationTrait for AddTokenExpiry {
         async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-            manager
-                .alter_table(
-                    Table::alter()
-                        .table(AccessTokenExpiry::Table)
-                        .add_column(string_null(AccessTokenExpiry::ExpiresAt))
-                        .to_owned(),
-                )
-                .await
+            db::add_column(
+                manager,
+                AccessTokenExpiry::Table,
+                &mut string_null(AccessTokenExpiry::ExpiresAt),
+            )
+            .await
         }
 
         async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-            manager
-                .alter_table(
-                    Table::alter()
-                        .table(AccessTokenExpiry::Table)
-                        .drop_column(AccessTokenExpiry::ExpiresAt)
-                        .to_owned(),
-                )
-                .await
+            db::drop_column(
+                manager,
+                AccessTokenExpiry::Table,
+                AccessTokenExpiry::ExpiresAt,
+            )
+            .await
         }
     }
 

@@ -205,6 +205,8 @@ pub mod migration {
     use sea_orm_migration::prelude::*;
     use sea_orm_migration::schema::*;
 
+    use crate::db;
+
     /// Explicitly named (see the return store's migration for why).
     pub struct CreateCycleDocument;
 
@@ -230,45 +232,32 @@ pub mod migration {
     #[async_trait::async_trait]
     impl MigrationTrait for CreateCycleDocument {
         async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-            manager
-                .create_table(
-                    Table::create()
-                        .table(CycleDocument::Table)
-                        .if_not_exists()
-                        .col(
-                            big_integer(CycleDocument::Id)
-                                .auto_increment()
-                                .primary_key(),
-                        )
-                        .col(string(CycleDocument::Kind))
-                        .col(integer(CycleDocument::CycleYear))
-                        .col(integer(CycleDocument::Version))
-                        .col(string(CycleDocument::ContentHash))
-                        .col(text(CycleDocument::BodyJson))
-                        .col(string(CycleDocument::LoadedBy))
-                        .col(string(CycleDocument::LoadedAt))
-                        .to_owned(),
-                )
-                .await?;
-            manager
-                .create_index(
-                    Index::create()
-                        .name("ux_cycle_document_version")
-                        .table(CycleDocument::Table)
-                        .col(CycleDocument::Kind)
-                        .col(CycleDocument::CycleYear)
-                        .col(CycleDocument::Version)
-                        .unique()
-                        .if_not_exists()
-                        .to_owned(),
-                )
-                .await
+            use CycleDocument as D;
+            db::create_table(
+                manager,
+                Table::create()
+                    .table(D::Table)
+                    .col(big_pk_auto(D::Id))
+                    .col(string(D::Kind))
+                    .col(integer(D::CycleYear))
+                    .col(integer(D::Version))
+                    .col(string(D::ContentHash))
+                    .col(text(D::BodyJson))
+                    .col(string(D::LoadedBy))
+                    .col(string(D::LoadedAt)),
+            )
+            .await?;
+            db::create_unique_index(
+                manager,
+                "ux_cycle_document_version",
+                D::Table,
+                [D::Kind, D::CycleYear, D::Version],
+            )
+            .await
         }
 
         async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-            manager
-                .drop_table(Table::drop().table(CycleDocument::Table).to_owned())
-                .await
+            db::drop_table(manager, CycleDocument::Table).await
         }
     }
 }

@@ -4,6 +4,8 @@
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
 
+use crate::db;
+
 /// Migration names are explicit: derived names come from the file name and would collide
 /// between migrations that share a file.
 pub struct CreateReturnStore;
@@ -44,100 +46,71 @@ enum OutboxEvent {
 #[async_trait::async_trait]
 impl MigrationTrait for CreateReturnStore {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .create_table(
-                Table::create()
-                    .table(SubmittedReturn::Table)
-                    .if_not_exists()
-                    .col(
-                        big_integer(SubmittedReturn::Id)
-                            .auto_increment()
-                            .primary_key(),
-                    )
-                    .col(string(SubmittedReturn::ReturnId))
-                    .col(integer(SubmittedReturn::Version))
-                    .col(string(SubmittedReturn::ReturnKind))
-                    .col(integer(SubmittedReturn::CycleYear))
-                    .col(string(SubmittedReturn::ReportingUnitId))
-                    .col(string(SubmittedReturn::IdempotencyKey))
-                    .col(string(SubmittedReturn::ContentHash))
-                    .col(text(SubmittedReturn::PayloadJson))
-                    .col(text(SubmittedReturn::FindingsJson))
-                    .col(string(SubmittedReturn::SubmittedBy))
-                    .col(string(SubmittedReturn::ReceivedAt))
-                    .to_owned(),
-            )
-            .await?;
+        use SubmittedReturn as R;
+        db::create_table(
+            manager,
+            Table::create()
+                .table(R::Table)
+                .col(big_pk_auto(R::Id))
+                .col(string(R::ReturnId))
+                .col(integer(R::Version))
+                .col(string(R::ReturnKind))
+                .col(integer(R::CycleYear))
+                .col(string(R::ReportingUnitId))
+                .col(string(R::IdempotencyKey))
+                .col(string(R::ContentHash))
+                .col(text(R::PayloadJson))
+                .col(text(R::FindingsJson))
+                .col(string(R::SubmittedBy))
+                .col(string(R::ReceivedAt)),
+        )
+        .await?;
         // A version number is taken once per return: concurrent corrections cannot both win.
-        manager
-            .create_index(
-                Index::create()
-                    .name("ux_submitted_return_version")
-                    .table(SubmittedReturn::Table)
-                    .col(SubmittedReturn::ReturnId)
-                    .col(SubmittedReturn::Version)
-                    .unique()
-                    .if_not_exists()
-                    .to_owned(),
-            )
-            .await?;
+        db::create_unique_index(
+            manager,
+            "ux_submitted_return_version",
+            R::Table,
+            [R::ReturnId, R::Version],
+        )
+        .await?;
         // Idempotency keys are scoped to the reporting unit that chose them.
-        manager
-            .create_index(
-                Index::create()
-                    .name("ux_submitted_return_idempotency")
-                    .table(SubmittedReturn::Table)
-                    .col(SubmittedReturn::ReportingUnitId)
-                    .col(SubmittedReturn::IdempotencyKey)
-                    .unique()
-                    .if_not_exists()
-                    .to_owned(),
-            )
-            .await?;
-        manager
-            .create_index(
-                Index::create()
-                    .name("ix_submitted_return_cycle")
-                    .table(SubmittedReturn::Table)
-                    .col(SubmittedReturn::CycleYear)
-                    .col(SubmittedReturn::ReturnKind)
-                    .if_not_exists()
-                    .to_owned(),
-            )
-            .await?;
-        manager
-            .create_table(
-                Table::create()
-                    .table(OutboxEvent::Table)
-                    .if_not_exists()
-                    .col(big_integer(OutboxEvent::Id).auto_increment().primary_key())
-                    .col(string(OutboxEvent::Topic))
-                    .col(text(OutboxEvent::PayloadJson))
-                    .col(string(OutboxEvent::CreatedAt))
-                    .col(string_null(OutboxEvent::PublishedAt))
-                    .to_owned(),
-            )
-            .await?;
-        manager
-            .create_index(
-                Index::create()
-                    .name("ix_outbox_event_unpublished")
-                    .table(OutboxEvent::Table)
-                    .col(OutboxEvent::PublishedAt)
-                    .col(OutboxEvent::Id)
-                    .if_not_exists()
-                    .to_owned(),
-            )
-            .await
+        db::create_unique_index(
+            manager,
+            "ux_submitted_return_idempotency",
+            R::Table,
+            [R::ReportingUnitId, R::IdempotencyKey],
+        )
+        .await?;
+        db::create_index(
+            manager,
+            "ix_submitted_return_cycle",
+            R::Table,
+            [R::CycleYear, R::ReturnKind],
+        )
+        .await?;
+        db::create_table(
+            manager,
+            Table::create()
+                .table(OutboxEvent::Table)
+                .col(big_pk_auto(OutboxEvent::Id))
+                .col(string(OutboxEvent::Topic))
+                .col(text(OutboxEvent::PayloadJson))
+                .col(string(OutboxEvent::CreatedAt))
+                .col(string_null(OutboxEvent::PublishedAt)),
+        )
+        .await?;
+        db::create_index(
+            manager,
+            "ix_outbox_event_unpublished",
+            OutboxEvent::Table,
+            [OutboxEvent::PublishedAt, OutboxEvent::Id],
+        )
+        .await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .drop_table(Table::drop().table(OutboxEvent::Table).to_owned())
-            .await?;
-        manager
-            .drop_table(Table::drop().table(SubmittedReturn::Table).to_owned())
-            .await
+        db::drop_table(manager, OutboxEvent::Table).await?;
+        db::drop_table(manager, SubmittedReturn::Table).await
     }
 }
 
