@@ -19,7 +19,7 @@ pub mod result;
 pub mod runtime;
 pub mod skeleton;
 
-pub use crate::stage_rpcs;
+pub use crate::{stage_rpcs, stage_startup};
 pub use reader::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, ReturnReader};
 pub use result::{
     StageFigures, figure, inputs_hash, lineage_of, lineage_ref, ratio, rehash,
@@ -31,11 +31,14 @@ pub use skeleton::{
     StageCore, StageReturn, StageService, Submission, load_latest, run_stage, stage_result_rpc,
 };
 
-/// What [`crate::stage_rpcs!`] expands to needs, reachable through `$crate` so a stage crate's
+/// What [`crate::stage_rpcs!`] and [`crate::stage_startup!`] expand to needs, reachable through `$crate` so a stage crate's
 /// imports do not matter.
 #[doc(hidden)]
 pub mod __rpc {
+    pub use ndrs_core::Result;
     pub use ndrs_proto::v1 as pb;
+    pub use tokio::net::TcpListener;
+    pub use tokio_util::sync::CancellationToken;
     pub use tonic::{Request, Response, Status, async_trait};
 }
 

@@ -1,9 +1,5 @@
 //! Start-up of the production and storage service: the platform's stage start-up
-//! ([`ndrs_platform::stage::run_stage`]) over [`ProductionStorage`].
-
-use ndrs_platform::stage::{Runtime, run_stage};
-use tokio::net::TcpListener;
-use tokio_util::sync::CancellationToken;
+//! ([`ndrs_platform::stage_startup!`]) over [`ProductionStorage`].
 
 use crate::grpc::ProductionStorage;
 pub use crate::grpc::SERVICE_NAMES;
@@ -11,11 +7,4 @@ pub use crate::grpc::SERVICE_NAMES;
 /// This service's schema: the return store, outbox and model runs.
 pub use crate::runs::migration::Migrator;
 
-/// Runs the service on `listener` until `shutdown` is cancelled.
-pub async fn run(
-    runtime: Runtime,
-    listener: TcpListener,
-    shutdown: CancellationToken,
-) -> ndrs_core::Result<()> {
-    run_stage::<ProductionStorage>(runtime, listener, shutdown).await
-}
+ndrs_platform::stage_startup!(ProductionStorage);

@@ -282,6 +282,24 @@ pub async fn run_stage<S: StageService>(
     .await
 }
 
+/// Defines a stage crate's `run(runtime, listener, shutdown)`: [`run_stage`] over its service
+/// type, as a plain function so that callers (the service's binary, `ndrs serve`, the in-process
+/// system) name the crate's start-up rather than its service type. Used as
+/// `stage_startup!(Foo);` in the crate's `startup` module.
+#[macro_export]
+macro_rules! stage_startup {
+    ($ty:ty) => {
+        /// Runs the service on `listener` until `shutdown` is cancelled.
+        pub async fn run(
+            runtime: $crate::stage::Runtime,
+            listener: $crate::stage::__rpc::TcpListener,
+            shutdown: $crate::stage::__rpc::CancellationToken,
+        ) -> $crate::stage::__rpc::Result<()> {
+            $crate::stage::run_stage::<$ty>(runtime, listener, shutdown).await
+        }
+    };
+}
+
 /// Implements a stage's generated gRPC service trait from its own RPCs (the body) plus the
 /// three every stage shares, `GetReturn`, `ListReturns` and `GetStageResult`, answered by the
 /// platform through the type's [`StageService`] implementation. Used as
