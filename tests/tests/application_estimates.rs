@@ -14,7 +14,7 @@
 
 mod common;
 
-use common::{as_organiser, as_reporter, assert_close, start};
+use common::{as_organiser, as_reporter, assert_close, refused, start};
 use ndrs_proto::v1 as pb;
 use ndrs_proto::v1::application_survey_service_client::ApplicationSurveyServiceClient;
 use ndrs_testkit::sample;
@@ -142,8 +142,10 @@ async fn weighted_estimates_with_precision_over_grpc() {
         variable: "colour".into(),
         targets: [("red".to_string(), 1.0)].into(),
     }];
-    let status = organiser.load_sample_design(bad).await.unwrap_err();
-    assert_eq!(status.code(), Code::InvalidArgument);
+    let status = refused(
+        organiser.load_sample_design(bad).await,
+        Code::InvalidArgument,
+    );
     let fields = field_names(&status);
     for expected in [
         "units[12].reporting_unit_id",
@@ -155,14 +157,15 @@ async fn weighted_estimates_with_precision_over_grpc() {
             "{expected} missing in {fields:?}"
         );
     }
-    let missing = organiser
-        .get_sample_design(pb::GetSampleDesignRequest {
-            cycle_year: YEAR,
-            version: 0,
-        })
-        .await
-        .unwrap_err();
-    assert_eq!(missing.code(), Code::NotFound);
+    refused(
+        organiser
+            .get_sample_design(pb::GetSampleDesignRequest {
+                cycle_year: YEAR,
+                version: 0,
+            })
+            .await,
+        Code::NotFound,
+    );
 
     // A design with nobody answered yet has nothing to estimate, and says so without failing.
     let mut early = design(jackknife());
@@ -204,11 +207,10 @@ async fn weighted_estimates_with_precision_over_grpc() {
         indicator: "A11".into(),
         breakdown: String::new(),
     };
-    let status = organiser
-        .get_estimates(early_a11.clone())
-        .await
-        .unwrap_err();
-    assert_eq!(status.code(), Code::FailedPrecondition);
+    refused(
+        organiser.get_estimates(early_a11.clone()).await,
+        Code::FailedPrecondition,
+    );
 
     // With one respondent per stratum, the jackknife replicate that deletes k1 has nobody left
     // to carry its stratum's weight: points are published without a standard error.
@@ -240,11 +242,10 @@ async fn weighted_estimates_with_precision_over_grpc() {
     );
 
     // A reporter cannot load a design.
-    let status = k1
-        .load_sample_design(design(jackknife()))
-        .await
-        .unwrap_err();
-    assert_eq!(status.code(), Code::PermissionDenied);
+    refused(
+        k1.load_sample_design(design(jackknife())).await,
+        Code::PermissionDenied,
+    );
 
     // Everybody but k4 and s6 answers, plus x1, who is not in the sample.
     for id in [
@@ -490,14 +491,15 @@ async fn weighted_estimates_with_precision_over_grpc() {
     assert!(boot_se > 0.0 && boot_se != precision.standard_error);
 
     // Unknown indicator and breakdown are named.
-    let status = organiser
-        .get_estimates(pb::GetEstimatesRequest {
-            cycle_year: YEAR,
-            indicator: "Z99".into(),
-            breakdown: "colour".into(),
-        })
-        .await
-        .unwrap_err();
-    assert_eq!(status.code(), Code::InvalidArgument);
+    let status = refused(
+        organiser
+            .get_estimates(pb::GetEstimatesRequest {
+                cycle_year: YEAR,
+                indicator: "Z99".into(),
+                breakdown: "colour".into(),
+            })
+            .await,
+        Code::InvalidArgument,
+    );
     assert_eq!(field_names(&status), ["indicator", "breakdown"]);
 }

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{as_organiser, as_reporter, assert_close, start};
+use common::{as_organiser, as_reporter, assert_close, refused, start};
 use ndrs_proto::v1 as pb;
 use ndrs_proto::v1::production_storage_service_client::ProductionStorageServiceClient;
 use ndrs_testkit::sample;
@@ -125,15 +125,16 @@ async fn model_figures_carry_intervals_drivers_and_growth() {
         .into_inner();
     assert_eq!(fetched.outputs, a.outputs);
 
-    let status = organiser
-        .run_model(pb::RunModelRequest {
-            cycle_year: 2023,
-            seed: 1,
-            draws: 5_000_000,
-        })
-        .await
-        .unwrap_err();
-    assert_eq!(status.code(), Code::InvalidArgument);
+    let status = refused(
+        organiser
+            .run_model(pb::RunModelRequest {
+                cycle_year: 2023,
+                seed: 1,
+                draws: 5_000_000,
+            })
+            .await,
+        Code::InvalidArgument,
+    );
     assert_eq!(
         ndrs_platform::grpc_status::field_violations(&status)[0].0,
         "draws"
@@ -190,8 +191,10 @@ async fn the_organiser_extends_the_device_taxonomy_per_cycle() {
         cycle_year: sample::CYCLE,
         device_types,
     };
-    let status = organiser.load_device_taxonomy(load(bad)).await.unwrap_err();
-    assert_eq!(status.code(), Code::InvalidArgument);
+    let status = refused(
+        organiser.load_device_taxonomy(load(bad)).await,
+        Code::InvalidArgument,
+    );
     let n = entries.len();
     let fields: Vec<String> = ndrs_platform::grpc_status::field_violations(&status)
         .into_iter()
@@ -204,11 +207,10 @@ async fn the_organiser_extends_the_device_taxonomy_per_cycle() {
             format!("device_types[{n}].category")
         ]
     );
-    let status = vendor
-        .load_device_taxonomy(load(entries.clone()))
-        .await
-        .unwrap_err();
-    assert_eq!(status.code(), Code::PermissionDenied);
+    refused(
+        vendor.load_device_taxonomy(load(entries.clone())).await,
+        Code::PermissionDenied,
+    );
     let summary = organiser
         .load_device_taxonomy(load(entries.clone()))
         .await
@@ -227,8 +229,10 @@ async fn the_organiser_extends_the_device_taxonomy_per_cycle() {
     let mut unknown = headset.clone();
     unknown.header.as_mut().unwrap().idempotency_key = "vr-3".into();
     unknown.device_type = "hologram".into();
-    let status = vendor.submit_device_parameters(unknown).await.unwrap_err();
-    assert_eq!(status.code(), Code::InvalidArgument);
+    let status = refused(
+        vendor.submit_device_parameters(unknown).await,
+        Code::InvalidArgument,
+    );
     assert_eq!(
         ndrs_platform::grpc_status::field_violations(&status)[0].0,
         "device_type"

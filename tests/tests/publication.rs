@@ -7,7 +7,8 @@
 mod common;
 
 use common::{
-    as_organiser, as_reporter, assemble, figure, load_rules, start, submit_samples, token, validate,
+    as_organiser, as_reporter, assemble, figure, load_rules, refused, start, submit_samples, token,
+    validate,
 };
 use ndrs_platform::auth::Role;
 use ndrs_platform::client::{AuthedChannel, channel};
@@ -216,14 +217,16 @@ async fn three_stages_gate_publication_and_releases_are_immutable_and_audited() 
 
     // Nothing is publishable before the stages have passed (the watcher may already have run the
     // automatic stages 1 and 2, but nobody has reviewed anything).
-    let refused = publish(&mut publisher, &c1, None, "").await.unwrap_err();
-    assert_eq!(refused.code(), Code::FailedPrecondition);
+    let refusal = refused(
+        publish(&mut publisher, &c1, None, "").await,
+        Code::FailedPrecondition,
+    );
     assert!(
-        refused
+        refusal
             .message()
             .contains("no review round has been opened"),
         "{}",
-        refused.message()
+        refusal.message()
     );
 
     // --- Stage 1: a warning that did not pass blocks until it is justified. ---
@@ -251,51 +254,53 @@ async fn three_stages_gate_publication_and_releases_are_immutable_and_audited() 
         "{rules:?}"
     );
     // Bad justifications: no text, a rule that passed, the wrong role.
-    let empty = org
-        .justify(pb::JustifyRequest {
+    let empty = refused(
+        org.justify(pb::JustifyRequest {
             candidate_id: c1.candidate_id.clone(),
             stage: pb::ValidationStage::Rules as i32,
             subject: warnings[0].rule_id.clone(),
             text: "   ".into(),
         })
-        .await
-        .unwrap_err();
-    assert_eq!(empty.code(), Code::InvalidArgument);
+        .await,
+        Code::InvalidArgument,
+    );
     assert_eq!(field_violations(&empty)[0].0, "text");
-    let no_stage = org
-        .justify(pb::JustifyRequest {
+    let no_stage = refused(
+        org.justify(pb::JustifyRequest {
             candidate_id: c1.candidate_id.clone(),
             stage: pb::ValidationStage::Unspecified as i32,
             subject: warnings[0].rule_id.clone(),
             text: "fine".into(),
         })
-        .await
-        .unwrap_err();
-    assert_eq!(no_stage.code(), Code::InvalidArgument);
+        .await,
+        Code::InvalidArgument,
+    );
     assert_eq!(field_violations(&no_stage)[0].0, "stage");
     let passed_rule = report
         .results
         .iter()
         .find(|r| r.status == pb::RuleStatus::Passed as i32)
         .unwrap();
-    let not_open = justify(
-        &mut org,
-        &c1,
-        pb::ValidationStage::Rules,
-        &passed_rule.rule_id,
-    )
-    .await
-    .unwrap_err();
-    assert_eq!(not_open.code(), Code::FailedPrecondition);
-    let by_expert = justify(
-        &mut e1,
-        &c1,
-        pb::ValidationStage::Rules,
-        &warnings[0].rule_id,
-    )
-    .await
-    .unwrap_err();
-    assert_eq!(by_expert.code(), Code::PermissionDenied);
+    refused(
+        justify(
+            &mut org,
+            &c1,
+            pb::ValidationStage::Rules,
+            &passed_rule.rule_id,
+        )
+        .await,
+        Code::FailedPrecondition,
+    );
+    refused(
+        justify(
+            &mut e1,
+            &c1,
+            pb::ValidationStage::Rules,
+            &warnings[0].rule_id,
+        )
+        .await,
+        Code::PermissionDenied,
+    );
     for w in &warnings {
         let j = justify(&mut org, &c1, pb::ValidationStage::Rules, &w.rule_id)
             .await
@@ -327,14 +332,14 @@ async fn three_stages_gate_publication_and_releases_are_immutable_and_audited() 
         tolerance: 0.10,
         ..Default::default()
     };
-    let bad = org
-        .add_benchmarks(pb::AddBenchmarksRequest {
+    let bad = refused(
+        org.add_benchmarks(pb::AddBenchmarksRequest {
             benchmarks: vec![benchmark("C02", 1.0, "ZB"), benchmark("P99", -1.0, "ZB")],
             note: "bad".into(),
         })
-        .await
-        .unwrap_err();
-    assert_eq!(bad.code(), Code::InvalidArgument);
+        .await,
+        Code::InvalidArgument,
+    );
     let fields: Vec<String> = field_violations(&bad).into_iter().map(|v| v.0).collect();
     for f in [
         "benchmarks[0].unit",
@@ -394,10 +399,10 @@ async fn three_stages_gate_publication_and_releases_are_immutable_and_audited() 
         "{benchmarks:?}"
     );
     // A benchmark inside its band has nothing to justify.
-    let within = justify(&mut org, &c1, pb::ValidationStage::Benchmarks, "b002-002")
-        .await
-        .unwrap_err();
-    assert_eq!(within.code(), Code::FailedPrecondition);
+    refused(
+        justify(&mut org, &c1, pb::ValidationStage::Benchmarks, "b002-002").await,
+        Code::FailedPrecondition,
+    );
     justify(&mut org, &c1, pb::ValidationStage::Benchmarks, "b002-001")
         .await
         .unwrap();
@@ -405,53 +410,56 @@ async fn three_stages_gate_publication_and_releases_are_immutable_and_audited() 
     assert!(stage(&s, pb::ValidationStage::Benchmarks).passed, "{s:#?}");
 
     // --- Stage 3: a rejection closes the round and forces a revised candidate. ---
-    let no_quorum = org
-        .open_review_round(pb::OpenReviewRoundRequest {
+    let no_quorum = refused(
+        org.open_review_round(pb::OpenReviewRoundRequest {
             candidate_id: c1.candidate_id.clone(),
             quorum: 0,
         })
-        .await
-        .unwrap_err();
-    assert_eq!(no_quorum.code(), Code::InvalidArgument);
+        .await,
+        Code::InvalidArgument,
+    );
     assert_eq!(field_violations(&no_quorum)[0].0, "quorum");
     let round1 = open_round(&mut org, &c1, 2).await;
-    let unknown_figure = vote(
-        &mut e1,
-        &round1,
-        &c1.content_hash,
-        "P99",
-        pb::Verdict::Approve,
-        "",
-    )
-    .await
-    .unwrap_err();
-    assert_eq!(unknown_figure.code(), Code::InvalidArgument);
+    let unknown_figure = refused(
+        vote(
+            &mut e1,
+            &round1,
+            &c1.content_hash,
+            "P99",
+            pb::Verdict::Approve,
+            "",
+        )
+        .await,
+        Code::InvalidArgument,
+    );
     assert_eq!(field_violations(&unknown_figure)[0].0, "figure_id");
     assert_eq!(round1.number, 1);
     assert_eq!(round1.candidate_hash, c1.content_hash);
     assert!(round1.figures.iter().any(|f| f.figure_id == "P01"));
-    let not_expert = vote(
-        &mut org,
-        &round1,
-        &c1.content_hash,
-        "",
-        pb::Verdict::Approve,
-        "",
-    )
-    .await
-    .unwrap_err();
-    assert_eq!(not_expert.code(), Code::PermissionDenied);
-    let no_reason = vote(
-        &mut e1,
-        &round1,
-        &c1.content_hash,
-        "P01",
-        pb::Verdict::Reject,
-        "",
-    )
-    .await
-    .unwrap_err();
-    assert_eq!(no_reason.code(), Code::InvalidArgument);
+    refused(
+        vote(
+            &mut org,
+            &round1,
+            &c1.content_hash,
+            "",
+            pb::Verdict::Approve,
+            "",
+        )
+        .await,
+        Code::PermissionDenied,
+    );
+    let no_reason = refused(
+        vote(
+            &mut e1,
+            &round1,
+            &c1.content_hash,
+            "P01",
+            pb::Verdict::Reject,
+            "",
+        )
+        .await,
+        Code::InvalidArgument,
+    );
     assert_eq!(field_violations(&no_reason)[0].0, "reason");
     let rejected = vote(
         &mut e1,
@@ -464,36 +472,39 @@ async fn three_stages_gate_publication_and_releases_are_immutable_and_audited() 
     .await
     .unwrap();
     assert_eq!(rejected.state, pb::RoundState::Rejected as i32);
-    let late = vote(
-        &mut e2,
-        &round1,
-        &c1.content_hash,
-        "",
-        pb::Verdict::Approve,
-        "",
-    )
-    .await
-    .unwrap_err();
-    assert_eq!(late.code(), Code::FailedPrecondition);
-    let same_again = org
-        .open_review_round(pb::OpenReviewRoundRequest {
+    refused(
+        vote(
+            &mut e2,
+            &round1,
+            &c1.content_hash,
+            "",
+            pb::Verdict::Approve,
+            "",
+        )
+        .await,
+        Code::FailedPrecondition,
+    );
+    let same_again = refused(
+        org.open_review_round(pb::OpenReviewRoundRequest {
             candidate_id: c1.candidate_id.clone(),
             quorum: 2,
         })
-        .await
-        .unwrap_err();
-    assert_eq!(same_again.code(), Code::FailedPrecondition);
+        .await,
+        Code::FailedPrecondition,
+    );
     assert!(
         same_again.message().contains("revise"),
         "{}",
         same_again.message()
     );
-    let refused = publish(&mut publisher, &c1, None, "").await.unwrap_err();
-    assert_eq!(refused.code(), Code::FailedPrecondition);
+    let refusal = refused(
+        publish(&mut publisher, &c1, None, "").await,
+        Code::FailedPrecondition,
+    );
     assert!(
-        refused.message().contains("rejected"),
+        refusal.message().contains("rejected"),
         "{}",
-        refused.message()
+        refusal.message()
     );
 
     // The organiser revises: the inputs change, giving a new candidate, judged afresh.
@@ -505,17 +516,18 @@ async fn three_stages_gate_publication_and_releases_are_immutable_and_audited() 
     let round2 = open_round(&mut org, &c2, 2).await;
     assert_eq!(round2.number, 2);
     // A vote citing the old candidate is refused.
-    let stale = vote(
-        &mut e1,
-        &round2,
-        &c1.content_hash,
-        "",
-        pb::Verdict::Approve,
-        "",
-    )
-    .await
-    .unwrap_err();
-    assert_eq!(stale.code(), Code::FailedPrecondition);
+    let stale = refused(
+        vote(
+            &mut e1,
+            &round2,
+            &c1.content_hash,
+            "",
+            pb::Verdict::Approve,
+            "",
+        )
+        .await,
+        Code::FailedPrecondition,
+    );
     assert!(stale.message().contains("stale"), "{}", stale.message());
     vote(
         &mut e1,
@@ -528,17 +540,18 @@ async fn three_stages_gate_publication_and_releases_are_immutable_and_audited() 
     .await
     .unwrap();
     // One vote per expert and target: a second approval by the same expert does not count twice.
-    let twice = vote(
-        &mut e1,
-        &round2,
-        &c2.content_hash,
-        "",
-        pb::Verdict::Approve,
-        "",
-    )
-    .await
-    .unwrap_err();
-    assert_eq!(twice.code(), Code::AlreadyExists);
+    refused(
+        vote(
+            &mut e1,
+            &round2,
+            &c2.content_hash,
+            "",
+            pb::Verdict::Approve,
+            "",
+        )
+        .await,
+        Code::AlreadyExists,
+    );
     let commented = vote(
         &mut e3,
         &round2,
@@ -551,12 +564,14 @@ async fn three_stages_gate_publication_and_releases_are_immutable_and_audited() 
     .unwrap();
     // A figure-level approval does not count towards the whole-candidate quorum.
     assert_eq!(commented.state, pb::RoundState::Open as i32);
-    let refused = publish(&mut publisher, &c2, None, "").await.unwrap_err();
-    assert_eq!(refused.code(), Code::FailedPrecondition);
+    let refusal = refused(
+        publish(&mut publisher, &c2, None, "").await,
+        Code::FailedPrecondition,
+    );
     assert!(
-        refused.message().contains("1 of 2"),
+        refusal.message().contains("1 of 2"),
         "{}",
-        refused.message()
+        refusal.message()
     );
     let passed = vote(
         &mut e2,
@@ -572,15 +587,17 @@ async fn three_stages_gate_publication_and_releases_are_immutable_and_audited() 
     assert!(status(&mut org, &c2).await.publishable);
 
     // --- Publication. ---
-    let by_organiser = publish(&mut org, &c2, None, "").await.unwrap_err();
-    assert_eq!(by_organiser.code(), Code::PermissionDenied);
+    refused(
+        publish(&mut org, &c2, None, "").await,
+        Code::PermissionDenied,
+    );
     let v1 = publish(&mut publisher, &c2, None, "").await.unwrap();
     assert_eq!(v1.version, 1);
     assert_eq!(v1.candidate_hash, c2.content_hash);
-    let again = publish(&mut publisher, &c2, None, "again")
-        .await
-        .unwrap_err();
-    assert_eq!(again.code(), Code::FailedPrecondition);
+    refused(
+        publish(&mut publisher, &c2, None, "again").await,
+        Code::FailedPrecondition,
+    );
     let first = read(&mut reader, 1, pb::ReleaseFormat::Json).await.unwrap();
     let second = read(&mut reader, 0, pb::ReleaseFormat::Json).await.unwrap();
     assert_eq!(
@@ -645,15 +662,16 @@ async fn three_stages_gate_publication_and_releases_are_immutable_and_audited() 
             .all(|f| f["kind"] != "check"),
         "check figures are not published"
     );
-    let bad_format = reader
-        .get_release(pb::GetReleaseRequest {
-            cycle_year: sample::CYCLE,
-            version: 1,
-            format: 99,
-        })
-        .await
-        .unwrap_err();
-    assert_eq!(bad_format.code(), Code::InvalidArgument);
+    refused(
+        reader
+            .get_release(pb::GetReleaseRequest {
+                cycle_year: sample::CYCLE,
+                version: 1,
+                format: 99,
+            })
+            .await,
+        Code::InvalidArgument,
+    );
     // Disclosure control: breakdown cells from fewer than 3 reporters, or dominated by one, are
     // withheld; the others are published as computed.
     assert_eq!(doc["lineage"]["disclosure"]["min_reporters"], 3);
@@ -734,17 +752,18 @@ async fn three_stages_gate_publication_and_releases_are_immutable_and_audited() 
     let round3 = open_round(&mut org, &c3, 1).await;
     // The inputs change again while round 3 is open: its candidate is stale.
     let c4 = revise(&system, &mut org, "cc-revision-3").await;
-    let stale = vote(
-        &mut e1,
-        &round3,
-        &c3.content_hash,
-        "",
-        pb::Verdict::Approve,
-        "",
-    )
-    .await
-    .unwrap_err();
-    assert_eq!(stale.code(), Code::FailedPrecondition);
+    let stale = refused(
+        vote(
+            &mut e1,
+            &round3,
+            &c3.content_hash,
+            "",
+            pb::Verdict::Approve,
+            "",
+        )
+        .await,
+        Code::FailedPrecondition,
+    );
     assert!(stale.message().contains("stale"), "{}", stale.message());
     pass_stages_1_and_2(&mut org, &c4).await;
     let round4 = open_round(&mut org, &c4, 1).await;
@@ -766,18 +785,20 @@ async fn three_stages_gate_publication_and_releases_are_immutable_and_audited() 
     )
     .await
     .unwrap();
-    let no_note = publish(&mut publisher, &c4, None, " ").await.unwrap_err();
-    assert_eq!(no_note.code(), Code::InvalidArgument);
+    let no_note = refused(
+        publish(&mut publisher, &c4, None, " ").await,
+        Code::InvalidArgument,
+    );
     assert_eq!(field_violations(&no_note)[0].0, "note");
     // Not a time a timestamp can hold (nanos beyond a second).
     let impossible = Timestamp {
         seconds: 0,
         nanos: 2_000_000_000,
     };
-    let bad_embargo = publish(&mut publisher, &c4, Some(impossible), "x")
-        .await
-        .unwrap_err();
-    assert_eq!(bad_embargo.code(), Code::InvalidArgument);
+    refused(
+        publish(&mut publisher, &c4, Some(impossible), "x").await,
+        Code::InvalidArgument,
+    );
     let embargo =
         Timestamp::from(std::time::SystemTime::now() + std::time::Duration::from_secs(3600));
     let v2 = publish(
@@ -793,10 +814,10 @@ async fn three_stages_gate_publication_and_releases_are_immutable_and_audited() 
     // and is visible to the publisher.
     let latest_for_reader = read(&mut reader, 0, pb::ReleaseFormat::Json).await.unwrap();
     assert_eq!(latest_for_reader.summary.as_ref().unwrap().version, 1);
-    let embargoed = read(&mut reader, 2, pb::ReleaseFormat::Json)
-        .await
-        .unwrap_err();
-    assert_eq!(embargoed.code(), Code::NotFound);
+    let embargoed = refused(
+        read(&mut reader, 2, pb::ReleaseFormat::Json).await,
+        Code::NotFound,
+    );
     assert!(!embargoed.message().contains("embargo"), "{embargoed:?}");
     let v2_doc = read(&mut publisher, 2, pb::ReleaseFormat::Json)
         .await
@@ -837,14 +858,15 @@ async fn three_stages_gate_publication_and_releases_are_immutable_and_audited() 
     assert_eq!(listed_by_publisher.len(), 2);
 
     // --- The audit log: intact, then a tampered row is detected. ---
-    let not_organiser = reader
-        .list_audit_log(pb::ListAuditLogRequest {
-            after_seq: 0,
-            limit: 0,
-        })
-        .await
-        .unwrap_err();
-    assert_eq!(not_organiser.code(), Code::PermissionDenied);
+    refused(
+        reader
+            .list_audit_log(pb::ListAuditLogRequest {
+                after_seq: 0,
+                limit: 0,
+            })
+            .await,
+        Code::PermissionDenied,
+    );
     let audit_channel = channel(
         &e.aggregator,
         Some(&token(&system, Role::Organiser, None).await),
@@ -932,15 +954,16 @@ async fn an_error_rule_blocks_and_cannot_be_justified_while_a_warning_can() {
         .map(|v| v.0)
         .collect();
     assert_eq!(fields, ["subject", "text"]);
-    let error = justify(
-        &mut org,
-        &candidate,
-        pb::ValidationStage::Rules,
-        "impossible.error",
-    )
-    .await
-    .unwrap_err();
-    assert_eq!(error.code(), Code::FailedPrecondition);
+    let error = refused(
+        justify(
+            &mut org,
+            &candidate,
+            pb::ValidationStage::Rules,
+            "impossible.error",
+        )
+        .await,
+        Code::FailedPrecondition,
+    );
     assert!(
         error.message().contains("cannot be justified"),
         "{}",

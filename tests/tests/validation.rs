@@ -6,8 +6,8 @@ mod common;
 use std::time::Duration;
 
 use common::{
-    as_organiser, as_reporter, assemble, latest_candidate, load_rules, start, submit_samples,
-    validate,
+    as_organiser, as_reporter, assemble, latest_candidate, load_rules, refused, start,
+    submit_samples, validate,
 };
 use ndrs_platform::client::AuthedChannel;
 use ndrs_platform::grpc_status::field_violations;
@@ -43,19 +43,20 @@ async fn rules_are_checked_on_load_and_a_planted_inconsistency_fails_its_rule() 
         severity: pb::Severity::Error as i32,
         tolerance: 0.0,
     };
-    let status = load_rules(
-        &mut aggregator,
-        sample::CYCLE,
-        vec![
-            rule("fine", "P04 <= P01"),
-            rule("unknown", "P04 <= P99"),
-            rule("units", "P01 <= C02"),
-        ],
-        false,
-    )
-    .await
-    .unwrap_err();
-    assert_eq!(status.code(), Code::InvalidArgument);
+    let status = refused(
+        load_rules(
+            &mut aggregator,
+            sample::CYCLE,
+            vec![
+                rule("fine", "P04 <= P01"),
+                rule("unknown", "P04 <= P99"),
+                rule("units", "P01 <= C02"),
+            ],
+            false,
+        )
+        .await,
+        Code::InvalidArgument,
+    );
     let violations = field_violations(&status);
     assert_eq!(violations.len(), 2, "{violations:?}");
     assert_eq!(violations[0].0, "rules[1].expression");
@@ -66,14 +67,15 @@ async fn rules_are_checked_on_load_and_a_planted_inconsistency_fails_its_rule() 
     assert_eq!(violations[1].0, "rules[2].expression");
     assert!(violations[1].1.contains("mixes units"), "{violations:?}");
     // Nothing was stored by the refused load.
-    let missing = aggregator
-        .get_rule_set(pb::GetRuleSetRequest {
-            cycle_year: sample::CYCLE,
-            version: 0,
-        })
-        .await
-        .unwrap_err();
-    assert_eq!(missing.code(), Code::NotFound);
+    refused(
+        aggregator
+            .get_rule_set(pb::GetRuleSetRequest {
+                cycle_year: sample::CYCLE,
+                version: 0,
+            })
+            .await,
+        Code::NotFound,
+    );
 
     let loaded = load_rules(&mut aggregator, sample::CYCLE, Vec::new(), true)
         .await

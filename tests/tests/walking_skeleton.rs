@@ -7,7 +7,8 @@ mod common;
 use std::time::Duration;
 
 use common::{
-    as_organiser, as_reporter, assemble, assert_close, candidate_by_id, figure, start, token,
+    as_organiser, as_reporter, assemble, assert_close, candidate_by_id, figure, refused, start,
+    token,
 };
 use ndrs_cli::system;
 use ndrs_platform::auth::Role;
@@ -225,34 +226,40 @@ async fn a_reporter_cannot_read_or_correct_another_units_return() {
         .into_inner();
 
     // Reading another unit's return looks exactly like reading a return that does not exist.
-    let read = other
-        .get_return(pb::GetReturnRequest {
-            return_id: receipt.return_id.clone(),
-            version: 0,
-        })
-        .await
-        .unwrap_err();
-    assert_eq!(read.code(), Code::NotFound);
-    let listed = other
-        .list_returns(pb::ListReturnsRequest {
-            cycle_year: sample::CYCLE,
-            reporting_unit_id: "cc-a".into(),
-            ..Default::default()
-        })
-        .await
-        .unwrap_err();
-    assert_eq!(listed.code(), Code::PermissionDenied);
+    refused(
+        other
+            .get_return(pb::GetReturnRequest {
+                return_id: receipt.return_id.clone(),
+                version: 0,
+            })
+            .await,
+        Code::NotFound,
+    );
+    refused(
+        other
+            .list_returns(pb::ListReturnsRequest {
+                cycle_year: sample::CYCLE,
+                reporting_unit_id: "cc-a".into(),
+                ..Default::default()
+            })
+            .await,
+        Code::PermissionDenied,
+    );
 
     // Submitting in another unit's name is refused by the token binding...
     let mut forged = sample::centre("cc-a", "k2", pb::CentreType::General, "11", 9.0e18);
     forged.header.as_mut().unwrap().return_id = receipt.return_id.clone();
-    let err = other.submit_centre_return(forged).await.unwrap_err();
-    assert_eq!(err.code(), Code::PermissionDenied);
+    refused(
+        other.submit_centre_return(forged).await,
+        Code::PermissionDenied,
+    );
     // ...and correcting another unit's return under one's own name by the return's owner.
     let mut hijack = sample::centre("cc-b", "k3", pb::CentreType::General, "11", 9.0e18);
     hijack.header.as_mut().unwrap().return_id = receipt.return_id.clone();
-    let err = other.submit_centre_return(hijack).await.unwrap_err();
-    assert_eq!(err.code(), Code::PermissionDenied);
+    refused(
+        other.submit_centre_return(hijack).await,
+        Code::PermissionDenied,
+    );
 
     // The owner's correction is a new version; the first is still readable.
     let mut correction = sample::centre("cc-a", "k4", pb::CentreType::General, "11", 1.5e18);
@@ -316,11 +323,12 @@ async fn a_retried_submission_returns_the_same_receipt_and_stores_nothing_twice(
         )
     );
     // The same key with a different payload is refused.
-    let reused = carrier
-        .submit_carrier_return(sample::carrier("carrier-1", "retry-key", 2_000, 1_000))
-        .await
-        .unwrap_err();
-    assert_eq!(reused.code(), Code::AlreadyExists);
+    refused(
+        carrier
+            .submit_carrier_return(sample::carrier("carrier-1", "retry-key", 2_000, 1_000))
+            .await,
+        Code::AlreadyExists,
+    );
 
     let mut organiser =
         CirculationSurveyServiceClient::new(as_organiser(&system, &e.circulation).await);
@@ -356,8 +364,10 @@ async fn a_malformed_return_is_invalid_argument_naming_the_fields_and_stores_not
     bad.storage_used_bytes = bad.storage_capacity_bytes + 1;
     bad.capacity[0].flops = -5.0;
     bad.province_code = "00".into();
-    let status = compute.submit_centre_return(bad).await.unwrap_err();
-    assert_eq!(status.code(), Code::InvalidArgument);
+    let status = refused(
+        compute.submit_centre_return(bad).await,
+        Code::InvalidArgument,
+    );
     let fields: Vec<String> = field_violations(&status)
         .into_iter()
         .map(|(f, _)| f)
@@ -374,8 +384,7 @@ async fn a_malformed_return_is_invalid_argument_naming_the_fields_and_stores_not
     let mut bad = sample::key_industry_enterprise("kie-x", "k1", true, 1_000, 200);
     bad.storage.as_mut().unwrap().cloud_stored_bytes = 5_000;
     bad.header.as_mut().unwrap().cycle_year = 1999;
-    let status = app.submit_questionnaire(bad).await.unwrap_err();
-    assert_eq!(status.code(), Code::InvalidArgument);
+    let status = refused(app.submit_questionnaire(bad).await, Code::InvalidArgument);
     let fields: Vec<String> = field_violations(&status)
         .into_iter()
         .map(|(f, _)| f)
@@ -408,40 +417,44 @@ async fn calls_without_a_valid_token_or_role_are_refused() {
     let (_env, system) = start().await;
     let e = system.endpoints.clone();
     let mut anonymous = ComputeCensusServiceClient::new(channel(&e.compute, None).unwrap());
-    let status = anonymous
-        .submit_centre_return(sample::centre(
-            "cc-1",
-            "k1",
-            pb::CentreType::General,
-            "11",
-            1.0,
-        ))
-        .await
-        .unwrap_err();
-    assert_eq!(status.code(), Code::Unauthenticated);
+    refused(
+        anonymous
+            .submit_centre_return(sample::centre(
+                "cc-1",
+                "k1",
+                pb::CentreType::General,
+                "11",
+                1.0,
+            ))
+            .await,
+        Code::Unauthenticated,
+    );
     let mut forged =
         ComputeCensusServiceClient::new(channel(&e.compute, Some("ndrs_not-a-token")).unwrap());
-    let status = forged
-        .get_stage_result(pb::GetStageResultRequest { cycle_year: 2023 })
-        .await
-        .unwrap_err();
-    assert_eq!(status.code(), Code::Unauthenticated);
+    refused(
+        forged
+            .get_stage_result(pb::GetStageResultRequest { cycle_year: 2023 })
+            .await,
+        Code::Unauthenticated,
+    );
     // A reporter may not read stage results, and an expert may not assemble candidates.
     let mut reporter =
         ComputeCensusServiceClient::new(as_reporter(&system, &e.compute, "cc-1").await);
-    let status = reporter
-        .get_stage_result(pb::GetStageResultRequest { cycle_year: 2023 })
-        .await
-        .unwrap_err();
-    assert_eq!(status.code(), Code::PermissionDenied);
+    refused(
+        reporter
+            .get_stage_result(pb::GetStageResultRequest { cycle_year: 2023 })
+            .await,
+        Code::PermissionDenied,
+    );
     let expert = token(&system, Role::Expert, None).await;
     let mut aggregator =
         AggregatorServiceClient::new(channel(&e.aggregator, Some(&expert)).unwrap());
-    let status = aggregator
-        .assemble_candidate(pb::AssembleCandidateRequest { cycle_year: 2023 })
-        .await
-        .unwrap_err();
-    assert_eq!(status.code(), Code::PermissionDenied);
+    refused(
+        aggregator
+            .assemble_candidate(pb::AssembleCandidateRequest { cycle_year: 2023 })
+            .await,
+        Code::PermissionDenied,
+    );
     system.stop().await.expect("clean shutdown");
 }
 
@@ -551,8 +564,10 @@ async fn returns_are_listed_in_pages_bound_to_their_query() {
         .into_inner();
     let mut other_cycle = page(first.next_page_token);
     other_cycle.cycle_year = sample::CYCLE - 1;
-    let status = organiser.list_returns(other_cycle).await.unwrap_err();
-    assert_eq!(status.code(), Code::InvalidArgument);
+    let status = refused(
+        organiser.list_returns(other_cycle).await,
+        Code::InvalidArgument,
+    );
     assert_eq!(field_violations(&status)[0].0, "page_token");
     let status = organiser
         .list_returns(page("not a token".into()))

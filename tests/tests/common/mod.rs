@@ -37,6 +37,19 @@ pub async fn as_organiser(system: &RunningSystem, endpoint: &str) -> AuthedChann
     channel(endpoint, Some(&token(system, Role::Organiser, None).await)).unwrap()
 }
 
+/// The status a refused call answered, after checking it is the expected code; the test fails
+/// with the whole answer (a success, or the status with its message) otherwise.
+pub fn refused<T: std::fmt::Debug>(
+    answer: Result<T, tonic::Status>,
+    expected: tonic::Code,
+) -> tonic::Status {
+    match answer {
+        Ok(ok) => panic!("expected {expected:?}, the call succeeded: {ok:?}"),
+        Err(status) if status.code() == expected => status,
+        Err(status) => panic!("expected {expected:?}, got {status:?}"),
+    }
+}
+
 pub fn figure<'a>(candidate: &'a pb::Candidate, id: &str) -> &'a pb::Figure {
     candidate
         .stages
