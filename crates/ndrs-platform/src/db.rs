@@ -112,12 +112,7 @@ pub async fn connect(target: &DatabaseTarget) -> Result<DatabaseConnection, Erro
             Ok(conn)
         }
         DatabaseTarget::Postgres { url, schema } => {
-            let mut bootstrap = ConnectOptions::new(url.clone());
-            bootstrap
-                .max_connections(1)
-                .acquire_timeout(Duration::from_secs(10))
-                .sqlx_logging(false);
-            let admin = Database::connect(bootstrap).await.map_err(db_error)?;
+            let admin = single_session(url).await?;
             admin
                 .execute_unprepared(&format!("CREATE SCHEMA IF NOT EXISTS \"{schema}\""))
                 .await
@@ -131,6 +126,17 @@ pub async fn connect(target: &DatabaseTarget) -> Result<DatabaseConnection, Erro
             Database::connect(opts).await.map_err(db_error)
         }
     }
+}
+
+/// One PostgreSQL session outside the service's pool, for the work that has to happen before the
+/// pool is of use: creating the schema, holding the migration lock.
+async fn single_session(url: &str) -> Result<DatabaseConnection, Error> {
+    let mut options = ConnectOptions::new(url.to_owned());
+    options
+        .max_connections(1)
+        .acquire_timeout(Duration::from_secs(10))
+        .sqlx_logging(false);
+    Database::connect(options).await.map_err(db_error)
 }
 
 /// Connects and brings the schema up to date with `migrator`'s migrations.
@@ -148,12 +154,7 @@ pub async fn connect_and_migrate<M: MigratorTraitSelf + Sync>(
         migrator.up(&conn, None).await.map_err(db_error)?;
         return Ok(conn);
     };
-    let mut options = ConnectOptions::new(url.clone());
-    options
-        .max_connections(1)
-        .acquire_timeout(Duration::from_secs(10))
-        .sqlx_logging(false);
-    let lock = Database::connect(options).await.map_err(db_error)?;
+    let lock = single_session(url).await?;
     let key = migration_lock_key(schema);
     lock.execute_unprepared(&format!("SELECT pg_advisory_lock({key})"))
         .await
@@ -198,8 +199,7 @@ pub async fn create_index<T: IntoIden>(
     table: T,
     columns: impl IntoIterator<Item = T>,
 ) -> Result<(), DbErr> {
-    let mut index = index_statement(name, table, columns);
-    manager.create_index(index.if_not_exists().to_owned()).await
+    run_index_statement(manager, &mut index_statement(name, table, columns)).await
 }
 
 /// Creates the unique index `name` over `columns` of `table` unless it exists. Unique keys are
@@ -211,10 +211,15 @@ pub async fn create_unique_index<T: IntoIden>(
     table: T,
     columns: impl IntoIterator<Item = T>,
 ) -> Result<(), DbErr> {
-    let mut index = index_statement(name, table, columns);
-    manager
-        .create_index(index.unique().if_not_exists().to_owned())
-        .await
+    run_index_statement(manager, index_statement(name, table, columns).unique()).await
+}
+
+/// Runs `index` unless the index exists: the one statement both index helpers end in.
+async fn run_index_statement(
+    manager: &SchemaManager<'_>,
+    index: &mut IndexCreateStatement,
+) -> Result<(), DbErr> {
+    manager.create_index(index.if_not_exists().to_owned()).await
 }
 
 /// Drops `table` (a migration's `down`, dependents first).
@@ -231,14 +236,9 @@ pub async fn add_column(
     table: impl IntoIden,
     column: &mut ColumnDef,
 ) -> Result<(), DbErr> {
-    manager
-        .alter_table(
-            Table::alter()
-                .table(table.into_iden())
-                .add_column(column.to_owned())
-                .to_owned(),
-        )
-        .await
+    let mut alter = Table::alter();
+    alter.table(table.into_iden()).add_column(column.to_owned());
+    manager.alter_table(alter).await
 }
 
 /// Drops `column` from `table` (the `down` of [`add_column`]).
@@ -247,14 +247,11 @@ pub async fn drop_column(
     table: impl IntoIden,
     column: impl IntoIden,
 ) -> Result<(), DbErr> {
-    manager
-        .alter_table(
-            Table::alter()
-                .table(table.into_iden())
-                .drop_column(column.into_iden())
-                .to_owned(),
-        )
-        .await
+    let mut alter = Table::alter();
+    alter
+        .table(table.into_iden())
+        .drop_column(column.into_iden());
+    manager.alter_table(alter).await
 }
 
 fn index_statement<T: IntoIden>(

@@ -290,31 +290,24 @@ mod tests {
         s.validate().unwrap();
     }
 
+    /// The error of loading settings whose `default.toml` is `toml`, as the operator reads it.
+    fn load_error(toml: &str) -> String {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("default.toml"), toml).unwrap();
+        Settings::load_from(dir.path(), None)
+            .unwrap_err()
+            .to_string()
+    }
+
     #[test]
     fn a_bad_file_value_names_its_key() {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(
-            dir.path().join("default.toml"),
-            "[services.production]\nport = \"not a port\"\n",
-        )
-        .unwrap();
-        let err = Settings::load_from(dir.path(), None)
-            .unwrap_err()
-            .to_string();
+        let err = load_error("[services.production]\nport = \"not a port\"\n");
         assert!(err.contains("port"), "{err}");
     }
 
     #[test]
     fn an_unknown_key_is_refused() {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(
-            dir.path().join("default.toml"),
-            "[database]\nurll = \"x\"\n",
-        )
-        .unwrap();
-        let err = Settings::load_from(dir.path(), None)
-            .unwrap_err()
-            .to_string();
+        let err = load_error("[database]\nurll = \"x\"\n");
         assert!(err.contains("urll"), "{err}");
     }
 

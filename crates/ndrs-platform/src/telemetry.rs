@@ -42,27 +42,26 @@ pub fn init(settings: &TelemetrySettings, service_name: &str) -> Result<Telemetr
     let mut meters =
         opentelemetry_sdk::metrics::SdkMeterProvider::builder().with_resource(resource.clone());
     let mut builder = SdkTracerProvider::builder().with_resource(resource);
+    // One OTLP endpoint takes both metrics and spans.
     if !settings.otlp_endpoint.is_empty() {
         use opentelemetry_otlp::WithExportConfig;
-        let exporter = opentelemetry_otlp::MetricExporter::builder()
+        let metric_exporter = opentelemetry_otlp::MetricExporter::builder()
             .with_tonic()
             .with_endpoint(settings.otlp_endpoint.clone())
             .build()
             .map_err(|e| format!("telemetry.otlp_endpoint: {e}"))?;
-        meters = meters
-            .with_reader(opentelemetry_sdk::metrics::PeriodicReader::builder(exporter).build());
+        meters = meters.with_reader(
+            opentelemetry_sdk::metrics::PeriodicReader::builder(metric_exporter).build(),
+        );
+        let span_exporter = opentelemetry_otlp::SpanExporter::builder()
+            .with_tonic()
+            .with_endpoint(settings.otlp_endpoint.clone())
+            .build()
+            .map_err(|e| format!("telemetry.otlp_endpoint: {e}"))?;
+        builder = builder.with_batch_exporter(span_exporter);
     }
     let meters = meters.build();
     opentelemetry::global::set_meter_provider(meters.clone());
-    if !settings.otlp_endpoint.is_empty() {
-        use opentelemetry_otlp::WithExportConfig;
-        let exporter = opentelemetry_otlp::SpanExporter::builder()
-            .with_tonic()
-            .with_endpoint(settings.otlp_endpoint.clone())
-            .build()
-            .map_err(|e| format!("telemetry.otlp_endpoint: {e}"))?;
-        builder = builder.with_batch_exporter(exporter);
-    }
     let provider = builder.build();
     let tracer = provider.tracer(service_name.to_string());
     opentelemetry::global::set_tracer_provider(provider.clone());

@@ -45,13 +45,7 @@ fn bearer_token_parsing() {
 
 #[tokio::test]
 async fn tokens_are_stored_hashed_and_can_be_revoked() {
-    let dir = tempfile::tempdir().unwrap();
-    let target = crate::db::DatabaseTarget::Sqlite {
-        url: format!("sqlite://{}/id.sqlite?mode=rwc", dir.path().display()),
-    };
-    let db = crate::db::connect_and_migrate(&target, &migration::IdentityMigrator)
-        .await
-        .unwrap();
+    let (_dir, db) = migrated_db().await;
     let store = IdentityStore::from_connection(db.clone());
     let issued = store
         .issue("bureau-11", Role::Reporter, Some("u-11"))
@@ -74,7 +68,9 @@ async fn tokens_are_stored_hashed_and_can_be_revoked() {
     assert!(store.issue("x", Role::Expert, Some("u")).await.is_err());
 }
 
-async fn memory_store() -> (tempfile::TempDir, IdentityStore) {
+/// A fresh identity database on SQLite in a temporary directory (kept alive by the returned
+/// guard), migrated; for the tests that look at the stored rows as well as the store.
+async fn migrated_db() -> (tempfile::TempDir, DatabaseConnection) {
     let dir = tempfile::tempdir().unwrap();
     let target = crate::db::DatabaseTarget::Sqlite {
         url: format!("sqlite://{}/id.sqlite?mode=rwc", dir.path().display()),
@@ -82,6 +78,11 @@ async fn memory_store() -> (tempfile::TempDir, IdentityStore) {
     let db = crate::db::connect_and_migrate(&target, &migration::IdentityMigrator)
         .await
         .unwrap();
+    (dir, db)
+}
+
+async fn memory_store() -> (tempfile::TempDir, IdentityStore) {
+    let (dir, db) = migrated_db().await;
     (dir, IdentityStore::from_connection(db))
 }
 

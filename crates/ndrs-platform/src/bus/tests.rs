@@ -59,14 +59,21 @@ async fn redis_bus(claim_idle: Duration) -> Option<(RedisBus, redis::aio::Multip
     Some((bus, admin))
 }
 
+/// A new consumer `consumer` of topic `t` in group `g`, past the gap every new Redis subscription
+/// starts with (it cannot know what it missed before it existed).
+async fn subscribed(bus: &RedisBus, consumer: &str) -> Subscription {
+    let mut sub = bus.subscribe("t", "g", consumer).await.unwrap();
+    assert!(matches!(next(&mut sub).await, BusEvent::Gap { .. }));
+    sub
+}
+
 #[tokio::test]
 async fn redis_delivers_a_burst_without_waiting_for_acknowledgements() {
     let Some((bus, _)) = redis_bus(Duration::from_secs(30)).await else {
         eprintln!("skipped: NDRS_TEST_REDIS_URL is not set");
         return;
     };
-    let mut sub = bus.subscribe("t", "g", "c1").await.unwrap();
-    assert!(matches!(next(&mut sub).await, BusEvent::Gap { .. }));
+    let mut sub = subscribed(&bus, "c1").await;
     for i in 0..50 {
         bus.publish("t", &i.to_string()).await.unwrap();
     }
@@ -86,8 +93,7 @@ async fn redis_entries_of_a_vanished_consumer_are_claimed_by_another() {
         eprintln!("skipped: NDRS_TEST_REDIS_URL is not set");
         return;
     };
-    let mut crashed = bus.subscribe("t", "g", "replica-a").await.unwrap();
-    assert!(matches!(next(&mut crashed).await, BusEvent::Gap { .. }));
+    let mut crashed = subscribed(&bus, "replica-a").await;
     bus.publish("t", "pending").await.unwrap();
     let taken = message(next(&mut crashed).await);
     // Replica A dies holding the entry, unacknowledged (kill -9 mid-debounce).
@@ -105,8 +111,7 @@ async fn redis_stream_deleted_is_recreated_and_reported_as_a_gap() {
         eprintln!("skipped: NDRS_TEST_REDIS_URL is not set");
         return;
     };
-    let mut sub = bus.subscribe("t", "g", "c1").await.unwrap();
-    assert!(matches!(next(&mut sub).await, BusEvent::Gap { .. }));
+    let mut sub = subscribed(&bus, "c1").await;
     bus.publish("t", "before").await.unwrap();
     message(next(&mut sub).await).ack();
     // Redis flushed (or restarted without persistence): the stream and the group are gone.
