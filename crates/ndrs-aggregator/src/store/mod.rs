@@ -76,6 +76,24 @@ pub(crate) trait ReportTable: EntityTrait {
     const REPORT: Self::Column;
 }
 
+/// Implements [`ReportTable`] for report entities, each with its name in messages: their columns
+/// are named alike, so the impls would be the same but for the name.
+macro_rules! report_tables {
+    ($($entity:ident => $name:literal),+ $(,)?) => {
+        $(impl ReportTable for entity::$entity::Entity {
+            const NAME: &'static str = $name;
+            const CANDIDATE_ID: entity::$entity::Column = entity::$entity::Column::CandidateId;
+            const CREATED_AT: entity::$entity::Column = entity::$entity::Column::CreatedAt;
+            const REPORT: entity::$entity::Column = entity::$entity::Column::Report;
+        })+
+    };
+}
+
+report_tables! {
+    validation_report => "validation report",
+    benchmark_report => "benchmark report",
+}
+
 /// The latest report on `candidate_id` in table `T`, decoded.
 pub(crate) async fn latest_report<T: ReportTable, R: prost::Message + Default>(
     conn: &impl ConnectionTrait,

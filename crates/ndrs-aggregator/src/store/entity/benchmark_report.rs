@@ -20,10 +20,3 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
-
-impl crate::store::ReportTable for Entity {
-    const NAME: &'static str = "benchmark report";
-    const CANDIDATE_ID: Column = Column::CandidateId;
-    const CREATED_AT: Column = Column::CreatedAt;
-    const REPORT: Column = Column::Report;
-}

@@ -21,10 +21,3 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
-
-impl crate::store::ReportTable for Entity {
-    const NAME: &'static str = "validation report";
-    const CANDIDATE_ID: Column = Column::CandidateId;
-    const CREATED_AT: Column = Column::CreatedAt;
-    const REPORT: Column = Column::Report;
-}
