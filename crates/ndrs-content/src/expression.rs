@@ -1,0 +1,389 @@
+//! The CEL of questionnaires: what a `relevant` or `constraint` expression may name, and the
+//! checks that run when a questionnaire is loaded.
+//!
+//! An expression sees:
+//! - `a.<id>`: the answer to a question of the return (`has(a.<id>)` asks whether it was
+//!   answered); a `relevant` condition sees only questions asked before its own;
+//! - `row.<id>`: inside a repeat group, the answer to a question of the same row;
+//! - `value`: in a constraint, the answer being checked;
+//! - `unit.subject_type`, `unit.subject_group`, `unit.province`, `unit.industry`,
+//!   `unit.size_class`: the reporting unit's classification in the frame (codes, `""` when the
+//!   frame has none);
+//! - the functions `abs(x)` and `within(a, b, rel)` of the stage-1 rules, CEL's `size`, `in`,
+//!   and the macros `all`, `exists`, `exists_one`, `filter`, `map` over a group's rows or a
+//!   multiple choice's codes.
+//!
+//! Quantities are decimals in CEL whatever the question's type, so that a count and a decimal
+//! compare and add without conversions; integer literals are refused in arithmetic for the same
+//! reason as in the rules (write `2.0`, not `2`). Adding, subtracting or comparing quantities of
+//! different dimensions (bytes and yuan) is refused when the questionnaire is loaded.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use cel::Program;
+use cel::common::ast::{Expr, IdedExpr, LiteralValue, operators};
+use ndrs_core::units::Dimension;
+
+/// The attributes of `unit` an expression may read.
+pub const UNIT_ATTRIBUTES: [&str; 5] = [
+    "subject_type",
+    "subject_group",
+    "province",
+    "industry",
+    "size_class",
+];
+
+/// What an answer is, as far as expressions care.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ValueKind {
+    Number(Dimension),
+    Bool,
+    /// Text, a date (`YYYY-MM-DD` compares in calendar order) or a single choice's code.
+    String,
+    /// A multiple choice's codes.
+    Codes,
+    /// A repeat group's rows, each with these questions.
+    Rows(Arc<Fields>),
+}
+
+/// The questions one scope offers, by id, with their position (for "asked before").
+pub type Fields = BTreeMap<String, (usize, ValueKind)>;
+
+/// Where an expression stands, which decides what it may name.
+#[derive(Debug, Clone, Copy)]
+pub struct Scope<'a> {
+    /// The return's top-level questions.
+    pub answers: &'a Fields,
+    /// `a.<id>` may only name questions before this position (a `relevant` condition), or any
+    /// (`None`, a constraint).
+    pub answers_before: Option<usize>,
+    /// The questions of the current group row, when inside a group, and how many of them are
+    /// visible (as for `answers_before`).
+    pub row: Option<(&'a Fields, Option<usize>)>,
+    /// The kind of `value`, in a constraint.
+    pub value: Option<&'a ValueKind>,
+}
+
+/// What an expression evaluates to, for checking.
+#[derive(Debug, Clone, PartialEq)]
+enum Kind {
+    /// A quantity, with its dimension when it comes from a question.
+    Number(Option<Dimension>),
+    /// An integer: a literal or `size(...)`.
+    Int,
+    Bool,
+    String,
+    Codes,
+    Rows(Arc<Fields>),
+    Row(Arc<Fields>),
+    /// Something the checker does not follow (a map literal, an accumulator): accepted as it is.
+    Other,
+}
+
+impl From<&ValueKind> for Kind {
+    fn from(v: &ValueKind) -> Self {
+        match v {
+            ValueKind::Number(d) => Kind::Number(Some(*d)),
+            ValueKind::Bool => Kind::Bool,
+            ValueKind::String => Kind::String,
+            ValueKind::Codes => Kind::Codes,
+            ValueKind::Rows(f) => Kind::Rows(f.clone()),
+        }
+    }
+}
+
+/// A checked expression, ready to run.
+pub struct Expression {
+    pub source: String,
+    pub(crate) program: Program,
+}
+
+impl std::fmt::Debug for Expression {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Expression").field(&self.source).finish()
+    }
+}
+
+/// Parses and checks a condition; the error says what is wrong and at which column (1-based).
+pub fn compile_condition(source: &str, scope: Scope<'_>) -> Result<Expression, String> {
+    if let Some(message) = ndrs_rules::limits::expression_limit(source) {
+        return Err(message);
+    }
+    ndrs_rules::limits::on_rule_stack(|| {
+        let program = Program::compile(source).map_err(|e| {
+            e.errors
+                .iter()
+                .map(|p| format!("column {}: {}", p.pos.1.max(1), p.msg))
+                .collect::<Vec<_>>()
+                .join("; ")
+        })?;
+        let mut checker = Checker {
+            scope,
+            program: &program,
+            bound: Vec::new(),
+            errors: Vec::new(),
+        };
+        let kind = checker.kind(program.expression());
+        if checker.errors.is_empty() && kind != Kind::Bool {
+            checker
+                .errors
+                .push("the expression must be a condition (true or false)".into());
+        }
+        if checker.errors.is_empty() {
+            Ok(Expression {
+                source: source.to_string(),
+                program,
+            })
+        } else {
+            Err(checker.errors.join("; "))
+        }
+    })
+}
+
+struct Checker<'a> {
+    scope: Scope<'a>,
+    program: &'a Program,
+    /// Variables bound by comprehension macros, innermost last.
+    bound: Vec<(String, Kind)>,
+    errors: Vec<String>,
+}
+
+impl Checker<'_> {
+    fn column(&self, e: &IdedExpr) -> u32 {
+        self.program
+            .source_info()
+            .offset_for(e.id)
+            .map_or(1, |(start, _)| start + 1)
+    }
+
+    fn refuse(&mut self, e: &IdedExpr, message: String) -> Kind {
+        let column = self.column(e);
+        self.errors.push(format!("column {column}: {message}"));
+        Kind::Other
+    }
+
+    fn kind(&mut self, e: &IdedExpr) -> Kind {
+        match &e.expr {
+            Expr::Ident(name) => self.ident(e, name),
+            Expr::Select(select) => {
+                let kind = self.select(e, &select.operand, &select.field);
+                if select.test { Kind::Bool } else { kind }
+            }
+            Expr::Literal(LiteralValue::Double(_)) => Kind::Number(None),
+            Expr::Literal(LiteralValue::Int(_) | LiteralValue::UInt(_)) => Kind::Int,
+            Expr::Literal(LiteralValue::Boolean(_)) => Kind::Bool,
+            Expr::Literal(LiteralValue::String(_)) => Kind::String,
+            Expr::Literal(_) => Kind::Other,
+            Expr::List(list) => {
+                let kinds: Vec<Kind> = list.elements.iter().map(|x| self.kind(x)).collect();
+                if !kinds.is_empty() && kinds.iter().all(|k| *k == Kind::String) {
+                    Kind::Codes
+                } else {
+                    Kind::Other
+                }
+            }
+            Expr::Call(call) => {
+                let mut args = Vec::new();
+                if let Some(target) = &call.target {
+                    args.push(self.kind(target));
+                }
+                args.extend(call.args.iter().map(|a| self.kind(a)));
+                self.call(e, &call.func_name, &args)
+            }
+            Expr::Comprehension(c) => {
+                let element = match self.kind(&c.iter_range) {
+                    Kind::Rows(fields) => Kind::Row(fields),
+                    Kind::Codes => Kind::String,
+                    _ => Kind::Other,
+                };
+                let initial = self.kind(&c.accu_init);
+                self.bound.push((c.iter_var.clone(), element));
+                self.bound.push((c.accu_var.clone(), initial.clone()));
+                self.kind(&c.loop_cond);
+                self.kind(&c.loop_step);
+                let result = self.kind(&c.result);
+                self.bound.truncate(self.bound.len() - 2);
+                // `all`, `exists` and `exists_one` accumulate a condition; `map` and `filter`
+                // a list, which a condition then uses through `size` or `in`.
+                if initial == Kind::Bool {
+                    Kind::Bool
+                } else {
+                    result
+                }
+            }
+            Expr::Map(_) | Expr::Struct(_) | Expr::Unspecified => Kind::Other,
+        }
+    }
+
+    fn ident(&mut self, e: &IdedExpr, name: &str) -> Kind {
+        if let Some((_, kind)) = self.bound.iter().rev().find(|(n, _)| n == name) {
+            return kind.clone();
+        }
+        match name {
+            "value" => match self.scope.value {
+                Some(v) => v.into(),
+                None => self.refuse(e, "`value` is the answer a constraint checks; a condition of relevance cannot use it".into()),
+            },
+            "a" | "unit" => Kind::Other,
+            "row" if self.scope.row.is_some() => Kind::Other,
+            "row" => self.refuse(e, "`row` is only known inside a repeat group".into()),
+            _ => self.refuse(
+                e,
+                format!(
+                    "unknown name `{name}`: answers are a.<question id>, the unit's frame is unit.<attribute>"
+                ),
+            ),
+        }
+    }
+
+    fn select(&mut self, e: &IdedExpr, operand: &IdedExpr, field: &str) -> Kind {
+        let root = match &operand.expr {
+            Expr::Ident(name) if !self.bound.iter().any(|(n, _)| n == name) => Some(name.as_str()),
+            _ => None,
+        };
+        match root {
+            Some("a") => {
+                let (fields, before) = (self.scope.answers, self.scope.answers_before);
+                self.question(e, fields, before, field)
+            }
+            Some("row") => match self.scope.row {
+                Some((fields, before)) => self.question(e, fields, before, field),
+                None => self.refuse(e, "`row` is only known inside a repeat group".into()),
+            },
+            Some("unit") if UNIT_ATTRIBUTES.contains(&field) => Kind::String,
+            Some("unit") => self.refuse(
+                e,
+                format!(
+                    "the unit has no attribute `{field}`; it has {}",
+                    UNIT_ATTRIBUTES.join(", ")
+                ),
+            ),
+            _ => match self.kind(operand) {
+                Kind::Row(fields) => self.question(e, &fields, None, field),
+                _ => Kind::Other,
+            },
+        }
+    }
+
+    fn question(&mut self, e: &IdedExpr, fields: &Fields, before: Option<usize>, id: &str) -> Kind {
+        match fields.get(id) {
+            None => self.refuse(e, format!("unknown question `{id}`")),
+            Some((position, _)) if before.is_some_and(|b| *position >= b) => self.refuse(
+                e,
+                format!(
+                    "question `{id}` is not asked before this one; a condition of relevance reads only earlier answers"
+                ),
+            ),
+            Some((_, kind)) => kind.into(),
+        }
+    }
+
+    fn call(&mut self, e: &IdedExpr, name: &str, args: &[Kind]) -> Kind {
+        use Kind::*;
+        let arithmetic = [
+            operators::ADD,
+            operators::SUBSTRACT,
+            operators::MULTIPLY,
+            operators::DIVIDE,
+        ];
+        let comparison = [
+            operators::LESS,
+            operators::LESS_EQUALS,
+            operators::GREATER,
+            operators::GREATER_EQUALS,
+            operators::EQUALS,
+            operators::NOT_EQUALS,
+        ];
+        match (name, args) {
+            (op, [l, r]) if arithmetic.contains(&op) => match (l, r) {
+                (Number(a), Number(b)) => self.arithmetic(e, op, *a, *b),
+                (Int, Number(_)) | (Number(_), Int) => self.refuse(
+                    e,
+                    "write integer literals as decimals (1.0, not 1): answers are decimals in CEL"
+                        .into(),
+                ),
+                (Int, Int) => Int,
+                _ => Other,
+            },
+            (op, [l, r]) if comparison.contains(&op) => {
+                match (l, r) {
+                    (Number(Some(a)), Number(Some(b))) if a != b => {
+                        self.mismatch(e, op, *a, *b);
+                    }
+                    (Number(_) | Int, String | Bool) | (String | Bool, Number(_) | Int) => {
+                        self.refuse(e, format!("{op} compares a number with a {}", word(l, r)));
+                    }
+                    (String, Bool) | (Bool, String) => {
+                        self.refuse(e, format!("{op} compares text with true or false"));
+                    }
+                    _ => {}
+                }
+                Bool
+            }
+            (operators::NEGATE, [x]) => x.clone(),
+            (operators::LOGICAL_NOT, [_]) => Bool,
+            (operators::LOGICAL_AND | operators::LOGICAL_OR | operators::NOT_STRICTLY_FALSE, _) => {
+                Bool
+            }
+            (operators::CONDITIONAL, [_, a, _]) => a.clone(),
+            (operators::IN, [_, _]) => Bool,
+            ("size", [_]) => Int,
+            ("abs", [x]) => x.clone(),
+            ("within", [a, b, _]) => {
+                if let (Number(Some(x)), Number(Some(y))) = (a, b)
+                    && x != y
+                {
+                    self.mismatch(e, "within", *x, *y);
+                }
+                Bool
+            }
+            ("contains" | "startsWith" | "endsWith" | "matches", [_, _]) => Bool,
+            (operators::INDEX, [_, _]) => Other,
+            _ => self.refuse(
+                e,
+                format!("unknown function `{name}` with {} argument(s)", args.len()),
+            ),
+        }
+    }
+
+    fn arithmetic(
+        &mut self,
+        e: &IdedExpr,
+        op: &str,
+        a: Option<Dimension>,
+        b: Option<Dimension>,
+    ) -> Kind {
+        match op {
+            operators::ADD | operators::SUBSTRACT => match (a, b) {
+                (Some(x), Some(y)) if x != y => {
+                    self.mismatch(e, op, x, y);
+                    Kind::Other
+                }
+                (x, y) => Kind::Number(x.or(y)),
+            },
+            // A product or quotient of quantities has a derived unit this checker does not
+            // track; with a pure number it keeps the other side's.
+            _ => match (a, b) {
+                (x, None) | (None, x) if op == operators::MULTIPLY => Kind::Number(x),
+                (x, None) => Kind::Number(x),
+                (Some(x), Some(y)) if x == y => Kind::Number(Some(Dimension::Dimensionless)),
+                _ => Kind::Number(None),
+            },
+        }
+    }
+
+    fn mismatch(&mut self, e: &IdedExpr, op: &str, left: Dimension, right: Dimension) {
+        self.refuse(
+            e,
+            format!("{op} of {} and {} mixes units", left.code(), right.code()),
+        );
+    }
+}
+
+fn word(l: &Kind, r: &Kind) -> &'static str {
+    match (l, r) {
+        (Kind::String, _) | (_, Kind::String) => "text",
+        _ => "true or false",
+    }
+}

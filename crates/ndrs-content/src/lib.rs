@@ -1,0 +1,35 @@
+//! Survey content as versioned data: what is asked, of whom, and which answers are acceptable.
+//!
+//! Every round of the survey changes its content (the 2023 round widened its scope and added
+//! kinds of respondents and indicators). Content that lives in protobuf fields and Rust code
+//! needs a new build, a redeploy and new clients for every change; content that is a document,
+//! as in ODK's XLSForm or Survey Solutions' questionnaires, needs only a new version of the
+//! document. This crate holds the documents' formats and the checks that make them safe to load:
+//!
+//! - [`questionnaire`]: the questionnaire document (TOML or JSON): questions with stable ids,
+//!   bilingual labels, types with units and code lists, repeat groups, and `relevant` and
+//!   `constraint` rules in CEL (the language of the stage-1 rules).
+//! - [`compile`]: checking a document field by field and compiling its expressions
+//!   ([`expression`] says what an expression may name and which mistakes are caught at load);
+//!   every problem is reported at once, with the question and the field ([`ContentError`]).
+//! - [`answers`]: a return's answers keyed by question id, where "not answered" has no entry
+//!   and so is never confused with `false` or `0`.
+//! - [`check`]: a return's answers against its compiled questionnaire, giving findings that
+//!   name the questions (errors refuse the return, warnings travel in the receipt).
+//! - [`limits`]: the sizes a document may have.
+//! - [`builtin`]: the documents that ship with the system (the 2023 round's).
+
+pub mod answers;
+pub mod builtin;
+pub mod check;
+pub mod compile;
+pub mod error;
+pub mod expression;
+pub mod limits;
+pub mod questionnaire;
+
+pub use answers::{Answer, Answers, Respondent};
+pub use check::{Checked, Finding};
+pub use compile::{AnswerKind, CompiledQuestionnaire};
+pub use error::{ContentError, into_invalid};
+pub use questionnaire::Questionnaire;
