@@ -16,6 +16,7 @@
 //!   and so is never confused with `false` or `0`.
 //! - [`check`]: a return's answers against its compiled questionnaire, giving findings that
 //!   name the questions (errors refuse the return, warnings travel in the receipt).
+//! - [`meaning`]: what a new version may not change of a published one.
 //! - [`limits`]: the sizes a document may have.
 //! - [`builtin`]: the documents that ship with the system (the 2023 round's).
 
@@ -26,10 +27,12 @@ pub mod compile;
 pub mod error;
 pub mod expression;
 pub mod limits;
+pub mod meaning;
 pub mod questionnaire;
 
 pub use answers::{Answer, Answers, Respondent};
 pub use check::{Checked, Finding};
 pub use compile::{AnswerKind, CompiledQuestionnaire};
 pub use error::{ContentError, into_invalid};
+pub use meaning::meaning_changes;
 pub use questionnaire::Questionnaire;

@@ -679,3 +679,62 @@ fn every_problem_is_reported_at_once_and_maps_to_invalid_argument() {
         ]
     );
 }
+
+#[test]
+fn a_new_version_may_add_and_reword_but_not_change_what_a_question_means() {
+    let published = application_2023().document;
+    // Rewording, adding a question and a code, dropping a question: allowed.
+    let mut next = published.clone();
+    next.version = "2023.2".into();
+    next.questions[2].label.en = "Has a system for managing its data".into();
+    next.questions
+        .retain(|q| q.id != "pilots_authorised_operation");
+    next.code_lists
+        .get_mut("scenario")
+        .unwrap()
+        .codes
+        .push(ndrs_content::questionnaire::Code {
+            code: "risk_control".into(),
+            label: ndrs_content::questionnaire::Label {
+                zh: "风险控制".into(),
+                en: "Risk control".into(),
+            },
+        });
+    assert_eq!(ndrs_content::meaning_changes(&published, &next), vec![]);
+
+    // A new unit, a new type, a dropped code: refused, naming the question and the field.
+    let mut changed = published.clone();
+    let at = |d: &ndrs_content::Questionnaire, id: &str| {
+        d.questions.iter().position(|q| q.id == id).unwrap()
+    };
+    let i = at(&changed, "digital_investment_yuan");
+    changed.questions[i].unit = Some("count".into());
+    let j = at(&changed, "has_data_management_system");
+    changed.questions[j].answer_type = ndrs_content::questionnaire::QuestionType::Text;
+    changed
+        .code_lists
+        .get_mut("size_class")
+        .unwrap()
+        .codes
+        .pop();
+    let errors = ndrs_content::meaning_changes(&published, &changed);
+    let got: Vec<_> = errors
+        .iter()
+        .map(|e| (e.field.as_str(), e.question_id.as_deref().unwrap()))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (
+                format!("questions[{i}].unit").as_str(),
+                "digital_investment_yuan"
+            ),
+            (
+                format!("questions[{j}].type").as_str(),
+                "has_data_management_system"
+            ),
+            ("code_lists.size_class", "size_class"),
+        ]
+    );
+    assert!(errors[2].message.contains("micro"), "{}", errors[2].message);
+}
