@@ -23,6 +23,17 @@ pub struct RunningSystem {
     tasks: Vec<(&'static str, JoinHandle<Result<()>>)>,
 }
 
+/// Spawns each stage service on its listener, named after it: every stage crate's
+/// `startup::run` takes the shared runtime, its listener and the shutdown token.
+macro_rules! spawn_stages {
+    ($runtime:ident, $shutdown:ident; $($stage:ident on $listener:ident),+ $(,)?) => {
+        vec![$((
+            stringify!($listener),
+            tokio::spawn($stage::startup::run($runtime.clone(), $listener, $shutdown.clone())),
+        )),+]
+    };
+}
+
 /// Starts all five services with `settings` (port 0 picks free ports) and waits until every one
 /// answers SERVING on grpc.health.v1.
 pub async fn start(settings: Settings) -> Result<RunningSystem> {
@@ -55,49 +66,21 @@ pub async fn start(settings: Settings) -> Result<RunningSystem> {
         circulation: endpoints.circulation.clone(),
         application: endpoints.application.clone(),
     };
-    let tasks = vec![
-        (
-            "production",
-            tokio::spawn(ndrs_production::startup::run(
-                runtime.clone(),
-                production,
-                shutdown.clone(),
-            )),
-        ),
-        (
-            "compute",
-            tokio::spawn(ndrs_compute::startup::run(
-                runtime.clone(),
-                compute,
-                shutdown.clone(),
-            )),
-        ),
-        (
-            "circulation",
-            tokio::spawn(ndrs_circulation::startup::run(
-                runtime.clone(),
-                circulation,
-                shutdown.clone(),
-            )),
-        ),
-        (
-            "application",
-            tokio::spawn(ndrs_application::startup::run(
-                runtime.clone(),
-                application,
-                shutdown.clone(),
-            )),
-        ),
-        (
-            "aggregator",
-            tokio::spawn(ndrs_aggregator::startup::run(
-                runtime.clone(),
-                aggregator,
-                stage_endpoints,
-                shutdown.clone(),
-            )),
-        ),
-    ];
+    let mut tasks = spawn_stages!(runtime, shutdown;
+        ndrs_production on production,
+        ndrs_compute on compute,
+        ndrs_circulation on circulation,
+        ndrs_application on application,
+    );
+    tasks.push((
+        "aggregator",
+        tokio::spawn(ndrs_aggregator::startup::run(
+            runtime.clone(),
+            aggregator,
+            stage_endpoints,
+            shutdown.clone(),
+        )),
+    ));
     let mut system = RunningSystem {
         endpoints,
         runtime,

@@ -6,11 +6,10 @@ use std::fmt::Write as _;
 use ndrs_core::Result;
 use ndrs_core::catalogue::Catalogue;
 use ndrs_core::units::{Unit, ZettabyteBase, present};
-use ndrs_platform::grpc_status::from_status;
 use ndrs_platform::timestamp::display;
 use ndrs_proto::v1 as pb;
 
-use super::{AggregatorTarget, load_settings};
+use super::{AggregatorTarget, answer, load_settings};
 use crate::cli::CandidateCommand;
 
 pub(super) async fn run(command: CandidateCommand, target: AggregatorTarget) -> Result<()> {
@@ -19,29 +18,20 @@ pub(super) async fn run(command: CandidateCommand, target: AggregatorTarget) -> 
     let base = settings.presentation.zettabyte_base;
     match command {
         CandidateCommand::Assemble { cycle } => {
-            let c = client
-                .assemble_candidate(pb::AssembleCandidateRequest { cycle_year: cycle })
-                .await
-                .map_err(from_status)?
-                .into_inner();
+            let request = pb::AssembleCandidateRequest { cycle_year: cycle };
+            let c = answer(client.assemble_candidate(request).await)?;
             print!("{}", render(&c, base));
         }
         CandidateCommand::Show { cycle } => {
-            let c = client
-                .get_candidate(pb::GetCandidateRequest {
-                    candidate: Some(pb::get_candidate_request::Candidate::CycleYear(cycle)),
-                })
-                .await
-                .map_err(from_status)?
-                .into_inner();
+            let request = pb::GetCandidateRequest {
+                candidate: Some(pb::get_candidate_request::Candidate::CycleYear(cycle)),
+            };
+            let c = answer(client.get_candidate(request).await)?;
             print!("{}", render(&c, base));
         }
         CandidateCommand::Status { candidate_id } => {
-            let s = client
-                .get_candidate_status(pb::GetCandidateStatusRequest { candidate_id })
-                .await
-                .map_err(from_status)?
-                .into_inner();
+            let request = pb::GetCandidateStatusRequest { candidate_id };
+            let s = answer(client.get_candidate_status(request).await)?;
             println!("candidate {} ({})", s.candidate_id, s.candidate_hash);
             for stage in &s.stages {
                 let name = pb::ValidationStage::try_from(stage.stage)
@@ -66,11 +56,8 @@ pub(super) async fn run(command: CandidateCommand, target: AggregatorTarget) -> 
             );
         }
         CandidateCommand::List { cycle } => {
-            let list = client
-                .list_candidates(pb::ListCandidatesRequest { cycle_year: cycle })
-                .await
-                .map_err(from_status)?
-                .into_inner();
+            let request = pb::ListCandidatesRequest { cycle_year: cycle };
+            let list = answer(client.list_candidates(request).await)?;
             for c in list.candidates {
                 println!(
                     "#{:<3} {} {} {} {}",

@@ -7,31 +7,26 @@ use ndrs_platform::db::{DatabaseTarget, connect_and_migrate};
 
 use super::load_settings;
 
+/// Migrates each stage crate's schema in turn: every stage crate names its schema `STAGE_NAME`
+/// and its migrations `startup::Migrator`, so the statement is the same for each.
+macro_rules! migrate_stages {
+    ($target:ident, $($stage:ident),+) => {
+        $(connect_and_migrate(&$target($stage::STAGE_NAME)?, &$stage::startup::Migrator).await?;)+
+    };
+}
+
 pub(super) async fn run() -> Result<()> {
     let settings = load_settings()?;
     IdentityStore::open(&settings).await?;
     println!("identity: up to date");
     let target = |name: &str| DatabaseTarget::resolve(&settings, name, "");
-    connect_and_migrate(
-        &target(ndrs_production::STAGE_NAME)?,
-        &ndrs_production::startup::Migrator,
-    )
-    .await?;
-    connect_and_migrate(
-        &target(ndrs_compute::STAGE_NAME)?,
-        &ndrs_compute::startup::Migrator,
-    )
-    .await?;
-    connect_and_migrate(
-        &target(ndrs_circulation::STAGE_NAME)?,
-        &ndrs_circulation::startup::Migrator,
-    )
-    .await?;
-    connect_and_migrate(
-        &target(ndrs_application::STAGE_NAME)?,
-        &ndrs_application::startup::Migrator,
-    )
-    .await?;
+    migrate_stages!(
+        target,
+        ndrs_production,
+        ndrs_compute,
+        ndrs_circulation,
+        ndrs_application
+    );
     connect_and_migrate(
         &target(ndrs_aggregator::SERVICE_NAME)?,
         &ndrs_aggregator::startup::Migrator,

@@ -3,11 +3,10 @@
 use std::io::Write as _;
 
 use ndrs_core::{Error, Result};
-use ndrs_platform::grpc_status::from_status;
 use ndrs_platform::timestamp::display;
 use ndrs_proto::v1 as pb;
 
-use super::{AggregatorTarget, load_settings};
+use super::{AggregatorTarget, answer, load_settings};
 use crate::cli::{ReleaseCommand, ReleaseFormatArg};
 
 pub(super) async fn run(command: ReleaseCommand, target: AggregatorTarget) -> Result<()> {
@@ -15,11 +14,8 @@ pub(super) async fn run(command: ReleaseCommand, target: AggregatorTarget) -> Re
     let mut client = target.client(&settings)?;
     match command {
         ReleaseCommand::List { cycle } => {
-            let list = client
-                .list_releases(pb::ListReleasesRequest { cycle_year: cycle })
-                .await
-                .map_err(from_status)?
-                .into_inner();
+            let request = pb::ListReleasesRequest { cycle_year: cycle };
+            let list = answer(client.list_releases(request).await)?;
             for r in list.releases {
                 let embargo = match &r.embargo_until {
                     None => "public".to_string(),
@@ -46,15 +42,12 @@ pub(super) async fn run(command: ReleaseCommand, target: AggregatorTarget) -> Re
                 ReleaseFormatArg::Csv => pb::ReleaseFormat::Csv,
                 ReleaseFormatArg::Sdmx => pb::ReleaseFormat::Sdmx,
             };
-            let document = client
-                .get_release(pb::GetReleaseRequest {
-                    cycle_year: cycle,
-                    version,
-                    format: wire as i32,
-                })
-                .await
-                .map_err(from_status)?
-                .into_inner();
+            let request = pb::GetReleaseRequest {
+                cycle_year: cycle,
+                version,
+                format: wire as i32,
+            };
+            let document = answer(client.get_release(request).await)?;
             let content = match format {
                 ReleaseFormatArg::Html => html_report(&document.content)?.into_bytes(),
                 _ => document.content,
