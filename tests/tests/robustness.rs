@@ -487,14 +487,9 @@ async fn a_flooding_reporter_is_limited_alone_and_expired_tokens_are_refused() {
         ComputeCensusServiceClient::new(as_reporter(&system, &e.compute, "cc-flood").await);
     let mut quiet =
         ComputeCensusServiceClient::new(as_reporter(&system, &e.compute, "cc-quiet").await);
-    let list = |unit: &str| pb::ListReturnsRequest {
-        cycle_year: sample::CYCLE,
-        reporting_unit_id: unit.into(),
-        ..Default::default()
-    };
     let mut limited = None;
     for _ in 0..20 {
-        if let Err(status) = flood.list_returns(list("cc-flood")).await {
+        if let Err(status) = flood.list_returns(sample::returns_of("cc-flood")).await {
             limited = Some(status);
         }
     }
@@ -510,7 +505,10 @@ async fn a_flooding_reporter_is_limited_alone_and_expired_tokens_are_refused() {
         "{retry:?}"
     );
     // The other reporter is not affected by the flood.
-    quiet.list_returns(list("cc-quiet")).await.unwrap();
+    quiet
+        .list_returns(sample::returns_of("cc-quiet"))
+        .await
+        .unwrap();
 
     let short = system
         .runtime

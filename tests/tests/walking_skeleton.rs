@@ -236,13 +236,7 @@ async fn a_reporter_cannot_read_or_correct_another_units_return() {
         Code::NotFound,
     );
     refused(
-        other
-            .list_returns(pb::ListReturnsRequest {
-                cycle_year: sample::CYCLE,
-                reporting_unit_id: "cc-a".into(),
-                ..Default::default()
-            })
-            .await,
+        other.list_returns(sample::returns_of("cc-a")).await,
         Code::PermissionDenied,
     );
 
@@ -333,11 +327,7 @@ async fn a_retried_submission_returns_the_same_receipt_and_stores_nothing_twice(
     let mut organiser =
         CirculationSurveyServiceClient::new(as_organiser(&system, &e.circulation).await);
     let stored = organiser
-        .list_returns(pb::ListReturnsRequest {
-            cycle_year: sample::CYCLE,
-            reporting_unit_id: String::new(),
-            ..Default::default()
-        })
+        .list_returns(sample::returns_of(""))
         .await
         .unwrap()
         .into_inner();
@@ -400,11 +390,7 @@ async fn a_malformed_return_is_invalid_argument_naming_the_fields_and_stores_not
 
     let mut organiser = ComputeCensusServiceClient::new(as_organiser(&system, &e.compute).await);
     let stored = organiser
-        .list_returns(pb::ListReturnsRequest {
-            cycle_year: sample::CYCLE,
-            reporting_unit_id: String::new(),
-            ..Default::default()
-        })
+        .list_returns(sample::returns_of(""))
         .await
         .unwrap()
         .into_inner();

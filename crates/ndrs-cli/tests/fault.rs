@@ -18,13 +18,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use ndrs_aggregator::stages::{StageClients, StageEndpoints};
 use ndrs_platform::client::{AuthedChannel, channel};
 use ndrs_proto::v1 as pb;
 use ndrs_proto::v1::aggregator_service_client::AggregatorServiceClient;
-use ndrs_proto::v1::application_survey_service_client::ApplicationSurveyServiceClient;
-use ndrs_proto::v1::circulation_survey_service_client::CirculationSurveyServiceClient;
 use ndrs_proto::v1::compute_census_service_client::ComputeCensusServiceClient;
-use ndrs_proto::v1::production_storage_service_client::ProductionStorageServiceClient;
 use ndrs_testkit::sample;
 
 const CLIENTS: usize = 4;
@@ -181,34 +179,20 @@ async fn submit_with_retries(
     None
 }
 
-/// A fresh assembly's content hash: every stage result now, frozen the way the aggregator does.
+/// A fresh assembly's content hash: every stage result now, fetched and frozen the way the
+/// aggregator does; `None` while a stage cannot answer.
 async fn fresh_hash(system: &System, token: &str) -> Option<String> {
-    let ch = |service: &str| channel(&system.url(service), Some(token)).ok();
-    let request = || pb::GetStageResultRequest {
-        cycle_year: sample::CYCLE,
+    let endpoints = StageEndpoints {
+        production: system.url("production"),
+        compute: system.url("compute"),
+        circulation: system.url("circulation"),
+        application: system.url("application"),
     };
-    let stages = vec![
-        ProductionStorageServiceClient::new(ch("production")?)
-            .get_stage_result(request())
-            .await
-            .ok()?
-            .into_inner(),
-        ComputeCensusServiceClient::new(ch("compute")?)
-            .get_stage_result(request())
-            .await
-            .ok()?
-            .into_inner(),
-        CirculationSurveyServiceClient::new(ch("circulation")?)
-            .get_stage_result(request())
-            .await
-            .ok()?
-            .into_inner(),
-        ApplicationSurveyServiceClient::new(ch("application")?)
-            .get_stage_result(request())
-            .await
-            .ok()?
-            .into_inner(),
-    ];
+    let stages = StageClients::connect(&endpoints, token)
+        .ok()?
+        .stage_results(sample::CYCLE)
+        .await
+        .ok()?;
     Some(ndrs_aggregator::candidate::freeze(sample::CYCLE, stages).1)
 }
 
@@ -414,11 +398,7 @@ async fn the_survey_converges_after_kills_outages_and_a_lost_stream() {
     // Nothing acknowledged is lost.
     let stored: BTreeSet<(String, u32)> =
         ComputeCensusServiceClient::new(channel(&system.url("compute"), Some(&organiser)).unwrap())
-            .list_returns(pb::ListReturnsRequest {
-                cycle_year: sample::CYCLE,
-                reporting_unit_id: String::new(),
-                ..Default::default()
-            })
+            .list_returns(sample::returns_of(""))
             .await
             .unwrap()
             .into_inner()

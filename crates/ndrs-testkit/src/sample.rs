@@ -8,6 +8,16 @@ use ndrs_proto::v1 as pb;
 
 pub const CYCLE: i32 = 2023;
 
+/// Asks for the first page of the sample cycle's stored returns of `unit`, or of every unit when
+/// `unit` is empty (as the organiser lists them).
+pub fn returns_of(unit: &str) -> pb::ListReturnsRequest {
+    pb::ListReturnsRequest {
+        cycle_year: CYCLE,
+        reporting_unit_id: unit.into(),
+        ..Default::default()
+    }
+}
+
 pub fn header(unit: &str, idempotency_key: &str) -> Option<pb::ReturnHeader> {
     Some(pb::ReturnHeader {
         cycle_year: CYCLE,
