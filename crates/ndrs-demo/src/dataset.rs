@@ -79,42 +79,18 @@ pub async fn submit(
     s: Submission,
 ) -> Result<pb::Receipt, tonic::Status> {
     let auth = |c: &Channel| authed(c, token).map_err(|e| tonic::Status::internal(e.to_string()));
+    let production = || auth(&channels.production).map(ProductionStorageServiceClient::new);
+    let compute = || auth(&channels.compute).map(ComputeCensusServiceClient::new);
+    let circulation = || auth(&channels.circulation).map(CirculationSurveyServiceClient::new);
+    let application = || auth(&channels.application).map(ApplicationSurveyServiceClient::new);
     let receipt = match s {
-        Submission::DeviceParameters(r) => {
-            ProductionStorageServiceClient::new(auth(&channels.production)?)
-                .submit_device_parameters(r)
-                .await?
-        }
-        Submission::StorageMedium(r) => {
-            ProductionStorageServiceClient::new(auth(&channels.production)?)
-                .submit_storage_medium(r)
-                .await?
-        }
-        Submission::Centre(r) => {
-            ComputeCensusServiceClient::new(auth(&channels.compute)?)
-                .submit_centre_return(r)
-                .await?
-        }
-        Submission::Carrier(r) => {
-            CirculationSurveyServiceClient::new(auth(&channels.circulation)?)
-                .submit_carrier_return(r)
-                .await?
-        }
-        Submission::Exchange(r) => {
-            CirculationSurveyServiceClient::new(auth(&channels.circulation)?)
-                .submit_exchange_return(r)
-                .await?
-        }
-        Submission::Questionnaire(r) => {
-            ApplicationSurveyServiceClient::new(auth(&channels.application)?)
-                .submit_questionnaire(r)
-                .await?
-        }
-        Submission::SharingHub(r) => {
-            ApplicationSurveyServiceClient::new(auth(&channels.application)?)
-                .submit_sharing_hub_return(r)
-                .await?
-        }
+        Submission::DeviceParameters(r) => production()?.submit_device_parameters(r).await?,
+        Submission::StorageMedium(r) => production()?.submit_storage_medium(r).await?,
+        Submission::Centre(r) => compute()?.submit_centre_return(r).await?,
+        Submission::Carrier(r) => circulation()?.submit_carrier_return(r).await?,
+        Submission::Exchange(r) => circulation()?.submit_exchange_return(r).await?,
+        Submission::Questionnaire(r) => application()?.submit_questionnaire(r).await?,
+        Submission::SharingHub(r) => application()?.submit_sharing_hub_return(r).await?,
     };
     Ok(receipt.into_inner())
 }

@@ -208,38 +208,17 @@ impl Submission {
 impl CycleData {
     /// Every return of the cycle, each to be sent with its own unit's token.
     pub fn submissions(&self) -> Vec<Submission> {
+        /// Each of `returns`, as the submission of kind `kind`.
+        fn each<T: Clone>(returns: &[T], kind: fn(T) -> Submission) -> Vec<Submission> {
+            returns.iter().cloned().map(kind).collect()
+        }
         let mut out = Vec::new();
-        out.extend(
-            self.device_parameters
-                .iter()
-                .cloned()
-                .map(Submission::DeviceParameters),
-        );
-        out.extend(
-            self.storage_media
-                .iter()
-                .cloned()
-                .map(Submission::StorageMedium),
-        );
-        out.extend(self.centre_returns.iter().cloned().map(Submission::Centre));
-        out.extend(
-            self.carrier_returns
-                .iter()
-                .cloned()
-                .map(Submission::Carrier),
-        );
-        out.extend(
-            self.exchange_returns
-                .iter()
-                .cloned()
-                .map(Submission::Exchange),
-        );
-        out.extend(
-            self.questionnaires
-                .iter()
-                .cloned()
-                .map(Submission::Questionnaire),
-        );
+        out.extend(each(&self.device_parameters, Submission::DeviceParameters));
+        out.extend(each(&self.storage_media, Submission::StorageMedium));
+        out.extend(each(&self.centre_returns, Submission::Centre));
+        out.extend(each(&self.carrier_returns, Submission::Carrier));
+        out.extend(each(&self.exchange_returns, Submission::Exchange));
+        out.extend(each(&self.questionnaires, Submission::Questionnaire));
         out.push(Submission::SharingHub(self.sharing_hub.clone()));
         out
     }

@@ -32,6 +32,14 @@ fn rpc(what: &str) -> impl FnOnce(tonic::Status) -> Error + '_ {
     ndrs_platform::grpc_status::from_status_in(what)
 }
 
+/// The message of the answer to the call `what`, or the domain error its status stands for.
+fn answer<T>(
+    what: &str,
+    outcome: std::result::Result<tonic::Response<T>, tonic::Status>,
+) -> Result<T> {
+    outcome.map(tonic::Response::into_inner).map_err(rpc(what))
+}
+
 async fn client(target: &Target<'_>, name: &str, role: Role) -> Result<Aggregator> {
     let issued = target.identity.issue(name, role, None).await?;
     Ok(
@@ -77,26 +85,34 @@ pub async fn load_default_rules(
         .into_inner())
 }
 
+/// The stage-1 report on `candidate`: its cross-entity rules run by the organiser.
+async fn stage_1(
+    organiser: &mut Aggregator,
+    candidate: &pb::Candidate,
+) -> Result<pb::ValidationReport> {
+    let request = pb::ValidateCandidateRequest {
+        candidate_id: candidate.candidate_id.clone(),
+    };
+    answer(
+        "validate the candidate",
+        organiser.validate_candidate(request).await,
+    )
+}
+
 /// Stage 1 alone on a candidate, as the working group runs it whenever data change.
 pub async fn validate(
     target: &Target<'_>,
     candidate: &pb::Candidate,
 ) -> Result<(pb::ValidationReport, pb::CandidateStatus)> {
     let mut organiser = client(target, "demo organiser", Role::Organiser).await?;
-    let report = organiser
-        .validate_candidate(pb::ValidateCandidateRequest {
-            candidate_id: candidate.candidate_id.clone(),
-        })
-        .await
-        .map_err(rpc("validate the candidate"))?
-        .into_inner();
-    let status = organiser
-        .get_candidate_status(pb::GetCandidateStatusRequest {
-            candidate_id: candidate.candidate_id.clone(),
-        })
-        .await
-        .map_err(rpc("candidate status"))?
-        .into_inner();
+    let report = stage_1(&mut organiser, candidate).await?;
+    let request = pb::GetCandidateStatusRequest {
+        candidate_id: candidate.candidate_id.clone(),
+    };
+    let status = answer(
+        "candidate status",
+        organiser.get_candidate_status(request).await,
+    )?;
     Ok((report, status))
 }
 
@@ -110,11 +126,7 @@ pub async fn validate_review_publish(
     let id = || candidate.candidate_id.clone();
 
     // Stage 1: cross-entity rules. Errors stop here; each failed warning gets a justification.
-    let validation = organiser
-        .validate_candidate(pb::ValidateCandidateRequest { candidate_id: id() })
-        .await
-        .map_err(rpc("validate the candidate"))?
-        .into_inner();
+    let validation = stage_1(&mut organiser, candidate).await?;
     if !validation.passed_errors {
         let failed: Vec<String> = validation
             .results
@@ -164,11 +176,11 @@ pub async fn validate_review_publish(
 
     // Stage 2: outside benchmarks; each deviation outside its band gets a justification.
     let mut organiser = client(target, "demo organiser", Role::Organiser).await?;
-    let benchmarks = organiser
-        .check_benchmarks(pb::CheckBenchmarksRequest { candidate_id: id() })
-        .await
-        .map_err(rpc("check benchmarks"))?
-        .into_inner();
+    let request = pb::CheckBenchmarksRequest { candidate_id: id() };
+    let benchmarks = answer(
+        "check benchmarks",
+        organiser.check_benchmarks(request).await,
+    )?;
     for c in benchmarks.comparisons.iter().filter(|c| {
         c.outcome == pb::BenchmarkOutcome::OutOfBand as i32
             || c.outcome == pb::BenchmarkOutcome::MissingInputs as i32
@@ -177,60 +189,55 @@ pub async fn validate_review_publish(
             "{} vs {}: {}; the definitions differ as the methods note explains",
             c.figure_id, c.benchmark_id, c.detail
         );
-        let j = organiser
-            .justify(pb::JustifyRequest {
-                candidate_id: id(),
-                stage: pb::ValidationStage::Benchmarks as i32,
-                subject: c.benchmark_id.clone(),
-                text: format!("(demo organiser) {why}"),
-            })
-            .await
-            .map_err(rpc("justify a benchmark deviation"))?
-            .into_inner();
+        let request = pb::JustifyRequest {
+            candidate_id: id(),
+            stage: pb::ValidationStage::Benchmarks as i32,
+            subject: c.benchmark_id.clone(),
+            text: format!("(demo organiser) {why}"),
+        };
+        let j = answer(
+            "justify a benchmark deviation",
+            organiser.justify(request).await,
+        )?;
         justifications.push(j);
     }
 
     // Stage 3: the demo panel reviews the frozen candidate.
-    let round = organiser
-        .open_review_round(pb::OpenReviewRoundRequest {
-            candidate_id: id(),
-            quorum: DEMO_EXPERTS.len() as u32,
-        })
-        .await
-        .map_err(rpc("open a review round"))?
-        .into_inner();
+    let request = pb::OpenReviewRoundRequest {
+        candidate_id: id(),
+        quorum: DEMO_EXPERTS.len() as u32,
+    };
+    let round = answer(
+        "open a review round",
+        organiser.open_review_round(request).await,
+    )?;
     let mut last = round.clone();
     for expert in DEMO_EXPERTS {
         let mut e = client(target, expert, Role::Expert).await?;
-        last = e
-            .cast_vote(pb::CastVoteRequest {
-                round_id: round.round_id.clone(),
-                candidate_hash: candidate.content_hash.clone(),
-                figure_id: String::new(),
-                verdict: pb::Verdict::ApproveWithComments as i32,
-                reason: "demo review: figures, intervals and lineage read; approved for the demo"
-                    .into(),
-            })
-            .await
-            .map_err(rpc("cast a vote"))?
-            .into_inner();
+        let request = pb::CastVoteRequest {
+            round_id: round.round_id.clone(),
+            candidate_hash: candidate.content_hash.clone(),
+            figure_id: String::new(),
+            verdict: pb::Verdict::ApproveWithComments as i32,
+            reason: "demo review: figures, intervals and lineage read; approved for the demo"
+                .into(),
+        };
+        last = answer("cast a vote", e.cast_vote(request).await)?;
     }
 
-    let status = organiser
-        .get_candidate_status(pb::GetCandidateStatusRequest { candidate_id: id() })
-        .await
-        .map_err(rpc("read the candidate's status"))?
-        .into_inner();
+    let request = pb::GetCandidateStatusRequest { candidate_id: id() };
+
+    let status = answer(
+        "read the candidate's status",
+        organiser.get_candidate_status(request).await,
+    )?;
     let mut publisher = client(target, "demo publisher", Role::Publisher).await?;
-    let release = publisher
-        .publish(pb::PublishRequest {
-            candidate_id: id(),
-            embargo_until: None,
-            note: String::new(),
-        })
-        .await
-        .map_err(rpc("publish"))?
-        .into_inner();
+    let request = pb::PublishRequest {
+        candidate_id: id(),
+        embargo_until: None,
+        note: String::new(),
+    };
+    let release = answer("publish", publisher.publish(request).await)?;
     Ok(Trail {
         rule_set,
         validation,
@@ -254,15 +261,12 @@ pub async fn write_release(target: &Target<'_>, trail: &Trail, dir: &Path) -> Re
         (pb::ReleaseFormat::Csv, "release.csv"),
         (pb::ReleaseFormat::Sdmx, "release.sdmx.xml"),
     ] {
-        let doc = reader
-            .get_release(pb::GetReleaseRequest {
-                cycle_year: trail.release.cycle_year,
-                version: trail.release.version,
-                format: format as i32,
-            })
-            .await
-            .map_err(rpc("read the release"))?
-            .into_inner();
+        let request = pb::GetReleaseRequest {
+            cycle_year: trail.release.cycle_year,
+            version: trail.release.version,
+            format: format as i32,
+        };
+        let doc = answer("read the release", reader.get_release(request).await)?;
         let path = dir.join(name);
         std::fs::write(&path, &doc.content)
             .map_err(|e| Error::Internal(format!("write {}: {e}", path.display())))?;
