@@ -8,6 +8,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let proto_root = manifest.join("../../proto");
     let files = [
         "ndrs/v1/common.proto",
+        "ndrs/v1/content.proto",
         "ndrs/v1/production.proto",
         "ndrs/v1/compute.proto",
         "ndrs/v1/circulation.proto",

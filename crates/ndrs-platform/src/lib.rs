@@ -14,6 +14,7 @@
 //! - [`db`]: database connection and migrations (SQLite embedded, PostgreSQL by URL).
 //! - [`returns`]: the append-only return store with its transactional outbox and relay.
 //! - [`documents`]: versioned per-cycle documents loaded by the organiser (sample designs).
+//! - [`questionnaires`]: each return kind's questionnaire, a versioned document ([`ndrs_content`]).
 //! - [`bus`]: the event bus (Redis Streams or in-process).
 //! - [`findings`]: what checking one return finds (edit rules, plausibility bounds).
 //! - [`plausibility`]: per-quantity bounds on what one return may report.
@@ -29,6 +30,7 @@ pub mod grpc_status;
 pub mod health;
 pub mod metrics;
 pub mod plausibility;
+pub mod questionnaires;
 pub mod rate_limit;
 pub mod returns;
 pub mod server;

@@ -1,0 +1,208 @@
+//! Questionnaires of a stage service's return kinds, as versioned cycle documents: publishing
+//! (compile, check against what was published, store the next version), dry runs of drafts over
+//! example answers, and reading them back.
+//!
+//! Each return kind's questionnaire is its own document kind (`questionnaire.<kind>`) in the
+//! service's [`CycleDocuments`], so it gets the same guarantees as a sample design or a register:
+//! a version is never overwritten, two concurrent publications cannot take the same number, the
+//! body is stored as canonical JSON with its SHA-256, and a publication announces inputs-changed.
+//! [`wire`] converts the gRPC messages.
+
+pub mod wire;
+
+use ndrs_content::{
+    Answers, Checked, CompiledQuestionnaire, ContentError, Questionnaire, Respondent, into_invalid,
+    meaning_changes,
+};
+use ndrs_core::{Error, Result};
+
+use crate::documents::{CycleDocuments, Versioned};
+use crate::findings::{EditFinding, FindingSeverity};
+use crate::returns::ReturnStore;
+use crate::stage::FIRST_CYCLE_YEAR;
+
+/// The document kind a return kind's questionnaires are stored under.
+pub const DOCUMENT_PREFIX: &str = "questionnaire.";
+
+/// The questionnaires of the return kinds one service receives.
+#[derive(Clone)]
+pub struct Questionnaires {
+    kinds: Vec<(&'static str, CycleDocuments)>,
+}
+
+/// A draft checked over example answers: what each example would get.
+#[derive(Debug)]
+pub struct DryRun {
+    pub questionnaire: CompiledQuestionnaire,
+    pub examples: Vec<(String, Checked)>,
+}
+
+/// A draft as sent: TOML from a file or JSON from `GetQuestionnaire`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Source {
+    Toml(String),
+    Json(String),
+}
+
+impl Source {
+    pub fn text(&self) -> &str {
+        match self {
+            Source::Toml(text) | Source::Json(text) => text,
+        }
+    }
+}
+
+impl Questionnaires {
+    /// The questionnaires of `document_kinds` (each `questionnaire.<return kind>`) in the
+    /// database of `store`.
+    pub fn new(store: &ReturnStore, document_kinds: &[&'static str]) -> Self {
+        Self {
+            kinds: document_kinds
+                .iter()
+                .map(|&document| {
+                    let kind = document.strip_prefix(DOCUMENT_PREFIX).unwrap_or(document);
+                    (kind, CycleDocuments::new(store, document))
+                })
+                .collect(),
+        }
+    }
+
+    /// The return kinds this service keeps questionnaires for.
+    pub fn kinds(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.kinds.iter().map(|(k, _)| *k)
+    }
+
+    fn documents(&self, kind: &str, field: &str) -> Result<&CycleDocuments> {
+        self.kinds
+            .iter()
+            .find(|(k, _)| *k == kind)
+            .map(|(_, d)| d)
+            .ok_or_else(|| {
+                Error::invalid(
+                    field,
+                    format!(
+                        "this service receives no returns of kind `{}`; it receives {}",
+                        ndrs_core::error::bounded(kind, 64),
+                        self.kinds().collect::<Vec<_>>().join(", ")
+                    ),
+                )
+            })
+    }
+
+    /// Compiles a draft and checks it against what was published before it for its kind: the
+    /// cycle's latest version, or else the latest of the nearest earlier cycle.
+    async fn compile_draft(
+        &self,
+        cycle_year: i32,
+        source: Source,
+    ) -> Result<(CompiledQuestionnaire, &CycleDocuments)> {
+        let parsed = match source {
+            Source::Toml(text) => Questionnaire::from_toml(&text),
+            Source::Json(text) => Questionnaire::from_json(&text),
+        }
+        .map_err(|e| into_invalid(vec![in_source(e)]))?;
+        let documents = self.documents(&parsed.kind, "source.kind")?;
+        let compiled = CompiledQuestionnaire::compile(parsed)
+            .map_err(|errors| into_invalid(errors.into_iter().map(in_source).collect()))?;
+        if let Some(published) = self.published_before(documents, cycle_year).await? {
+            let changes = meaning_changes(&published.body, &compiled.document);
+            if !changes.is_empty() {
+                return Err(into_invalid(changes.into_iter().map(in_source).collect()));
+            }
+        }
+        Ok((compiled, documents))
+    }
+
+    async fn published_before(
+        &self,
+        documents: &CycleDocuments,
+        cycle_year: i32,
+    ) -> Result<Option<Versioned<Questionnaire>>> {
+        for year in (FIRST_CYCLE_YEAR..=cycle_year).rev() {
+            if let Some(found) = documents.get(year, 0).await? {
+                return Ok(Some(found));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Publishes a draft as the next version of its kind for the cycle.
+    pub async fn publish(
+        &self,
+        cycle_year: i32,
+        source: Source,
+        published_by: &str,
+    ) -> Result<Versioned<Questionnaire>> {
+        let (compiled, documents) = self.compile_draft(cycle_year, source).await?;
+        documents
+            .load(cycle_year, compiled.document, published_by)
+            .await
+    }
+
+    /// Checks a draft as [`Self::publish`] would and runs each example through it; stores nothing.
+    pub async fn dry_run(
+        &self,
+        cycle_year: i32,
+        source: Source,
+        examples: Vec<(String, Respondent, Answers)>,
+    ) -> Result<DryRun> {
+        let (questionnaire, _) = self.compile_draft(cycle_year, source).await?;
+        let examples = examples
+            .into_iter()
+            .map(|(name, respondent, answers)| {
+                let checked = questionnaire.check(&answers, &respondent);
+                (name, checked)
+            })
+            .collect();
+        Ok(DryRun {
+            questionnaire,
+            examples,
+        })
+    }
+
+    /// A published version (0: the latest) of a kind's questionnaire for the cycle.
+    pub async fn get(
+        &self,
+        cycle_year: i32,
+        kind: &str,
+        version: u32,
+    ) -> Result<Option<Versioned<Questionnaire>>> {
+        self.documents(kind, "kind")?.get(cycle_year, version).await
+    }
+
+    /// The latest published version of every kind, for the cycle.
+    pub async fn list(&self, cycle_year: i32) -> Result<Vec<Versioned<Questionnaire>>> {
+        let mut out = Vec::new();
+        for (_, documents) in &self.kinds {
+            if let Some(found) = documents.get(cycle_year, 0).await? {
+                out.push(found);
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// A content error's field as a request field: the document is the request's `source`.
+fn in_source(mut e: ContentError) -> ContentError {
+    e.field = format!("source.{}", e.field);
+    e
+}
+
+/// A finding on an answer as the receipts' edit finding: the rule is the question, the field the
+/// answer's path.
+pub fn edit_finding(f: ndrs_content::Finding) -> EditFinding {
+    EditFinding {
+        rule_id: format!("question.{}", f.question_id),
+        severity: match f.severity {
+            ndrs_rules::Severity::Error => FindingSeverity::Error,
+            ndrs_rules::Severity::Warning => FindingSeverity::Warning,
+        },
+        message: f.message,
+        fields: vec![f.field],
+    }
+}
+
+/// How lineage cites a published questionnaire.
+pub fn lineage_ref(q: &Versioned<Questionnaire>) -> String {
+    q.lineage_ref(&format!("{DOCUMENT_PREFIX}{}", q.body.kind))
+}
