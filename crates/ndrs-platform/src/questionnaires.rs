@@ -6,8 +6,9 @@
 //! service's [`CycleDocuments`], so it gets the same guarantees as a sample design or a register:
 //! a version is never overwritten, two concurrent publications cannot take the same number, the
 //! body is stored as canonical JSON with its SHA-256, and a publication announces inputs-changed.
-//! [`wire`] converts the gRPC messages.
+//! [`wire`] converts the gRPC messages and [`service`] serves them.
 
+pub mod service;
 pub mod wire;
 
 use ndrs_content::{
