@@ -50,6 +50,7 @@ pub mod entity {
 }
 
 pub mod migration {
+    use ndrs_platform::db;
     use sea_orm_migration::prelude::*;
     use sea_orm_migration::schema::*;
 
@@ -78,40 +79,32 @@ pub mod migration {
     #[async_trait::async_trait]
     impl MigrationTrait for CreateModelRun {
         async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-            manager
-                .create_table(
-                    Table::create()
-                        .table(ModelRun::Table)
-                        .if_not_exists()
-                        .col(string(ModelRun::RunId).primary_key())
-                        .col(integer(ModelRun::CycleYear))
-                        .col(string(ModelRun::Seed))
-                        .col(integer(ModelRun::Draws))
-                        .col(string(ModelRun::InputsHash))
-                        .col(text(ModelRun::InputsJson))
-                        .col(text(ModelRun::ResultJson))
-                        .col(string(ModelRun::RunBy))
-                        .col(string(ModelRun::RunAt))
-                        .to_owned(),
-                )
-                .await?;
-            manager
-                .create_index(
-                    Index::create()
-                        .name("ix_model_run_inputs")
-                        .table(ModelRun::Table)
-                        .col(ModelRun::CycleYear)
-                        .col(ModelRun::InputsHash)
-                        .if_not_exists()
-                        .to_owned(),
-                )
-                .await
+            db::create_table(
+                manager,
+                Table::create()
+                    .table(ModelRun::Table)
+                    .col(string(ModelRun::RunId).primary_key())
+                    .col(integer(ModelRun::CycleYear))
+                    .col(string(ModelRun::Seed))
+                    .col(integer(ModelRun::Draws))
+                    .col(string(ModelRun::InputsHash))
+                    .col(text(ModelRun::InputsJson))
+                    .col(text(ModelRun::ResultJson))
+                    .col(string(ModelRun::RunBy))
+                    .col(string(ModelRun::RunAt)),
+            )
+            .await?;
+            db::create_index(
+                manager,
+                "ix_model_run_inputs",
+                ModelRun::Table,
+                [ModelRun::CycleYear, ModelRun::InputsHash],
+            )
+            .await
         }
 
         async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-            manager
-                .drop_table(Table::drop().table(ModelRun::Table).to_owned())
-                .await
+            db::drop_table(manager, ModelRun::Table).await
         }
     }
 
