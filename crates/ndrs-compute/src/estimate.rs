@@ -322,27 +322,32 @@ pub fn figures(current: CycleInputs<'_>, previous: Option<CycleInputs<'_>>) -> V
     ));
     let (cap, cap_imp) = total(&units, |_| true, flops);
     out.push(flops_figure("C02", cap, lineage(cap_imp, cap), &[]));
-    let (intel, intel_imp) = total(&units, |u| u.centre_type == CentreType::Intelligent, flops);
-    if let Some(share) = ratio(intel, cap) {
+    // The share of all capacity held by the centres matching `keep`, with the lineage of that
+    // part (how much of it is imputed); the headline shares and every breakdown are these.
+    let share_of_capacity = |keep: &dyn Fn(&CensusUnit) -> bool| {
+        let (part, part_imp) = total(&units, keep, flops);
+        ratio(part, cap).map(|share| (share, lineage(part_imp, part)))
+    };
+    let intelligent = |u: &CensusUnit| u.centre_type == CentreType::Intelligent;
+    if let Some((share, l)) = share_of_capacity(&intelligent) {
         out.push(figure(
             "C04",
             FigureKind::Estimate,
             share,
             Unit::Ratio,
-            lineage(intel_imp, intel),
+            l,
             &[],
         ));
     }
-    let in_cluster =
+    let in_some_cluster =
         |u: &CensusUnit| province(&u.province_code).is_some_and(|p| p.cluster.is_some());
-    let (clustered, clustered_imp) = total(&units, in_cluster, flops);
-    if let Some(share) = ratio(clustered, cap) {
+    if let Some((share, l)) = share_of_capacity(&in_some_cluster) {
         out.push(figure(
             "C05",
             FigureKind::Estimate,
             share,
             Unit::Ratio,
-            lineage(clustered_imp, clustered),
+            l,
             &[],
         ));
     }
@@ -397,34 +402,17 @@ pub fn figures(current: CycleInputs<'_>, previous: Option<CycleInputs<'_>>) -> V
     }
     // Breakdowns: shares by cluster, macro-region and province.
     for cluster in Cluster::ALL {
-        let (c, c_imp) = total(
-            &units,
-            |u| province(&u.province_code).and_then(|p| p.cluster) == Some(cluster),
-            flops,
-        );
-        if let Some(share) = ratio(c, cap) {
-            out.push(figure(
-                "compute.capacity_share",
-                FigureKind::Auxiliary,
-                share,
-                Unit::Ratio,
-                lineage(c_imp, c),
-                &[("cluster", cluster.code())],
-            ));
+        let in_cluster =
+            |u: &CensusUnit| province(&u.province_code).and_then(|p| p.cluster) == Some(cluster);
+        if let Some((share, l)) = share_of_capacity(&in_cluster) {
+            out.push(capacity_share(share, l, ("cluster", cluster.code())));
         }
     }
     for region in MacroRegion::ALL {
         let in_region = |u: &CensusUnit| u.macro_region() == Some(region);
-        let (c, c_imp) = total(&units, in_region, flops);
-        if let Some(share) = ratio(c, cap) {
-            out.push(figure(
-                "compute.capacity_share",
-                FigureKind::Auxiliary,
-                share,
-                Unit::Ratio,
-                with_contributors(lineage(c_imp, c), contributors(&units, in_region, flops)),
-                &[("macro_region", region.code())],
-            ));
+        if let Some((share, l)) = share_of_capacity(&in_region) {
+            let l = with_contributors(l, contributors(&units, in_region, flops));
+            out.push(capacity_share(share, l, ("macro_region", region.code())));
         }
         // Storage utilisation by region (the report compares east and west).
         let (used, used_imp) = total(&units, in_region, |q| q.storage_used_bytes);
@@ -446,16 +434,9 @@ pub fn figures(current: CycleInputs<'_>, previous: Option<CycleInputs<'_>>) -> V
     let provinces: BTreeSet<&str> = units.iter().map(|u| u.province_code.as_str()).collect();
     for code in provinces {
         let in_province = |u: &CensusUnit| u.province_code == code;
-        let (c, c_imp) = total(&units, in_province, flops);
-        if let Some(share) = ratio(c, cap) {
-            out.push(figure(
-                "compute.capacity_share",
-                FigureKind::Auxiliary,
-                share,
-                Unit::Ratio,
-                with_contributors(lineage(c_imp, c), contributors(&units, in_province, flops)),
-                &[("province", code)],
-            ));
+        if let Some((share, l)) = share_of_capacity(&in_province) {
+            let l = with_contributors(l, contributors(&units, in_province, flops));
+            out.push(capacity_share(share, l, ("province", code)));
         }
     }
     // Check figures: the storage compute centres hold, against the production and storage model
@@ -483,6 +464,18 @@ pub fn figures(current: CycleInputs<'_>, previous: Option<CycleInputs<'_>>) -> V
         ));
     }
     out
+}
+
+/// One cell of the capacity breakdowns: the share of all capacity in the cell named by `dimension`.
+fn capacity_share(share: f64, lineage: pb::Lineage, dimension: (&str, &str)) -> pb::Figure {
+    figure(
+        "compute.capacity_share",
+        FigureKind::Auxiliary,
+        share,
+        Unit::Ratio,
+        lineage,
+        &[dimension],
+    )
 }
 
 fn flops_figure(

@@ -59,6 +59,27 @@ fn registry(centres: Vec<RegisteredCentre>) -> Registry {
     }
 }
 
+/// One centre of a test cycle: its register entry (id, type, province, power in kW) and the FP32
+/// capacity it reported, if it responded.
+type Centre = (&'static str, CentreType, &'static str, f64, Option<f64>);
+
+/// The register of `centres` and the returns of those that responded, numbered in order.
+fn census(centres: &[Centre]) -> (Registry, Vec<(StoredReturn, CentreReturn)>) {
+    let reg = registry(
+        centres
+            .iter()
+            .map(|&(id, t, province, power, _)| registered(id, t, province, power))
+            .collect(),
+    );
+    let returns = centres
+        .iter()
+        .filter_map(|&(id, t, province, _, flops)| Some((id, centre_return(t, province, flops?))))
+        .zip(1..)
+        .map(|((id, centre), n)| (stored(id, n), centre))
+        .collect();
+    (reg, returns)
+}
+
 fn value(figures: &[pb::Figure], id: &str) -> f64 {
     figures
         .iter()
@@ -71,27 +92,12 @@ fn value(figures: &[pb::Figure], id: &str) -> f64 {
 /// (50 kW) in the west; a, b and d respond, exactly 1e15 FLOPS per kW among the intelligent ones,
 /// so c is imputed at 2.5e17.
 fn east_and_west() -> (Registry, Vec<(StoredReturn, CentreReturn)>) {
-    let reg = registry(vec![
-        registered("a", CentreType::Intelligent, "11", 100.0),
-        registered("b", CentreType::Intelligent, "31", 300.0),
-        registered("c", CentreType::Intelligent, "44", 250.0),
-        registered("d", CentreType::General, "52", 50.0),
-    ]);
-    let returns = vec![
-        (
-            stored("a", 1),
-            centre_return(CentreType::Intelligent, "11", 1.0e17),
-        ),
-        (
-            stored("b", 2),
-            centre_return(CentreType::Intelligent, "31", 3.0e17),
-        ),
-        (
-            stored("d", 3),
-            centre_return(CentreType::General, "52", 9.0e16),
-        ),
-    ];
-    (reg, returns)
+    census(&[
+        ("a", CentreType::Intelligent, "11", 100.0, Some(1.0e17)),
+        ("b", CentreType::Intelligent, "31", 300.0, Some(3.0e17)),
+        ("c", CentreType::Intelligent, "44", 250.0, None),
+        ("d", CentreType::General, "52", 50.0, Some(9.0e16)),
+    ])
 }
 
 /// The figures of one cycle over `reg` and `returns`, without a previous cycle.
@@ -149,14 +155,10 @@ fn a_non_respondent_recovers_its_value_when_auxiliaries_are_exact() {
 
 #[test]
 fn a_class_without_respondents_falls_back_to_its_type() {
-    let reg = registry(vec![
-        registered("a", CentreType::General, "11", 100.0),
-        registered("z", CentreType::General, "62", 200.0),
+    let (reg, returns) = census(&[
+        ("a", CentreType::General, "11", 100.0, Some(1.0e17)),
+        ("z", CentreType::General, "62", 200.0, None),
     ]);
-    let returns = vec![(
-        stored("a", 1),
-        centre_return(CentreType::General, "11", 1.0e17),
-    )];
     let units = census_units(Some(&reg), &returns);
     let z = units.iter().find(|u| u.centre_id == "z").unwrap();
     assert!(z.imputed);
@@ -165,26 +167,15 @@ fn a_class_without_respondents_falls_back_to_its_type() {
 
 #[test]
 fn growth_on_the_full_population_and_on_the_matched_panel() {
-    let reg = registry(vec![
-        registered("a", CentreType::General, "11", 100.0),
-        registered("b", CentreType::General, "11", 100.0),
+    let (mut prev_reg, prev_returns) = census(&[
+        ("a", CentreType::General, "11", 100.0, Some(1.0e17)),
+        ("b", CentreType::General, "11", 100.0, None),
     ]);
-    let prev_returns = vec![(
-        stored("a", 1),
-        centre_return(CentreType::General, "11", 1.0e17),
-    )];
-    let returns = vec![
-        (
-            stored("a", 2),
-            centre_return(CentreType::General, "11", 1.2e17),
-        ),
-        (
-            stored("b", 3),
-            centre_return(CentreType::General, "11", 2.0e17),
-        ),
-    ];
-    let mut prev_reg = reg.clone();
     prev_reg.cycle_year = 2022;
+    let (reg, returns) = census(&[
+        ("a", CentreType::General, "11", 100.0, Some(1.2e17)),
+        ("b", CentreType::General, "11", 100.0, Some(2.0e17)),
+    ]);
     let figs = figures(
         CycleInputs {
             registry: Some(&reg),
@@ -203,26 +194,12 @@ fn growth_on_the_full_population_and_on_the_matched_panel() {
 
 #[test]
 fn breakdown_shares_sum_to_one() {
-    let reg = registry(vec![
-        registered("a", CentreType::General, "11", 100.0),
-        registered("b", CentreType::Intelligent, "31", 100.0),
-        registered("c", CentreType::Supercomputing, "62", 100.0),
-        registered("d", CentreType::General, "21", 40.0),
+    let (reg, returns) = census(&[
+        ("a", CentreType::General, "11", 100.0, Some(1.0e17)),
+        ("b", CentreType::Intelligent, "31", 100.0, Some(3.0e17)),
+        ("c", CentreType::Supercomputing, "62", 100.0, Some(5.0e16)),
+        ("d", CentreType::General, "21", 40.0, None),
     ]);
-    let returns = vec![
-        (
-            stored("a", 1),
-            centre_return(CentreType::General, "11", 1.0e17),
-        ),
-        (
-            stored("b", 2),
-            centre_return(CentreType::Intelligent, "31", 3.0e17),
-        ),
-        (
-            stored("c", 3),
-            centre_return(CentreType::Supercomputing, "62", 5.0e16),
-        ),
-    ];
     let figs = national(&reg, &returns);
     for dim in ["province", "macro_region"] {
         let sum: f64 = figs
