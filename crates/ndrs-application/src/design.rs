@@ -15,7 +15,7 @@ use ndrs_core::classification::{SizeClass, SubjectGroup, SubjectType, province};
 use ndrs_core::{Error, Result};
 use ndrs_platform::documents::{CycleDocuments, Versioned};
 use ndrs_platform::returns::{EditFinding, FindingSeverity, ReturnStore};
-use ndrs_platform::stage::{check_cycle_year, check_identifier};
+use ndrs_platform::stage::{check_identifier, check_province, cycle_request_checks};
 use ndrs_proto::v1 as pb;
 use ndrs_stats::{
     LonelyPsu, Margin, Raking, TrimCap, Trimming, VarianceMethod, WeightingSpec, WeightingStep,

@@ -2,10 +2,10 @@
 //! ([`StageReturn`]).
 
 use ndrs_core::Violations;
-use ndrs_core::classification::{IndustryGroup, SizeClass, SubjectGroup, SubjectType, province};
+use ndrs_core::classification::{IndustryGroup, SizeClass, SubjectGroup, SubjectType};
 use ndrs_platform::plausibility::{Quantity, Reported};
 use ndrs_platform::returns::{EditFinding, FindingSeverity, ReturnHeader};
-use ndrs_platform::stage::StageReturn;
+use ndrs_platform::stage::{StageReturn, check_province};
 use ndrs_proto::v1 as pb;
 
 pub use crate::questionnaire::{Questionnaire, Scenario, Storage};
@@ -55,11 +55,7 @@ pub fn questionnaire_from_proto(
         ),
         Some(_) => {}
     }
-    v.check(
-        province(&province_code).is_some(),
-        "province_code",
-        "must be a GB/T 2260 province code (or 66 for XPCC)",
-    );
+    check_province("province_code", &province_code, &mut v);
     let industry_group = if industry.is_empty() {
         None
     } else {

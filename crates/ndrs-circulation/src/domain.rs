@@ -4,10 +4,10 @@
 use std::collections::BTreeSet;
 
 use ndrs_core::Violations;
-use ndrs_core::classification::{IndustryGroup, province};
+use ndrs_core::classification::IndustryGroup;
 use ndrs_platform::plausibility::{Quantity, Reported};
 use ndrs_platform::returns::{EditFinding, FindingSeverity, ReturnHeader};
-use ndrs_platform::stage::StageReturn;
+use ndrs_platform::stage::{StageReturn, check_province};
 use ndrs_proto::v1 as pb;
 use serde::{Deserialize, Serialize};
 
@@ -161,11 +161,7 @@ pub fn exchange_return_from_proto(
     } = request;
     let mut v = Violations::new();
     let header = ndrs_platform::stage::header_from_proto(header, &mut v);
-    v.check(
-        province(&province_code).is_some(),
-        "province_code",
-        "must be a GB/T 2260 province code (or 66 for XPCC)",
-    );
+    check_province("province_code", &province_code, &mut v);
     v.check(
         !lines.is_empty(),
         "lines",

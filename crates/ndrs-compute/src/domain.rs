@@ -4,10 +4,10 @@
 use std::collections::BTreeMap;
 
 use ndrs_core::Violations;
-use ndrs_core::classification::{CentreType, province};
+use ndrs_core::classification::CentreType;
 use ndrs_platform::plausibility::{Quantity, Reported};
 use ndrs_platform::returns::{EditFinding, FindingSeverity, ReturnHeader};
-use ndrs_platform::stage::StageReturn;
+use ndrs_platform::stage::{StageReturn, check_province};
 use ndrs_proto::v1 as pb;
 use serde::{Deserialize, Serialize};
 
@@ -114,11 +114,7 @@ pub fn centre_return_from_proto(
         "centre_type",
         "must be general, intelligent or supercomputing",
     );
-    v.check(
-        province(&province_code).is_some(),
-        "province_code",
-        "must be a GB/T 2260 province code (or 66 for XPCC)",
-    );
+    check_province("province_code", &province_code, &mut v);
     let mut capacity_flops = BTreeMap::new();
     v.check(
         !capacity.is_empty(),

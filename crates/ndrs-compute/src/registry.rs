@@ -6,11 +6,11 @@
 
 use std::collections::BTreeSet;
 
-use ndrs_core::classification::{CentreType, province};
-use ndrs_core::{Result, Violations};
+use ndrs_core::Result;
+use ndrs_core::classification::CentreType;
 use ndrs_platform::documents::{CycleDocuments, Versioned};
 use ndrs_platform::returns::{EditFinding, FindingSeverity};
-use ndrs_platform::stage::{check_cycle_year, check_identifier};
+use ndrs_platform::stage::{check_identifier, check_province, cycle_request_checks};
 use ndrs_proto::v1 as pb;
 use serde::{Deserialize, Serialize};
 
@@ -92,8 +92,7 @@ pub fn registry_from_proto(
         cycle_year,
         centres,
     } = request;
-    let mut v = Violations::new();
-    check_cycle_year("cycle_year", cycle_year, &mut v);
+    let mut v = cycle_request_checks(cycle_year);
     v.check(
         !centres.is_empty(),
         "centres",
@@ -126,10 +125,10 @@ pub fn registry_from_proto(
             format!("centres[{i}].centre_type"),
             "unknown centre type",
         );
-        v.check(
-            province(&province_code).is_some(),
+        check_province(
             format!("centres[{i}].province_code"),
-            "must be a GB/T 2260 province code (or 66 for XPCC)",
+            &province_code,
+            &mut v,
         );
         v.check(
             operator_name.len() <= 256,

@@ -58,6 +58,25 @@ pub fn check_cycle_year(field: &str, year: i32, v: &mut Violations) {
     }
 }
 
+/// The checks of a request about one cycle, begun with its `cycle_year` field: organiser loads
+/// (a register, a design, a taxonomy), model runs and reads all name their cycle first, under that
+/// field name.
+pub fn cycle_request_checks(cycle_year: i32) -> Violations {
+    let mut v = Violations::new();
+    check_cycle_year("cycle_year", cycle_year, &mut v);
+    v
+}
+
+/// Checks a province code: reporting units, centres and sampled units are located by the
+/// two-digit GB/T 2260 code (XPCC, which has none, by 66; see [`ndrs_core::classification`]).
+pub fn check_province(field: impl Into<String>, code: &str, v: &mut Violations) {
+    v.check(
+        ndrs_core::classification::province(code).is_some(),
+        field,
+        "must be a GB/T 2260 province code (or 66 for XPCC)",
+    );
+}
+
 /// Converts and validates a request header; every problem is recorded in `v`.
 pub fn header_from_proto(header: Option<pb::ReturnHeader>, v: &mut Violations) -> ReturnHeader {
     let Some(pb::ReturnHeader {

@@ -2,9 +2,9 @@
 //! the cycle's usable returns, with the intervals of the model run over exactly those inputs,
 //! and growth against the previous cycle; and the organiser's model runs over the same inputs.
 
-use ndrs_core::{Error, Result, Violations};
+use ndrs_core::{Error, Result};
 use ndrs_platform::returns::StoredReturn;
-use ndrs_platform::stage::{StageCore, StageFigures, check_cycle_year, inputs_hash};
+use ndrs_platform::stage::{StageCore, StageFigures, cycle_request_checks, inputs_hash};
 use ndrs_proto::v1 as pb;
 
 use crate::domain::{DeviceParameters, StorageMediumFigures};
@@ -125,8 +125,7 @@ pub async fn run_model(
         seed,
         draws,
     } = request;
-    let mut v = Violations::new();
-    check_cycle_year("cycle_year", cycle_year, &mut v);
+    let mut v = cycle_request_checks(cycle_year);
     v.check(
         draws <= runs::MAX_DRAWS,
         "draws",

@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 
 use ndrs_core::{Result, Violations};
 use ndrs_platform::documents::{CycleDocuments, Versioned};
-use ndrs_platform::stage::{check_cycle_year, check_identifier};
+use ndrs_platform::stage::{check_identifier, cycle_request_checks};
 use ndrs_proto::v1 as pb;
 use serde::{Deserialize, Serialize};
 
@@ -72,8 +72,7 @@ pub fn taxonomy_from_proto(
         cycle_year,
         device_types,
     } = request;
-    let mut v = Violations::new();
-    check_cycle_year("cycle_year", cycle_year, &mut v);
+    let mut v = cycle_request_checks(cycle_year);
     v.check(
         !device_types.is_empty(),
         "device_types",

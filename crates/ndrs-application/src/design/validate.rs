@@ -14,8 +14,7 @@ pub fn design_from_proto(
         weighting,
         variance,
     } = request;
-    let mut v = Violations::new();
-    check_cycle_year("cycle_year", cycle_year, &mut v);
+    let mut v = cycle_request_checks(cycle_year);
     v.check(
         !units.is_empty(),
         "units",
@@ -87,11 +86,7 @@ pub fn design_from_proto(
                 "is required for enterprises",
             );
         }
-        v.check(
-            province(&province_code).is_some(),
-            f("province_code"),
-            "must be a GB/T 2260 province code (or 66 for XPCC)",
-        );
+        check_province(f("province_code"), &province_code, &mut v);
         if let Some(subject_type) = subject {
             out_units.push(SampledUnit {
                 psu: if psu.is_empty() {

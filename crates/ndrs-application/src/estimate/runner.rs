@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use ndrs_core::{Error, Result};
 use ndrs_platform::documents::Versioned;
 use ndrs_platform::stage::{
-    StageCore, StageFigures, check_cycle_year, figure, inputs_hash, lineage_ref,
+    StageCore, StageFigures, cycle_request_checks, figure, inputs_hash, lineage_ref,
 };
 use ndrs_proto::v1::{self as pb, FigureKind, Unit};
 use ndrs_stats::{StatsError, StepReport};
@@ -279,9 +279,7 @@ pub async fn get_estimates(
         indicator,
         breakdown,
     } = request;
-    let mut v = ndrs_core::Violations::new();
-    check_cycle_year("cycle_year", cycle_year, &mut v);
-    v.finish(())?;
+    cycle_request_checks(cycle_year).finish(())?;
     let (rows, _) = usable(core, cycle_year).await?;
     let design = designs.latest(cycle_year).await?;
     let estimates = estimates(&rows, design.as_ref(), &indicator, &breakdown)?;

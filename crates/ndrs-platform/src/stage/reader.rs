@@ -4,7 +4,7 @@
 use ndrs_core::{Error, Result, Violations};
 use ndrs_proto::v1 as pb;
 
-use super::{check_cycle_year, check_identifier, version_to_proto};
+use super::{check_identifier, cycle_request_checks, version_to_proto};
 use crate::IntoStatus;
 use crate::auth::{IdentityStore, Principal, Role};
 use crate::returns::ReturnStore;
@@ -95,8 +95,7 @@ impl ReturnReader {
             page_size,
             page_token,
         } = req;
-        let mut v = Violations::new();
-        check_cycle_year("cycle_year", cycle_year, &mut v);
+        let mut v = cycle_request_checks(cycle_year);
         if !reporting_unit_id.is_empty() {
             check_identifier("reporting_unit_id", &reporting_unit_id, &mut v);
         }

@@ -2,12 +2,12 @@
 //! plausibility screen, and the content hash that covers all of it (so the same inputs always
 //! give the same hash).
 
-use ndrs_core::{Result, Violations};
+use ndrs_core::Result;
 use ndrs_proto::v1 as pb;
 use prost::Message;
 use sha2::{Digest, Sha256};
 
-use super::check_cycle_year;
+use super::cycle_request_checks;
 use crate::IntoStatus;
 use crate::auth::{IdentityStore, Principal, Role};
 use crate::returns::StoredReturn;
@@ -217,7 +217,5 @@ pub async fn stage_result_cycle(
 fn stage_result_request(principal: &Principal, req: pb::GetStageResultRequest) -> Result<i32> {
     require_stage_reader(principal)?;
     let pb::GetStageResultRequest { cycle_year } = req;
-    let mut v = Violations::new();
-    check_cycle_year("cycle_year", cycle_year, &mut v);
-    v.finish(cycle_year)
+    cycle_request_checks(cycle_year).finish(cycle_year)
 }
