@@ -14,7 +14,7 @@
 
 mod common;
 
-use common::{as_organiser, as_reporter, assert_close, refused, start};
+use common::{as_organiser, as_reporter, assert_close, refused, start, violated_fields};
 use ndrs_proto::v1 as pb;
 use ndrs_proto::v1::application_survey_service_client::ApplicationSurveyServiceClient;
 use ndrs_testkit::sample;
@@ -109,13 +109,6 @@ fn answers(id: &str, key: &str) -> pb::ApplicationReturn {
     q
 }
 
-fn field_names(status: &tonic::Status) -> Vec<String> {
-    ndrs_platform::grpc_status::field_violations(status)
-        .into_iter()
-        .map(|(f, _)| f)
-        .collect()
-}
-
 fn national<'a>(figures: &'a [pb::Figure], id: &str) -> &'a pb::Figure {
     figures
         .iter()
@@ -146,7 +139,7 @@ async fn weighted_estimates_with_precision_over_grpc() {
         organiser.load_sample_design(bad).await,
         Code::InvalidArgument,
     );
-    let fields = field_names(&status);
+    let fields = violated_fields(&status);
     for expected in [
         "units[12].reporting_unit_id",
         "units[12].design_weight",
@@ -501,5 +494,5 @@ async fn weighted_estimates_with_precision_over_grpc() {
             .await,
         Code::InvalidArgument,
     );
-    assert_eq!(field_names(&status), ["indicator", "breakdown"]);
+    assert_eq!(violated_fields(&status), ["indicator", "breakdown"]);
 }

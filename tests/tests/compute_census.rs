@@ -3,7 +3,9 @@
 
 mod common;
 
-use common::{as_organiser, as_reporter, assemble, assert_close, figure, refused, start};
+use common::{
+    as_organiser, as_reporter, assemble, assert_close, assert_names_fields, figure, refused, start,
+};
 use ndrs_proto::v1 as pb;
 use ndrs_proto::v1::aggregator_service_client::AggregatorServiceClient;
 use ndrs_proto::v1::compute_census_service_client::ComputeCensusServiceClient;
@@ -46,17 +48,9 @@ async fn non_respondents_are_imputed_and_growth_uses_the_previous_cycle() {
         organiser.load_centre_registry(bad).await,
         Code::InvalidArgument,
     );
-    let fields: Vec<String> = ndrs_platform::grpc_status::field_violations(&status)
-        .into_iter()
-        .map(|(f, _)| f)
-        .collect();
-    assert!(
-        fields.contains(&"centres[3].centre_id".to_string()),
-        "{fields:?}"
-    );
-    assert!(
-        fields.contains(&"centres[3].province_code".to_string()),
-        "{fields:?}"
+    assert_names_fields(
+        &status,
+        &["centres[3].centre_id", "centres[3].province_code"],
     );
 
     for year in [2022, 2023] {

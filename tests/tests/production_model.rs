@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{as_organiser, as_reporter, assert_close, refused, start};
+use common::{as_organiser, as_reporter, assert_close, refused, start, violated_fields};
 use ndrs_proto::v1 as pb;
 use ndrs_proto::v1::production_storage_service_client::ProductionStorageServiceClient;
 use ndrs_testkit::sample;
@@ -196,12 +196,8 @@ async fn the_organiser_extends_the_device_taxonomy_per_cycle() {
         Code::InvalidArgument,
     );
     let n = entries.len();
-    let fields: Vec<String> = ndrs_platform::grpc_status::field_violations(&status)
-        .into_iter()
-        .map(|(f, _)| f)
-        .collect();
     assert_eq!(
-        fields,
+        violated_fields(&status),
         [
             format!("device_types[{n}].device_type"),
             format!("device_types[{n}].category")

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use common::{
     as_organiser, as_reporter, assemble, candidate_by_id, latest_candidate, load_rules, refused,
-    start, validate,
+    start, validate, violated_fields, wait_for,
 };
 use ndrs_platform::client::AuthedChannel;
 use ndrs_platform::grpc_status::field_violations;
@@ -22,13 +22,6 @@ use tonic::Code;
 use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
-
-fn fields(status: &tonic::Status) -> Vec<String> {
-    field_violations(status)
-        .into_iter()
-        .map(|(f, _)| f)
-        .collect()
-}
 
 fn rule(id: &str, expression: &str) -> pb::Rule {
     pb::Rule {
@@ -86,7 +79,7 @@ async fn rules_that_overflowed_the_stack_are_refused_and_every_service_stays_up(
     );
     let violations = field_violations(&status);
     assert_eq!(
-        fields(&status),
+        violated_fields(&status),
         ["rules[0].expression", "rules[2].expression"]
     );
     assert!(
@@ -128,7 +121,7 @@ async fn echoed_values_are_bounded_and_oversize_messages_are_resource_exhausted(
         .unwrap_err();
     assert_eq!(status.code(), Code::InvalidArgument, "{}", status.message());
     assert!(status.message().len() < 4_000, "{}", status.message().len());
-    assert_eq!(fields(&status), ["installed_capacity_bytes.unit"]);
+    assert_eq!(violated_fields(&status), ["installed_capacity_bytes.unit"]);
 
     let mut organiser = AggregatorServiceClient::new(as_organiser(&system, &e.aggregator).await);
     let status = organiser
@@ -161,7 +154,7 @@ async fn the_largest_cycle_year_is_refused() {
         reporter.submit_device_parameters(device).await,
         Code::InvalidArgument,
     );
-    assert!(fields(&status).contains(&"header.cycle_year".to_string()));
+    assert!(violated_fields(&status).contains(&"header.cycle_year".to_string()));
     system.stop().await.unwrap();
 }
 
@@ -180,7 +173,7 @@ async fn implausible_numbers_are_refused_and_unusual_ones_flagged() {
         Code::InvalidArgument,
     );
     assert_eq!(
-        fields(&status),
+        violated_fields(&status),
         ["data_per_active_unit.created_bytes.value"]
     );
 
@@ -198,7 +191,7 @@ async fn implausible_numbers_are_refused_and_unusual_ones_flagged() {
             .await,
         Code::InvalidArgument,
     );
-    assert_eq!(fields(&status), ["capacity[FP32].flops"]);
+    assert_eq!(violated_fields(&status), ["capacity[FP32].flops"]);
     let unusual = system.runtime.settings.plausibility.centre_flops.soft * 2.0;
     let receipt = centre
         .submit_centre_return(sample::centre(
@@ -435,17 +428,12 @@ async fn a_new_cycle_document_re_assembles_the_candidate() {
         .await
         .unwrap();
     let mut aggregator = AggregatorServiceClient::new(as_organiser(&system, &e.aggregator).await);
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    let first = loop {
-        if let Some(c) = latest(&mut aggregator).await {
-            break c;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "no automatic candidate"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+    let first = wait_for(
+        Duration::from_secs(20),
+        "no automatic candidate",
+        async || latest(&mut aggregator).await,
+    )
+    .await;
     let mut organiser = ComputeCensusServiceClient::new(as_organiser(&system, &e.compute).await);
     organiser
         .load_centre_registry(pb::LoadCentreRegistryRequest {
@@ -457,19 +445,17 @@ async fn a_new_cycle_document_re_assembles_the_candidate() {
         })
         .await
         .unwrap();
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    loop {
-        let now = latest(&mut aggregator).await.unwrap();
-        if now.sequence > first.sequence {
-            assert_ne!(now.content_hash, first.content_hash);
-            break;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "loading a register did not re-assemble the candidate"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let now = wait_for(
+        Duration::from_secs(20),
+        "loading a register did not re-assemble the candidate",
+        async || {
+            latest(&mut aggregator)
+                .await
+                .filter(|now| now.sequence > first.sequence)
+        },
+    )
+    .await;
+    assert_ne!(now.content_hash, first.content_hash);
     system.stop().await.unwrap();
 }
 
@@ -566,7 +552,7 @@ async fn benchmark_additions_have_limits_and_no_duplicates() {
             .await,
         Code::InvalidArgument,
     );
-    assert_eq!(fields(&status), ["note"]);
+    assert_eq!(violated_fields(&status), ["note"]);
     let mut bad = benchmark("B\0ad");
     bad.note = "line\u{1b}[31m".into();
     let status = organiser
@@ -574,14 +560,14 @@ async fn benchmark_additions_have_limits_and_no_duplicates() {
         .await
         .unwrap_err();
     assert_eq!(
-        fields(&status),
+        violated_fields(&status),
         ["benchmarks[0].publisher", "benchmarks[0].note"]
     );
     let status = organiser
         .add_benchmarks(add(vec![benchmark("C"), benchmark(" c ")], String::new()))
         .await
         .unwrap_err();
-    assert_eq!(fields(&status), ["benchmarks[1]"]);
+    assert_eq!(violated_fields(&status), ["benchmarks[1]"]);
     organiser
         .add_benchmarks(add(vec![benchmark("C")], "first".into()))
         .await
@@ -592,7 +578,7 @@ async fn benchmark_additions_have_limits_and_no_duplicates() {
             .await,
         Code::InvalidArgument,
     );
-    assert_eq!(fields(&status), ["benchmarks[0]"]);
+    assert_eq!(violated_fields(&status), ["benchmarks[0]"]);
     assert!(status.message().contains("already in the registry"));
     system.stop().await.unwrap();
 }

@@ -9,7 +9,7 @@ mod common;
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use common::{as_organiser, as_reporter, start};
+use common::{as_organiser, as_reporter, start, wait_for};
 use ndrs_proto::v1 as pb;
 use ndrs_proto::v1::aggregator_service_client::AggregatorServiceClient;
 use ndrs_proto::v1::compute_census_service_client::ComputeCensusServiceClient;
@@ -67,8 +67,7 @@ async fn one_trace_spans_submission_relay_revalidation_and_stage_calls() {
     // re-validation follows it.)
     let expected = TraceId::from_hex(&trace_id).unwrap();
     let mut aggregator = AggregatorServiceClient::new(as_organiser(&system, &e.aggregator).await);
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    loop {
+    let traced = async || {
         let has_candidate = !aggregator
             .list_candidates(pb::ListCandidatesRequest {
                 cycle_year: sample::CYCLE,
@@ -82,15 +81,14 @@ async fn one_trace_spans_submission_relay_revalidation_and_stage_calls() {
             exporter.get_finished_spans().unwrap().iter().any(|s| {
                 s.span_context.trace_id() == expected && s.name == "aggregator.revalidate"
             });
-        if has_candidate && revalidated {
-            break;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "no automatic candidate or re-validation in the submission's trace"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+        (has_candidate && revalidated).then_some(())
+    };
+    wait_for(
+        Duration::from_secs(30),
+        "no automatic candidate or re-validation in the submission's trace",
+        traced,
+    )
+    .await;
     system.stop().await.unwrap();
     let _ = provider.force_flush();
     meters.force_flush().unwrap();

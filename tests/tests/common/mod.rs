@@ -50,6 +50,46 @@ pub fn refused<T: std::fmt::Debug>(
     }
 }
 
+/// What `attempt` answers once it answers something, asking again every 100 ms; the test fails
+/// saying `what` did not happen if nothing came within `within`. For what the services do on
+/// their own (the watcher assembling, re-validating) after a call has returned.
+pub async fn wait_for<T>(
+    within: std::time::Duration,
+    what: &str,
+    mut attempt: impl AsyncFnMut() -> Option<T>,
+) -> T {
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        if let Some(answer) = attempt().await {
+            return answer;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{what} within {within:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+/// The fields a refusal's `BadRequest` names, in order.
+pub fn violated_fields(status: &tonic::Status) -> Vec<String> {
+    ndrs_platform::grpc_status::field_violations(status)
+        .into_iter()
+        .map(|(field, _)| field)
+        .collect()
+}
+
+/// Checks that a refusal names each of `expected` among its fields (it may name more).
+pub fn assert_names_fields(status: &tonic::Status, expected: &[&str]) {
+    let fields = violated_fields(status);
+    for field in expected {
+        assert!(
+            fields.iter().any(|f| f == field),
+            "{field} not named in {fields:?}"
+        );
+    }
+}
+
 pub fn figure<'a>(candidate: &'a pb::Candidate, id: &str) -> &'a pb::Figure {
     candidate
         .stages
