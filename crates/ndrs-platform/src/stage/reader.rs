@@ -27,15 +27,7 @@ impl ReturnReader {
         &self,
         request: tonic::Request<pb::GetReturnRequest>,
     ) -> std::result::Result<tonic::Response<pb::ReturnHistory>, tonic::Status> {
-        let principal = self
-            .identity
-            .principal(request.metadata())
-            .await
-            .into_status()?;
-        self.get_return(&principal, request.into_inner())
-            .await
-            .map(tonic::Response::new)
-            .into_status()
+        self.as_caller(request, Self::get_return).await
     }
 
     /// `ListReturns`: authenticate, list one page with the ownership check, map the error.
@@ -43,12 +35,22 @@ impl ReturnReader {
         &self,
         request: tonic::Request<pb::ListReturnsRequest>,
     ) -> std::result::Result<tonic::Response<pb::ListReturnsResponse>, tonic::Status> {
+        self.as_caller(request, Self::list_returns).await
+    }
+
+    /// Both read RPCs: authenticate the caller, `read` on its behalf (the ownership check is the
+    /// read's), map the error.
+    async fn as_caller<M, T>(
+        &self,
+        request: tonic::Request<M>,
+        read: impl AsyncFnOnce(&Self, &Principal, M) -> Result<T>,
+    ) -> std::result::Result<tonic::Response<T>, tonic::Status> {
         let principal = self
             .identity
             .principal(request.metadata())
             .await
             .into_status()?;
-        self.list_returns(&principal, request.into_inner())
+        read(self, &principal, request.into_inner())
             .await
             .map(tonic::Response::new)
             .into_status()
