@@ -24,6 +24,7 @@ use std::sync::Arc;
 use cel::Program;
 use cel::common::ast::{Expr, IdedExpr, LiteralValue, operators};
 use ndrs_core::units::Dimension;
+use ndrs_rules::dimensions::{self, ARITHMETIC, COMPARISON};
 
 /// The attributes of `unit` an expression may read.
 pub const UNIT_ATTRIBUTES: [&str; 5] = [
@@ -281,22 +282,8 @@ impl Checker<'_> {
 
     fn call(&mut self, e: &IdedExpr, name: &str, args: &[Kind]) -> Kind {
         use Kind::*;
-        let arithmetic = [
-            operators::ADD,
-            operators::SUBSTRACT,
-            operators::MULTIPLY,
-            operators::DIVIDE,
-        ];
-        let comparison = [
-            operators::LESS,
-            operators::LESS_EQUALS,
-            operators::GREATER,
-            operators::GREATER_EQUALS,
-            operators::EQUALS,
-            operators::NOT_EQUALS,
-        ];
         match (name, args) {
-            (op, [l, r]) if arithmetic.contains(&op) => match (l, r) {
+            (op, [l, r]) if ARITHMETIC.contains(&op) => match (l, r) {
                 (Number(a), Number(b)) => self.arithmetic(e, op, *a, *b),
                 (Int, Number(_)) | (Number(_), Int) => self.refuse(
                     e,
@@ -306,11 +293,9 @@ impl Checker<'_> {
                 (Int, Int) => Int,
                 _ => Other,
             },
-            (op, [l, r]) if comparison.contains(&op) => {
+            (op, [l, r]) if COMPARISON.contains(&op) => {
                 match (l, r) {
-                    (Number(Some(a)), Number(Some(b))) if a != b => {
-                        self.mismatch(e, op, *a, *b);
-                    }
+                    (Number(a), Number(b)) => self.check(e, op, dimensions::comparable(*a, *b)),
                     (Number(_) | Int, String | Bool) | (String | Bool, Number(_) | Int) => {
                         self.refuse(e, format!("{op} compares a number with a {}", word(l, r)));
                     }
@@ -331,10 +316,8 @@ impl Checker<'_> {
             ("size", [_]) => Int,
             ("abs", [x]) => x.clone(),
             ("within", [a, b, _]) => {
-                if let (Number(Some(x)), Number(Some(y))) = (a, b)
-                    && x != y
-                {
-                    self.mismatch(e, "within", *x, *y);
+                if let (Number(x), Number(y)) = (a, b) {
+                    self.check(e, "within", dimensions::comparable(*x, *y));
                 }
                 Bool
             }
@@ -354,22 +337,18 @@ impl Checker<'_> {
         a: Option<Dimension>,
         b: Option<Dimension>,
     ) -> Kind {
-        match op {
-            operators::ADD | operators::SUBSTRACT => match (a, b) {
-                (Some(x), Some(y)) if x != y => {
-                    self.mismatch(e, op, x, y);
-                    Kind::Other
-                }
-                (x, y) => Kind::Number(x.or(y)),
-            },
-            // A product or quotient of quantities has a derived unit this checker does not
-            // track; with a pure number it keeps the other side's.
-            _ => match (a, b) {
-                (x, None) | (None, x) if op == operators::MULTIPLY => Kind::Number(x),
-                (x, None) => Kind::Number(x),
-                (Some(x), Some(y)) if x == y => Kind::Number(Some(Dimension::Dimensionless)),
-                _ => Kind::Number(None),
-            },
+        match dimensions::arithmetic(op, a, b) {
+            Ok(d) => Kind::Number(d),
+            Err(m) => {
+                self.mismatch(e, op, m.left, m.right);
+                Kind::Other
+            }
+        }
+    }
+
+    fn check(&mut self, e: &IdedExpr, op: &str, outcome: Result<(), dimensions::Mismatch>) {
+        if let Err(m) = outcome {
+            self.mismatch(e, op, m.left, m.right);
         }
     }
 

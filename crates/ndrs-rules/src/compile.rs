@@ -8,6 +8,7 @@ use cel::common::ast::{Expr, IdedExpr, LiteralValue, operators};
 use ndrs_core::units::Dimension;
 use serde::{Deserialize, Serialize};
 
+use crate::dimensions::{self, ARITHMETIC, COMPARISON};
 use crate::limits;
 use crate::schema::FigureSchema;
 
@@ -328,22 +329,8 @@ impl Checker<'_> {
 
     fn call(&mut self, e: &IdedExpr, name: &str, args: &[Kind]) -> Kind {
         use Kind::*;
-        let arithmetic = [
-            operators::ADD,
-            operators::SUBSTRACT,
-            operators::MULTIPLY,
-            operators::DIVIDE,
-        ];
-        let comparison = [
-            operators::LESS,
-            operators::LESS_EQUALS,
-            operators::GREATER,
-            operators::GREATER_EQUALS,
-            operators::EQUALS,
-            operators::NOT_EQUALS,
-        ];
         match (name, args) {
-            (op, [l, r]) if arithmetic.contains(&op) => match (l, r) {
+            (op, [l, r]) if ARITHMETIC.contains(&op) => match (l, r) {
                 (Number(a), Number(b)) => Number(self.arithmetic(e, op, *a, *b)),
                 (IntegerLiteral, Number(_)) | (Number(_), IntegerLiteral) => {
                     self.errors.push(RuleError::IntegerArithmetic {
@@ -355,21 +342,17 @@ impl Checker<'_> {
                 (IntegerLiteral, IntegerLiteral) => IntegerLiteral,
                 _ => Other,
             },
-            (op, [l, r]) if comparison.contains(&op) => {
-                if let (Number(Some(a)), Number(Some(b))) = (l, r)
-                    && a != b
-                {
-                    self.mismatch(e, op, *a, *b);
+            (op, [l, r]) if COMPARISON.contains(&op) => {
+                if let (Number(a), Number(b)) = (l, r) {
+                    self.check(e, op, dimensions::comparable(*a, *b));
                 }
                 Bool
             }
             (operators::NEGATE, [x]) => *x,
             ("abs", [x]) => *x,
             ("within", [a, b, _]) => {
-                if let (Number(Some(x)), Number(Some(y))) = (a, b)
-                    && x != y
-                {
-                    self.mismatch(e, "within", *x, *y);
+                if let (Number(x), Number(y)) = (a, b) {
+                    self.check(e, "within", dimensions::comparable(*x, *y));
                 }
                 Bool
             }
@@ -386,28 +369,15 @@ impl Checker<'_> {
         a: Option<Dimension>,
         b: Option<Dimension>,
     ) -> Option<Dimension> {
-        let dimensionless = Some(Dimension::Dimensionless);
-        match op {
-            operators::ADD | operators::SUBSTRACT => match (a, b) {
-                (Some(x), Some(y)) if x != y => {
-                    self.mismatch(e, op, x, y);
-                    None
-                }
-                (Some(x), _) | (_, Some(x)) => Some(x),
-                _ => None,
-            },
-            operators::MULTIPLY => match (a, b) {
-                (x, None) | (None, x) => x,
-                (x, y) if x == dimensionless => y,
-                (x, y) if y == dimensionless => x,
-                // A product of two dimensioned figures is not tracked.
-                _ => None,
-            },
-            _ => match (a, b) {
-                (Some(x), Some(y)) if x == y => dimensionless,
-                (x, y) if y == dimensionless || y.is_none() => x,
-                _ => None,
-            },
+        dimensions::arithmetic(op, a, b).unwrap_or_else(|m| {
+            self.mismatch(e, op, m.left, m.right);
+            None
+        })
+    }
+
+    fn check(&mut self, e: &IdedExpr, op: &str, outcome: Result<(), dimensions::Mismatch>) {
+        if let Err(m) = outcome {
+            self.mismatch(e, op, m.left, m.right);
         }
     }
 }

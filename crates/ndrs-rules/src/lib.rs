@@ -15,9 +15,11 @@
 //! - [`schema`]: the figures a rule may name, with their units; how figure ids become CEL names.
 //! - [`limits`]: the sizes a rule may have, checked before it is parsed.
 //! - [`compile`]: parsing, reference and unit checks.
+//! - [`dimensions`]: the unit algebra of expressions (shared with questionnaire conditions).
 //! - [`evaluate`]: running compiled rules over figure values.
 
 pub mod compile;
+pub mod dimensions;
 pub mod evaluate;
 pub mod limits;
 pub mod schema;

@@ -15,14 +15,7 @@ use crate::stage::check_cycle_year;
 pub const SERVICE_NAME: &str = "ndrs.v1.QuestionnaireService";
 
 /// Every role reads published questionnaires: partners build their forms from them.
-const READERS: &[Role] = &[
-    Role::Organiser,
-    Role::Reporter,
-    Role::Expert,
-    Role::Publisher,
-    Role::Reader,
-    Role::Service,
-];
+const READERS: &[Role] = &Role::ALL;
 
 #[derive(Clone)]
 pub struct QuestionnaireApi {
@@ -46,9 +39,11 @@ impl QuestionnaireApi {
     }
 }
 
-fn cycle(field: &str, cycle_year: i32, v: &mut Violations) -> i32 {
-    check_cycle_year(field, cycle_year, v);
-    cycle_year
+/// A request's cycle year, refused unless it is a reference year the system knows.
+fn known_cycle(cycle_year: i32) -> Result<i32, Status> {
+    let mut v = Violations::new();
+    check_cycle_year("cycle_year", cycle_year, &mut v);
+    v.finish(cycle_year).into_status()
 }
 
 /// The request's draft once every field was checked. A missing source is itself a violation
@@ -79,7 +74,7 @@ impl QuestionnaireService for QuestionnaireApi {
             examples,
         } = request.into_inner();
         let mut v = Violations::new();
-        let cycle_year = cycle("cycle_year", cycle_year, &mut v);
+        check_cycle_year("cycle_year", cycle_year, &mut v);
         let source = wire::source_from_proto(source, &mut v);
         let examples = wire::examples_from_proto(examples, &mut v);
         let source = checked_source(v, source)?;
@@ -106,7 +101,7 @@ impl QuestionnaireService for QuestionnaireApi {
             .into_status()?;
         let pb::PublishQuestionnaireRequest { cycle_year, source } = request.into_inner();
         let mut v = Violations::new();
-        let cycle_year = cycle("cycle_year", cycle_year, &mut v);
+        check_cycle_year("cycle_year", cycle_year, &mut v);
         let source = wire::source_from_proto(source, &mut v);
         let source = checked_source(v, source)?;
         let published = self
@@ -136,9 +131,7 @@ impl QuestionnaireService for QuestionnaireApi {
             kind,
             version,
         } = request.into_inner();
-        let mut v = Violations::new();
-        let cycle_year = cycle("cycle_year", cycle_year, &mut v);
-        v.finish(()).into_status()?;
+        let cycle_year = known_cycle(cycle_year)?;
         let found = self
             .questionnaires
             .get(cycle_year, &kind, version)
@@ -169,9 +162,7 @@ impl QuestionnaireService for QuestionnaireApi {
             .await
             .into_status()?;
         let pb::ListQuestionnairesRequest { cycle_year } = request.into_inner();
-        let mut v = Violations::new();
-        let cycle_year = cycle("cycle_year", cycle_year, &mut v);
-        v.finish(()).into_status()?;
+        let cycle_year = known_cycle(cycle_year)?;
         let found = self.questionnaires.list(cycle_year).await.into_status()?;
         Ok(Response::new(pb::ListQuestionnairesResponse {
             questionnaires: found.iter().map(wire::summary_to_proto).collect(),
