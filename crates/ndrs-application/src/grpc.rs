@@ -3,7 +3,7 @@
 
 use ndrs_platform::IntoStatus;
 use ndrs_platform::auth::Role;
-use ndrs_platform::stage::{self, StageCore, StageFigures, StageService, stage_rpcs};
+use ndrs_platform::stage::{self, StageCore, StageFigures, StageReturn, StageService, stage_rpcs};
 use ndrs_proto::v1 as pb;
 use ndrs_proto::v1::application_survey_service_server::{
     ApplicationSurveyService, ApplicationSurveyServiceServer,
@@ -28,8 +28,12 @@ impl StageService for ApplicationSurvey {
     const STAGE_NAME: &'static str = crate::STAGE_NAME;
     const STAGE: pb::Stage = pb::Stage::Application;
     const SERVICE_NAMES: &'static [&'static str] = SERVICE_NAMES;
-    type Migrator = crate::schema::Migrator;
-    const MIGRATOR: Self::Migrator = crate::schema::Migrator;
+    const RETURN_KINDS: &'static [&'static str] = &[
+        <crate::domain::Questionnaire as StageReturn>::KIND,
+        <crate::hub::SharingHub as StageReturn>::KIND,
+    ];
+    type Migrator = ndrs_platform::stage::StageMigrator;
+    const MIGRATOR: Self::Migrator = ndrs_platform::stage::StageMigrator;
 
     fn new(core: StageCore) -> Self {
         Self {

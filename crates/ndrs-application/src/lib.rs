@@ -15,7 +15,6 @@
 //! - [`estimate`]: figures from the latest version of every questionnaire.
 //! - [`hub`]: the government data sharing hub's administrative return (A01-A03).
 //! - [`grpc`]: the thin transport layer.
-//! - [`schema`]: this service's migrations (return store and cycle documents).
 //! - [`startup`]: how the service starts.
 
 pub mod design;
@@ -24,7 +23,6 @@ pub mod estimate;
 pub mod grpc;
 pub mod hub;
 pub mod questionnaire;
-pub mod schema;
 pub mod startup;
 
 /// Name of this service's database (SQLite file or PostgreSQL schema) and event source.

@@ -4,7 +4,8 @@
 use crate::grpc::ApplicationSurvey;
 pub use crate::grpc::SERVICE_NAMES;
 
-/// This service's schema: the shared return store and outbox, and the versioned sample designs.
-pub use crate::schema::Migrator;
+/// This service's schema: the platform's stage tables (return store, outbox, and the cycle
+/// documents that hold its sample designs and questionnaires).
+pub use ndrs_platform::stage::StageMigrator as Migrator;
 
 ndrs_platform::stage_startup!(ApplicationSurvey);

@@ -1,7 +1,7 @@
 //! gRPC transport of the circulation survey: the submit handlers hand their return kind to the
 //! platform's submit path; the read RPCs and `GetStageResult` are the platform's.
 
-use ndrs_platform::stage::{StageCore, StageFigures, StageService, stage_rpcs};
+use ndrs_platform::stage::{StageCore, StageFigures, StageReturn, StageService, stage_rpcs};
 use ndrs_proto::v1 as pb;
 use ndrs_proto::v1::circulation_survey_service_server::{
     CirculationSurveyService, CirculationSurveyServiceServer,
@@ -23,8 +23,12 @@ impl StageService for CirculationSurvey {
     const STAGE_NAME: &'static str = crate::STAGE_NAME;
     const STAGE: pb::Stage = pb::Stage::Circulation;
     const SERVICE_NAMES: &'static [&'static str] = SERVICE_NAMES;
-    type Migrator = ndrs_platform::returns::migration::ReturnStoreMigrator;
-    const MIGRATOR: Self::Migrator = ndrs_platform::returns::migration::ReturnStoreMigrator;
+    const RETURN_KINDS: &'static [&'static str] = &[
+        <crate::domain::CarrierReturn as StageReturn>::KIND,
+        <crate::domain::ExchangeReturn as StageReturn>::KIND,
+    ];
+    type Migrator = ndrs_platform::stage::StageMigrator;
+    const MIGRATOR: Self::Migrator = ndrs_platform::stage::StageMigrator;
 
     fn new(core: StageCore) -> Self {
         Self { core }

@@ -4,7 +4,7 @@
 use crate::grpc::CirculationSurvey;
 pub use crate::grpc::SERVICE_NAMES;
 
-/// This service's schema: the shared return store and outbox.
-pub use ndrs_platform::returns::migration::ReturnStoreMigrator as Migrator;
+/// This service's schema: the platform's stage tables (return store, outbox, cycle documents).
+pub use ndrs_platform::stage::StageMigrator as Migrator;
 
 ndrs_platform::stage_startup!(CirculationSurvey);

@@ -4,7 +4,7 @@
 use ndrs_core::Error;
 use ndrs_platform::IntoStatus;
 use ndrs_platform::auth::Role;
-use ndrs_platform::stage::{StageCore, StageFigures, StageService, stage_rpcs};
+use ndrs_platform::stage::{StageCore, StageFigures, StageReturn, StageService, stage_rpcs};
 use ndrs_proto::v1 as pb;
 use ndrs_proto::v1::compute_census_service_server::{
     ComputeCensusService, ComputeCensusServiceServer,
@@ -28,6 +28,8 @@ impl StageService for ComputeCensus {
     const STAGE_NAME: &'static str = crate::STAGE_NAME;
     const STAGE: pb::Stage = pb::Stage::Compute;
     const SERVICE_NAMES: &'static [&'static str] = SERVICE_NAMES;
+    const RETURN_KINDS: &'static [&'static str] =
+        &[<crate::domain::CentreReturn as StageReturn>::KIND];
     type Migrator = crate::registry::migration::Migrator;
     const MIGRATOR: Self::Migrator = crate::registry::migration::Migrator;
 

@@ -15,7 +15,7 @@ pub struct Shipped {
 /// Every shipped questionnaire.
 pub const QUESTIONNAIRES: &[Shipped] = &[Shipped {
     cycle_year: 2023,
-    kind: "application",
+    kind: "application_questionnaire",
     path: "content/2023/application.toml",
     text: include_str!("../content/2023/application.toml"),
 }];

@@ -24,7 +24,8 @@ pub struct Label {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Questionnaire {
-    /// The return kind it is for: `application`, `compute_centre`, `carrier`, ...
+    /// The return kind it is for (`application_questionnaire`, `compute_centre`,
+    /// `carrier_traffic`, ...), as receipts and stored returns name it.
     pub kind: String,
     /// The organiser's name of this version (`2024.1`); the stored document also gets a version
     /// number and a content hash when it is published.

@@ -7,7 +7,7 @@ use ndrs_core::classification::SubjectType;
 use ndrs_rules::Severity;
 
 fn application_2023() -> CompiledQuestionnaire {
-    let shipped = builtin::questionnaire(2023, "application").expect("shipped");
+    let shipped = builtin::questionnaire(2023, "application_questionnaire").expect("shipped");
     CompiledQuestionnaire::from_toml(shipped.text).unwrap_or_else(|e| panic!("{e:?}"))
 }
 
@@ -216,7 +216,7 @@ fn constraints_refuse_or_warn_by_severity() {
 /// The 2024 round adds a question the 2023 questionnaire did not have (data resources recorded
 /// as assets, and the amount), a repeat group (turnover by industry), and a date.
 const APPLICATION_2024: &str = r#"
-kind = "application"
+kind = "application_questionnaire"
 version = "2024.1"
 title = { zh = "数据资源应用情况调查", en = "Data resource application survey" }
 
@@ -428,7 +428,7 @@ fn a_new_cycle_adds_questions_and_a_repeat_group_without_code() {
 fn refusals(questions: &str) -> Vec<(String, Option<String>, String)> {
     let text = format!(
         r#"
-kind = "application"
+kind = "application_questionnaire"
 version = "t"
 title = {{ zh = "测试", en = "Test" }}
 

@@ -6,6 +6,8 @@
 //! [`CycleDocuments`] per document kind. The body is stored as canonical JSON with its SHA-256,
 //! which is what figures cite in their lineage.
 
+use std::borrow::Cow;
+
 use ndrs_core::{Error, Result};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
@@ -51,21 +53,22 @@ impl<T> Versioned<T> {
 pub struct CycleDocuments {
     db: DatabaseConnection,
     announcer: ReturnStore,
-    kind: &'static str,
+    /// A fixed name (`sample_design`) or one made at start (`questionnaire.<return kind>`).
+    kind: Cow<'static, str>,
 }
 
 impl CycleDocuments {
     /// Documents of `kind` in the database of `store`, announced through its outbox.
-    pub fn new(store: &ReturnStore, kind: &'static str) -> Self {
+    pub fn new(store: &ReturnStore, kind: impl Into<Cow<'static, str>>) -> Self {
         Self {
             db: store.connection().clone(),
             announcer: store.clone(),
-            kind,
+            kind: kind.into(),
         }
     }
 
-    pub fn kind(&self) -> &'static str {
-        self.kind
+    pub fn kind(&self) -> &str {
+        &self.kind
     }
 
     /// Stores `body` as the next version of the cycle's document. Two concurrent loads cannot
@@ -135,7 +138,7 @@ impl CycleDocuments {
         version: u32,
     ) -> Result<Option<Versioned<T>>> {
         let mut query = entity::Entity::find()
-            .filter(entity::Column::Kind.eq(self.kind))
+            .filter(entity::Column::Kind.eq(self.kind.as_ref()))
             .filter(entity::Column::CycleYear.eq(cycle_year));
         if version != 0 {
             query = query
@@ -167,7 +170,7 @@ impl CycleDocuments {
 
     async fn latest_version(&self, cycle_year: i32) -> Result<u32> {
         let row = entity::Entity::find()
-            .filter(entity::Column::Kind.eq(self.kind))
+            .filter(entity::Column::Kind.eq(self.kind.as_ref()))
             .filter(entity::Column::CycleYear.eq(cycle_year))
             .order_by_desc(entity::Column::Version)
             .one(&self.db)

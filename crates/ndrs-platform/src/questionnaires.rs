@@ -54,15 +54,14 @@ impl Source {
 }
 
 impl Questionnaires {
-    /// The questionnaires of `document_kinds` (each `questionnaire.<return kind>`) in the
-    /// database of `store`.
-    pub fn new(store: &ReturnStore, document_kinds: &[&'static str]) -> Self {
+    /// The questionnaires of `return_kinds` in the database of `store`.
+    pub fn new(store: &ReturnStore, return_kinds: &[&'static str]) -> Self {
         Self {
-            kinds: document_kinds
+            kinds: return_kinds
                 .iter()
-                .map(|&document| {
-                    let kind = document.strip_prefix(DOCUMENT_PREFIX).unwrap_or(document);
-                    (kind, CycleDocuments::new(store, document))
+                .map(|&kind| {
+                    let documents = CycleDocuments::new(store, format!("{DOCUMENT_PREFIX}{kind}"));
+                    (kind, documents)
                 })
                 .collect(),
         }

@@ -31,6 +31,20 @@ pub use skeleton::{
     StageCore, StageReturn, StageService, Submission, load_latest, run_stage, stage_result_rpc,
 };
 
+/// The tables every stage service has: the return store and outbox, and the versioned cycle
+/// documents (its questionnaires, and the organiser's designs and registers). A stage whose
+/// domain stores nothing else uses this as its migrator; one that does lists these first.
+pub struct StageMigrator;
+
+impl sea_orm_migration::MigratorTraitSelf for StageMigrator {
+    fn migrations(&self) -> Vec<Box<dyn sea_orm_migration::MigrationTrait>> {
+        vec![
+            Box::new(crate::returns::migration::CreateReturnStore),
+            Box::new(crate::documents::migration::CreateCycleDocument),
+        ]
+    }
+}
+
 /// What [`crate::stage_rpcs!`] and [`crate::stage_startup!`] expand to needs, reachable through `$crate` so a stage crate's
 /// imports do not matter.
 #[doc(hidden)]

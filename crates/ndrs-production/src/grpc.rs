@@ -4,7 +4,7 @@
 
 use ndrs_platform::IntoStatus;
 use ndrs_platform::auth::Role;
-use ndrs_platform::stage::{StageCore, StageFigures, StageService, stage_rpcs};
+use ndrs_platform::stage::{StageCore, StageFigures, StageReturn, StageService, stage_rpcs};
 use ndrs_proto::v1 as pb;
 use ndrs_proto::v1::production_storage_service_server::{
     ProductionStorageService, ProductionStorageServiceServer,
@@ -31,6 +31,10 @@ impl StageService for ProductionStorage {
     const STAGE_NAME: &'static str = crate::STAGE_NAME;
     const STAGE: pb::Stage = pb::Stage::ProductionStorage;
     const SERVICE_NAMES: &'static [&'static str] = SERVICE_NAMES;
+    const RETURN_KINDS: &'static [&'static str] = &[
+        <crate::domain::DeviceParameters as StageReturn>::KIND,
+        <crate::domain::StorageMediumFigures as StageReturn>::KIND,
+    ];
     type Migrator = crate::runs::migration::Migrator;
     const MIGRATOR: Self::Migrator = crate::runs::migration::Migrator;
 

@@ -28,7 +28,7 @@ pub struct Runtime {
 pub async fn run_stage_service<M, F>(
     runtime: Runtime,
     stage_name: &'static str,
-    service_names: &'static [&'static str],
+    service_names: &[&'static str],
     migrator: M,
     listener: TcpListener,
     shutdown: CancellationToken,

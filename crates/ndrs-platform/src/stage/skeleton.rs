@@ -20,6 +20,8 @@ use super::{ReturnReader, Runtime, StageFigures, receipt_to_proto, refuse_on_err
 use crate::IntoStatus;
 use crate::auth::{IdentityStore, Principal, Role};
 use crate::plausibility::{Plausibility, Reported};
+use crate::questionnaires::Questionnaires;
+use crate::questionnaires::service::QuestionnaireApi;
 use crate::returns::{EditFinding, ReturnHeader, ReturnStore, StoredReturn};
 
 /// One kind of return a stage receives. The conversion and rules live in the stage's domain
@@ -233,8 +235,11 @@ pub trait StageService: Sized + Send + Sync + 'static {
     const STAGE_NAME: &'static str;
     /// Which stage its results are.
     const STAGE: pb::Stage;
-    /// The gRPC service names it serves (for health and reflection).
+    /// The gRPC service names it serves (for health and reflection); the questionnaire service
+    /// every stage serves is added by [`run_stage`].
     const SERVICE_NAMES: &'static [&'static str];
+    /// The return kinds it receives ([`StageReturn::KIND`]), each with its questionnaire.
+    const RETURN_KINDS: &'static [&'static str];
     /// Its schema: the shared return store and outbox, and whatever its domain stores.
     type Migrator: MigratorTraitSelf + Sync;
     const MIGRATOR: Self::Migrator;
@@ -270,14 +275,24 @@ pub async fn run_stage<S: StageService>(
 ) -> Result<()> {
     let max = runtime.settings.server.max_message_bytes;
     let plausibility = runtime.settings.plausibility.clone();
+    let mut service_names = S::SERVICE_NAMES.to_vec();
+    service_names.push(crate::questionnaires::service::SERVICE_NAME);
     super::run_stage_service(
         runtime,
         S::STAGE_NAME,
-        S::SERVICE_NAMES,
+        &service_names,
         S::MIGRATOR,
         listener,
         shutdown,
-        |store, identity| S::new(StageCore::new(store, identity, plausibility)).into_routes(max),
+        |store, identity| {
+            let questionnaires = QuestionnaireApi::new(
+                identity.clone(),
+                Questionnaires::new(&store, S::RETURN_KINDS),
+            );
+            S::new(StageCore::new(store, identity, plausibility))
+                .into_routes(max)
+                .add_service(questionnaires.into_server(max))
+        },
     )
     .await
 }

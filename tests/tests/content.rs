@@ -1,0 +1,318 @@
+//! Questionnaires as documents over gRPC: an organiser dry-runs and publishes the shipped 2023
+//! application questionnaire, partners read it back, a 2024 version adds a question, and bad
+//! content is refused naming the field with nothing stored.
+
+mod common;
+
+use common::{as_organiser, as_reporter, refused, start};
+use ndrs_platform::client::AuthedChannel;
+use ndrs_platform::grpc_status::field_violations;
+use ndrs_proto::v1 as pb;
+use ndrs_proto::v1::questionnaire_service_client::QuestionnaireServiceClient;
+use ndrs_testkit::sample;
+use tonic::Code;
+
+type Client = QuestionnaireServiceClient<AuthedChannel>;
+
+const APPLICATION_2023: &str =
+    include_str!("../../crates/ndrs-content/content/2023/application.toml");
+
+fn toml(text: &str) -> Option<pb::QuestionnaireSource> {
+    Some(pb::QuestionnaireSource {
+        format: Some(pb::questionnaire_source::Format::Toml(text.into())),
+    })
+}
+
+fn boolean(b: bool) -> pb::Answer {
+    pb::Answer {
+        value: Some(pb::answer::Value::Boolean(b)),
+    }
+}
+
+fn choice(code: &str) -> pb::Answer {
+    pb::Answer {
+        value: Some(pb::answer::Value::Choice(pb::ChoiceAnswer {
+            codes: vec![code.into()],
+        })),
+    }
+}
+
+fn bytes(value: i64) -> pb::Answer {
+    pb::Answer {
+        value: Some(pb::answer::Value::Integer(pb::IntegerAnswer {
+            value,
+            unit: "bytes".into(),
+        })),
+    }
+}
+
+fn example(
+    name: &str,
+    subject: pb::SubjectType,
+    answers: &[(&str, pb::Answer)],
+) -> pb::QuestionnaireExample {
+    pb::QuestionnaireExample {
+        name: name.into(),
+        respondent: Some(pb::Respondent {
+            subject_type: subject as i32,
+            province_code: "11".into(),
+            industry: String::new(),
+            size_class: String::new(),
+        }),
+        answers: Some(pb::AnswerSet {
+            answers: answers
+                .iter()
+                .map(|(id, a)| (id.to_string(), a.clone()))
+                .collect(),
+        }),
+    }
+}
+
+async fn get(
+    client: &mut Client,
+    cycle_year: i32,
+    version: u32,
+) -> Result<pb::QuestionnaireDocument, tonic::Status> {
+    client
+        .get_questionnaire(pb::GetQuestionnaireRequest {
+            cycle_year,
+            kind: "application_questionnaire".into(),
+            version,
+        })
+        .await
+        .map(tonic::Response::into_inner)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_organiser_checks_publishes_and_partners_read_questionnaires() {
+    let (_env, system) = start().await;
+    let e = system.endpoints.clone();
+    let mut organiser =
+        QuestionnaireServiceClient::new(as_organiser(&system, &e.application).await);
+    let mut reporter =
+        QuestionnaireServiceClient::new(as_reporter(&system, &e.application, "ent-1").await);
+
+    // Nothing is published yet.
+    refused(get(&mut reporter, sample::CYCLE, 0).await, Code::NotFound);
+
+    // The dry run tells what each example would get, and stores nothing.
+    let run = organiser
+        .check_questionnaire(pb::CheckQuestionnaireRequest {
+            cycle_year: sample::CYCLE,
+            source: toml(APPLICATION_2023),
+            examples: vec![
+                example(
+                    "consistent",
+                    pb::SubjectType::CentralSoe,
+                    &[
+                        ("size_class", choice("large")),
+                        ("storage_capacity_bytes", bytes(100)),
+                        ("storage_stored_bytes", bytes(80)),
+                    ],
+                ),
+                example(
+                    "stored above capacity, government question",
+                    pb::SubjectType::CentralSoe,
+                    &[
+                        ("size_class", choice("large")),
+                        ("storage_capacity_bytes", bytes(100)),
+                        ("storage_stored_bytes", bytes(180)),
+                        ("pilots_authorised_operation", boolean(true)),
+                    ],
+                ),
+            ],
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(run.kind, "application_questionnaire");
+    assert_eq!(run.question_ids.len(), 21);
+    assert!(!run.examples[0].refused, "{:?}", run.examples[0]);
+    assert!(run.examples[1].refused);
+    let rules: Vec<_> = run.examples[1]
+        .findings
+        .iter()
+        .map(|f| (f.rule_id.as_str(), f.fields[0].as_str()))
+        .collect();
+    assert_eq!(
+        rules,
+        vec![
+            (
+                "question.storage_stored_bytes",
+                "answers.storage_stored_bytes"
+            ),
+            (
+                "question.pilots_authorised_operation",
+                "answers.pilots_authorised_operation"
+            ),
+        ]
+    );
+    refused(get(&mut reporter, sample::CYCLE, 0).await, Code::NotFound);
+
+    // Only organisers check and publish.
+    refused(
+        reporter
+            .publish_questionnaire(pb::PublishQuestionnaireRequest {
+                cycle_year: sample::CYCLE,
+                source: toml(APPLICATION_2023),
+            })
+            .await,
+        Code::PermissionDenied,
+    );
+
+    let published = organiser
+        .publish_questionnaire(pb::PublishQuestionnaireRequest {
+            cycle_year: sample::CYCLE,
+            source: toml(APPLICATION_2023),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(published.version, 1);
+    assert_eq!(published.version_name, "2023.1");
+    assert_eq!(published.questions, 21);
+    assert!(
+        published
+            .lineage_ref
+            .starts_with("questionnaire.application_questionnaire:2023@1#")
+    );
+
+    // A partner reads it back, as JSON it could send again.
+    let document = get(&mut reporter, sample::CYCLE, 0).await.unwrap();
+    assert_eq!(
+        document.summary.as_ref().unwrap().content_hash,
+        published.content_hash
+    );
+    let json: serde_json::Value = serde_json::from_str(&document.document_json).unwrap();
+    assert_eq!(json["question"][0]["id"], "industry");
+    let listed = reporter
+        .list_questionnaires(pb::ListQuestionnairesRequest {
+            cycle_year: sample::CYCLE,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(listed.questionnaires.len(), 1);
+
+    // The next cycle adds a question on data assets: a new document, no new build.
+    let with_assets = APPLICATION_2023.replace("version = \"2023.1\"", "version = \"2024.1\"")
+        + r#"
+[[question]]
+id = "records_data_assets"
+label = { zh = "是否将数据资源计入资产负债表", en = "Records data resources as assets" }
+type = "boolean"
+asked_of = ["enterprise"]
+
+[[question]]
+id = "data_assets_yuan"
+label = { zh = "数据资源入表金额", en = "Amount recorded as data assets" }
+type = "decimal"
+unit = "yuan"
+asked_of = ["enterprise"]
+relevant = "has(a.records_data_assets) && a.records_data_assets"
+required = true
+"#;
+    let next = organiser
+        .publish_questionnaire(pb::PublishQuestionnaireRequest {
+            cycle_year: sample::CYCLE + 1,
+            source: Some(pb::QuestionnaireSource {
+                format: Some(pb::questionnaire_source::Format::Json(
+                    serde_json::to_string(
+                        &ndrs_content::Questionnaire::from_toml(&with_assets).unwrap(),
+                    )
+                    .unwrap(),
+                )),
+            }),
+        })
+        .await;
+    assert_eq!(next.unwrap().into_inner().questions, 23);
+    system.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_content_is_refused_naming_the_field_and_nothing_is_stored() {
+    let (_env, system) = start().await;
+    let e = system.endpoints.clone();
+    let mut organiser =
+        QuestionnaireServiceClient::new(as_organiser(&system, &e.application).await);
+    let publish = |text: String| pb::PublishQuestionnaireRequest {
+        cycle_year: sample::CYCLE,
+        source: toml(&text),
+    };
+    let cases = [
+        (
+            APPLICATION_2023.replace(
+                "relevant = \"has(a.applies_data_in_scenarios) && a.applies_data_in_scenarios\"",
+                "relevant = \"a.applies_data_in_scenarios &&\"",
+            ),
+            "source.questions[4].relevant",
+        ),
+        (
+            APPLICATION_2023.replace(
+                "expression = \"value <= a.storage_capacity_bytes\"",
+                "expression = \"value <= a.digital_investment_yuan\"",
+            ),
+            "source.questions[8].constraint[1].expression",
+        ),
+        (
+            APPLICATION_2023.replace("code_list = \"scenario\"", "code_list = \"scenarios\""),
+            "source.questions[4].code_list",
+        ),
+        (
+            APPLICATION_2023.replace(
+                "kind = \"application_questionnaire\"",
+                "kind = \"compute_centre\"",
+            ),
+            "source.kind",
+        ),
+        (
+            APPLICATION_2023.replace("type = \"boolean\"", "typ = \"boolean\""),
+            "source.document",
+        ),
+    ];
+    for (text, field) in cases {
+        let status = refused(
+            organiser.publish_questionnaire(publish(text)).await,
+            Code::InvalidArgument,
+        );
+        let fields: Vec<_> = field_violations(&status)
+            .into_iter()
+            .map(|(f, _)| f)
+            .collect();
+        assert!(fields.contains(&field.to_string()), "{field}: {fields:?}");
+    }
+    refused(get(&mut organiser, sample::CYCLE, 0).await, Code::NotFound);
+
+    // Once 2023.1 is published, a version that changes what a question means is refused.
+    organiser
+        .publish_questionnaire(publish(APPLICATION_2023.to_string()))
+        .await
+        .unwrap();
+    let changed = APPLICATION_2023
+        .replace("version = \"2023.1\"", "version = \"2023.2\"")
+        .replace(
+            "id = \"digital_investment_yuan\"\nlabel = { zh = \"数字化投入\", en = \"Investment in digitalisation\" }\ntype = \"decimal\"\nunit = \"yuan\"",
+            "id = \"digital_investment_yuan\"\nlabel = { zh = \"数字化投入\", en = \"Investment in digitalisation\" }\ntype = \"decimal\"\nunit = \"count\"",
+        );
+    assert_ne!(changed, APPLICATION_2023);
+    let status = refused(
+        organiser.publish_questionnaire(publish(changed)).await,
+        Code::InvalidArgument,
+    );
+    let violations = field_violations(&status);
+    assert!(violations[0].0.ends_with(".unit"), "{violations:?}");
+    assert!(
+        violations[0].1.contains("digital_investment_yuan"),
+        "{violations:?}"
+    );
+    assert_eq!(
+        get(&mut organiser, sample::CYCLE, 0)
+            .await
+            .unwrap()
+            .summary
+            .unwrap()
+            .version,
+        1
+    );
+    system.stop().await.unwrap();
+}
