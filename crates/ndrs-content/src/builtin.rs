@@ -3,10 +3,14 @@
 //! `ndrs` has them whatever its working directory; the organiser loads them (or their
 //! successors) like any other document.
 
-/// A shipped document: the cycle it was written for, its return kind and its text.
+/// A shipped document: the cycle it was written for, the earliest cycle it describes, its
+/// return kind and its text.
 #[derive(Debug, Clone, Copy)]
 pub struct Shipped {
     pub cycle_year: i32,
+    /// The 2023 questionnaire is also what the earlier rounds asked (their returns were read
+    /// under the same version, `2023.1`, in the typed API), so it serves every cycle from 2017.
+    pub first_cycle: i32,
     pub kind: &'static str,
     pub path: &'static str,
     pub text: &'static str,
@@ -15,14 +19,54 @@ pub struct Shipped {
 /// Every shipped questionnaire.
 pub const QUESTIONNAIRES: &[Shipped] = &[Shipped {
     cycle_year: 2023,
+    first_cycle: 2017,
     kind: "application_questionnaire",
     path: "content/2023/application.toml",
     text: include_str!("../content/2023/application.toml"),
 }];
 
-/// The shipped questionnaire of `kind` for `cycle_year`, if there is one.
+/// The shipped questionnaire of `kind` written for `cycle_year`, if there is one.
 pub fn questionnaire(cycle_year: i32, kind: &str) -> Option<&'static Shipped> {
     QUESTIONNAIRES
         .iter()
         .find(|s| s.cycle_year == cycle_year && s.kind == kind)
+}
+
+/// Every shipped questionnaire that describes `cycle_year`: per kind, the newest whose first
+/// cycle is not after it.
+pub fn questionnaires_for(cycle_year: i32) -> Vec<&'static Shipped> {
+    let mut out: Vec<&'static Shipped> = Vec::new();
+    for s in QUESTIONNAIRES
+        .iter()
+        .filter(|s| s.first_cycle <= cycle_year)
+    {
+        match out.iter_mut().find(|o| o.kind == s.kind) {
+            Some(o) if o.cycle_year < s.cycle_year => *o = s,
+            Some(_) => {}
+            None => out.push(s),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_cycle_gets_the_newest_questionnaire_that_describes_it() {
+        let kinds = |year| {
+            questionnaires_for(year)
+                .iter()
+                .map(|s| (s.kind, s.cycle_year))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(kinds(2022), vec![("application_questionnaire", 2023)]);
+        assert_eq!(kinds(2023), vec![("application_questionnaire", 2023)]);
+        assert_eq!(kinds(2016), vec![]);
+        for shipped in QUESTIONNAIRES {
+            let parsed = crate::Questionnaire::from_toml(shipped.text).unwrap();
+            assert_eq!(parsed.kind, shipped.kind, "{}", shipped.path);
+        }
+    }
 }
