@@ -430,13 +430,11 @@ async fn calls_without_a_valid_token_or_role_are_refused() {
     system.stop().await.expect("clean shutdown");
 }
 
+/// Reflection as clients expect it: both protocol versions (grpcurl speaks v1; Python's
+/// grpcio-reflection, older Postman and Evans speak v1alpha), each listing exactly what the port
+/// serves: its service, the questionnaire service on a stage's port, health and reflection.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_service_reports_serving_and_reflection_lists_it() {
-    use tonic_reflection::pb::v1::ServerReflectionRequest;
-    use tonic_reflection::pb::v1::server_reflection_client::ServerReflectionClient;
-    use tonic_reflection::pb::v1::server_reflection_request::MessageRequest;
-    use tonic_reflection::pb::v1::server_reflection_response::MessageResponse;
-
+async fn every_service_reports_serving_and_reflection_lists_what_its_port_serves() {
     let (_env, system) = start().await;
     for (service, endpoint) in system.endpoints.services() {
         let status = system::health_status(endpoint, service).await.unwrap();
@@ -450,36 +448,64 @@ async fn every_service_reports_serving_and_reflection_lists_it() {
             .connect()
             .await
             .unwrap();
-        let mut reflection = ServerReflectionClient::new(connection);
-        let request = ServerReflectionRequest {
-            host: String::new(),
-            message_request: Some(MessageRequest::ListServices(String::new())),
-        };
-        let mut responses = reflection
-            .server_reflection_info(tokio_stream::iter([request]))
-            .await
-            .unwrap()
-            .into_inner();
-        let response = responses
-            .message()
-            .await
-            .unwrap()
-            .expect("one reflection response");
-        let Some(MessageResponse::ListServicesResponse(list)) = response.message_response else {
-            panic!("unexpected reflection response from {endpoint}");
-        };
-        let names: Vec<String> = list.service.into_iter().map(|s| s.name).collect();
-        assert!(
-            names.iter().any(|n| n == service),
-            "{service} not listed at {endpoint}: {names:?}"
+        let mut expected: Vec<String> = ndrs_platform::server::STANDARD_SERVICES
+            .iter()
+            .chain([&service])
+            .map(|s| s.to_string())
+            .collect();
+        if service != "ndrs.v1.AggregatorService" {
+            expected.push(ndrs_platform::questionnaires::service::SERVICE_NAME.into());
+        }
+        expected.sort();
+        assert_eq!(
+            list_v1(connection.clone()).await,
+            expected,
+            "v1 at {endpoint}"
         );
-        assert!(
-            names.iter().any(|n| n == "grpc.health.v1.Health"),
-            "{names:?}"
+        assert_eq!(
+            list_v1alpha(connection).await,
+            expected,
+            "v1alpha at {endpoint}"
         );
     }
     system.stop().await.expect("clean shutdown");
 }
+
+/// `ListServices` over one version of the reflection protocol: the two versions' messages are
+/// the same but distinct types, so the client is written once for both.
+macro_rules! list_services {
+    ($name:ident, $version:ident) => {
+        async fn $name(connection: tonic::transport::Channel) -> Vec<String> {
+            use tonic_reflection::pb::$version::ServerReflectionRequest;
+            use tonic_reflection::pb::$version::server_reflection_client::ServerReflectionClient;
+            use tonic_reflection::pb::$version::server_reflection_request::MessageRequest;
+            use tonic_reflection::pb::$version::server_reflection_response::MessageResponse;
+            let request = ServerReflectionRequest {
+                host: String::new(),
+                message_request: Some(MessageRequest::ListServices(String::new())),
+            };
+            let response = ServerReflectionClient::new(connection)
+                .server_reflection_info(tokio_stream::iter([request]))
+                .await
+                .unwrap()
+                .into_inner()
+                .message()
+                .await
+                .unwrap()
+                .expect("one reflection response");
+            let Some(MessageResponse::ListServicesResponse(list)) = response.message_response
+            else {
+                panic!("unexpected reflection response");
+            };
+            let mut names: Vec<String> = list.service.into_iter().map(|s| s.name).collect();
+            names.sort();
+            names
+        }
+    };
+}
+
+list_services!(list_v1, v1);
+list_services!(list_v1alpha, v1alpha);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn returns_are_listed_in_pages_bound_to_their_query() {

@@ -29,6 +29,25 @@ pub async fn bind(host: &str, port: u16) -> Result<TcpListener> {
 /// its own, its last log lines written.
 pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(20);
 
+/// The gRPC names of the services every server adds besides its own.
+pub const STANDARD_SERVICES: [&str; 3] = [
+    "grpc.health.v1.Health",
+    "grpc.reflection.v1.ServerReflection",
+    "grpc.reflection.v1alpha.ServerReflection",
+];
+
+/// Server reflection that lists what this port serves, not every service in the descriptors.
+/// Both protocol versions are served: grpcurl and current clients speak v1, but much deployed
+/// tooling (Python's grpcio-reflection, older Postman, Evans) still asks v1alpha.
+fn reflection(service_names: &[&'static str]) -> tonic_reflection::server::Builder<'static> {
+    service_names.iter().chain(STANDARD_SERVICES.iter()).fold(
+        tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(ndrs_proto::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET),
+        |builder, name| builder.with_service_name(*name),
+    )
+}
+
 /// Serves `routes` plus health and reflection until `shutdown` resolves, then drains in-flight
 /// requests for at most [`DRAIN_TIMEOUT`]. Health reports SERVING for every name in
 /// `service_names` and for the whole server (""), and NOT_SERVING for all of them from the moment
@@ -43,11 +62,13 @@ pub async fn serve(
         .local_addr()
         .map_err(|e| Error::Internal(e.to_string()))?;
     let health = Health::serving(service_names).await;
-    let reflection = tonic_reflection::server::Builder::configure()
-        .register_encoded_file_descriptor_set(ndrs_proto::FILE_DESCRIPTOR_SET)
-        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+    let reflection_error = |e| Error::Internal(format!("reflection: {e}"));
+    let reflection_v1 = reflection(service_names)
         .build_v1()
-        .map_err(|e| Error::Internal(format!("reflection: {e}")))?;
+        .map_err(reflection_error)?;
+    let reflection_v1alpha = reflection(service_names)
+        .build_v1alpha()
+        .map_err(reflection_error)?;
     tracing::info!(address = %local, services = ?service_names, "serving");
     let draining = CancellationToken::new();
     let shutdown = {
@@ -66,7 +87,8 @@ pub async fn serve(
         .layer(crate::grpc_status::MessageSizeStatusLayer)
         .add_routes(routes)
         .add_service(health.service())
-        .add_service(reflection)
+        .add_service(reflection_v1)
+        .add_service(reflection_v1alpha)
         .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown);
     tokio::select! {
         served = server => served.map_err(|e| Error::Internal(format!("server on {local}: {e}"))),
