@@ -436,6 +436,7 @@ async fn calls_without_a_valid_token_or_role_are_refused() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_service_reports_serving_and_reflection_lists_what_its_port_serves() {
     let (_env, system) = start().await;
+    let mut ports = Vec::new();
     for (service, endpoint) in system.endpoints.services() {
         let status = system::health_status(endpoint, service).await.unwrap();
         assert_eq!(
@@ -467,6 +468,33 @@ async fn every_service_reports_serving_and_reflection_lists_what_its_port_serves
             expected,
             "v1alpha at {endpoint}"
         );
+        let own: Vec<_> = expected
+            .iter()
+            .filter(|s| !ndrs_platform::server::STANDARD_SERVICES.contains(&s.as_str()))
+            .cloned()
+            .collect();
+        let address = endpoint.trim_start_matches("http://");
+        ports.push(format!("{address}={}", own.join(",")));
+    }
+    // The same seen by Python's grpcio-reflection (v1alpha) and grpcio-health-checking, when
+    // NDRS_TEST_GRPC_PYTHON names a Python that has them (set but failing fails the test).
+    if let Ok(python) = std::env::var("NDRS_TEST_GRPC_PYTHON") {
+        let script = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../scripts/check-grpc-clients.py"
+        );
+        let out = std::process::Command::new(python)
+            .arg(script)
+            .args(&ports)
+            .output()
+            .expect("run the outside-client check");
+        assert!(
+            out.status.success(),
+            "grpcio check failed: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        println!("{}", String::from_utf8_lossy(&out.stdout));
     }
     system.stop().await.expect("clean shutdown");
 }
