@@ -14,7 +14,7 @@ use ndrs_proto::v1 as pb;
 use ndrs_proto::v1::aggregator_service_client::AggregatorServiceClient;
 use ndrs_proto::v1::compute_census_service_client::ComputeCensusServiceClient;
 use ndrs_testkit::sample;
-use opentelemetry::trace::{TraceId, TracerProvider as _};
+use opentelemetry::trace::{SpanKind, Status, TraceId, TracerProvider as _};
 use opentelemetry_sdk::metrics::data::{AggregatedMetrics, MetricData};
 use opentelemetry_sdk::metrics::{InMemoryMetricExporter, PeriodicReader, SdkMeterProvider};
 use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider};
@@ -56,10 +56,35 @@ async fn one_trace_spans_submission_relay_revalidation_and_stage_calls() {
         .await
         .unwrap();
 
-    // A refused return, for the metrics.
+    // A refused return, for the metrics and the span status: the caller's error, status unset.
     let mut bad = sample::centre("cc-t", "k2", pb::CentreType::General, "11", -1.0);
     bad.average_utilisation = 2.0;
-    reporter.submit_centre_return(bad).await.unwrap_err();
+    let refusal = tracing::info_span!("partner.refused");
+    let refused_trace =
+        TraceId::from_hex(&refusal.in_scope(ndrs_platform::telemetry::current_trace_id)).unwrap();
+    reporter
+        .submit_centre_return(bad)
+        .instrument(refusal)
+        .await
+        .unwrap_err();
+    // A call the port does not serve: UNIMPLEMENTED, a server error by the conventions.
+    let unimplemented = tracing::info_span!("partner.unimplemented");
+    let unimplemented_trace =
+        TraceId::from_hex(&unimplemented.in_scope(ndrs_platform::telemetry::current_trace_id))
+            .unwrap();
+    AggregatorServiceClient::new(as_organiser(&system, &e.compute).await)
+        .list_candidates(pb::ListCandidatesRequest {
+            cycle_year: sample::CYCLE,
+        })
+        .instrument(unimplemented)
+        .await
+        .unwrap_err();
+    // Health probes make no spans.
+    for _ in 0..3 {
+        ndrs_cli::system::health_status(&e.compute, "ndrs.v1.ComputeCensusService")
+            .await
+            .unwrap();
+    }
 
     // Wait until the watcher's automatic candidate exists and the re-validation of this
     // submission's event has run. (On Redis the aggregator also resynchronises every cycle when it
@@ -125,19 +150,27 @@ async fn one_trace_spans_submission_relay_revalidation_and_stage_calls() {
         .filter(|s| s.span_context.trace_id() == expected)
         .collect();
     let names: BTreeSet<String> = in_trace.iter().map(|s| s.name.to_string()).collect();
-    let methods: BTreeSet<String> = in_trace
-        .iter()
-        .flat_map(|s| s.attributes.iter())
-        .filter(|kv| kv.key.as_str() == "rpc.method")
-        .map(|kv| kv.value.to_string())
-        .collect();
-    println!("trace {trace_id}: spans {names:?}, rpc methods {methods:?}");
+    println!("trace {trace_id}: spans {names:?}");
     assert!(names.contains("partner.submit"), "{names:?}");
     assert!(names.contains("outbox.publish"), "{names:?}");
     assert!(names.contains("aggregator.revalidate"), "{names:?}");
-    assert!(
-        methods.contains("/ndrs.v1.ComputeCensusService/SubmitCentreReturn"),
-        "{methods:?}"
+    // Server spans are named and attributed by the OpenTelemetry RPC conventions.
+    let submit = in_trace
+        .iter()
+        .find(|s| s.name == "ndrs.v1.ComputeCensusService/SubmitCentreReturn")
+        .unwrap_or_else(|| panic!("no submission server span: {names:?}"));
+    assert_eq!(attribute(submit, "rpc.system").as_deref(), Some("grpc"));
+    assert_eq!(
+        attribute(submit, "rpc.service").as_deref(),
+        Some("ndrs.v1.ComputeCensusService")
+    );
+    assert_eq!(
+        attribute(submit, "rpc.method").as_deref(),
+        Some("SubmitCentreReturn")
+    );
+    assert_eq!(
+        attribute(submit, "rpc.grpc.status_code").as_deref(),
+        Some("0")
     );
     for stage in [
         "ProductionStorageService",
@@ -145,12 +178,44 @@ async fn one_trace_spans_submission_relay_revalidation_and_stage_calls() {
         "CirculationSurveyService",
         "ApplicationSurveyService",
     ] {
-        let method = format!("/ndrs.v1.{stage}/GetStageResult");
-        assert!(
-            methods.contains(&method),
-            "{method} not in the trace: {methods:?}"
-        );
+        let name = format!("ndrs.v1.{stage}/GetStageResult");
+        assert!(names.contains(&name), "{name} not in the trace: {names:?}");
     }
+    let server_span_of = |trace: TraceId| {
+        spans
+            .iter()
+            .find(|s| s.span_context.trace_id() == trace && s.span_kind == SpanKind::Server)
+            .unwrap_or_else(|| panic!("no server span in trace {trace}"))
+    };
+    let refused = server_span_of(refused_trace);
+    assert_eq!(
+        attribute(refused, "rpc.grpc.status_code").as_deref(),
+        Some("3")
+    );
+    assert_eq!(refused.status, Status::Unset);
+    let unimplemented = server_span_of(unimplemented_trace);
+    assert_eq!(
+        attribute(unimplemented, "rpc.grpc.status_code").as_deref(),
+        Some("12")
+    );
+    assert!(
+        matches!(unimplemented.status, Status::Error { .. }),
+        "{:?}",
+        unimplemented.status
+    );
+    let probes: Vec<_> = spans
+        .iter()
+        .filter(|s| s.name.starts_with("grpc.health") || s.name.starts_with("grpc.reflection"))
+        .map(|s| s.name.to_string())
+        .collect();
+    assert!(probes.is_empty(), "probes made spans: {probes:?}");
+}
+
+fn attribute(span: &opentelemetry_sdk::trace::SpanData, key: &str) -> Option<String> {
+    span.attributes
+        .iter()
+        .find(|kv| kv.key.as_str() == key)
+        .map(|kv| kv.value.to_string())
 }
 
 /// Sum of a u64 counter's data points whose `outcome` attribute equals `outcome`.

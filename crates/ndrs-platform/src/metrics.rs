@@ -56,18 +56,15 @@ pub fn metrics() -> &'static Metrics {
     })
 }
 
-/// The gRPC status name of a response: from `grpc-status` when the call failed before any
-/// message (tonic sends errors as trailers-only responses), `Ok` otherwise.
-fn status_name<B>(response: &http::Response<B>) -> String {
+/// The gRPC status of a response: from `grpc-status` when the call failed before any message
+/// (tonic sends errors as trailers-only responses), `Ok` otherwise.
+fn status_code<B>(response: &http::Response<B>) -> tonic::Code {
     response
         .headers()
         .get("grpc-status")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<i32>().ok())
-        .map_or_else(
-            || "Ok".to_string(),
-            |code| format!("{:?}", tonic::Code::from_i32(code)),
-        )
+        .map_or(tonic::Code::Ok, tonic::Code::from_i32)
 }
 
 /// Records what one finished call tells the metrics.
@@ -136,11 +133,16 @@ where
         let call = self.inner.call(request);
         Box::pin(async move {
             let result = call.await;
-            let status = match &result {
-                Ok(response) => status_name(response),
-                Err(_) => "Unavailable".to_string(),
+            let code = match &result {
+                Ok(response) => status_code(response),
+                Err(_) => tonic::Code::Unavailable,
             };
-            record_rpc(&method, &status, started.elapsed().as_secs_f64());
+            crate::telemetry::record_server_status(&tracing::Span::current(), code);
+            record_rpc(
+                &method,
+                &format!("{code:?}"),
+                started.elapsed().as_secs_f64(),
+            );
             result
         })
     }
@@ -153,11 +155,11 @@ mod tests {
     #[test]
     fn status_comes_from_trailers_only_errors() {
         let ok = http::Response::new(());
-        assert_eq!(status_name(&ok), "Ok");
+        assert_eq!(status_code(&ok), tonic::Code::Ok);
         let mut refused = http::Response::new(());
         refused
             .headers_mut()
             .insert("grpc-status", "3".parse().unwrap());
-        assert_eq!(status_name(&refused), "InvalidArgument");
+        assert_eq!(status_code(&refused), tonic::Code::InvalidArgument);
     }
 }

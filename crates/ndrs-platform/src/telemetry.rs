@@ -131,18 +131,48 @@ pub fn set_parent_from_traceparent(span: &tracing::Span, traceparent: &str) {
     let _ = span.set_parent(parent);
 }
 
+/// Services whose calls make no spans: probes arrive every few seconds per pod and would bury
+/// the survey's own traces in a collector.
+const UNTRACED_SERVICES: [&str; 2] = ["grpc.health.", "grpc.reflection."];
+
 /// The span every incoming gRPC request runs in, parented to the caller's trace when the request
-/// carries a `traceparent`. Used as tonic's `trace_fn`.
+/// carries a `traceparent`, and named and attributed as the OpenTelemetry RPC conventions say:
+/// `package.Service/Method`, `rpc.system`, `rpc.service`, `rpc.method` (the method alone); the
+/// status is recorded when the call ends ([`record_server_status`]). Health and reflection calls
+/// get no span. Used as tonic's `trace_fn`.
 pub fn server_span(request: &http::Request<()>) -> tracing::Span {
+    let path = request.uri().path().trim_start_matches('/');
+    let (service, method) = path.split_once('/').unwrap_or((path, ""));
+    if UNTRACED_SERVICES.iter().any(|p| service.starts_with(p)) {
+        return tracing::Span::none();
+    }
     let parent = TraceContextPropagator::new().extract(&HeaderExtractor(request.headers()));
     let span = tracing::info_span!(
         "grpc.server",
+        otel.name = %path,
         otel.kind = "server",
+        otel.status_code = tracing::field::Empty,
         rpc.system = "grpc",
-        rpc.method = %request.uri().path(),
+        rpc.service = %service,
+        rpc.method = %method,
+        rpc.grpc.status_code = tracing::field::Empty,
     );
     let _ = span.set_parent(parent);
     span
+}
+
+/// Records a finished call's status on its server span: `rpc.grpc.status_code` always, and span
+/// status Error for the codes the conventions count as server errors (a refused argument or a
+/// missing permission is the caller's, and leaves the status unset).
+pub fn record_server_status(span: &tracing::Span, code: tonic::Code) {
+    use tonic::Code::*;
+    span.record("rpc.grpc.status_code", code as i64);
+    if matches!(
+        code,
+        Unknown | DeadlineExceeded | Unimplemented | Internal | Unavailable | DataLoss
+    ) {
+        span.record("otel.status_code", "ERROR");
+    }
 }
 
 /// The trace id of the current span, as 32 hex digits (for logs and tests).
