@@ -68,8 +68,12 @@ pub struct BusSettings {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TelemetrySettings {
-    /// OTLP/gRPC collector endpoint; empty disables export (logs still go to stderr).
+    /// OTLP/gRPC collector endpoint; empty: `OTEL_EXPORTER_OTLP_ENDPOINT` if set, otherwise no
+    /// export (logs still go to stderr).
     pub otlp_endpoint: String,
+    /// `deployment.environment.name` of the telemetry resource (`production`, `staging`, ...);
+    /// empty: unset, unless `OTEL_RESOURCE_ATTRIBUTES` says.
+    pub environment: String,
     pub log_filter: String,
     pub json_logs: bool,
 }

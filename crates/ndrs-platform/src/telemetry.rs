@@ -36,18 +36,21 @@ impl Drop for TelemetryGuard {
 /// do): later calls keep the first subscriber.
 pub fn init(settings: &TelemetrySettings, service_name: &str) -> Result<TelemetryGuard, String> {
     opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
-    let resource = opentelemetry_sdk::Resource::builder()
-        .with_service_name(service_name.to_string())
-        .build();
+    let resource = resource(service_name, &settings.environment);
     let mut meters =
         opentelemetry_sdk::metrics::SdkMeterProvider::builder().with_resource(resource.clone());
     let mut builder = SdkTracerProvider::builder().with_resource(resource);
     // One OTLP endpoint takes both metrics and spans.
-    if !settings.otlp_endpoint.is_empty() {
+    let endpoint = if settings.otlp_endpoint.is_empty() {
+        std::env::var("OTEL_EXPORTER_OTLP_ENDPOINT").unwrap_or_default()
+    } else {
+        settings.otlp_endpoint.clone()
+    };
+    if !endpoint.is_empty() {
         use opentelemetry_otlp::WithExportConfig;
         let metric_exporter = opentelemetry_otlp::MetricExporter::builder()
             .with_tonic()
-            .with_endpoint(settings.otlp_endpoint.clone())
+            .with_endpoint(endpoint.clone())
             .build()
             .map_err(|e| format!("telemetry.otlp_endpoint: {e}"))?;
         meters = meters.with_reader(
@@ -55,7 +58,7 @@ pub fn init(settings: &TelemetrySettings, service_name: &str) -> Result<Telemetr
         );
         let span_exporter = opentelemetry_otlp::SpanExporter::builder()
             .with_tonic()
-            .with_endpoint(settings.otlp_endpoint.clone())
+            .with_endpoint(endpoint.clone())
             .build()
             .map_err(|e| format!("telemetry.otlp_endpoint: {e}"))?;
         builder = builder.with_batch_exporter(span_exporter);
@@ -83,6 +86,42 @@ pub fn init(settings: &TelemetrySettings, service_name: &str) -> Result<Telemetr
             .try_init()
     };
     Ok(TelemetryGuard { provider, meters })
+}
+
+/// The process's telemetry resource, as the OpenTelemetry resource conventions name it. What
+/// `OTEL_SERVICE_NAME` and `OTEL_RESOURCE_ATTRIBUTES` say wins (the operator's word); otherwise
+/// `service.name` is the process's (`ndrs-compute`, ...), `service.version` the build's,
+/// `service.instance.id` the pod's name (`POD_NAME`, or `HOSTNAME`, which Kubernetes sets to it),
+/// or a fresh id, and `deployment.environment.name` the `telemetry.environment` setting.
+pub fn resource(service_name: &str, environment: &str) -> opentelemetry_sdk::Resource {
+    use opentelemetry::{Key, KeyValue};
+    let detected = opentelemetry_sdk::Resource::builder().build();
+    let unset = |key: &'static str| detected.get(&Key::from_static_str(key)).is_none();
+    let mut builder = opentelemetry_sdk::Resource::builder();
+    let named = detected
+        .get(&Key::from_static_str("service.name"))
+        .is_some_and(|v| !v.as_str().starts_with("unknown_service"));
+    if !named {
+        builder = builder.with_service_name(service_name.to_string());
+    }
+    if unset("service.version") {
+        builder =
+            builder.with_attribute(KeyValue::new("service.version", env!("CARGO_PKG_VERSION")));
+    }
+    if unset("service.instance.id") {
+        let instance = ["POD_NAME", "HOSTNAME"]
+            .iter()
+            .find_map(|v| std::env::var(v).ok().filter(|s| !s.is_empty()))
+            .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+        builder = builder.with_attribute(KeyValue::new("service.instance.id", instance));
+    }
+    if unset("deployment.environment.name") && !environment.is_empty() {
+        builder = builder.with_attribute(KeyValue::new(
+            "deployment.environment.name",
+            environment.to_string(),
+        ));
+    }
+    builder.build()
 }
 
 struct MetadataInjector<'a>(&'a mut MetadataMap);
@@ -188,6 +227,37 @@ pub fn current_trace_id() -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_resource_names_the_service_its_version_instance_and_environment() {
+        let resource = super::resource("ndrs-compute", "staging");
+        let get = |key: &'static str| {
+            resource
+                .get(&opentelemetry::Key::from_static_str(key))
+                .map(|v| v.to_string())
+        };
+        // The test environment sets no OTEL_SERVICE_NAME, so the process's own name stands.
+        if std::env::var("OTEL_SERVICE_NAME").is_err() {
+            assert_eq!(get("service.name").as_deref(), Some("ndrs-compute"));
+        }
+        assert_eq!(
+            get("service.version").as_deref(),
+            Some(env!("CARGO_PKG_VERSION"))
+        );
+        assert!(get("service.instance.id").is_some_and(|id| !id.is_empty()));
+        assert_eq!(
+            get("deployment.environment.name").as_deref(),
+            Some("staging")
+        );
+        let unnamed = super::resource("ndrs", "");
+        assert!(
+            unnamed
+                .get(&opentelemetry::Key::from_static_str(
+                    "deployment.environment.name"
+                ))
+                .is_none()
+        );
+    }
+
     use super::*;
 
     #[test]

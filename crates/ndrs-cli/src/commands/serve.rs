@@ -9,7 +9,17 @@ use crate::cli::Service;
 
 pub(super) async fn run(service: Service) -> Result<()> {
     let settings = load_settings()?;
-    let _telemetry = ndrs_platform::telemetry::init(&settings.telemetry, "ndrs")
+    // Each service process is its own `service.name` (ndrs-compute, ...); all of them in one
+    // process are `ndrs`.
+    let name = match service {
+        Service::All => "ndrs",
+        Service::Production => "ndrs-production",
+        Service::Compute => "ndrs-compute",
+        Service::Circulation => "ndrs-circulation",
+        Service::Application => "ndrs-application",
+        Service::Aggregator => "ndrs-aggregator",
+    };
+    let _telemetry = ndrs_platform::telemetry::init(&settings.telemetry, name)
         .map_err(Error::FailedPrecondition)?;
     if let Service::All = service {
         let mut system = crate::system::start(settings).await?;
