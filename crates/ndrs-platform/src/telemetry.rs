@@ -81,8 +81,14 @@ pub fn init(settings: &TelemetrySettings, service_name: &str) -> Result<Telemetr
             )
             .try_init()
     } else {
+        // Colour only for a person at a terminal: redirected logs stay plain text.
+        use std::io::IsTerminal;
         registry
-            .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr))
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .with_ansi(std::io::stderr().is_terminal())
+                    .with_writer(std::io::stderr),
+            )
             .try_init()
     };
     Ok(TelemetryGuard { provider, meters })
