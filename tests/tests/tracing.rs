@@ -9,7 +9,7 @@ mod common;
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use common::{as_organiser, as_reporter, start, wait_for};
+use common::{as_organiser, as_reporter, wait_for};
 use ndrs_proto::v1 as pb;
 use ndrs_proto::v1::aggregator_service_client::AggregatorServiceClient;
 use ndrs_proto::v1::compute_census_service_client::ComputeCensusServiceClient;
@@ -38,7 +38,10 @@ async fn one_trace_spans_submission_relay_revalidation_and_stage_calls() {
         .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("e2e")))
         .init();
 
-    let (_env, system) = start().await;
+    // A debounce long enough that the two submissions below always share one re-validation.
+    let mut env = ndrs_testkit::env::TestEnv::new().await;
+    env.settings.aggregator.revalidate_debounce_ms = 1_500;
+    let system = ndrs_cli::system::start(env.settings.clone()).await.unwrap();
     let e = system.endpoints.clone();
     let mut reporter =
         ComputeCensusServiceClient::new(as_reporter(&system, &e.compute, "cc-t").await);
@@ -56,6 +59,22 @@ async fn one_trace_spans_submission_relay_revalidation_and_stage_calls() {
         .await
         .unwrap();
 
+    // A second partner right after, in the same debounce window: the one re-validation continues
+    // the first trace and links to the second, so each submission's trace leads to it.
+    let second = tracing::info_span!("partner.submit.second");
+    let second_trace =
+        TraceId::from_hex(&second.in_scope(ndrs_platform::telemetry::current_trace_id)).unwrap();
+    ComputeCensusServiceClient::new(as_reporter(&system, &e.compute, "cc-t2").await)
+        .submit_centre_return(sample::centre(
+            "cc-t2",
+            "k",
+            pb::CentreType::General,
+            "11",
+            2.0e18,
+        ))
+        .instrument(second)
+        .await
+        .unwrap();
     // A refused return, for the metrics and the span status: the caller's error, status unset.
     let mut bad = sample::centre("cc-t", "k2", pb::CentreType::General, "11", -1.0);
     bad.average_utilisation = 2.0;
@@ -102,10 +121,10 @@ async fn one_trace_spans_submission_relay_revalidation_and_stage_calls() {
             .into_inner()
             .candidates
             .is_empty();
-        let revalidated =
-            exporter.get_finished_spans().unwrap().iter().any(|s| {
-                s.span_context.trace_id() == expected && s.name == "aggregator.revalidate"
-            });
+        let finished = exporter.get_finished_spans().unwrap();
+        let revalidated = finished
+            .iter()
+            .any(|s| s.name == "aggregator.revalidate" && s.span_context.trace_id() == expected);
         (has_candidate && revalidated).then_some(())
     };
     wait_for(
@@ -120,7 +139,7 @@ async fn one_trace_spans_submission_relay_revalidation_and_stage_calls() {
     let exported = metric_exporter.get_finished_metrics().unwrap();
     assert_eq!(
         counter_total(&exported, "ndrs.returns.received", "accepted"),
-        1
+        2
     );
     assert_eq!(
         counter_total(&exported, "ndrs.returns.received", "InvalidArgument"),
@@ -202,6 +221,20 @@ async fn one_trace_spans_submission_relay_revalidation_and_stage_calls() {
         matches!(unimplemented.status, Status::Error { .. }),
         "{:?}",
         unimplemented.status
+    );
+    let revalidation = spans
+        .iter()
+        .find(|s| s.name == "aggregator.revalidate" && s.span_context.trace_id() == expected)
+        .expect("the re-validation continues the first submission's trace");
+    let linked: Vec<TraceId> = revalidation
+        .links
+        .iter()
+        .map(|l| l.span_context.trace_id())
+        .collect();
+    assert_eq!(
+        linked,
+        vec![second_trace],
+        "the re-validation links the second submission"
     );
     let probes: Vec<_> = spans
         .iter()

@@ -45,10 +45,17 @@ pub struct Watcher {
     pub max_backoff: Duration,
 }
 
+/// The most submissions' traces one re-validation span links to; a burst beyond it is still
+/// re-validated, its later traces just do not get a link.
+const MAX_LINKED_TRACES: usize = 128;
+
 /// Cycles waiting for a successful assembly, with the events to acknowledge after it.
 #[derive(Default)]
 struct Backlog {
-    cycles: BTreeMap<i32, (Vec<Delivery>, Option<String>)>,
+    /// Per cycle, the events waiting and the distinct trace contexts they carry (at most
+    /// [`MAX_LINKED_TRACES`]): the re-validation continues the first and links to the others,
+    /// so each submission's trace leads to the re-validation it caused.
+    cycles: BTreeMap<i32, (Vec<Delivery>, Vec<String>)>,
     /// Every cycle must be re-assembled: events may have been lost.
     resynchronise: bool,
     /// Consecutive failed attempts, for the backoff.
@@ -69,8 +76,11 @@ impl Backlog {
                     Ok(event) => {
                         let entry = self.cycles.entry(event.cycle_year).or_default();
                         entry.0.push(delivery);
-                        if entry.1.is_none() {
-                            entry.1 = event.traceparent;
+                        if let Some(tp) = event.traceparent
+                            && entry.1.len() < MAX_LINKED_TRACES
+                            && !entry.1.contains(&tp)
+                        {
+                            entry.1.push(tp);
                         }
                     }
                     Err(e) => {
@@ -186,8 +196,13 @@ impl Watcher {
                 events = pending.map_or(0, |(d, _)| d.len()),
                 resynchronise = pending.is_none()
             );
-            if let Some(tp) = pending.and_then(|(_, tp)| tp.as_ref()) {
-                ndrs_platform::telemetry::set_parent_from_traceparent(&span, tp);
+            if let Some((_, traces)) = pending {
+                if let Some(first) = traces.first() {
+                    ndrs_platform::telemetry::set_parent_from_traceparent(&span, first);
+                }
+                for tp in traces.iter().skip(1) {
+                    ndrs_platform::telemetry::link_traceparent(&span, tp);
+                }
             }
             let outcome = if pending.is_some() {
                 revalidate(

@@ -104,7 +104,11 @@ pub async fn connect(target: &DatabaseTarget) -> Result<DatabaseConnection, Erro
             opts.max_connections(1)
                 .min_connections(1)
                 .acquire_timeout(Duration::from_secs(30))
-                .sqlx_logging(false);
+                .sqlx_logging(false)
+                // Waiting for the one connection is how access is serialised here, not a sign of
+                // trouble: sqlx's "time to acquire exceeded slow threshold" warning would fire
+                // dozens of times in a demo run, so it goes to debug.
+                .map_sqlx_sqlite_pool_opts(|pool| pool.acquire_slow_level(log::LevelFilter::Debug));
             let conn = Database::connect(opts).await.map_err(db_error)?;
             conn.execute_unprepared("PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON;")
                 .await

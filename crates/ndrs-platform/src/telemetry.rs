@@ -176,6 +176,19 @@ pub fn set_parent_from_traceparent(span: &tracing::Span, traceparent: &str) {
     let _ = span.set_parent(parent);
 }
 
+/// Links `span` to the remote context carried by a `traceparent` string: work done for several
+/// callers at once (one re-validation for a burst of submissions) is reachable from each trace.
+pub fn link_traceparent(span: &tracing::Span, traceparent: &str) {
+    use opentelemetry::trace::TraceContextExt;
+    let mut carrier = HashMap::new();
+    carrier.insert("traceparent".to_string(), traceparent.to_string());
+    let remote = TraceContextPropagator::new().extract(&carrier);
+    let context = remote.span().span_context().clone();
+    if context.is_valid() {
+        span.add_link(context);
+    }
+}
+
 /// Services whose calls make no spans: probes arrive every few seconds per pod and would bury
 /// the survey's own traces in a collector.
 const UNTRACED_SERVICES: [&str; 2] = ["grpc.health.", "grpc.reflection."];
