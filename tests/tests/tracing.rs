@@ -149,7 +149,7 @@ async fn one_trace_spans_submission_relay_revalidation_and_stage_calls() {
         .iter()
         .flat_map(|r| r.scope_metrics())
         .flat_map(|s| s.metrics())
-        .filter(|m| m.name() == "ndrs.rpc.duration")
+        .filter(|m| m.name() == "rpc.server.call.duration")
         .filter_map(|m| match m.data() {
             AggregatedMetrics::F64(MetricData::Histogram(h)) => {
                 Some(h.data_points().map(|p| p.count()).sum::<u64>())

@@ -1,7 +1,8 @@
 //! Service metrics, exported over OTLP with the traces when a collector is configured.
 //!
-//! - `ndrs.rpc.duration` (histogram, seconds): every gRPC call, by method and gRPC status code.
-//! - `ndrs.returns.received` (counter): every `Submit…` call, by method and outcome
+//! - `rpc.server.call.duration` (histogram, seconds; the OpenTelemetry RPC convention): every
+//!   gRPC call, by `rpc.system`, `rpc.service`, `rpc.method` and `rpc.grpc.status_code` (an integer).
+//! - `ndrs.returns.received` (counter): every `Submit…` call, by service, method and outcome
 //!   (`accepted` or the gRPC status that refused it, e.g. `InvalidArgument`).
 //! - `ndrs.validation.rule_outcomes` (counter): cross-entity rule results, by severity and status.
 //! - `ndrs.aggregator.revalidation_backlog` (gauge): cycles waiting for a successful automatic
@@ -34,7 +35,7 @@ pub fn metrics() -> &'static Metrics {
         let meter = opentelemetry::global::meter("ndrs");
         Metrics {
             rpc_duration: meter
-                .f64_histogram("ndrs.rpc.duration")
+                .f64_histogram("rpc.server.call.duration")
                 .with_unit("s")
                 .with_description("gRPC server call duration")
                 .build(),
@@ -67,29 +68,32 @@ fn status_code<B>(response: &http::Response<B>) -> tonic::Code {
         .map_or(tonic::Code::Ok, tonic::Code::from_i32)
 }
 
-/// Records what one finished call tells the metrics.
-pub fn record_rpc(method: &str, status: &str, seconds: f64) {
+/// Records what one finished call tells the metrics. `path` is the request's
+/// `/package.Service/Method`.
+pub fn record_rpc(path: &str, code: tonic::Code, seconds: f64) {
     let m = metrics();
+    let (service, method) = path
+        .trim_start_matches('/')
+        .split_once('/')
+        .unwrap_or((path, ""));
     m.rpc_duration.record(
         seconds,
         &[
+            KeyValue::new("rpc.system", "grpc"),
+            KeyValue::new("rpc.service", service.to_string()),
             KeyValue::new("rpc.method", method.to_string()),
-            KeyValue::new("rpc.grpc.status_code", status.to_string()),
+            KeyValue::new("rpc.grpc.status_code", code as i64),
         ],
     );
-    if method
-        .rsplit('/')
-        .next()
-        .is_some_and(|name| name.starts_with("Submit"))
-    {
-        let outcome = if status == "Ok" {
-            "accepted".to_string()
-        } else {
-            status.to_string()
+    if method.starts_with("Submit") {
+        let outcome = match code {
+            tonic::Code::Ok => "accepted".to_string(),
+            refused => format!("{refused:?}"),
         };
         m.returns_received.add(
             1,
             &[
+                KeyValue::new("rpc.service", service.to_string()),
                 KeyValue::new("rpc.method", method.to_string()),
                 KeyValue::new("outcome", outcome),
             ],
@@ -138,11 +142,7 @@ where
                 Err(_) => tonic::Code::Unavailable,
             };
             crate::telemetry::record_server_status(&tracing::Span::current(), code);
-            record_rpc(
-                &method,
-                &format!("{code:?}"),
-                started.elapsed().as_secs_f64(),
-            );
+            record_rpc(&method, code, started.elapsed().as_secs_f64());
             result
         })
     }
