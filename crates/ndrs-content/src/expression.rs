@@ -152,10 +152,7 @@ struct Checker<'a> {
 
 impl Checker<'_> {
     fn column(&self, e: &IdedExpr) -> u32 {
-        self.program
-            .source_info()
-            .offset_for(e.id)
-            .map_or(1, |(start, _)| start + 1)
+        ndrs_rules::compile::column(self.program, e)
     }
 
     fn refuse(&mut self, e: &IdedExpr, message: String) -> Kind {

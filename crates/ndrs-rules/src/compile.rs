@@ -281,12 +281,17 @@ struct Checker<'a> {
     references: BTreeSet<String>,
 }
 
+/// The 1-based column of `e` in `program`'s source, for errors that point at it.
+pub fn column(program: &Program, e: &IdedExpr) -> u32 {
+    program
+        .source_info()
+        .offset_for(e.id)
+        .map_or(1, |(start, _)| start + 1)
+}
+
 impl Checker<'_> {
     fn column(&self, e: &IdedExpr) -> u32 {
-        self.program
-            .source_info()
-            .offset_for(e.id)
-            .map_or(1, |(start, _)| start + 1)
+        column(self.program, e)
     }
 
     fn kind(&mut self, e: &IdedExpr) -> Kind {
