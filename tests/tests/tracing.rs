@@ -200,6 +200,27 @@ async fn one_trace_spans_submission_relay_revalidation_and_stage_calls() {
         let name = format!("ndrs.v1.{stage}/GetStageResult");
         assert!(names.contains(&name), "{name} not in the trace: {names:?}");
     }
+    // The aggregator's calls are client spans, and each stage's server span is their child.
+    let client = in_trace
+        .iter()
+        .find(|s| {
+            s.span_kind == SpanKind::Client
+                && s.name == "ndrs.v1.ComputeCensusService/GetStageResult"
+        })
+        .unwrap_or_else(|| panic!("no client span for the aggregator's call: {names:?}"));
+    assert_eq!(
+        attribute(client, "rpc.grpc.status_code").as_deref(),
+        Some("0")
+    );
+    let served = in_trace.iter().find(|s| {
+        s.span_kind == SpanKind::Server
+            && s.name == "ndrs.v1.ComputeCensusService/GetStageResult"
+            && s.parent_span_id == client.span_context.span_id()
+    });
+    assert!(
+        served.is_some(),
+        "the stage's server span is not the client span's child"
+    );
     let server_span_of = |trace: TraceId| {
         spans
             .iter()

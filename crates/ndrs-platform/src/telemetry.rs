@@ -219,6 +219,34 @@ pub fn server_span(request: &http::Request<()>) -> tracing::Span {
     span
 }
 
+/// The span of an outgoing call, by the same conventions as [`server_span`] with kind client.
+/// Instrument the call's future with it: the channel's interceptor runs inside the call, so the
+/// `traceparent` it sends is this span's and the server's span becomes its child.
+pub fn client_span(service: &str, method: &str) -> tracing::Span {
+    tracing::info_span!(
+        "grpc.client",
+        otel.name = %format!("{service}/{method}"),
+        otel.kind = "client",
+        otel.status_code = tracing::field::Empty,
+        rpc.system = "grpc",
+        rpc.service = %service,
+        rpc.method = %method,
+        rpc.grpc.status_code = tracing::field::Empty,
+    )
+}
+
+/// Records a finished outgoing call's status on its client span: the code always, Error for
+/// any failure (for the caller every failed call is one).
+pub fn record_client_status<T>(span: &tracing::Span, outcome: &Result<T, tonic::Status>) {
+    let code = outcome
+        .as_ref()
+        .map_or_else(|s| s.code(), |_| tonic::Code::Ok);
+    span.record("rpc.grpc.status_code", code as i64);
+    if code != tonic::Code::Ok {
+        span.record("otel.status_code", "ERROR");
+    }
+}
+
 /// Records a finished call's status on its server span: `rpc.grpc.status_code` always, and span
 /// status Error for the codes the conventions count as server errors (a refused argument or a
 /// missing permission is the caller's, and leaves the status unset).
