@@ -214,8 +214,16 @@ pub fn server_span(request: &http::Request<()>) -> tracing::Span {
         rpc.service = %service,
         rpc.method = %method,
         rpc.grpc.status_code = tracing::field::Empty,
+        trace_id = tracing::field::Empty,
     );
     let _ = span.set_parent(parent);
+    // The trace id as a plain field, so every JSON log line written during the call carries it
+    // (under `span`) and a log search can jump to the trace.
+    {
+        use opentelemetry::trace::TraceContextExt;
+        let trace_id = span.context().span().span_context().trace_id();
+        span.record("trace_id", tracing::field::display(trace_id));
+    }
     span
 }
 
@@ -274,6 +282,50 @@ pub fn current_trace_id() -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn log_lines_written_during_a_call_carry_its_trace_id() {
+        use std::io::Write;
+        use std::sync::{Arc, Mutex};
+        use tracing_subscriber::layer::SubscriberExt;
+
+        #[derive(Clone, Default)]
+        struct Buffer(Arc<Mutex<Vec<u8>>>);
+        impl Write for Buffer {
+            fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+                self.0.lock().unwrap().extend_from_slice(bytes);
+                Ok(bytes.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let buffer = Buffer::default();
+        let writer = buffer.clone();
+        let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder().build();
+        use opentelemetry::trace::TracerProvider as _;
+        let subscriber = tracing_subscriber::registry()
+            .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("test")))
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .json()
+                    .with_writer(move || writer.clone()),
+            );
+        let trace = "4bf92f3577b34da6a3ce929d0e0e4736";
+        let request = http::Request::builder()
+            .uri("/ndrs.v1.ComputeCensusService/SubmitCentreReturn")
+            .header("traceparent", format!("00-{trace}-00f067aa0ba902b7-01"))
+            .body(())
+            .unwrap();
+        tracing::subscriber::with_default(subscriber, || {
+            let span = super::server_span(&request);
+            span.in_scope(|| tracing::info!("return stored"));
+        });
+        let text = String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap();
+        let line = text.lines().find(|l| l.contains("return stored")).unwrap();
+        let json: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert_eq!(json["span"]["trace_id"], trace, "{line}");
+    }
+
     #[test]
     fn the_resource_names_the_service_its_version_instance_and_environment() {
         let resource = super::resource("ndrs-compute", "staging");
