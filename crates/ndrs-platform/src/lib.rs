@@ -3,7 +3,8 @@
 //!
 //! - [`settings`]: layered configuration, validated at start.
 //! - [`telemetry`]: tracing with OpenTelemetry and W3C trace-context propagation.
-//! - [`metrics`]: RPC latency, returns received and rejected, validation outcomes.
+//! - [`metrics`]: RPC latency, returns received and rejected, validation outcomes; [`scrape`]
+//!   serves them to Prometheus.
 //! - [`health`]: grpc.health.v1 with watches that end at shutdown.
 //! - [`server`] and [`client`]: gRPC bootstrap (health, reflection, graceful shutdown) and
 //!   authenticated, traced channels.
@@ -33,6 +34,7 @@ pub mod plausibility;
 pub mod questionnaires;
 pub mod rate_limit;
 pub mod returns;
+pub mod scrape;
 pub mod server;
 pub mod settings;
 pub mod stage;

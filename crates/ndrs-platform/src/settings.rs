@@ -74,6 +74,9 @@ pub struct TelemetrySettings {
     /// `deployment.environment.name` of the telemetry resource (`production`, `staging`, ...);
     /// empty: unset, unless `OTEL_RESOURCE_ATTRIBUTES` says.
     pub environment: String,
+    /// Port of the Prometheus scrape endpoint (`GET /metrics`), on `server.host`; 0: none. The
+    /// Kubernetes manifests set 9464, OpenTelemetry's conventional port.
+    pub metrics_port: u16,
     pub log_filter: String,
     pub json_logs: bool,
 }

@@ -23,6 +23,28 @@ use crate::settings::TelemetrySettings;
 pub struct TelemetryGuard {
     provider: SdkTracerProvider,
     meters: opentelemetry_sdk::metrics::SdkMeterProvider,
+    /// What the Prometheus endpoint serves, when `telemetry.metrics_port` is set.
+    scrape: Option<crate::scrape::ScrapeRegistry>,
+    metrics_port: u16,
+}
+
+impl TelemetryGuard {
+    /// Starts the Prometheus scrape endpoint on `host`, if `telemetry.metrics_port` asks for
+    /// one; the address it listens on.
+    pub async fn serve_metrics(
+        &self,
+        host: &str,
+        shutdown: tokio_util::sync::CancellationToken,
+    ) -> ndrs_core::Result<Option<std::net::SocketAddr>> {
+        match &self.scrape {
+            Some(registry) => {
+                crate::scrape::spawn(registry.clone(), host, self.metrics_port, shutdown)
+                    .await
+                    .map(Some)
+            }
+            None => Ok(None),
+        }
+    }
 }
 
 impl Drop for TelemetryGuard {
@@ -63,6 +85,13 @@ pub fn init(settings: &TelemetrySettings, service_name: &str) -> Result<Telemetr
             .map_err(|e| format!("telemetry.otlp_endpoint: {e}"))?;
         builder = builder.with_batch_exporter(span_exporter);
     }
+    let scrape = if settings.metrics_port == 0 {
+        None
+    } else {
+        let (reader, registry) = crate::scrape::reader()?;
+        meters = meters.with_reader(reader);
+        Some(registry)
+    };
     let meters = meters.build();
     opentelemetry::global::set_meter_provider(meters.clone());
     let provider = builder.build();
@@ -91,7 +120,12 @@ pub fn init(settings: &TelemetrySettings, service_name: &str) -> Result<Telemetr
             )
             .try_init()
     };
-    Ok(TelemetryGuard { provider, meters })
+    Ok(TelemetryGuard {
+        provider,
+        meters,
+        scrape,
+        metrics_port: settings.metrics_port,
+    })
 }
 
 /// The process's telemetry resource, as the OpenTelemetry resource conventions name it. What

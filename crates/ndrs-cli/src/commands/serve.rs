@@ -19,8 +19,14 @@ pub(super) async fn run(service: Service) -> Result<()> {
         Service::Application => "ndrs-application",
         Service::Aggregator => "ndrs-aggregator",
     };
-    let _telemetry = ndrs_platform::telemetry::init(&settings.telemetry, name)
+    let telemetry = ndrs_platform::telemetry::init(&settings.telemetry, name)
         .map_err(Error::FailedPrecondition)?;
+    // The scrape endpoint lives as long as this command.
+    let metrics = tokio_util::sync::CancellationToken::new();
+    let _metrics = metrics.clone().drop_guard();
+    telemetry
+        .serve_metrics(&settings.server.host, metrics)
+        .await?;
     if let Service::All = service {
         let mut system = crate::system::start(settings).await?;
         for (name, endpoint) in system.endpoints.services() {

@@ -114,8 +114,14 @@ where
 {
     let run = async {
         let settings = Settings::load().map_err(|e| Error::FailedPrecondition(e.to_string()))?;
-        let _telemetry =
+        let telemetry =
             crate::telemetry::init(&settings.telemetry, name).map_err(Error::FailedPrecondition)?;
+        // The scrape endpoint lives as long as the service.
+        let metrics = CancellationToken::new();
+        let _metrics = metrics.clone().drop_guard();
+        telemetry
+            .serve_metrics(&settings.server.host, metrics)
+            .await?;
         let listener = crate::server::bind(&settings.server.host, port(&settings)).await?;
         let runtime = Runtime::from_settings(settings).await?;
         start(runtime, listener, cancel_on_signal()).await

@@ -1,0 +1,111 @@
+//! The Prometheus scrape endpoint, read as Prometheus reads it: after a submission and a
+//! refusal, `GET /metrics` serves the RPC durations and the returns received in the text
+//! exposition format, named by the conventions' Prometheus mapping. This file is its own test
+//! binary because it installs the global meter provider.
+
+mod common;
+
+use std::io::{Read, Write};
+
+use common::{as_reporter, start};
+use ndrs_proto::v1 as pb;
+use ndrs_proto::v1::compute_census_service_client::ComputeCensusServiceClient;
+use ndrs_testkit::sample;
+use opentelemetry_sdk::metrics::SdkMeterProvider;
+
+/// The body of `GET path` on `address`, over plain HTTP/1.1, with the status line.
+fn get(address: std::net::SocketAddr, path: &str) -> (String, String) {
+    let mut stream = std::net::TcpStream::connect(address).unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let (head, body) = response.split_once("\r\n\r\n").unwrap();
+    (head.lines().next().unwrap().to_string(), body.to_string())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prometheus_scrapes_the_rpc_and_return_metrics() {
+    let (reader, registry) = ndrs_platform::scrape::reader().unwrap();
+    let meters = SdkMeterProvider::builder().with_reader(reader).build();
+    opentelemetry::global::set_meter_provider(meters.clone());
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let address = ndrs_platform::scrape::spawn(registry, "127.0.0.1", 0, shutdown.clone())
+        .await
+        .unwrap();
+
+    let (_env, system) = start().await;
+    let e = system.endpoints.clone();
+    let mut reporter =
+        ComputeCensusServiceClient::new(as_reporter(&system, &e.compute, "cc-m").await);
+    reporter
+        .submit_centre_return(sample::centre(
+            "cc-m",
+            "k",
+            pb::CentreType::General,
+            "11",
+            1.0e18,
+        ))
+        .await
+        .unwrap();
+    let mut bad = sample::centre("cc-m", "k2", pb::CentreType::General, "11", -1.0);
+    bad.average_utilisation = 2.0;
+    reporter.submit_centre_return(bad).await.unwrap_err();
+
+    let (status, body) = tokio::task::spawn_blocking(move || get(address, "/metrics"))
+        .await
+        .unwrap();
+    assert!(status.contains("200"), "{status}");
+    let accepted = body.lines().any(|l| {
+        l.starts_with("ndrs_returns_received_total{")
+            && l.contains(r#"outcome="accepted""#)
+            && l.contains(r#"rpc_method="SubmitCentreReturn""#)
+    });
+    assert!(accepted, "no accepted-returns counter in:\n{body}");
+    assert!(
+        body.lines().any(
+            |l| l.starts_with("rpc_server_call_duration_seconds_bucket{")
+                && l.contains(r#"rpc_grpc_status_code="3""#)
+        ),
+        "no RPC duration histogram for the refusal in:\n{body}"
+    );
+    let (missing, _) = tokio::task::spawn_blocking(move || get(address, "/other"))
+        .await
+        .unwrap();
+    assert!(missing.contains("404"), "{missing}");
+
+    // Parsed by Prometheus's own Python client when NDRS_TEST_PROMETHEUS_PYTHON names a Python
+    // that has it (set but failing fails the test).
+    if let Ok(python) = std::env::var("NDRS_TEST_PROMETHEUS_PYTHON") {
+        let script = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../scripts/check-prometheus.py"
+        );
+        let mut child = std::process::Command::new(python)
+            .arg(script)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("run the Prometheus parser");
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(body.as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "prometheus_client could not read the scrape: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    shutdown.cancel();
+    system.stop().await.unwrap();
+    let _ = meters.shutdown();
+}
