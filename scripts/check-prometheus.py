@@ -10,6 +10,10 @@ families = {f.name: f for f in text_string_to_metric_families(sys.stdin.read())}
 expected = {
     "rpc_server_call_duration_seconds": "histogram",
     "ndrs_returns_received": "counter",
+    "ndrs_returns_stored": "counter",
+    "ndrs_outbox_backlog": "gauge",
+    "ndrs_outbox_lag_seconds": "gauge",
+    "ndrs_aggregator_reassembly_duration_seconds": "histogram",
 }
 problems = [
     f"{name}: {'missing' if name not in families else 'type ' + families[name].type}, expected {kind}"

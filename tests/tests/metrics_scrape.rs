@@ -7,7 +7,7 @@ mod common;
 
 use std::io::{Read, Write};
 
-use common::{as_reporter, start};
+use common::{as_reporter, start, wait_for};
 use ndrs_proto::v1 as pb;
 use ndrs_proto::v1::compute_census_service_client::ComputeCensusServiceClient;
 use ndrs_testkit::sample;
@@ -55,10 +55,41 @@ async fn prometheus_scrapes_the_rpc_and_return_metrics() {
     bad.average_utilisation = 2.0;
     reporter.submit_centre_return(bad).await.unwrap_err();
 
-    let (status, body) = tokio::task::spawn_blocking(move || get(address, "/metrics"))
-        .await
-        .unwrap();
+    // The automatic re-assembly after the submission, for its duration histogram.
+    let scrape = || async move {
+        tokio::task::spawn_blocking(move || get(address, "/metrics"))
+            .await
+            .unwrap()
+    };
+    wait_for(
+        std::time::Duration::from_secs(30),
+        "no automatic re-assembly was measured",
+        async || {
+            let (_, body) = scrape().await;
+            body.contains("ndrs_aggregator_reassembly_duration_seconds_count{")
+                .then_some(())
+        },
+    )
+    .await;
+    let (status, body) = scrape().await;
     assert!(status.contains("200"), "{status}");
+    // The operators' view: returns stored by kind, and the relay's backlog per stage service.
+    assert!(
+        body.lines()
+            .any(|l| l.starts_with("ndrs_returns_stored_total{")
+                && l.contains(r#"ndrs_return_kind="compute_centre""#)
+                && l.contains(r#"outcome="new""#)),
+        "no stored-returns counter in:\n{body}"
+    );
+    assert!(
+        body.lines().any(|l| l.starts_with("ndrs_outbox_backlog{")
+            && l.contains(r#"ndrs_stage="compute""#)),
+        "no outbox backlog gauge in:\n{body}"
+    );
+    assert!(
+        body.contains("ndrs_outbox_lag_seconds{"),
+        "no outbox lag in:\n{body}"
+    );
     let accepted = body.lines().any(|l| {
         l.starts_with("ndrs_returns_received_total{")
             && l.contains(r#"outcome="accepted""#)

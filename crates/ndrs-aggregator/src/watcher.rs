@@ -204,6 +204,7 @@ impl Watcher {
                     ndrs_platform::telemetry::link_traceparent(&span, tp);
                 }
             }
+            let started = Instant::now();
             let outcome = if pending.is_some() {
                 revalidate(
                     &self.candidates,
@@ -216,6 +217,15 @@ impl Watcher {
             } else {
                 self.resynchronise(cycle_year).instrument(span).await
             };
+            ndrs_platform::metrics::metrics()
+                .reassembly_duration
+                .record(
+                    started.elapsed().as_secs_f64(),
+                    &[opentelemetry::KeyValue::new(
+                        "outcome",
+                        if outcome.is_ok() { "ok" } else { "failed" },
+                    )],
+                );
             match outcome {
                 Ok(()) => {
                     if let Some((deliveries, _)) = backlog.cycles.remove(&cycle_year) {

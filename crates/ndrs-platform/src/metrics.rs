@@ -7,6 +7,11 @@
 //! - `ndrs.validation.rule_outcomes` (counter): cross-entity rule results, by severity and status.
 //! - `ndrs.aggregator.revalidation_backlog` (gauge): cycles waiting for a successful automatic
 //!   re-assembly, plus one while a full resynchronisation is due.
+//! - `ndrs.aggregator.reassembly.duration` (histogram, seconds): one automatic re-assembly and
+//!   re-validation, by `outcome` (`ok`, `failed`).
+//! - `ndrs.outbox.backlog` (gauge) and `ndrs.outbox.lag` (gauge, seconds): committed events not yet
+//!   published and the age of the oldest, by `ndrs.stage` (the relay's measure of bus trouble).
+//! - `ndrs.returns.stored` (counter): returns stored, by `ndrs.return_kind` and `outcome`.
 //!
 //! RPC metrics are taken by a tower layer around every server ([`RpcMetricsLayer`]), so no handler
 //! has to remember to record them.
@@ -25,6 +30,10 @@ pub struct Metrics {
     pub returns_received: Counter<u64>,
     pub rule_outcomes: Counter<u64>,
     pub revalidation_backlog: Gauge<u64>,
+    pub outbox_backlog: Gauge<u64>,
+    pub outbox_lag: Gauge<f64>,
+    pub reassembly_duration: Histogram<f64>,
+    pub returns_stored: Counter<u64>,
 }
 
 /// The process's instruments, created on first use from the global meter provider (installed by
@@ -52,6 +61,24 @@ pub fn metrics() -> &'static Metrics {
                 .with_description(
                     "cycles waiting for a successful automatic re-assembly (plus one while a full resynchronisation is due)",
                 )
+                .build(),
+            outbox_backlog: meter
+                .u64_gauge("ndrs.outbox.backlog")
+                .with_description("committed events the relay has not yet published, by stage service")
+                .build(),
+            outbox_lag: meter
+                .f64_gauge("ndrs.outbox.lag")
+                .with_unit("s")
+                .with_description("age of the oldest unpublished event, by stage service (0 when none)")
+                .build(),
+            reassembly_duration: meter
+                .f64_histogram("ndrs.aggregator.reassembly.duration")
+                .with_unit("s")
+                .with_description("one automatic re-assembly and re-validation of a cycle, by outcome")
+                .build(),
+            returns_stored: meter
+                .u64_counter("ndrs.returns.stored")
+                .with_description("returns stored, by return kind and outcome (new, revised, replayed)")
                 .build(),
         }
     })

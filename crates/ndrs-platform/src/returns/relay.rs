@@ -58,6 +58,7 @@ pub async fn publish_pending(
 
 /// Runs the relay until `shutdown` resolves.
 pub async fn run_relay(
+    stage: &'static str,
     db: DatabaseConnection,
     bus: Arc<dyn EventBus>,
     wakeup: Arc<Notify>,
@@ -67,7 +68,11 @@ pub async fn run_relay(
 ) {
     tokio::pin!(shutdown);
     loop {
-        match publish_pending(&db, bus.as_ref(), batch_size).await {
+        let outcome = publish_pending(&db, bus.as_ref(), batch_size).await;
+        if let Err(e) = record_backlog(stage, &db).await {
+            tracing::debug!(error = %e, "outbox backlog not measured");
+        }
+        match outcome {
             // A full batch may mean more is waiting: go again at once.
             Ok(n) if n as u64 == batch_size => continue,
             Ok(_) => {}
@@ -79,4 +84,34 @@ pub async fn run_relay(
             _ = tokio::time::sleep(poll_interval) => {}
         }
     }
+}
+
+/// Records how many events wait to be published and how old the oldest is: a growing backlog is
+/// the first sign that the bus is unreachable, before any re-validation is late.
+async fn record_backlog(
+    stage: &'static str,
+    db: &DatabaseConnection,
+) -> Result<(), ndrs_core::Error> {
+    use sea_orm::PaginatorTrait;
+    let unpublished =
+        || outbox_event::Entity::find().filter(outbox_event::Column::PublishedAt.is_null());
+    let backlog = unpublished().count(db).await.map_err(crate::db::db_error)?;
+    let oldest = unpublished()
+        .order_by_asc(outbox_event::Column::Id)
+        .one(db)
+        .await
+        .map_err(crate::db::db_error)?;
+    let lag = oldest
+        .and_then(|e| chrono::DateTime::parse_from_rfc3339(&e.created_at).ok())
+        .map_or(0.0, |created| {
+            (chrono::Utc::now() - created.with_timezone(&chrono::Utc))
+                .num_milliseconds()
+                .max(0) as f64
+                / 1000.0
+        });
+    let attributes = [opentelemetry::KeyValue::new("ndrs.stage", stage)];
+    let m = crate::metrics::metrics();
+    m.outbox_backlog.record(backlog, &attributes);
+    m.outbox_lag.record(lag, &attributes);
+    Ok(())
 }

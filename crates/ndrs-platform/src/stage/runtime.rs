@@ -42,6 +42,7 @@ where
     let db = crate::db::connect_and_migrate(&target, &migrator).await?;
     let store = ReturnStore::new(db.clone(), stage_name);
     let relay = tokio::spawn(crate::returns::relay::run_relay(
+        stage_name,
         db,
         runtime.bus.clone(),
         store.relay_wakeup(),

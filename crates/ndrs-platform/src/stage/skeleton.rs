@@ -176,6 +176,18 @@ impl StageCore {
             replayed = receipt.replayed,
             "return committed"
         );
+        let outcome = match (receipt.replayed, receipt.version) {
+            (true, _) => "replayed",
+            (false, 1) => "new",
+            (false, _) => "revised",
+        };
+        crate::metrics::metrics().returns_stored.add(
+            1,
+            &[
+                opentelemetry::KeyValue::new("ndrs.return_kind", kind),
+                opentelemetry::KeyValue::new("outcome", outcome),
+            ],
+        );
         Ok(receipt_to_proto(receipt))
     }
 
