@@ -5,7 +5,7 @@
 //! published twice after a crash, never zero times; consumers are idempotent.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
@@ -56,6 +56,9 @@ pub async fn publish_pending(
     Ok(published)
 }
 
+/// How often the relay measures its backlog for the metrics.
+const BACKLOG_EVERY: Duration = Duration::from_secs(1);
+
 /// Runs the relay until `shutdown` resolves.
 pub async fn run_relay(
     stage: &'static str,
@@ -67,10 +70,16 @@ pub async fn run_relay(
     shutdown: impl std::future::Future<Output = ()>,
 ) {
     tokio::pin!(shutdown);
+    let mut measured = None;
     loop {
         let outcome = publish_pending(&db, bus.as_ref(), batch_size).await;
-        if let Err(e) = record_backlog(stage, &db).await {
-            tracing::debug!(error = %e, "outbox backlog not measured");
+        // At most once a second: during a burst the relay wakes on every commit, and the two
+        // queries must not compete with the submissions for the (SQLite: single) connection.
+        if measured.is_none_or(|at: Instant| at.elapsed() >= BACKLOG_EVERY) {
+            measured = Some(Instant::now());
+            if let Err(e) = record_backlog(stage, &db).await {
+                tracing::debug!(error = %e, "outbox backlog not measured");
+            }
         }
         match outcome {
             // A full batch may mean more is waiting: go again at once.
