@@ -14,6 +14,7 @@ expected = {
     "ndrs_outbox_backlog": "gauge",
     "ndrs_outbox_lag_seconds": "gauge",
     "ndrs_aggregator_reassembly_duration_seconds": "histogram",
+    "db_client_connection_count": "gauge",
 }
 problems = [
     f"{name}: {'missing' if name not in families else 'type ' + families[name].type}, expected {kind}"

@@ -271,6 +271,35 @@ fn index_statement<T: IntoIden>(
     index
 }
 
+/// Records the pool's connections in use and idle as `db.client.connection.count` (the
+/// OpenTelemetry database-client convention), named by `pool`: a pool that stays fully used is
+/// where submissions queue.
+pub fn record_pool_usage(pool: &'static str, db: &DatabaseConnection) {
+    let (size, idle) = match db.get_database_backend() {
+        sea_orm::DatabaseBackend::Sqlite => {
+            let p = db.get_sqlite_connection_pool();
+            (p.size(), p.num_idle())
+        }
+        sea_orm::DatabaseBackend::Postgres => {
+            let p = db.get_postgres_connection_pool();
+            (p.size(), p.num_idle())
+        }
+        _ => return,
+    };
+    let idle = u64::try_from(idle).unwrap_or(u64::MAX);
+    let used = u64::from(size).saturating_sub(idle);
+    let gauge = &crate::metrics::metrics().db_connections;
+    for (state, count) in [("used", used), ("idle", idle)] {
+        gauge.record(
+            count,
+            &[
+                opentelemetry::KeyValue::new("db.client.connection.pool.name", pool),
+                opentelemetry::KeyValue::new("db.client.connection.state", state),
+            ],
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,6 +12,8 @@
 //! - `ndrs.outbox.backlog` (gauge) and `ndrs.outbox.lag` (gauge, seconds): committed events not yet
 //!   published and the age of the oldest, by `ndrs.stage` (the relay's measure of bus trouble).
 //! - `ndrs.returns.stored` (counter): returns stored, by `ndrs.return_kind` and `outcome`.
+//! - `db.client.connection.count` (gauge): each stage service's pool, by
+//!   `db.client.connection.pool.name` and `db.client.connection.state` (`used`, `idle`).
 //!
 //! RPC metrics are taken by a tower layer around every server ([`RpcMetricsLayer`]), so no handler
 //! has to remember to record them.
@@ -34,6 +36,7 @@ pub struct Metrics {
     pub outbox_lag: Gauge<f64>,
     pub reassembly_duration: Histogram<f64>,
     pub returns_stored: Counter<u64>,
+    pub db_connections: Gauge<u64>,
 }
 
 /// The process's instruments, created on first use from the global meter provider (installed by
@@ -75,6 +78,10 @@ pub fn metrics() -> &'static Metrics {
                 .f64_histogram("ndrs.aggregator.reassembly.duration")
                 .with_unit("s")
                 .with_description("one automatic re-assembly and re-validation of a cycle, by outcome")
+                .build(),
+            db_connections: meter
+                .u64_gauge("db.client.connection.count")
+                .with_description("database pool connections, by pool and state (used, idle)")
                 .build(),
             returns_stored: meter
                 .u64_counter("ndrs.returns.stored")

@@ -80,6 +80,8 @@ pub async fn run_relay(
             if let Err(e) = record_backlog(stage, &db).await {
                 tracing::debug!(error = %e, "outbox backlog not measured");
             }
+            // The relay is the one loop every stage service runs, so it also samples the pool.
+            crate::db::record_pool_usage(stage, &db);
         }
         match outcome {
             // A full batch may mean more is waiting: go again at once.
