@@ -204,20 +204,20 @@ pub fn current_traceparent() -> Option<String> {
 
 /// Makes `span` a child of the remote context carried by a `traceparent` string.
 pub fn set_parent_from_traceparent(span: &tracing::Span, traceparent: &str) {
-    let mut carrier = HashMap::new();
-    carrier.insert("traceparent".to_string(), traceparent.to_string());
-    let parent = TraceContextPropagator::new().extract(&carrier);
-    let _ = span.set_parent(parent);
+    let _ = span.set_parent(remote_context(traceparent));
+}
+
+/// The remote context a `traceparent` string carries (empty when it is malformed).
+fn remote_context(traceparent: &str) -> opentelemetry::Context {
+    let carrier = HashMap::from([("traceparent".to_string(), traceparent.to_string())]);
+    TraceContextPropagator::new().extract(&carrier)
 }
 
 /// Links `span` to the remote context carried by a `traceparent` string: work done for several
 /// callers at once (one re-validation for a burst of submissions) is reachable from each trace.
 pub fn link_traceparent(span: &tracing::Span, traceparent: &str) {
     use opentelemetry::trace::TraceContextExt;
-    let mut carrier = HashMap::new();
-    carrier.insert("traceparent".to_string(), traceparent.to_string());
-    let remote = TraceContextPropagator::new().extract(&carrier);
-    let context = remote.span().span_context().clone();
+    let context = remote_context(traceparent).span().span_context().clone();
     if context.is_valid() {
         span.add_link(context);
     }
