@@ -37,7 +37,7 @@ fn answer<T>(
     what: &str,
     outcome: std::result::Result<tonic::Response<T>, tonic::Status>,
 ) -> Result<T> {
-    outcome.map(tonic::Response::into_inner).map_err(rpc(what))
+    ndrs_platform::grpc_status::answer(outcome).map_err(|e| e.in_context(what))
 }
 
 async fn client(target: &Target<'_>, name: &str, role: Role) -> Result<Aggregator> {

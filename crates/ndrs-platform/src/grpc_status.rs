@@ -106,6 +106,14 @@ pub fn from_status(status: Status) -> Error {
     }
 }
 
+/// A client call's outcome as the message it answered or the domain error its status stands for:
+/// what every caller of an ndrs service does with a response.
+pub fn answer<T>(outcome: Result<tonic::Response<T>, Status>) -> ndrs_core::Result<T> {
+    outcome
+        .map(tonic::Response::into_inner)
+        .map_err(from_status)
+}
+
 /// `from_status` with the call it answered named in the message.
 pub fn from_status_in(what: &str) -> impl FnOnce(Status) -> Error + '_ {
     move |status| from_status(status).in_context(what)

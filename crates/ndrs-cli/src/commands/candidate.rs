@@ -6,10 +6,11 @@ use std::fmt::Write as _;
 use ndrs_core::Result;
 use ndrs_core::catalogue::Catalogue;
 use ndrs_core::units::{Unit, ZettabyteBase, present};
+use ndrs_platform::grpc_status::answer;
 use ndrs_platform::timestamp::display;
 use ndrs_proto::v1 as pb;
 
-use super::{AggregatorTarget, answer, load_settings};
+use super::{AggregatorTarget, load_settings};
 use crate::cli::CandidateCommand;
 
 pub(super) async fn run(command: CandidateCommand, target: AggregatorTarget) -> Result<()> {

@@ -84,11 +84,3 @@ impl AggregatorTarget {
         Ok(AggregatorServiceClient::new(self.channel(settings)?))
     }
 }
-
-/// The message of an aggregator's answer, or the domain error its status stands for: what every
-/// command does with a call's outcome.
-fn answer<T>(outcome: std::result::Result<tonic::Response<T>, tonic::Status>) -> Result<T> {
-    outcome
-        .map(tonic::Response::into_inner)
-        .map_err(ndrs_platform::grpc_status::from_status)
-}

@@ -3,10 +3,11 @@
 use std::io::Write as _;
 
 use ndrs_core::{Error, Result};
+use ndrs_platform::grpc_status::answer;
 use ndrs_platform::timestamp::display;
 use ndrs_proto::v1 as pb;
 
-use super::{AggregatorTarget, answer, load_settings};
+use super::{AggregatorTarget, load_settings};
 use crate::cli::{ReleaseCommand, ReleaseFormatArg};
 
 pub(super) async fn run(command: ReleaseCommand, target: AggregatorTarget) -> Result<()> {
