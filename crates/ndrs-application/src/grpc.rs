@@ -3,7 +3,9 @@
 
 use ndrs_platform::IntoStatus;
 use ndrs_platform::auth::Role;
-use ndrs_platform::stage::{self, StageCore, StageFigures, StageReturn, StageService, stage_rpcs};
+use ndrs_platform::stage::{
+    self, StageCore, StageFigures, StageReturn, StageService, Submission, stage_rpcs,
+};
 use ndrs_proto::v1 as pb;
 use ndrs_proto::v1::application_survey_service_server::{
     ApplicationSurveyService, ApplicationSurveyServiceServer,
@@ -57,23 +59,42 @@ impl StageService for ApplicationSurvey {
     }
 }
 
+impl ApplicationSurvey {
+    /// Stores a checked return with what the cycle's sample design says of it (a unit outside
+    /// the frame, a stratum that disagrees with the answers).
+    async fn store_in_frame(
+        &self,
+        submission: Submission<Questionnaire>,
+    ) -> Result<Response<pb::Receipt>, Status> {
+        let frame = self
+            .designs
+            .frame_findings(
+                submission.header.cycle_year,
+                &submission.header.reporting_unit_id,
+                &submission.value,
+            )
+            .await
+            .into_status()?;
+        self.core.store(submission, frame).await
+    }
+}
+
 stage_rpcs! {
     impl ApplicationSurveyService for ApplicationSurvey {
         async fn submit_questionnaire(
             &self,
             request: Request<pb::ApplicationReturn>,
         ) -> Result<Response<pb::Receipt>, Status> {
-            let submission = self.core.receive::<Questionnaire>(request).await?;
-            let frame = self
-                .designs
-                .frame_findings(
-                    submission.header.cycle_year,
-                    &submission.header.reporting_unit_id,
-                    &submission.value,
-                )
-                .await
-                .into_status()?;
-            self.core.store(submission, frame).await
+            let submission = self.core.receive_typed::<Questionnaire>(request).await?;
+            self.store_in_frame(submission).await
+        }
+
+        async fn submit_answers(
+            &self,
+            request: Request<pb::AnswerReturn>,
+        ) -> Result<Response<pb::Receipt>, Status> {
+            let submission = self.core.receive_answers::<Questionnaire>(request).await?;
+            self.store_in_frame(submission).await
         }
 
         async fn submit_sharing_hub_return(

@@ -4,7 +4,7 @@
 use ndrs_core::Violations;
 use ndrs_platform::plausibility::{Quantity, Reported};
 use ndrs_platform::returns::{EditFinding, FindingSeverity, ReturnHeader, StoredReturn};
-use ndrs_platform::stage::{StageReturn, figure, lineage_of};
+use ndrs_platform::stage::{StageReturn, TypedReturn, figure, lineage_of};
 use ndrs_proto::v1::{self as pb, FigureKind, Unit};
 use serde::{Deserialize, Serialize};
 
@@ -114,16 +114,19 @@ pub fn figures(rows: &[(StoredReturn, SharingHub)]) -> Vec<pb::Figure> {
 }
 
 impl StageReturn for SharingHub {
-    type Proto = pb::SharingHubReturn;
     const KIND: &'static str = "sharing_hub";
-    fn from_proto(message: pb::SharingHubReturn) -> ndrs_core::Result<(ReturnHeader, Self)> {
-        hub_return_from_proto(message)
-    }
     fn edit_findings(&self) -> Vec<EditFinding> {
         hub_findings(self)
     }
     fn quantities(&self) -> Vec<Reported> {
         hub_quantities(self)
+    }
+}
+
+impl TypedReturn for SharingHub {
+    type Proto = pb::SharingHubReturn;
+    fn from_proto(message: pb::SharingHubReturn) -> ndrs_core::Result<(ReturnHeader, Self)> {
+        hub_return_from_proto(message)
     }
 }
 

@@ -1,11 +1,10 @@
-//! The application questionnaire: its answers ([`Questionnaire`]) and which questions each kind
-//! of respondent is asked, by questionnaire version (`data/questionnaires.toml`). A cycle uses the newest version that applies to it; the version
-//! is stored with every return, so a return keeps the meaning it was answered under when a later
-//! cycle's questionnaire changes.
+//! The application return as the estimates read it ([`Questionnaire`]): the typed form of the
+//! answers a unit gave under the cycle's published questionnaire (the content document
+//! `content/2023/application.toml` and its successors), together with those answers by question
+//! id and the version they were checked against, so a stored return keeps the meaning it was
+//! answered under when a later cycle's questionnaire changes.
 
-use std::collections::BTreeMap;
-use std::sync::LazyLock;
-
+use ndrs_content::{Answer, Answers};
 use ndrs_core::classification::{IndustryGroup, SizeClass, SubjectType};
 use ndrs_proto::v1 as pb;
 use serde::{Deserialize, Serialize};
@@ -22,6 +21,31 @@ pub enum Scenario {
 }
 
 impl Scenario {
+    const ALL: [Scenario; 6] = [
+        Scenario::OperationsManagement,
+        Scenario::Production,
+        Scenario::Marketing,
+        Scenario::ResearchDevelopment,
+        Scenario::CustomerService,
+        Scenario::SupplyChain,
+    ];
+
+    /// The code the questionnaire's `scenario` code list uses.
+    pub const fn code(self) -> &'static str {
+        match self {
+            Scenario::OperationsManagement => "operations_management",
+            Scenario::Production => "production",
+            Scenario::Marketing => "marketing",
+            Scenario::ResearchDevelopment => "research_development",
+            Scenario::CustomerService => "customer_service",
+            Scenario::SupplyChain => "supply_chain",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.code() == code)
+    }
+
     pub(crate) fn from_proto(value: i32) -> Option<Self> {
         use pb::Scenario as S;
         Some(match S::try_from(value).ok()? {
@@ -44,6 +68,8 @@ pub struct Storage {
     pub unused_for_a_year_bytes: u64,
 }
 
+/// One application return. The typed fields read an unanswered question as `false` or 0, as the
+/// 2023 estimates always did; `answers` keeps what was actually answered.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Questionnaire {
     pub subject_type: SubjectType,
@@ -70,133 +96,96 @@ pub struct Questionnaire {
     /// Absent in questionnaires stored before the question was asked: read as false.
     #[serde(default)]
     pub pilots_authorised_operation: bool,
-    /// The questionnaire version the return was answered under (`data/questionnaires.toml`).
+    /// The published questionnaire the return was checked against, as lineage cites it.
     #[serde(default)]
     pub questionnaire_version: String,
+    /// The answers by question id, exactly as given: an unanswered question has no entry.
+    #[serde(default)]
+    pub answers: Answers,
 }
 
-/// Every question of the application return, by its field name in `ndrs.v1.ApplicationReturn`.
-pub const QUESTIONS: [&str; 18] = [
-    "industry",
-    "size_class",
-    "has_data_management_system",
-    "applies_data_in_scenarios",
-    "scenarios",
-    "achieves_data_reuse_value_add",
-    "in_digital_transformation",
-    "storage",
-    "digital_investment_yuan",
-    "uses_government_open_data",
-    "data_inflow_bytes",
-    "data_outflow_bytes",
-    "industrial_chain_collaboration",
-    "industrial_chain_risk_prediction",
-    "public_data_opened_bytes",
-    "public_data_opened_previous_year_bytes",
-    "data_purchased_on_exchanges_yuan",
-    "pilots_authorised_operation",
-];
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct File {
-    version: Vec<QuestionnaireVersion>,
+/// The typed reading of checked answers; what does not fit the typed fields (a code the
+/// estimates have no class for, a negative byte count a questionnaire let through) is refused
+/// naming the answer.
+pub(crate) struct Reading<'a> {
+    answers: &'a Answers,
+    pub violations: ndrs_core::Violations,
 }
 
-/// One version of the questionnaires.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct QuestionnaireVersion {
-    pub id: String,
-    pub first_cycle: i32,
-    /// Subject group or subject type code -> questions asked.
-    questions: BTreeMap<String, Vec<String>>,
-}
-
-impl QuestionnaireVersion {
-    /// The questions asked of `subject`: its own list if it has one, else its group's.
-    pub fn asked_of(&self, subject: SubjectType) -> &[String] {
-        self.questions
-            .get(subject.code())
-            .or_else(|| self.questions.get(subject.group().code()))
-            .map_or(&[], Vec::as_slice)
-    }
-}
-
-static VERSIONS: LazyLock<Vec<QuestionnaireVersion>> = LazyLock::new(|| {
-    let file: File = toml::from_str(include_str!("../data/questionnaires.toml"))
-        .unwrap_or_else(|e| panic!("data/questionnaires.toml is invalid: {e}"));
-    let mut versions = file.version;
-    versions.sort_by_key(|v| v.first_cycle);
-    versions
-});
-
-/// The questionnaire version a cycle uses, if any applies to it.
-pub fn for_cycle(cycle_year: i32) -> Option<&'static QuestionnaireVersion> {
-    VERSIONS.iter().rev().find(|v| v.first_cycle <= cycle_year)
-}
-
-/// Whether a return carries an answer (anything but the empty value) to `question`.
-pub fn is_answered(q: &Questionnaire, question: &str) -> bool {
-    match question {
-        "industry" => q.industry.is_some(),
-        "size_class" => q.size_class.is_some(),
-        "has_data_management_system" => q.has_data_management_system,
-        "applies_data_in_scenarios" => q.applies_data_in_scenarios,
-        "scenarios" => !q.scenarios.is_empty(),
-        "achieves_data_reuse_value_add" => q.achieves_data_reuse_value_add,
-        "in_digital_transformation" => q.in_digital_transformation,
-        "storage" => q.storage != Storage::default(),
-        "digital_investment_yuan" => q.digital_investment_yuan != 0.0,
-        "uses_government_open_data" => q.uses_government_open_data,
-        "data_inflow_bytes" => q.data_inflow_bytes != 0,
-        "data_outflow_bytes" => q.data_outflow_bytes != 0,
-        "industrial_chain_collaboration" => q.industrial_chain_collaboration,
-        "industrial_chain_risk_prediction" => q.industrial_chain_risk_prediction,
-        "public_data_opened_bytes" => q.public_data_opened_bytes != 0,
-        "public_data_opened_previous_year_bytes" => q.public_data_opened_previous_year_bytes != 0,
-        "data_purchased_on_exchanges_yuan" => q.data_purchased_on_exchanges_yuan != 0.0,
-        "pilots_authorised_operation" => q.pilots_authorised_operation,
-        _ => false,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use ndrs_core::classification::SubjectGroup;
-
-    #[test]
-    fn every_version_names_known_questions_and_respondents() {
-        assert!(!VERSIONS.is_empty());
-        for v in VERSIONS.iter() {
-            for (respondent, questions) in &v.questions {
-                assert!(
-                    SubjectType::from_code(respondent).is_some()
-                        || SubjectGroup::from_code(respondent).is_some(),
-                    "{}: unknown respondent {respondent}",
-                    v.id
-                );
-                for q in questions {
-                    assert!(
-                        QUESTIONS.contains(&q.as_str()),
-                        "{}: unknown question {q}",
-                        v.id
-                    );
-                }
-            }
+impl<'a> Reading<'a> {
+    pub fn new(answers: &'a Answers) -> Self {
+        Self {
+            answers,
+            violations: ndrs_core::Violations::new(),
         }
     }
 
-    #[test]
-    fn a_cycle_uses_the_newest_version_that_applies() {
-        let v = for_cycle(2023).expect("a questionnaire for 2023");
-        assert_eq!(v.id, "2023.1");
-        assert!(for_cycle(1990).is_none());
-        let enterprise = v.asked_of(SubjectType::KeyIndustryEnterprise);
-        assert!(enterprise.iter().any(|q| q == "applies_data_in_scenarios"));
-        let government = v.asked_of(SubjectType::NationalDepartment);
-        assert!(government.iter().any(|q| q == "public_data_opened_bytes"));
-        assert!(!government.iter().any(|q| q == "scenarios"));
+    pub fn boolean(&mut self, id: &str) -> bool {
+        match self.answers.get(id) {
+            Some(Answer::Boolean(b)) => *b,
+            None => false,
+            Some(other) => self.wrong(id, other, "boolean", false),
+        }
+    }
+
+    pub fn bytes(&mut self, id: &str) -> u64 {
+        match self.answers.get(id) {
+            Some(Answer::Integer { value, .. }) => u64::try_from(*value).unwrap_or_else(|_| {
+                self.violations
+                    .push(format!("answers.{id}"), "a byte count cannot be negative");
+                0
+            }),
+            None => 0,
+            Some(other) => self.wrong(id, other, "integer", 0),
+        }
+    }
+
+    pub fn yuan(&mut self, id: &str) -> f64 {
+        match self.answers.get(id) {
+            Some(Answer::Decimal { value, .. }) if *value >= 0.0 => *value,
+            Some(Answer::Decimal { .. }) => {
+                self.violations
+                    .push(format!("answers.{id}"), "an amount cannot be negative");
+                0.0
+            }
+            None => 0.0,
+            Some(other) => self.wrong(id, other, "decimal", 0.0),
+        }
+    }
+
+    /// The codes of a choice answer, each mapped by `from_code`.
+    pub fn codes<T>(&mut self, id: &str, from_code: impl Fn(&str) -> Option<T>) -> Vec<T> {
+        let codes = match self.answers.get(id) {
+            Some(Answer::Choice(codes)) => codes,
+            None => return Vec::new(),
+            Some(other) => return self.wrong(id, other, "choice", Vec::new()),
+        };
+        codes
+            .iter()
+            .filter_map(|code| {
+                let found = from_code(code);
+                if found.is_none() {
+                    self.violations.push(
+                        format!("answers.{id}"),
+                        format!(
+                            "`{}` has no class in the application estimates",
+                            ndrs_core::error::bounded(code, 64)
+                        ),
+                    );
+                }
+                found
+            })
+            .collect()
+    }
+
+    fn wrong<T>(&mut self, id: &str, answer: &Answer, expected: &str, empty: T) -> T {
+        self.violations.push(
+            format!("answers.{id}"),
+            format!(
+                "is a {} answer; the application estimates read it as {expected}",
+                answer.type_name()
+            ),
+        );
+        empty
     }
 }

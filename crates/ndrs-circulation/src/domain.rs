@@ -7,7 +7,7 @@ use ndrs_core::Violations;
 use ndrs_core::classification::IndustryGroup;
 use ndrs_platform::plausibility::{Quantity, Reported};
 use ndrs_platform::returns::{EditFinding, FindingSeverity, ReturnHeader};
-use ndrs_platform::stage::{StageReturn, check_province};
+use ndrs_platform::stage::{StageReturn, TypedReturn, check_province};
 use ndrs_proto::v1 as pb;
 use serde::{Deserialize, Serialize};
 
@@ -315,11 +315,7 @@ pub fn exchange_findings(r: &ExchangeReturn) -> Vec<EditFinding> {
 }
 
 impl StageReturn for CarrierReturn {
-    type Proto = pb::CarrierReturn;
     const KIND: &'static str = "carrier_traffic";
-    fn from_proto(message: pb::CarrierReturn) -> ndrs_core::Result<(ReturnHeader, Self)> {
-        carrier_return_from_proto(message)
-    }
     fn edit_findings(&self) -> Vec<EditFinding> {
         carrier_findings(self)
     }
@@ -328,16 +324,26 @@ impl StageReturn for CarrierReturn {
     }
 }
 
-impl StageReturn for ExchangeReturn {
-    type Proto = pb::ExchangeReturn;
-    const KIND: &'static str = "exchange_activity";
-    fn from_proto(message: pb::ExchangeReturn) -> ndrs_core::Result<(ReturnHeader, Self)> {
-        exchange_return_from_proto(message)
+impl TypedReturn for CarrierReturn {
+    type Proto = pb::CarrierReturn;
+    fn from_proto(message: pb::CarrierReturn) -> ndrs_core::Result<(ReturnHeader, Self)> {
+        carrier_return_from_proto(message)
     }
+}
+
+impl StageReturn for ExchangeReturn {
+    const KIND: &'static str = "exchange_activity";
     fn edit_findings(&self) -> Vec<EditFinding> {
         exchange_findings(self)
     }
     fn quantities(&self) -> Vec<Reported> {
         exchange_quantities(self)
+    }
+}
+
+impl TypedReturn for ExchangeReturn {
+    type Proto = pb::ExchangeReturn;
+    fn from_proto(message: pb::ExchangeReturn) -> ndrs_core::Result<(ReturnHeader, Self)> {
+        exchange_return_from_proto(message)
     }
 }

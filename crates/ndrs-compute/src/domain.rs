@@ -7,7 +7,7 @@ use ndrs_core::Violations;
 use ndrs_core::classification::CentreType;
 use ndrs_platform::plausibility::{Quantity, Reported};
 use ndrs_platform::returns::{EditFinding, FindingSeverity, ReturnHeader};
-use ndrs_platform::stage::{StageReturn, check_province};
+use ndrs_platform::stage::{StageReturn, TypedReturn, check_province};
 use ndrs_proto::v1 as pb;
 use serde::{Deserialize, Serialize};
 
@@ -240,16 +240,19 @@ pub fn edit_findings(r: &CentreReturn) -> Vec<EditFinding> {
 }
 
 impl StageReturn for CentreReturn {
-    type Proto = pb::ComputeCentreReturn;
     const KIND: &'static str = "compute_centre";
-    fn from_proto(message: pb::ComputeCentreReturn) -> ndrs_core::Result<(ReturnHeader, Self)> {
-        centre_return_from_proto(message)
-    }
     fn edit_findings(&self) -> Vec<EditFinding> {
         edit_findings(self)
     }
     fn quantities(&self) -> Vec<Reported> {
         centre_quantities(self)
+    }
+}
+
+impl TypedReturn for CentreReturn {
+    type Proto = pb::ComputeCentreReturn;
+    fn from_proto(message: pb::ComputeCentreReturn) -> ndrs_core::Result<(ReturnHeader, Self)> {
+        centre_return_from_proto(message)
     }
 }
 

@@ -79,3 +79,31 @@ pub struct Respondent {
     /// Size class code, `""` when the frame has none.
     pub size_class: String,
 }
+
+/// The answers read out of a typed message (`ndrs.v1.ApplicationReturn` and its kin), before the
+/// questionnaire says which of its default values are answers.
+///
+/// A typed message has a field per question, and proto3 cannot tell an unset field from one set
+/// to its default (`false`, `0`). The typed messages keep the meaning they always had: every
+/// question asked of the unit is answered, a default value included, and a question not asked of
+/// it is answered only when its field holds something else (which the check then refuses). A
+/// partner that needs to leave a question unanswered sends answers by id instead.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TypedAnswers {
+    /// Fields holding something other than their default.
+    pub given: Answers,
+    /// Fields at their default, each as the answer it would be.
+    pub defaults: Answers,
+}
+
+impl TypedAnswers {
+    /// Records a field: `is_default` says whether it holds its type's default value.
+    pub fn field(&mut self, question: &str, answer: Answer, is_default: bool) {
+        let into = if is_default {
+            &mut self.defaults
+        } else {
+            &mut self.given
+        };
+        into.0.insert(question.to_string(), answer);
+    }
+}

@@ -22,14 +22,15 @@ use std::sync::Arc;
 use cel::{Context, ExecutionError, Value};
 use ndrs_rules::Severity;
 
-use crate::answers::{Answer, Answers, Respondent};
+use crate::answers::{Answer, Answers, Respondent, TypedAnswers};
 use crate::compile::{AnswerKind, CompiledQuestion, CompiledQuestionnaire, Required};
 use crate::expression::Expression;
 
 /// One problem with a return's answers.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Finding {
-    /// The question it concerns.
+    /// The question it concerns; empty for a finding on the return as a whole (a unit that does
+    /// not answer this questionnaire).
     pub question_id: String,
     /// Where in the return: `answers.storage_bytes`, `answers.turnover[2].share`.
     pub field: String,
@@ -64,18 +65,67 @@ impl Checked {
 impl CompiledQuestionnaire {
     /// Checks one return's answers, given by a unit the frame classifies as `respondent`.
     pub fn check(&self, answers: &Answers, respondent: &Respondent) -> Checked {
+        ndrs_rules::limits::on_rule_stack(|| self.check_here(answers, respondent))
+    }
+
+    /// The answers a typed message gives ([`TypedAnswers`]), then their check: a field at its
+    /// default is an answer when its question is asked of the unit, judged in the order the
+    /// questions are asked, so a `relevant` condition sees the answers before it.
+    pub fn check_typed(&self, typed: TypedAnswers, respondent: &Respondent) -> (Answers, Checked) {
         ndrs_rules::limits::on_rule_stack(|| {
-            let mut run = Run {
-                respondent,
-                unit: unit_value(respondent),
-                answers: answers_value(&self.questions, answers),
-                findings: Vec::new(),
-            };
-            run.level(&self.questions, answers, "answers", None);
-            Checked {
-                findings: run.findings,
+            let TypedAnswers { given, defaults } = typed;
+            let mut answers = given;
+            for q in &self.questions {
+                let Some(default) = defaults.get(&q.id) else {
+                    continue;
+                };
+                if answers.get(&q.id).is_some() {
+                    continue;
+                }
+                let run = Run {
+                    respondent,
+                    unit: unit_value(respondent),
+                    answers: answers_value(&self.questions, &answers),
+                    findings: Vec::new(),
+                };
+                if run.asked(q, None) {
+                    answers.0.insert(q.id.clone(), default.clone());
+                }
             }
+            let checked = self.check_here(&answers, respondent);
+            (answers, checked)
         })
+    }
+
+    fn check_here(&self, answers: &Answers, respondent: &Respondent) -> Checked {
+        let mut run = Run {
+            respondent,
+            unit: unit_value(respondent),
+            answers: answers_value(&self.questions, answers),
+            findings: Vec::new(),
+        };
+        let answers_it = self.respondents.is_empty()
+            || self
+                .respondents
+                .iter()
+                .any(|a| a.includes(respondent.subject_type));
+        if answers_it {
+            run.level(&self.questions, answers, "answers", None);
+        } else {
+            run.finding(
+                "",
+                "respondent.subject_type".into(),
+                Severity::Error,
+                format!(
+                    "{} does not answer the {} questionnaire",
+                    respondent.subject_type.code(),
+                    self.document.kind
+                ),
+            );
+        }
+        Checked {
+            findings: run.findings,
+        }
     }
 }
 

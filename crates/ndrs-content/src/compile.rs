@@ -16,6 +16,8 @@ use crate::questionnaire::{CodeList, Label, Question, QuestionType, Questionnair
 #[derive(Debug)]
 pub struct CompiledQuestionnaire {
     pub document: Questionnaire,
+    /// Who answers it; empty: anyone who reports the kind.
+    pub(crate) respondents: Vec<Asked>,
     pub(crate) questions: Vec<CompiledQuestion>,
 }
 
@@ -87,6 +89,7 @@ impl CompiledQuestionnaire {
     pub fn compile(document: Questionnaire) -> Result<Self, Vec<ContentError>> {
         let mut c = Compiler::default();
         c.header(&document);
+        let respondents = c.subjects(&document.respondents, "respondents", None);
         let code_lists = c.code_lists(&document.code_lists);
         let total = count_questions(&document.questions);
         if total > limits::MAX_QUESTIONS {
@@ -122,6 +125,7 @@ impl CompiledQuestionnaire {
         if c.errors.is_empty() {
             Ok(Self {
                 document,
+                respondents,
                 questions,
             })
         } else {
@@ -573,7 +577,12 @@ impl Compiler {
     }
 
     fn asked_of(&mut self, q: &Question, path: &str) -> Vec<Asked> {
-        q.asked_of
+        self.subjects(&q.asked_of, &format!("{path}.asked_of"), Some(&q.id))
+    }
+
+    /// Subject type or group codes, each unknown one an error at `path[i]`.
+    fn subjects(&mut self, codes: &[String], path: &str, question: Option<&str>) -> Vec<Asked> {
+        codes
             .iter()
             .enumerate()
             .filter_map(|(i, code)| {
@@ -582,8 +591,8 @@ impl Compiler {
                     .or_else(|| SubjectGroup::from_code(code).map(Asked::Group));
                 if asked.is_none() {
                     self.error(
-                        format!("{path}.asked_of[{i}]"),
-                        Some(&q.id),
+                        format!("{path}[{i}]"),
+                        question,
                         format!(
                             "`{}` is neither a subject type nor a subject group",
                             ndrs_core::error::bounded(code, 64)

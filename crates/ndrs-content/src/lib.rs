@@ -30,7 +30,7 @@ pub mod limits;
 pub mod meaning;
 pub mod questionnaire;
 
-pub use answers::{Answer, Answers, Respondent};
+pub use answers::{Answer, Answers, Respondent, TypedAnswers};
 pub use check::{Checked, Finding};
 pub use compile::{AnswerKind, CompiledQuestionnaire};
 pub use error::{ContentError, into_invalid};

@@ -31,6 +31,10 @@ pub struct Questionnaire {
     /// number and a content hash when it is published.
     pub version: String,
     pub title: Label,
+    /// Who answers this return kind, by subject type or group code; empty: every unit that
+    /// reports the kind. A return from any other unit is refused whatever it answers.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub respondents: Vec<String>,
     /// Code lists that choice questions draw their answers from, by id.
     #[serde(default)]
     pub code_lists: BTreeMap<String, CodeList>,

@@ -33,6 +33,15 @@ pub const REQUEST_KINDS: [&str; 12] = [
     "PublishRequest",
 ];
 
+/// The shipped 2023 application questionnaire, which application returns are checked against.
+pub static APPLICATION_2023: std::sync::LazyLock<ndrs_content::CompiledQuestionnaire> =
+    std::sync::LazyLock::new(|| {
+        let shipped = ndrs_content::builtin::questionnaire(2023, "application_questionnaire")
+            .expect("the 2023 application questionnaire ships");
+        ndrs_content::CompiledQuestionnaire::from_toml(shipped.text)
+            .unwrap_or_else(|e| panic!("{}: {e:?}", shipped.path))
+    });
+
 /// The most bytes a refusal may carry to the client: message plus every field violation, each
 /// bounded ([`ndrs_core::error`]). Far below what clients accept in trailers.
 const MAX_STATUS_BYTES: usize = 64 * 1024;
@@ -113,11 +122,12 @@ pub fn request(bytes: &[u8]) {
             },
         ),
         5 => check(
-            ndrs_application::domain::questionnaire_from_proto(decode!(pb::ApplicationReturn)),
-            |(_, q)| {
-                findings(&ndrs_application::domain::questionnaire_quantities(&q));
-                let _ = ndrs_application::domain::edit_findings(&q);
-            },
+            ndrs_platform::stage::check_typed::<ndrs_application::domain::Questionnaire>(
+                decode!(pb::ApplicationReturn),
+                &APPLICATION_2023,
+                "fuzz",
+            ),
+            |(_, q, _)| findings(&ndrs_application::domain::questionnaire_quantities(&q)),
         ),
         6 => check(
             ndrs_application::hub::hub_return_from_proto(decode!(pb::SharingHubReturn)),

@@ -206,17 +206,25 @@ fn exchanges() {
 #[test]
 fn questionnaires() {
     let valid = sample::key_industry_enterprise("ent", "k", true, 1_000_000, 500_000);
-    let convert = ndrs_application::domain::questionnaire_from_proto;
+    // Checked as the service checks it: against the shipped 2023 questionnaire, whose
+    // constraints and answer checks name the answer.
+    let convert = |m| {
+        ndrs_platform::stage::check_typed::<ndrs_application::domain::Questionnaire>(
+            m,
+            &ndrs_fuzz::APPLICATION_2023,
+            "test",
+        )
+    };
     refuses(
         &valid,
-        "digital_investment_yuan",
+        "answers.digital_investment_yuan",
         &quantity(&[-1.0]),
         |m, v| m.digital_investment_yuan = v,
         convert,
     );
     refuses(
         &valid,
-        "data_purchased_on_exchanges_yuan",
+        "answers.data_purchased_on_exchanges_yuan",
         &quantity(&[-1.0]),
         |m, v| m.data_purchased_on_exchanges_yuan = v,
         convert,

@@ -16,6 +16,8 @@ use ndrs_content::{
     meaning_changes,
 };
 use ndrs_core::{Error, Result};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use crate::documents::{CycleDocuments, Versioned};
 use crate::findings::{EditFinding, FindingSeverity};
@@ -29,7 +31,21 @@ pub const DOCUMENT_PREFIX: &str = "questionnaire.";
 #[derive(Clone)]
 pub struct Questionnaires {
     kinds: Vec<(&'static str, CycleDocuments)>,
+    /// Compiled published versions by content hash: a submission is checked against a compiled
+    /// questionnaire, and compiling one parses every expression in it.
+    compiled: Arc<Mutex<HashMap<String, Arc<CompiledQuestionnaire>>>>,
 }
+
+/// The questionnaire a submission is checked against: a published version, compiled.
+#[derive(Debug, Clone)]
+pub struct InForce {
+    /// How receipts and lineage cite it ([`lineage_ref`]).
+    pub lineage_ref: String,
+    pub questionnaire: Arc<CompiledQuestionnaire>,
+}
+
+/// Compiled versions kept at most; a service sees a handful (one per kind and cycle in use).
+const MAX_COMPILED: usize = 64;
 
 /// A draft checked over example answers: what each example would get.
 #[derive(Debug)]
@@ -64,6 +80,7 @@ impl Questionnaires {
                     (kind, documents)
                 })
                 .collect(),
+            compiled: Arc::default(),
         }
     }
 
@@ -124,6 +141,53 @@ impl Questionnaires {
             }
         }
         Ok(None)
+    }
+
+    /// The questionnaire a return of `kind` for `cycle_year` is answered under: the latest version
+    /// published for the cycle, or else for the nearest earlier cycle (a round that keeps last
+    /// year's questions publishes nothing new). None published is FAILED_PRECONDITION: returns
+    /// are not taken before the organiser has published what they answer.
+    pub async fn in_force(&self, cycle_year: i32, kind: &str) -> Result<InForce> {
+        let documents = self.documents(kind, "kind")?;
+        let Some(published) = self.published_before(documents, cycle_year).await? else {
+            return Err(Error::FailedPrecondition(format!(
+                "no {kind} questionnaire is published for cycle {cycle_year} or before; the \
+                 organiser publishes one (PublishQuestionnaire) before returns are taken"
+            )));
+        };
+        let lineage_ref = lineage_ref(&published);
+        if let Some(hit) = self.cached(&published.content_hash) {
+            return Ok(InForce {
+                lineage_ref,
+                questionnaire: hit,
+            });
+        }
+        let hash = published.content_hash.clone();
+        // Published versions compiled when they were published; failing now would mean the
+        // compiler grew stricter since, which the working group must hear about as such.
+        let compiled = CompiledQuestionnaire::compile(published.body).map_err(|errors| {
+            Error::Internal(format!(
+                "published questionnaire {lineage_ref} no longer compiles: {}",
+                errors
+                    .first()
+                    .map_or_else(String::new, |e| format!("{}: {}", e.field, e.message))
+            ))
+        })?;
+        let compiled = Arc::new(compiled);
+        if let Ok(mut cache) = self.compiled.lock() {
+            if cache.len() >= MAX_COMPILED {
+                cache.clear();
+            }
+            cache.insert(hash, compiled.clone());
+        }
+        Ok(InForce {
+            lineage_ref,
+            questionnaire: compiled,
+        })
+    }
+
+    fn cached(&self, content_hash: &str) -> Option<Arc<CompiledQuestionnaire>> {
+        self.compiled.lock().ok()?.get(content_hash).cloned()
     }
 
     /// Publishes a draft as the next version of its kind for the cycle.
@@ -188,11 +252,15 @@ fn in_source(mut e: ContentError) -> ContentError {
     e
 }
 
-/// A finding on an answer as the receipts' edit finding: the rule is the question, the field the
-/// answer's path.
+/// A finding on an answer as the receipts' edit finding: the rule is the question (or the
+/// questionnaire's `respondents`, for a unit that does not answer it), the field the answer's path.
 pub fn edit_finding(f: ndrs_content::Finding) -> EditFinding {
     EditFinding {
-        rule_id: format!("question.{}", f.question_id),
+        rule_id: if f.question_id.is_empty() {
+            "questionnaire.respondents".to_string()
+        } else {
+            format!("question.{}", f.question_id)
+        },
         severity: match f.severity {
             ndrs_rules::Severity::Error => FindingSeverity::Error,
             ndrs_rules::Severity::Warning => FindingSeverity::Warning,

@@ -28,7 +28,9 @@ pub use result::{
 };
 pub use runtime::{Runtime, cancel_on_signal, run_stage_service, service_main, shutdown_signal};
 pub use skeleton::{
-    StageCore, StageReturn, StageService, Submission, load_latest, run_stage, stage_result_rpc,
+    AnsweredReturn, StageCore, StageReturn, StageService, Submission, TypedReturn, answered,
+    check_typed,    load_latest,
+    run_stage, stage_result_rpc,
 };
 
 /// The tables every stage service has: the return store and outbox, and the versioned cycle
@@ -161,6 +163,8 @@ pub fn receipt_to_proto(r: StoredReceipt) -> pb::Receipt {
         findings: r.findings.into_iter().map(finding_to_proto).collect(),
         replayed: r.replayed,
         return_kind: r.kind,
+        // The store keeps no questionnaire per receipt; the submit path fills it in.
+        questionnaire_ref: String::new(),
     }
 }
 

@@ -4,17 +4,13 @@
 
 use ndrs_platform::plausibility::Reported;
 use ndrs_platform::returns::{EditFinding, ReturnHeader};
-use ndrs_platform::stage::StageReturn;
+use ndrs_platform::stage::{StageReturn, TypedReturn};
 use ndrs_proto::v1 as pb;
 
 use crate::domain::{self, DeviceParameters, StorageMediumFigures};
 
 impl StageReturn for DeviceParameters {
-    type Proto = pb::DeviceParameterReturn;
     const KIND: &'static str = "device_parameters";
-    fn from_proto(message: pb::DeviceParameterReturn) -> ndrs_core::Result<(ReturnHeader, Self)> {
-        domain::device_parameters_from_proto(message)
-    }
     fn edit_findings(&self) -> Vec<EditFinding> {
         domain::device_findings(self)
     }
@@ -23,16 +19,26 @@ impl StageReturn for DeviceParameters {
     }
 }
 
-impl StageReturn for StorageMediumFigures {
-    type Proto = pb::StorageMediumReturn;
-    const KIND: &'static str = "storage_medium";
-    fn from_proto(message: pb::StorageMediumReturn) -> ndrs_core::Result<(ReturnHeader, Self)> {
-        domain::storage_medium_from_proto(message)
+impl TypedReturn for DeviceParameters {
+    type Proto = pb::DeviceParameterReturn;
+    fn from_proto(message: pb::DeviceParameterReturn) -> ndrs_core::Result<(ReturnHeader, Self)> {
+        domain::device_parameters_from_proto(message)
     }
+}
+
+impl StageReturn for StorageMediumFigures {
+    const KIND: &'static str = "storage_medium";
     fn edit_findings(&self) -> Vec<EditFinding> {
         domain::medium_findings(self)
     }
     fn quantities(&self) -> Vec<Reported> {
         domain::medium_quantities(self)
+    }
+}
+
+impl TypedReturn for StorageMediumFigures {
+    type Proto = pb::StorageMediumReturn;
+    fn from_proto(message: pb::StorageMediumReturn) -> ndrs_core::Result<(ReturnHeader, Self)> {
+        domain::storage_medium_from_proto(message)
     }
 }

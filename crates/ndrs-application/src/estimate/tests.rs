@@ -13,7 +13,7 @@ use super::indicators::{Cell, Indicator, indicators};
 use super::runner::describe_step;
 use super::sample::Sample;
 use super::{INTERIM_METHOD, Row, estimates, figures};
-use crate::domain::questionnaire_from_proto;
+use crate::domain::tests::checked_2023;
 
 fn stored(unit: &str, n: i64) -> StoredReturn {
     StoredReturn {
@@ -38,7 +38,7 @@ fn rows() -> Vec<Row> {
         .into_iter()
         .enumerate()
         .map(|(i, unit)| {
-            let (_, q) = questionnaire_from_proto(pb::ApplicationReturn {
+            let (_, q) = checked_2023(pb::ApplicationReturn {
                 header: Some(pb::ReturnHeader {
                     cycle_year: 2023,
                     reporting_unit_id: unit.into(),

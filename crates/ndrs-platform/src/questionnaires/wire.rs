@@ -2,12 +2,13 @@
 //! before anything is parsed or checked.
 
 use ndrs_content::{Answer, Answers, Questionnaire, Respondent};
-use ndrs_core::Violations;
+use ndrs_core::{Error, Result, Violations};
 use ndrs_core::classification::{SubjectType, province};
 use ndrs_proto::v1 as pb;
 
 use super::{DryRun, Source, edit_finding, lineage_ref};
 use crate::documents::Versioned;
+use crate::returns::ReturnHeader;
 use crate::stage::finding_to_proto;
 
 /// The largest questionnaire document accepted, in bytes (the 2023 application questionnaire
@@ -221,4 +222,35 @@ pub fn dry_run_to_proto(run: DryRun) -> pb::CheckQuestionnaireResponse {
             })
             .collect(),
     }
+}
+
+/// A `SubmitAnswers` request: its header, respondent and answers, every bad field named. The
+/// `kind` must be the one the RPC receives (`expected`).
+pub fn answer_return_from_proto(
+    request: pb::AnswerReturn,
+    expected: &str,
+) -> Result<(ReturnHeader, Respondent, Answers)> {
+    let pb::AnswerReturn {
+        header,
+        kind,
+        respondent,
+        answers,
+    } = request;
+    let mut v = Violations::new();
+    let header = crate::stage::header_from_proto(header, &mut v);
+    if kind != expected {
+        v.push(
+            "kind",
+            format!(
+                "`{}` is not received here; this RPC receives `{expected}`",
+                ndrs_core::error::bounded(&kind, 64)
+            ),
+        );
+    }
+    let respondent = respondent_from_proto(respondent, "respondent", &mut v);
+    let answers = answers_from_proto(answers, "answers", &mut v);
+    v.finish(())?;
+    // respondent_from_proto names a violation whenever it gives None, so this is only a guard.
+    let respondent = respondent.ok_or_else(|| Error::invalid("respondent", "is required"))?;
+    Ok((header, respondent, answers))
 }

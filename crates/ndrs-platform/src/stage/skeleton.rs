@@ -20,27 +20,52 @@ use super::{ReturnReader, Runtime, StageFigures, receipt_to_proto, refuse_on_err
 use crate::IntoStatus;
 use crate::auth::{IdentityStore, Principal, Role};
 use crate::plausibility::{Plausibility, Reported};
-use crate::questionnaires::Questionnaires;
+use crate::questionnaires::{Questionnaires, edit_finding, wire};
+use ndrs_content::{Answers, Checked, Respondent, TypedAnswers};
 use crate::questionnaires::service::QuestionnaireApi;
 use crate::returns::{EditFinding, ReturnHeader, ReturnStore, StoredReturn};
 
-/// One kind of return a stage receives. The conversion and rules live in the stage's domain
-/// module; the platform runs them in the same order for every kind.
+/// One kind of return a stage receives. Its conversion and rules live in the stage's domain
+/// module; the platform runs them in the same order for every kind. A kind is received either as
+/// a typed message checked in code ([`TypedReturn`]) or as answers checked against its published
+/// questionnaire ([`AnsweredReturn`]).
 pub trait StageReturn:
     serde::Serialize + serde::de::DeserializeOwned + Send + Sync + 'static
 {
-    /// The message a reporting unit submits.
-    type Proto: Send + 'static;
     /// The kind stored with every version and carried by its events; never renamed, since
     /// stored returns are found by it.
     const KIND: &'static str;
-    /// Converts and validates the message, naming every offending field.
-    fn from_proto(message: Self::Proto) -> Result<(ReturnHeader, Self)>;
-    /// The return's own edit rules.
+    /// The return's own edit rules, beyond its questionnaire's.
     fn edit_findings(&self) -> Vec<EditFinding>;
     /// The numbers the plausibility bounds apply to, both at submission (as findings) and at
     /// estimation (as the screen that sets a return aside).
     fn quantities(&self) -> Vec<Reported>;
+}
+
+/// A return kind whose message is its only form: the conversion names every bad field.
+pub trait TypedReturn: StageReturn {
+    /// The message a reporting unit submits.
+    type Proto: Send + 'static;
+    /// Converts and validates the message, naming every offending field.
+    fn from_proto(message: Self::Proto) -> Result<(ReturnHeader, Self)>;
+}
+
+/// A return kind whose questions are a questionnaire document: submitted as answers by question
+/// id (`SubmitAnswers`) or as its typed message, which is read as answers; either way the one
+/// check is the published questionnaire's ([`ndrs_content::CompiledQuestionnaire::check`]).
+pub trait AnsweredReturn: StageReturn {
+    /// The typed message, the convenience form.
+    type Proto: Send + 'static;
+    /// Reads the typed message as the answers it gives (see [`TypedAnswers`]), refusing only
+    /// what cannot be read at all (an unknown enum value, a missing header).
+    fn typed_answers(message: Self::Proto) -> Result<(ReturnHeader, Respondent, TypedAnswers)>;
+    /// The stored value of answers that passed the questionnaire's check, recording the
+    /// questionnaire they were answered under so they keep that meaning.
+    fn from_answers(
+        respondent: Respondent,
+        answers: Answers,
+        questionnaire_ref: String,
+    ) -> Result<Self>;
 }
 
 /// A converted submission whose caller may report for its unit, not yet stored: a stage with
@@ -50,6 +75,10 @@ pub struct Submission<R> {
     pub principal: Principal,
     pub header: ReturnHeader,
     pub value: R,
+    /// What the questionnaire's check found (warnings only: errors refused it).
+    pub findings: Vec<EditFinding>,
+    /// The questionnaire it was checked against, for an [`AnsweredReturn`].
+    pub questionnaire_ref: String,
 }
 
 /// What every stage service holds: its return store, the identity store and the plausibility
@@ -59,16 +88,24 @@ pub struct StageCore {
     pub store: ReturnStore,
     pub identity: IdentityStore,
     pub plausibility: Plausibility,
+    /// The questionnaires of the stage's return kinds.
+    pub questionnaires: Questionnaires,
     reader: ReturnReader,
 }
 
 impl StageCore {
-    pub fn new(store: ReturnStore, identity: IdentityStore, plausibility: Plausibility) -> Self {
+    pub fn new(
+        store: ReturnStore,
+        identity: IdentityStore,
+        plausibility: Plausibility,
+        questionnaires: Questionnaires,
+    ) -> Self {
         Self {
             reader: ReturnReader::new(store.clone(), identity.clone()),
             store,
             identity,
             plausibility,
+            questionnaires,
         }
     }
 
@@ -98,7 +135,7 @@ impl StageCore {
 
     /// A whole submission RPC for a return that needs nothing but its own rules:
     /// [`receive`](Self::receive) then [`store`](Self::store).
-    pub async fn submit<R: StageReturn>(
+    pub async fn submit<R: TypedReturn>(
         &self,
         request: Request<R::Proto>,
     ) -> std::result::Result<Response<pb::Receipt>, Status> {
@@ -109,7 +146,7 @@ impl StageCore {
     /// The first half of a submission: authenticate, convert (naming every bad field), and check
     /// the caller may report for the unit, before anything stored is consulted, so a unit cannot
     /// learn about another's frame.
-    pub async fn receive<R: StageReturn>(
+    pub async fn receive<R: TypedReturn>(
         &self,
         request: Request<R::Proto>,
     ) -> std::result::Result<Submission<R>, Status> {
@@ -122,6 +159,65 @@ impl StageCore {
             principal,
             header,
             value,
+            findings: Vec::new(),
+            questionnaire_ref: String::new(),
+        })
+    }
+
+    /// [`receive`](Self::receive) for an [`AnsweredReturn`] sent as its typed message: read as
+    /// answers, then checked against the questionnaire in force for the cycle.
+    pub async fn receive_typed<R: AnsweredReturn>(
+        &self,
+        request: Request<<R as AnsweredReturn>::Proto>,
+    ) -> std::result::Result<Submission<R>, Status> {
+        let principal = self.principal(&request).await?;
+        let (header, respondent, typed) = R::typed_answers(request.into_inner()).into_status()?;
+        principal
+            .require_reporter_for(&header.reporting_unit_id)
+            .into_status()?;
+        let in_force = self
+            .questionnaires
+            .in_force(header.cycle_year, R::KIND)
+            .await
+            .into_status()?;
+        let (answers, checked) = in_force.questionnaire.check_typed(typed, &respondent);
+        let (value, findings) =
+            answered(respondent, answers, checked, &in_force.lineage_ref).into_status()?;
+        Ok(Submission {
+            principal,
+            header,
+            value,
+            findings,
+            questionnaire_ref: in_force.lineage_ref,
+        })
+    }
+
+    /// [`receive`](Self::receive) for answers by question id (`SubmitAnswers`), checked against
+    /// the questionnaire in force for the cycle.
+    pub async fn receive_answers<R: AnsweredReturn>(
+        &self,
+        request: Request<pb::AnswerReturn>,
+    ) -> std::result::Result<Submission<R>, Status> {
+        let principal = self.principal(&request).await?;
+        let (header, respondent, answers) =
+            wire::answer_return_from_proto(request.into_inner(), R::KIND).into_status()?;
+        principal
+            .require_reporter_for(&header.reporting_unit_id)
+            .into_status()?;
+        let in_force = self
+            .questionnaires
+            .in_force(header.cycle_year, R::KIND)
+            .await
+            .into_status()?;
+        let checked = in_force.questionnaire.check(&answers, &respondent);
+        let (value, findings) =
+            answered(respondent, answers, checked, &in_force.lineage_ref).into_status()?;
+        Ok(Submission {
+            principal,
+            header,
+            value,
+            findings,
+            questionnaire_ref: in_force.lineage_ref,
         })
     }
 
@@ -137,14 +233,19 @@ impl StageCore {
             principal,
             header,
             value,
+            findings: answered,
+            questionnaire_ref,
         } = submission;
-        let mut findings = value.edit_findings();
+        let mut findings = answered;
+        findings.extend(value.edit_findings());
         findings.extend(self.plausibility.findings(&value.quantities()));
         findings.extend(context);
-        self.commit(&principal, header, &value, findings)
+        let mut receipt = self
+            .commit(&principal, header, &value, findings)
             .await
-            .map(Response::new)
-            .into_status()
+            .into_status()?;
+        receipt.questionnaire_ref = questionnaire_ref;
+        Ok(Response::new(receipt))
     }
 
     async fn commit<R: StageReturn>(
@@ -219,6 +320,32 @@ impl StageCore {
     ) -> std::result::Result<Response<pb::ListReturnsResponse>, Status> {
         self.reader.list_returns_rpc(request).await
     }
+}
+
+/// Checked answers as the stored value and the receipt's findings; any error refuses them, with
+/// every offending answer named.
+pub fn answered<R: AnsweredReturn>(
+    respondent: Respondent,
+    answers: Answers,
+    checked: Checked,
+    questionnaire_ref: &str,
+) -> Result<(R, Vec<EditFinding>)> {
+    let findings = refuse_on_errors(checked.findings.into_iter().map(edit_finding).collect())?;
+    let value = R::from_answers(respondent, answers, questionnaire_ref.to_string())?;
+    Ok((value, findings))
+}
+
+/// A typed message's whole check against a compiled questionnaire, as the submit path runs it
+/// once it has found the questionnaire in force; for callers without a service (fuzzing, tests).
+pub fn check_typed<R: AnsweredReturn>(
+    message: <R as AnsweredReturn>::Proto,
+    questionnaire: &ndrs_content::CompiledQuestionnaire,
+    questionnaire_ref: &str,
+) -> Result<(ReturnHeader, R, Vec<EditFinding>)> {
+    let (header, respondent, typed) = R::typed_answers(message)?;
+    let (answers, checked) = questionnaire.check_typed(typed, &respondent);
+    let (value, findings) = answered(respondent, answers, checked, questionnaire_ref)?;
+    Ok((header, value, findings))
 }
 
 /// The latest version of every return of `kind` in a cycle, decoded.
@@ -297,11 +424,9 @@ pub async fn run_stage<S: StageService>(
         listener,
         shutdown,
         |store, identity| {
-            let questionnaires = QuestionnaireApi::new(
-                identity.clone(),
-                Questionnaires::new(&store, S::RETURN_KINDS),
-            );
-            S::new(StageCore::new(store, identity, plausibility))
+            let documents = Questionnaires::new(&store, S::RETURN_KINDS);
+            let questionnaires = QuestionnaireApi::new(identity.clone(), documents.clone());
+            S::new(StageCore::new(store, identity, plausibility, documents))
                 .into_routes(max)
                 .add_service(questionnaires.into_server(max))
         },
