@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use common::{
     as_organiser, as_reporter, assemble, assert_close, assert_names_fields, candidate_by_id,
-    figure, refused, start, token,
+    figure, publish_questionnaires, refused, start, token,
 };
 use ndrs_cli::system;
 use ndrs_platform::auth::Role;
@@ -26,6 +26,7 @@ use tonic::Code;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_return_to_every_stage_reaches_the_aggregators_candidate() {
     let (_env, system) = start().await;
+    publish_questionnaires(&system).await;
     let e = system.endpoints.clone();
 
     let mut production =
@@ -366,12 +367,26 @@ async fn a_malformed_return_is_invalid_argument_naming_the_fields_and_stores_not
     let mut app =
         ApplicationSurveyServiceClient::new(as_reporter(&system, &e.application, "kie-x").await);
     let mut bad = sample::key_industry_enterprise("kie-x", "k1", true, 1_000, 200);
-    bad.storage.as_mut().unwrap().cloud_stored_bytes = 5_000;
     bad.header.as_mut().unwrap().cycle_year = 1999;
+    let status = refused(app.submit_questionnaire(bad).await, Code::InvalidArgument);
+    assert_names_fields(&status, &["header.cycle_year"]);
+    // Before its questionnaire is published, a cycle takes no returns.
+    let mut bad = sample::key_industry_enterprise("kie-x", "k1", true, 1_000, 200);
+    bad.storage.as_mut().unwrap().cloud_stored_bytes = 5_000;
+    refused(
+        app.submit_questionnaire(bad.clone()).await,
+        Code::FailedPrecondition,
+    );
+    // Under it, the questionnaire's constraints name the offending fields of the typed message.
+    publish_questionnaires(&system).await;
+    bad.storage.as_mut().unwrap().unused_for_a_year_bytes = 5_000;
     let status = refused(app.submit_questionnaire(bad).await, Code::InvalidArgument);
     assert_names_fields(
         &status,
-        &["storage.cloud_stored_bytes", "header.cycle_year"],
+        &[
+            "storage.cloud_stored_bytes",
+            "storage.unused_for_a_year_bytes",
+        ],
     );
 
     let mut organiser = ComputeCensusServiceClient::new(as_organiser(&system, &e.compute).await);

@@ -91,27 +91,52 @@ pub fn typed_answers(
     for (id, b) in [
         ("has_data_management_system", has_data_management_system),
         ("applies_data_in_scenarios", applies_data_in_scenarios),
-        ("achieves_data_reuse_value_add", achieves_data_reuse_value_add),
+        (
+            "achieves_data_reuse_value_add",
+            achieves_data_reuse_value_add,
+        ),
         ("in_digital_transformation", in_digital_transformation),
         ("uses_government_open_data", uses_government_open_data),
-        ("industrial_chain_collaboration", industrial_chain_collaboration),
-        ("industrial_chain_risk_prediction", industrial_chain_risk_prediction),
+        (
+            "industrial_chain_collaboration",
+            industrial_chain_collaboration,
+        ),
+        (
+            "industrial_chain_risk_prediction",
+            industrial_chain_risk_prediction,
+        ),
         ("pilots_authorised_operation", pilots_authorised_operation),
     ] {
         typed.field(id, Answer::Boolean(b), !b);
     }
     for (id, field, bytes) in [
-        ("storage_capacity_bytes", "storage.capacity_bytes", capacity_bytes),
+        (
+            "storage_capacity_bytes",
+            "storage.capacity_bytes",
+            capacity_bytes,
+        ),
         ("storage_stored_bytes", "storage.stored_bytes", stored_bytes),
-        ("storage_cloud_stored_bytes", "storage.cloud_stored_bytes", cloud_stored_bytes),
+        (
+            "storage_cloud_stored_bytes",
+            "storage.cloud_stored_bytes",
+            cloud_stored_bytes,
+        ),
         (
             "storage_unused_for_a_year_bytes",
             "storage.unused_for_a_year_bytes",
             unused_for_a_year_bytes,
         ),
         ("data_inflow_bytes", "data_inflow_bytes", data_inflow_bytes),
-        ("data_outflow_bytes", "data_outflow_bytes", data_outflow_bytes),
-        ("public_data_opened_bytes", "public_data_opened_bytes", public_data_opened_bytes),
+        (
+            "data_outflow_bytes",
+            "data_outflow_bytes",
+            data_outflow_bytes,
+        ),
+        (
+            "public_data_opened_bytes",
+            "public_data_opened_bytes",
+            public_data_opened_bytes,
+        ),
         (
             "public_data_opened_previous_year_bytes",
             "public_data_opened_previous_year_bytes",
@@ -132,7 +157,10 @@ pub fn typed_answers(
     }
     for (id, yuan) in [
         ("digital_investment_yuan", digital_investment_yuan),
-        ("data_purchased_on_exchanges_yuan", data_purchased_on_exchanges_yuan),
+        (
+            "data_purchased_on_exchanges_yuan",
+            data_purchased_on_exchanges_yuan,
+        ),
     ] {
         let answer = Answer::Decimal {
             value: yuan,
@@ -158,12 +186,14 @@ pub fn from_answers(
     questionnaire_ref: String,
 ) -> ndrs_core::Result<Questionnaire> {
     let mut r = Reading::new(&answers);
-    let industry = r.codes("industry", IndustryGroup::from_code).pop().or_else(|| {
-        IndustryGroup::from_code(&respondent.industry)
-    });
-    let size_class = r.codes("size_class", SizeClass::from_code).pop().or_else(|| {
-        SizeClass::from_code(&respondent.size_class)
-    });
+    let industry = r
+        .codes("industry", IndustryGroup::from_code)
+        .pop()
+        .or_else(|| IndustryGroup::from_code(&respondent.industry));
+    let size_class = r
+        .codes("size_class", SizeClass::from_code)
+        .pop()
+        .or_else(|| SizeClass::from_code(&respondent.size_class));
     let value = Questionnaire {
         subject_type: respondent.subject_type,
         province_code: respondent.province,
@@ -249,6 +279,13 @@ impl AnsweredReturn for Questionnaire {
     ) -> ndrs_core::Result<(ReturnHeader, Respondent, TypedAnswers)> {
         typed_answers(message)
     }
+    /// The storage answers are one nested message in the typed form.
+    fn typed_field(question_id: &str) -> String {
+        match question_id.strip_prefix("storage_") {
+            Some(field) => format!("storage.{field}"),
+            None => question_id.to_string(),
+        }
+    }
     fn from_answers(
         respondent: Respondent,
         answers: Answers,
@@ -257,7 +294,6 @@ impl AnsweredReturn for Questionnaire {
         from_answers(respondent, answers, questionnaire_ref)
     }
 }
-
 
 #[cfg(test)]
 pub(crate) mod tests {
@@ -305,10 +341,8 @@ pub(crate) mod tests {
             .iter()
             .map(|f| f.field.as_str())
             .collect();
-        assert_eq!(
-            fields,
-            ["answers.applies_data_in_scenarios", "answers.scenarios"]
-        );
+        // Named as the typed message's fields; SubmitAnswers names `answers.<question id>`.
+        assert_eq!(fields, ["applies_data_in_scenarios", "scenarios"]);
     }
 
     #[test]
@@ -336,10 +370,6 @@ pub(crate) mod tests {
         let mut carrier = department(vec![]);
         carrier.subject_type = pb::SubjectType::TelecomCarrier as i32;
         let err = checked_2023(carrier).unwrap_err();
-        assert_eq!(
-            err.field_violations()[0].field,
-            "respondent.subject_type",
-            "{err}"
-        );
+        assert_eq!(err.field_violations()[0].field, "subject_type", "{err}");
     }
 }

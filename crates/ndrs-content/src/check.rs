@@ -222,11 +222,8 @@ impl Run<'_> {
                     unit.code()
                 ))
             }
-            (AnswerKind::Integer(_), Answer::Integer { value, .. })
-                if value.unsigned_abs() > (1u64 << 53) =>
-            {
-                Some("is beyond the exactly representable range (2^53)".into())
-            }
+            // Any i64 is accepted and stored exactly: large holders store more than 2^53 bytes
+            // (9 PB). Expressions compare quantities as decimals, to 1 part in 2^53.
             (AnswerKind::Integer(_), Answer::Integer { .. }) => None,
             (AnswerKind::Decimal(_), Answer::Decimal { value, .. }) if !value.is_finite() => {
                 Some("must be a finite number".into())

@@ -150,8 +150,8 @@ fn answers_of_the_wrong_form_are_refused_naming_the_question() {
         (
             "storage_capacity_bytes",
             Answer::Integer {
-                value: 1 << 60,
-                unit: "bytes".into(),
+                value: 5,
+                unit: "yuan".into(),
             },
         ),
         ("digital_investment_yuan", yuan(f64::NAN)),
@@ -171,6 +171,15 @@ fn answers_of_the_wrong_form_are_refused_naming_the_question() {
         let got = findings(&q, &answers, &who);
         assert_eq!(got, vec![error(id)], "{id} = {answer:?}");
     }
+    // Quantities beyond 2^53 are sound answers: a large holder stores more than 9 PB.
+    let huge = enterprise_answers().with(
+        "storage_capacity_bytes",
+        Answer::Integer {
+            value: 1 << 60,
+            unit: "bytes".into(),
+        },
+    );
+    assert_eq!(findings(&q, &huge, &who), vec![]);
     let message = q
         .check(
             &enterprise_answers().with("storage_capacity_bytes", yuan(1.0)),

@@ -19,7 +19,6 @@ use ndrs_proto::v1::application_survey_service_client::ApplicationSurveyServiceC
 use ndrs_proto::v1::circulation_survey_service_client::CirculationSurveyServiceClient;
 use ndrs_proto::v1::compute_census_service_client::ComputeCensusServiceClient;
 use ndrs_proto::v1::production_storage_service_client::ProductionStorageServiceClient;
-use ndrs_proto::v1::questionnaire_service_client::QuestionnaireServiceClient;
 use tokio::sync::Semaphore;
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::{Channel, Endpoint};
@@ -115,20 +114,8 @@ pub async fn load_frames(target: &Target<'_>, data: &DemoData) -> Result<()> {
     let mut compute = ComputeCensusServiceClient::new(channel(&e.compute, Some(&token))?);
     let mut application =
         ApplicationSurveyServiceClient::new(channel(&e.application, Some(&token))?);
-    let mut questionnaires =
-        QuestionnaireServiceClient::new(channel(&e.application, Some(&token))?);
     for cycle in &data.cycles {
-        for shipped in ndrs_content::builtin::questionnaires_for(cycle.year) {
-            questionnaires
-                .publish_questionnaire(pb::PublishQuestionnaireRequest {
-                    cycle_year: cycle.year,
-                    source: Some(pb::QuestionnaireSource {
-                        format: Some(pb::questionnaire_source::Format::Toml(shipped.text.into())),
-                    }),
-                })
-                .await
-                .map_err(rpc(format!("{} {}", shipped.path, cycle.year)))?;
-        }
+        ndrs_platform::client::publish_shipped_questionnaires(e, &token, cycle.year).await?;
         compute
             .load_centre_registry(cycle.centre_register.clone())
             .await

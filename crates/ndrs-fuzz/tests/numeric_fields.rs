@@ -217,14 +217,14 @@ fn questionnaires() {
     };
     refuses(
         &valid,
-        "answers.digital_investment_yuan",
+        "digital_investment_yuan",
         &quantity(&[-1.0]),
         |m, v| m.digital_investment_yuan = v,
         convert,
     );
     refuses(
         &valid,
-        "answers.data_purchased_on_exchanges_yuan",
+        "data_purchased_on_exchanges_yuan",
         &quantity(&[-1.0]),
         |m, v| m.data_purchased_on_exchanges_yuan = v,
         convert,

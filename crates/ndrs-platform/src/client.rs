@@ -77,4 +77,48 @@ impl SystemEndpoints {
             ("ndrs.v1.ApplicationSurveyService", &self.application),
         ]
     }
+
+    /// The service that receives returns of `kind`, where its questionnaires are published.
+    pub fn receiving(&self, kind: &str) -> Option<&str> {
+        Some(match kind {
+            "device_parameters" | "storage_medium" => &self.production,
+            "compute_centre" => &self.compute,
+            "carrier_traffic" | "exchange_activity" => &self.circulation,
+            "application_questionnaire" | "sharing_hub" => &self.application,
+            _ => return None,
+        })
+    }
+}
+
+/// Publishes, as the organiser whose `token` is given, every shipped questionnaire that describes
+/// `cycle_year` ([`ndrs_content::builtin::questionnaires_for`]) to the service receiving its
+/// kind: what a working group does first when a round keeps the built-in content.
+pub async fn publish_shipped_questionnaires(
+    endpoints: &SystemEndpoints,
+    token: &str,
+    cycle_year: i32,
+) -> Result<Vec<ndrs_proto::v1::QuestionnaireSummary>> {
+    use ndrs_proto::v1 as pb;
+    use pb::questionnaire_service_client::QuestionnaireServiceClient;
+    let mut published = Vec::new();
+    for shipped in ndrs_content::builtin::questionnaires_for(cycle_year) {
+        let endpoint = endpoints.receiving(shipped.kind).ok_or_else(|| {
+            Error::Internal(format!("no service receives {} returns", shipped.kind))
+        })?;
+        let mut client = QuestionnaireServiceClient::new(channel(endpoint, Some(token))?);
+        let request = pb::PublishQuestionnaireRequest {
+            cycle_year,
+            source: Some(pb::QuestionnaireSource {
+                format: Some(pb::questionnaire_source::Format::Toml(shipped.text.into())),
+            }),
+        };
+        let summary = client.publish_questionnaire(request).await.map_err(
+            crate::grpc_status::from_status_in(&format!(
+                "publish {} for {cycle_year}",
+                shipped.path
+            )),
+        )?;
+        published.push(summary.into_inner());
+    }
+    Ok(published)
 }

@@ -190,7 +190,8 @@ impl Questionnaires {
         self.compiled.lock().ok()?.get(content_hash).cloned()
     }
 
-    /// Publishes a draft as the next version of its kind for the cycle.
+    /// Publishes a draft as the next version of its kind for the cycle (or, when it is the
+    /// cycle's latest version already, answers that version).
     pub async fn publish(
         &self,
         cycle_year: i32,
@@ -198,6 +199,13 @@ impl Questionnaires {
         published_by: &str,
     ) -> Result<Versioned<Questionnaire>> {
         let (compiled, documents) = self.compile_draft(cycle_year, source).await?;
+        // Publishing again what is already the cycle's latest version is a retry, not a new
+        // version: a re-run of the round's set-up must not renumber its questionnaires.
+        if let Some(latest) = documents.get(cycle_year, 0).await?
+            && latest.body == compiled.document
+        {
+            return Ok(latest);
+        }
         documents
             .load(cycle_year, compiled.document, published_by)
             .await

@@ -29,8 +29,7 @@ pub use result::{
 pub use runtime::{Runtime, cancel_on_signal, run_stage_service, service_main, shutdown_signal};
 pub use skeleton::{
     AnsweredReturn, StageCore, StageReturn, StageService, Submission, TypedReturn, answered,
-    check_typed,    load_latest,
-    run_stage, stage_result_rpc,
+    check_typed, load_latest, run_stage, stage_result_rpc,
 };
 
 /// The tables every stage service has: the return store and outbox, and the versioned cycle

@@ -24,8 +24,26 @@ async fn reporter(identity: &IdentityStore, endpoint: &str, unit: &str) -> Resul
     channel(endpoint, Some(&issued.token))
 }
 
-/// Submits the sample returns of every stage, each with its own unit's token; returns how many.
+/// Publishes, as an organiser, the shipped questionnaires for `cycle_year` (and so for the later
+/// cycles that publish none): returns are not taken before the questionnaire they answer is
+/// published.
+pub async fn publish_questionnaires(
+    e: &SystemEndpoints,
+    identity: &IdentityStore,
+    cycle_year: i32,
+) -> Result<()> {
+    let organiser = identity
+        .issue("test organiser", Role::Organiser, None)
+        .await?;
+    ndrs_platform::client::publish_shipped_questionnaires(e, &organiser.token, cycle_year)
+        .await
+        .map(drop)
+}
+
+/// Submits the sample returns of every stage, each with its own unit's token, after publishing
+/// their questionnaires ([`publish_questionnaires`]); returns how many.
 pub async fn submit_sample_returns(e: &SystemEndpoints, identity: &IdentityStore) -> Result<usize> {
+    publish_questionnaires(e, identity, sample::CYCLE).await?;
     let mut n = 0;
     for (unit, base, source) in [
         ("vendor-phones", 1.0e9, "vendor shipments and activations"),

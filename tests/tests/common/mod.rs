@@ -155,6 +155,19 @@ pub async fn load_rules(
         .map(tonic::Response::into_inner)
 }
 
+/// The shipped questionnaires of the sample cycle, published as the organiser would.
+pub async fn publish_questionnaires(system: &RunningSystem) {
+    publish_questionnaires_for(system, ndrs_testkit::sample::CYCLE).await
+}
+
+/// The shipped questionnaires for `cycle_year` (and the later cycles that publish none).
+pub async fn publish_questionnaires_for(system: &RunningSystem, cycle_year: i32) {
+    let (e, identity) = (&system.endpoints, &system.runtime.identity);
+    ndrs_testkit::submit::publish_questionnaires(e, identity, cycle_year)
+        .await
+        .expect("shipped questionnaires published")
+}
+
 /// The sample returns ([`ndrs_testkit::sample`]) submitted to `system`; how many.
 pub async fn submit_samples(system: &RunningSystem) -> usize {
     ndrs_testkit::submit::submit_sample_returns(&system.endpoints, &system.runtime.identity)

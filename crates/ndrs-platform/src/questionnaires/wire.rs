@@ -2,8 +2,8 @@
 //! before anything is parsed or checked.
 
 use ndrs_content::{Answer, Answers, Questionnaire, Respondent};
-use ndrs_core::{Error, Result, Violations};
 use ndrs_core::classification::{SubjectType, province};
+use ndrs_core::{Error, Result, Violations};
 use ndrs_proto::v1 as pb;
 
 use super::{DryRun, Source, edit_finding, lineage_ref};

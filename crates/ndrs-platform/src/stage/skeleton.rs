@@ -20,10 +20,10 @@ use super::{ReturnReader, Runtime, StageFigures, receipt_to_proto, refuse_on_err
 use crate::IntoStatus;
 use crate::auth::{IdentityStore, Principal, Role};
 use crate::plausibility::{Plausibility, Reported};
-use crate::questionnaires::{Questionnaires, edit_finding, wire};
-use ndrs_content::{Answers, Checked, Respondent, TypedAnswers};
 use crate::questionnaires::service::QuestionnaireApi;
+use crate::questionnaires::{Questionnaires, edit_finding, wire};
 use crate::returns::{EditFinding, ReturnHeader, ReturnStore, StoredReturn};
+use ndrs_content::{Answers, Checked, Respondent, TypedAnswers};
 
 /// One kind of return a stage receives. Its conversion and rules live in the stage's domain
 /// module; the platform runs them in the same order for every kind. A kind is received either as
@@ -59,6 +59,11 @@ pub trait AnsweredReturn: StageReturn {
     /// Reads the typed message as the answers it gives (see [`TypedAnswers`]), refusing only
     /// what cannot be read at all (an unknown enum value, a missing header).
     fn typed_answers(message: Self::Proto) -> Result<(ReturnHeader, Respondent, TypedAnswers)>;
+    /// The typed message's field holding the answer to `question_id`, so that a refusal of a
+    /// typed submission names the caller's own field; by default the field is the question id.
+    fn typed_field(question_id: &str) -> String {
+        question_id.to_string()
+    }
     /// The stored value of answers that passed the questionnaire's check, recording the
     /// questionnaire they were answered under so they keep that meaning.
     fn from_answers(
@@ -181,6 +186,7 @@ impl StageCore {
             .await
             .into_status()?;
         let (answers, checked) = in_force.questionnaire.check_typed(typed, &respondent);
+        let checked = in_typed_fields::<R>(checked);
         let (value, findings) =
             answered(respondent, answers, checked, &in_force.lineage_ref).into_status()?;
         Ok(Submission {
@@ -335,6 +341,21 @@ pub fn answered<R: AnsweredReturn>(
     Ok((value, findings))
 }
 
+/// Findings on answers (`answers.<question id>...`) and on the respondent renamed to the typed
+/// message's fields.
+fn in_typed_fields<R: AnsweredReturn>(mut checked: Checked) -> Checked {
+    for f in &mut checked.findings {
+        if let Some(rest) = f.field.strip_prefix("answers.") {
+            let end = rest.find(['.', '[']).unwrap_or(rest.len());
+            f.field = format!("{}{}", R::typed_field(&rest[..end]), &rest[end..]);
+        } else if let Some(rest) = f.field.strip_prefix("respondent.") {
+            // The typed messages carry the respondent's classification at their top level.
+            f.field = rest.to_string();
+        }
+    }
+    checked
+}
+
 /// A typed message's whole check against a compiled questionnaire, as the submit path runs it
 /// once it has found the questionnaire in force; for callers without a service (fuzzing, tests).
 pub fn check_typed<R: AnsweredReturn>(
@@ -344,6 +365,7 @@ pub fn check_typed<R: AnsweredReturn>(
 ) -> Result<(ReturnHeader, R, Vec<EditFinding>)> {
     let (header, respondent, typed) = R::typed_answers(message)?;
     let (answers, checked) = questionnaire.check_typed(typed, &respondent);
+    let checked = in_typed_fields::<R>(checked);
     let (value, findings) = answered(respondent, answers, checked, questionnaire_ref)?;
     Ok((header, value, findings))
 }
