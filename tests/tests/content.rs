@@ -1,6 +1,7 @@
 //! Questionnaires as documents over gRPC: an organiser dry-runs and publishes the shipped 2023
 //! application questionnaire, partners read it back, a 2024 version adds a question, and bad
-//! content is refused naming the field with nothing stored.
+//! content is refused naming the field with nothing stored; returns answered by question id are
+//! checked against the published version and cite it.
 
 mod common;
 
@@ -8,6 +9,7 @@ use common::{as_organiser, as_reporter, refused, start};
 use ndrs_platform::client::AuthedChannel;
 use ndrs_platform::grpc_status::field_violations;
 use ndrs_proto::v1 as pb;
+use ndrs_proto::v1::application_survey_service_client::ApplicationSurveyServiceClient;
 use ndrs_proto::v1::questionnaire_service_client::QuestionnaireServiceClient;
 use ndrs_testkit::sample;
 use tonic::Code;
@@ -66,6 +68,28 @@ fn example(
                 .collect(),
         }),
     }
+}
+
+/// The 2024 questionnaire of the tests: the 2023 one plus a question on data assets, with the
+/// amount asked only of those that record them.
+fn application_2024() -> String {
+    APPLICATION_2023.replace("version = \"2023.1\"", "version = \"2024.1\"")
+        + r#"
+[[question]]
+id = "records_data_assets"
+label = { zh = "是否将数据资源计入资产负债表", en = "Records data resources as assets" }
+type = "boolean"
+asked_of = ["enterprise"]
+
+[[question]]
+id = "data_assets_yuan"
+label = { zh = "数据资源入表金额", en = "Amount recorded as data assets" }
+type = "decimal"
+unit = "yuan"
+asked_of = ["enterprise"]
+relevant = "has(a.records_data_assets) && a.records_data_assets"
+required = true
+"#
 }
 
 async fn get(
@@ -195,23 +219,7 @@ async fn an_organiser_checks_publishes_and_partners_read_questionnaires() {
     assert_eq!(listed.questionnaires.len(), 1);
 
     // The next cycle adds a question on data assets: a new document, no new build.
-    let with_assets = APPLICATION_2023.replace("version = \"2023.1\"", "version = \"2024.1\"")
-        + r#"
-[[question]]
-id = "records_data_assets"
-label = { zh = "是否将数据资源计入资产负债表", en = "Records data resources as assets" }
-type = "boolean"
-asked_of = ["enterprise"]
-
-[[question]]
-id = "data_assets_yuan"
-label = { zh = "数据资源入表金额", en = "Amount recorded as data assets" }
-type = "decimal"
-unit = "yuan"
-asked_of = ["enterprise"]
-relevant = "has(a.records_data_assets) && a.records_data_assets"
-required = true
-"#;
+    let with_assets = application_2024();
     let next = organiser
         .publish_questionnaire(pb::PublishQuestionnaireRequest {
             cycle_year: sample::CYCLE + 1,
@@ -314,5 +322,194 @@ async fn bad_content_is_refused_naming_the_field_and_nothing_is_stored() {
             .version,
         1
     );
+    system.stop().await.unwrap();
+}
+
+fn yuan(value: f64) -> pb::Answer {
+    pb::Answer {
+        value: Some(pb::answer::Value::Decimal(pb::DecimalAnswer {
+            value,
+            unit: "yuan".into(),
+        })),
+    }
+}
+
+fn answer_return(cycle_year: i32, key: &str, answers: &[(&str, pb::Answer)]) -> pb::AnswerReturn {
+    let example = example("", pb::SubjectType::CentralSoe, answers);
+    let mut header = sample::header("ent-1", key);
+    header.as_mut().unwrap().cycle_year = cycle_year;
+    pb::AnswerReturn {
+        header,
+        kind: "application_questionnaire".into(),
+        respondent: example.respondent,
+        answers: example.answers,
+    }
+}
+
+/// The stored answers of the unit's latest return, as `GetReturn` reads them back.
+async fn stored_answers(
+    app: &mut ApplicationSurveyServiceClient<AuthedChannel>,
+    return_id: &str,
+) -> serde_json::Value {
+    let history = app
+        .get_return(pb::GetReturnRequest {
+            return_id: return_id.into(),
+            version: 0,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    serde_json::from_str(&history.versions.last().unwrap().payload_json).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn answers_by_question_id_are_checked_against_the_published_questionnaire() {
+    let (_env, system) = start().await;
+    let e = system.endpoints.clone();
+    let mut organiser =
+        QuestionnaireServiceClient::new(as_organiser(&system, &e.application).await);
+    let mut app =
+        ApplicationSurveyServiceClient::new(as_reporter(&system, &e.application, "ent-1").await);
+    let consistent = [
+        ("size_class", choice("large")),
+        ("storage_capacity_bytes", bytes(100)),
+        ("storage_stored_bytes", bytes(80)),
+        ("has_data_management_system", boolean(false)),
+    ];
+
+    // No return is taken before its questionnaire is published.
+    refused(
+        app.submit_answers(answer_return(sample::CYCLE, "k0", &consistent))
+            .await,
+        Code::FailedPrecondition,
+    );
+    let publish = |cycle_year: i32, text: &str| pb::PublishQuestionnaireRequest {
+        cycle_year,
+        source: toml(text),
+    };
+    let published = organiser
+        .publish_questionnaire(publish(sample::CYCLE, APPLICATION_2023))
+        .await
+        .unwrap()
+        .into_inner();
+    // Publishing the same document again is a retry: the same version, not a new one.
+    let again = organiser
+        .publish_questionnaire(publish(sample::CYCLE, APPLICATION_2023))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        (again.version, again.content_hash),
+        (1, published.content_hash.clone())
+    );
+
+    // An answer is stored as given, and a question not answered has no entry: "no" is not
+    // confused with "not answered".
+    let receipt = app
+        .submit_answers(answer_return(sample::CYCLE, "k1", &consistent))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(receipt.questionnaire_ref, published.lineage_ref);
+    let first = receipt.return_id.clone();
+    let stored = stored_answers(&mut app, &first).await;
+    assert_eq!(
+        stored["answers"]["has_data_management_system"]["boolean"],
+        false
+    );
+    assert!(stored["answers"].get("in_digital_transformation").is_none());
+    assert_eq!(stored["questionnaire_version"], published.lineage_ref);
+
+    // Errors refuse the return naming every answer at fault; nothing is stored.
+    let mut wrong = consistent.to_vec();
+    wrong.push(("no_such_question", boolean(true)));
+    wrong[1] = ("storage_capacity_bytes", yuan(100.0));
+    wrong.push(("pilots_authorised_operation", boolean(true)));
+    let status = refused(
+        app.submit_answers(answer_return(sample::CYCLE, "k2", &wrong))
+            .await,
+        Code::InvalidArgument,
+    );
+    let fields: Vec<String> = field_violations(&status)
+        .into_iter()
+        .map(|(f, _)| f)
+        .collect();
+    for expected in [
+        "answers.no_such_question",
+        "answers.storage_capacity_bytes",
+        "answers.pilots_authorised_operation",
+    ] {
+        assert!(
+            fields.iter().any(|f| f == expected),
+            "{expected}: {fields:?}"
+        );
+    }
+    let mut other_kind = answer_return(sample::CYCLE, "k3", &consistent);
+    other_kind.kind = "compute_centre".into();
+    let status = refused(app.submit_answers(other_kind).await, Code::InvalidArgument);
+    assert_eq!(field_violations(&status)[0].0, "kind");
+
+    // Warnings travel in the receipt, naming the question.
+    let mut warned = consistent.to_vec();
+    warned.push(("achieves_data_reuse_value_add", boolean(true)));
+    let receipt = app
+        .submit_answers(answer_return(sample::CYCLE, "k4", &warned))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(
+        receipt
+            .findings
+            .iter()
+            .any(|f| f.rule_id == "question.achieves_data_reuse_value_add"),
+        "{:?}",
+        receipt.findings
+    );
+    let listed = app
+        .list_returns(sample::returns_of("ent-1"))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        listed.returns.len(),
+        2,
+        "the refused submissions stored nothing"
+    );
+
+    // 2024 asks a question the typed message has no field for: answered by id, under the 2024
+    // document, while the 2023 return keeps its version.
+    let v2024 = organiser
+        .publish_questionnaire(publish(sample::CYCLE + 1, &application_2024()))
+        .await
+        .unwrap()
+        .into_inner();
+    let mut assets = consistent.to_vec();
+    assets.push(("records_data_assets", boolean(true)));
+    let status = refused(
+        app.submit_answers(answer_return(sample::CYCLE + 1, "k5", &assets))
+            .await,
+        Code::InvalidArgument,
+    );
+    assert_eq!(field_violations(&status)[0].0, "answers.data_assets_yuan");
+    assets.push(("data_assets_yuan", yuan(5.0e6)));
+    let receipt = app
+        .submit_answers(answer_return(sample::CYCLE + 1, "k6", &assets))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(receipt.questionnaire_ref, v2024.lineage_ref);
+    let stored = stored_answers(&mut app, &receipt.return_id).await;
+    assert_eq!(
+        stored["answers"]["data_assets_yuan"]["decimal"]["value"],
+        5.0e6
+    );
+    // The typed message still works for 2024: it cannot answer the new questions, and need not.
+    let mut typed = sample::key_industry_enterprise("ent-1", "k7", true, 1_000, 500);
+    typed.header.as_mut().unwrap().cycle_year = sample::CYCLE + 1;
+    typed.subject_type = pb::SubjectType::CentralSoe as i32;
+    let receipt = app.submit_questionnaire(typed).await.unwrap().into_inner();
+    assert_eq!(receipt.questionnaire_ref, v2024.lineage_ref);
+    let stored = stored_answers(&mut app, &first).await;
+    assert_eq!(stored["questionnaire_version"], published.lineage_ref);
     system.stop().await.unwrap();
 }
