@@ -335,6 +335,15 @@ async fn weighted_estimates_with_precision_over_grpc() {
         8,
         "the 8 responding key industry enterprises"
     );
+    // The questionnaire the returns answered (published for 2022, in force for 2023) is cited.
+    assert!(
+        lineage
+            .parameters
+            .iter()
+            .any(|p| p.starts_with("questionnaire.application_questionnaire:2022@1#")),
+        "{:?}",
+        lineage.parameters
+    );
     let precision = a11.sampling.unwrap();
     assert_eq!(precision.respondents, 8);
     // PSUs holding a respondent of the domain (3 + 5) minus the two strata.

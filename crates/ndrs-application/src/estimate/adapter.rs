@@ -130,14 +130,23 @@ impl Sample<'_> {
     pub(super) fn figure(&self, cell: &Cell, estimate: &Estimate) -> pb::Figure {
         let ind = &cell.indicator;
         let shift = if ind.growth { -1.0 } else { 0.0 };
-        let returns: Vec<String> = self
-            .respondents()
-            .filter(|(_, q)| {
-                cell.contains(q) || matches!(ind.measure, Measure::MeanRatio(_, den) if den(q))
-            })
-            .map(|(r, _)| lineage_ref(r))
+        let mut returns = Vec::new();
+        // The questionnaires the contributing returns were answered under, each cited once.
+        let mut questionnaires = std::collections::BTreeSet::new();
+        for (r, q) in self.respondents().filter(|(_, q)| {
+            cell.contains(q) || matches!(ind.measure, Measure::MeanRatio(_, den) if den(q))
+        }) {
+            returns.push(lineage_ref(r));
+            if !q.questionnaire_version.is_empty() {
+                questionnaires.insert(q.questionnaire_version.clone());
+            }
+        }
+        let parameters: Vec<String> = self
+            .design_ref
+            .iter()
+            .cloned()
+            .chain(questionnaires)
             .collect();
-        let parameters: Vec<String> = self.design_ref.iter().cloned().collect();
         let lineage = pb::Lineage {
             inputs_hash: inputs_hash(returns.iter().chain(&parameters).map(String::as_str)),
             returns,
