@@ -23,7 +23,7 @@ use crate::plausibility::{Plausibility, Reported};
 use crate::questionnaires::service::QuestionnaireApi;
 use crate::questionnaires::{Questionnaires, edit_finding, wire};
 use crate::returns::{EditFinding, ReturnHeader, ReturnStore, StoredReturn};
-use ndrs_content::{Answers, Checked, Respondent, TypedAnswers};
+use ndrs_content::{Answers, Checked, CompiledQuestionnaire, Respondent, TypedAnswers};
 
 /// One kind of return a stage receives. Its conversion and rules live in the stage's domain
 /// module; the platform runs them in the same order for every kind. A kind is received either as
@@ -177,25 +177,11 @@ impl StageCore {
     ) -> std::result::Result<Submission<R>, Status> {
         let principal = self.principal(&request).await?;
         let (header, respondent, typed) = R::typed_answers(request.into_inner()).into_status()?;
-        principal
-            .require_reporter_for(&header.reporting_unit_id)
-            .into_status()?;
-        let in_force = self
-            .questionnaires
-            .in_force(header.cycle_year, R::KIND)
-            .await
-            .into_status()?;
-        let (answers, checked) = in_force.questionnaire.check_typed(typed, &respondent);
-        let checked = in_typed_fields::<R>(checked);
-        let (value, findings) =
-            answered(respondent, answers, checked, &in_force.lineage_ref).into_status()?;
-        Ok(Submission {
-            principal,
-            header,
-            value,
-            findings,
-            questionnaire_ref: in_force.lineage_ref,
+        self.under_questionnaire(principal, header, respondent, |q, r| {
+            let (answers, checked) = q.check_typed(typed, r);
+            (answers, in_typed_fields::<R>(checked))
         })
+        .await
     }
 
     /// [`receive`](Self::receive) for answers by question id (`SubmitAnswers`), checked against
@@ -207,6 +193,22 @@ impl StageCore {
         let principal = self.principal(&request).await?;
         let (header, respondent, answers) =
             wire::answer_return_from_proto(request.into_inner(), R::KIND).into_status()?;
+        self.under_questionnaire(principal, header, respondent, |q, r| {
+            let checked = q.check(&answers, r);
+            (answers, checked)
+        })
+        .await
+    }
+
+    /// The rest of an answered submission once read: the caller may report for the unit, then
+    /// `check` runs under the questionnaire in force for the cycle.
+    async fn under_questionnaire<R: AnsweredReturn>(
+        &self,
+        principal: Principal,
+        header: ReturnHeader,
+        respondent: Respondent,
+        check: impl FnOnce(&CompiledQuestionnaire, &Respondent) -> (Answers, Checked),
+    ) -> std::result::Result<Submission<R>, Status> {
         principal
             .require_reporter_for(&header.reporting_unit_id)
             .into_status()?;
@@ -215,7 +217,7 @@ impl StageCore {
             .in_force(header.cycle_year, R::KIND)
             .await
             .into_status()?;
-        let checked = in_force.questionnaire.check(&answers, &respondent);
+        let (answers, checked) = check(&in_force.questionnaire, &respondent);
         let (value, findings) =
             answered(respondent, answers, checked, &in_force.lineage_ref).into_status()?;
         Ok(Submission {
@@ -360,7 +362,7 @@ fn in_typed_fields<R: AnsweredReturn>(mut checked: Checked) -> Checked {
 /// once it has found the questionnaire in force; for callers without a service (fuzzing, tests).
 pub fn check_typed<R: AnsweredReturn>(
     message: <R as AnsweredReturn>::Proto,
-    questionnaire: &ndrs_content::CompiledQuestionnaire,
+    questionnaire: &CompiledQuestionnaire,
     questionnaire_ref: &str,
 ) -> Result<(ReturnHeader, R, Vec<EditFinding>)> {
     let (header, respondent, typed) = R::typed_answers(message)?;
