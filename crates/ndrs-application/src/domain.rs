@@ -74,7 +74,7 @@ pub fn typed_answers(
     }
     let mut scenario_codes = Vec::with_capacity(scenarios.len());
     for (i, s) in scenarios.into_iter().enumerate() {
-        match Scenario::from_proto(s) {
+        match Scenario::from_i32(s) {
             Some(s) => scenario_codes.push(s.code().to_string()),
             None => v.push(format!("scenarios[{i}]"), "unknown scenario"),
         }
@@ -109,36 +109,15 @@ pub fn typed_answers(
     ] {
         typed.field(id, Answer::Boolean(b), !b);
     }
-    for (id, field, bytes) in [
+    for (id, bytes) in [
+        ("storage_capacity_bytes", capacity_bytes),
+        ("storage_stored_bytes", stored_bytes),
+        ("storage_cloud_stored_bytes", cloud_stored_bytes),
+        ("storage_unused_for_a_year_bytes", unused_for_a_year_bytes),
+        ("data_inflow_bytes", data_inflow_bytes),
+        ("data_outflow_bytes", data_outflow_bytes),
+        ("public_data_opened_bytes", public_data_opened_bytes),
         (
-            "storage_capacity_bytes",
-            "storage.capacity_bytes",
-            capacity_bytes,
-        ),
-        ("storage_stored_bytes", "storage.stored_bytes", stored_bytes),
-        (
-            "storage_cloud_stored_bytes",
-            "storage.cloud_stored_bytes",
-            cloud_stored_bytes,
-        ),
-        (
-            "storage_unused_for_a_year_bytes",
-            "storage.unused_for_a_year_bytes",
-            unused_for_a_year_bytes,
-        ),
-        ("data_inflow_bytes", "data_inflow_bytes", data_inflow_bytes),
-        (
-            "data_outflow_bytes",
-            "data_outflow_bytes",
-            data_outflow_bytes,
-        ),
-        (
-            "public_data_opened_bytes",
-            "public_data_opened_bytes",
-            public_data_opened_bytes,
-        ),
-        (
-            "public_data_opened_previous_year_bytes",
             "public_data_opened_previous_year_bytes",
             public_data_opened_previous_year_bytes,
         ),
@@ -152,7 +131,7 @@ pub fn typed_answers(
                 },
                 value == 0,
             ),
-            Err(_) => v.push(field, "is beyond any byte count a unit can hold"),
+            Err(_) => v.push(typed_field(id), "is beyond any byte count a unit can hold"),
         }
     }
     for (id, yuan) in [
@@ -177,6 +156,15 @@ pub fn typed_answers(
         size_class: size.to_string(),
     };
     Ok((header, respondent, typed))
+}
+
+/// The `ApplicationReturn` field of a question: its id, except that the storage answers are one
+/// nested message (`storage_stored_bytes` is `storage.stored_bytes`).
+fn typed_field(question_id: &str) -> String {
+    match question_id.strip_prefix("storage_") {
+        Some(field) => format!("storage.{field}"),
+        None => question_id.to_string(),
+    }
 }
 
 /// The typed return of answers that passed the questionnaire's check.
@@ -279,12 +267,8 @@ impl AnsweredReturn for Questionnaire {
     ) -> ndrs_core::Result<(ReturnHeader, Respondent, TypedAnswers)> {
         typed_answers(message)
     }
-    /// The storage answers are one nested message in the typed form.
     fn typed_field(question_id: &str) -> String {
-        match question_id.strip_prefix("storage_") {
-            Some(field) => format!("storage.{field}"),
-            None => question_id.to_string(),
-        }
+        typed_field(question_id)
     }
     fn from_answers(
         respondent: Respondent,

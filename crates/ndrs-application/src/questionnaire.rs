@@ -5,60 +5,9 @@
 //! answered under when a later cycle's questionnaire changes.
 
 use ndrs_content::{Answer, Answers};
+pub use ndrs_core::classification::Scenario;
 use ndrs_core::classification::{IndustryGroup, SizeClass, SubjectType};
-use ndrs_proto::v1 as pb;
 use serde::{Deserialize, Serialize};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Scenario {
-    OperationsManagement,
-    Production,
-    Marketing,
-    ResearchDevelopment,
-    CustomerService,
-    SupplyChain,
-}
-
-impl Scenario {
-    const ALL: [Scenario; 6] = [
-        Scenario::OperationsManagement,
-        Scenario::Production,
-        Scenario::Marketing,
-        Scenario::ResearchDevelopment,
-        Scenario::CustomerService,
-        Scenario::SupplyChain,
-    ];
-
-    /// The code the questionnaire's `scenario` code list uses.
-    pub const fn code(self) -> &'static str {
-        match self {
-            Scenario::OperationsManagement => "operations_management",
-            Scenario::Production => "production",
-            Scenario::Marketing => "marketing",
-            Scenario::ResearchDevelopment => "research_development",
-            Scenario::CustomerService => "customer_service",
-            Scenario::SupplyChain => "supply_chain",
-        }
-    }
-
-    pub fn from_code(code: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|s| s.code() == code)
-    }
-
-    pub(crate) fn from_proto(value: i32) -> Option<Self> {
-        use pb::Scenario as S;
-        Some(match S::try_from(value).ok()? {
-            S::OperationsManagement => Scenario::OperationsManagement,
-            S::Production => Scenario::Production,
-            S::Marketing => Scenario::Marketing,
-            S::ResearchDevelopment => Scenario::ResearchDevelopment,
-            S::CustomerService => Scenario::CustomerService,
-            S::SupplyChain => Scenario::SupplyChain,
-            S::Unspecified => return None,
-        })
-    }
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Storage {

@@ -23,7 +23,7 @@ use cel::{Context, ExecutionError, Value};
 use ndrs_rules::Severity;
 
 use crate::answers::{Answer, Answers, Respondent, TypedAnswers};
-use crate::compile::{AnswerKind, CompiledQuestion, CompiledQuestionnaire, Required};
+use crate::compile::{AnswerKind, CompiledQuestion, CompiledQuestionnaire, Required, takes_in};
 use crate::expression::Expression;
 
 /// One problem with a return's answers.
@@ -79,16 +79,20 @@ impl CompiledQuestionnaire {
                 let Some(default) = defaults.get(&q.id) else {
                     continue;
                 };
-                if answers.get(&q.id).is_some() {
+                if answers.get(&q.id).is_some() || !q.asked_of_unit(respondent.subject_type) {
                     continue;
                 }
-                let run = Run {
-                    respondent,
-                    unit: unit_value(respondent),
-                    answers: answers_value(&self.questions, &answers),
-                    findings: Vec::new(),
+                // Only a `relevant` condition needs the answers so far as CEL values.
+                let asked = q.relevant.is_none() || {
+                    let run = Run {
+                        respondent,
+                        unit: unit_value(respondent),
+                        answers: answers_value(&self.questions, &answers),
+                        findings: Vec::new(),
+                    };
+                    run.asked(q, None)
                 };
-                if run.asked(q, None) {
+                if asked {
                     answers.0.insert(q.id.clone(), default.clone());
                 }
             }
@@ -104,11 +108,7 @@ impl CompiledQuestionnaire {
             answers: answers_value(&self.questions, answers),
             findings: Vec::new(),
         };
-        let answers_it = self.respondents.is_empty()
-            || self
-                .respondents
-                .iter()
-                .any(|a| a.includes(respondent.subject_type));
+        let answers_it = takes_in(&self.respondents, respondent.subject_type);
         if answers_it {
             run.level(&self.questions, answers, "answers", None);
         } else {
@@ -192,11 +192,7 @@ impl Run<'_> {
     }
 
     fn asked(&self, q: &CompiledQuestion, row: Option<&Value>) -> bool {
-        let of_this_unit = q.asked_of.is_empty()
-            || q.asked_of
-                .iter()
-                .any(|a| a.includes(self.respondent.subject_type));
-        of_this_unit
+        q.asked_of_unit(self.respondent.subject_type)
             && q.relevant
                 .as_ref()
                 .is_none_or(|e| matches!(self.run(e, row, None), Ok(Value::Bool(true))))

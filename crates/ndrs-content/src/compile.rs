@@ -84,6 +84,18 @@ pub(crate) struct CompiledQuestion {
     pub members: Vec<CompiledQuestion>,
 }
 
+/// Whether a list of subject types and groups takes in `subject`; an empty list takes in all.
+pub(crate) fn takes_in(asked: &[Asked], subject: SubjectType) -> bool {
+    asked.is_empty() || asked.iter().any(|a| a.includes(subject))
+}
+
+impl CompiledQuestion {
+    /// Whether the question is asked of units of `subject` (before its `relevant` condition).
+    pub(crate) fn asked_of_unit(&self, subject: SubjectType) -> bool {
+        takes_in(&self.asked_of, subject)
+    }
+}
+
 impl CompiledQuestionnaire {
     /// Checks a questionnaire; on any problem, every problem found, in document order.
     pub fn compile(document: Questionnaire) -> Result<Self, Vec<ContentError>> {

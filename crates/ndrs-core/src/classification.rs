@@ -232,6 +232,19 @@ code_list! {
 }
 
 code_list! {
+    /// Business scenarios in which an enterprise applies data (the application questionnaire's
+    /// `scenario` code list). Mirrors `ndrs.v1.Scenario`.
+    pub enum Scenario {
+        OperationsManagement = 1 => "operations_management", "经营管理", "Operations management";
+        Production = 2 => "production", "生产制造", "Production";
+        Marketing = 3 => "marketing", "市场营销", "Marketing";
+        ResearchDevelopment = 4 => "research_development", "研发设计", "Research and development";
+        CustomerService = 5 => "customer_service", "客户服务", "Customer service";
+        SupplyChain = 6 => "supply_chain", "供应链管理", "Supply chain";
+    }
+}
+
+code_list! {
     /// Kind of compute centre in the census; intelligent capacity is reported as its own share
     /// (indicator C04). Mirrors `ndrs.v1.CentreType`.
     pub enum CentreType {
