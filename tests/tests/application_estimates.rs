@@ -15,8 +15,7 @@
 mod common;
 
 use common::{
-    as_organiser, as_reporter, assert_close, publish_questionnaires_for, refused, start,
-    violated_fields,
+    as_organiser, as_reporter, assert_close, publish_content_for, refused, start, violated_fields,
 };
 use ndrs_proto::v1 as pb;
 use ndrs_proto::v1::application_survey_service_client::ApplicationSurveyServiceClient;
@@ -123,7 +122,7 @@ fn national<'a>(figures: &'a [pb::Figure], id: &str) -> &'a pb::Figure {
 async fn weighted_estimates_with_precision_over_grpc() {
     let (_env, system) = start().await;
     // One publication for the year before serves both cycles the test reports for.
-    publish_questionnaires_for(&system, YEAR - 1).await;
+    publish_content_for(&system, YEAR - 1).await;
     let endpoint = system.endpoints.application.clone();
     let mut organiser = ApplicationSurveyServiceClient::new(as_organiser(&system, &endpoint).await);
 

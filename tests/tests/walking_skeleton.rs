@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use common::{
     as_organiser, as_reporter, assemble, assert_close, assert_names_fields, candidate_by_id,
-    figure, publish_questionnaires, refused, start, token,
+    figure, publish_content, refused, start, token,
 };
 use ndrs_cli::system;
 use ndrs_platform::auth::Role;
@@ -26,7 +26,7 @@ use tonic::Code;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_return_to_every_stage_reaches_the_aggregators_candidate() {
     let (_env, system) = start().await;
-    publish_questionnaires(&system).await;
+    publish_content(&system).await;
     let e = system.endpoints.clone();
 
     let mut production =
@@ -378,7 +378,7 @@ async fn a_malformed_return_is_invalid_argument_naming_the_fields_and_stores_not
         Code::FailedPrecondition,
     );
     // Under it, the questionnaire's constraints name the offending fields of the typed message.
-    publish_questionnaires(&system).await;
+    publish_content(&system).await;
     bad.storage.as_mut().unwrap().unused_for_a_year_bytes = 5_000;
     let status = refused(app.submit_questionnaire(bad).await, Code::InvalidArgument);
     assert_names_fields(

@@ -9,10 +9,12 @@
 //! Without a design the figures are interim: every respondent counts once, the standard error
 //! treats the respondents as a simple random sample, and the lineage says so.
 //!
-//! Each figure is defined once in [`indicators`], with its domain and measure, so the stage
-//! result and `GetEstimates` cannot drift apart.
+//! What is estimated is the cycle's indicator document (`content/2023/application_indicators.toml`
+//! and its successors, published over `IndicatorService`): each figure defined once, with its
+//! domain and measure as CEL, so the stage result, `GetEstimates` and a dry run of a draft cannot
+//! drift apart. The expressions are evaluated once per return; the replicates re-weight columns.
 //!
-//! - [`indicators`]: the indicator table and the cells estimation runs over.
+//! - [`cells`]: the cells estimation runs over and the breakdowns it offers.
 //! - [`sample`]: the units estimation runs over, with or without a design.
 //! - [`adapter`]: the conversion to and from `ndrs_stats`.
 //! - [`runner`]: the stage's figures and `GetEstimates`.
@@ -22,14 +24,20 @@ use ndrs_platform::returns::StoredReturn;
 use crate::domain::Questionnaire;
 
 mod adapter;
-mod indicators;
+mod cells;
 mod runner;
 mod sample;
 
-pub use indicators::{
-    BREAKDOWNS, Indicator, OPEN_DATA_USE_SHARE, SCENARIO_SHARE, VALID_SAMPLE, indicators,
+pub use cells::BREAKDOWNS;
+pub use runner::{
+    IndicatorEstimates, estimates, figures, get_estimates, questionnaire_figures, stage_figures,
 };
-pub use runner::{IndicatorEstimates, estimates, figures, get_estimates, stage_figures};
+
+/// The auxiliary figure of the valid sample: responding units counted, not estimated.
+pub const VALID_SAMPLE: &str = "application.valid_sample";
+
+/// The kind of the stage's indicator documents.
+pub const INDICATOR_KIND: &str = "application_indicators";
 
 pub const INTERIM_METHOD: &str = "interim, unweighted: no sample design loaded for the cycle; every respondent counts once and standard errors treat the respondents as a simple random sample";
 

@@ -1,8 +1,12 @@
 //! gRPC transport of the application survey: authenticate, convert, call the domain, map the
 //! error. Submission, the read RPCs and `GetStageResult` run on the platform's stage skeleton.
 
+use std::sync::Arc;
+
 use ndrs_platform::IntoStatus;
 use ndrs_platform::auth::Role;
+use ndrs_platform::indicators::service::{Estimation, IndicatorApi};
+use ndrs_platform::indicators::{InForceIndicators, IndicatorSets};
 use ndrs_platform::stage::{
     self, StageCore, StageFigures, StageReturn, StageService, Submission, stage_rpcs,
 };
@@ -19,11 +23,36 @@ use crate::estimate;
 use crate::hub::SharingHub;
 
 /// The gRPC services this process serves (health and reflection list these).
-pub const SERVICE_NAMES: &[&str] = &["ndrs.v1.ApplicationSurveyService"];
+pub const SERVICE_NAMES: &[&str] = &[
+    "ndrs.v1.ApplicationSurveyService",
+    ndrs_platform::indicators::service::SERVICE_NAME,
+];
 
 pub struct ApplicationSurvey {
     core: StageCore,
     designs: Designs,
+    indicators: IndicatorSets,
+}
+
+/// What a dry run of an indicator document estimates: the questionnaires' figures, as the
+/// stage result would give them under it.
+struct DryRunEstimation {
+    core: StageCore,
+    designs: Designs,
+}
+
+#[tonic::async_trait]
+impl Estimation for DryRunEstimation {
+    async fn figures(
+        &self,
+        cycle_year: i32,
+        indicators: &InForceIndicators,
+    ) -> ndrs_core::Result<(Vec<pb::Figure>, Vec<String>)> {
+        let (figures, notes, _, _) =
+            estimate::questionnaire_figures(&self.core, &self.designs, cycle_year, indicators)
+                .await?;
+        Ok((figures, notes))
+    }
 }
 
 impl StageService for ApplicationSurvey {
@@ -40,6 +69,12 @@ impl StageService for ApplicationSurvey {
     fn new(core: StageCore) -> Self {
         Self {
             designs: Designs::new(&core.store),
+            indicators: IndicatorSets::new(
+                &core.store,
+                estimate::INDICATOR_KIND,
+                &estimate::BREAKDOWNS,
+                core.questionnaires.clone(),
+            ),
             core,
         }
     }
@@ -49,13 +84,23 @@ impl StageService for ApplicationSurvey {
     }
 
     fn into_routes(self, max_message_bytes: usize) -> Routes {
+        let estimation = Arc::new(DryRunEstimation {
+            core: self.core.clone(),
+            designs: self.designs.clone(),
+        });
+        let indicators = IndicatorApi::new(
+            self.core.identity.clone(),
+            self.indicators.clone(),
+            estimation,
+        );
         Routes::new(
             ApplicationSurveyServiceServer::new(self).max_decoding_message_size(max_message_bytes),
         )
+        .add_service(indicators.into_server(max_message_bytes))
     }
 
     async fn stage_figures(&self, cycle_year: i32) -> ndrs_core::Result<StageFigures> {
-        estimate::stage_figures(&self.core, &self.designs, cycle_year).await
+        estimate::stage_figures(&self.core, &self.designs, &self.indicators, cycle_year).await
     }
 }
 
@@ -147,7 +192,12 @@ stage_rpcs! {
         ) -> Result<Response<pb::GetEstimatesResponse>, Status> {
             let principal = self.core.principal(&request).await?;
             stage::require_stage_reader(&principal).into_status()?;
-            estimate::get_estimates(&self.core, &self.designs, request.into_inner())
+            estimate::get_estimates(
+                &self.core,
+                &self.designs,
+                &self.indicators,
+                request.into_inner(),
+            )
                 .await
                 .map(Response::new)
                 .into_status()

@@ -53,6 +53,124 @@ pub struct Questionnaire {
     pub answers: Answers,
 }
 
+impl Questionnaire {
+    /// The answers the indicators read. A return stored before answers were kept by question
+    /// id has none: its typed fields are read as the answers they always were (every field
+    /// answered, a default included), which is how the 2023 estimates read it.
+    pub fn answers_for_estimation(&self) -> std::borrow::Cow<'_, Answers> {
+        if !self.answers.0.is_empty() {
+            return std::borrow::Cow::Borrowed(&self.answers);
+        }
+        let bytes = |value: u64| Answer::Integer {
+            value: i64::try_from(value).unwrap_or(i64::MAX),
+            unit: "bytes".into(),
+        };
+        let yuan = |value: f64| Answer::Decimal {
+            value,
+            unit: "yuan".into(),
+        };
+        let mut a = Answers::new()
+            .with(
+                "has_data_management_system",
+                Answer::Boolean(self.has_data_management_system),
+            )
+            .with(
+                "applies_data_in_scenarios",
+                Answer::Boolean(self.applies_data_in_scenarios),
+            )
+            .with(
+                "achieves_data_reuse_value_add",
+                Answer::Boolean(self.achieves_data_reuse_value_add),
+            )
+            .with(
+                "in_digital_transformation",
+                Answer::Boolean(self.in_digital_transformation),
+            )
+            .with("storage_capacity_bytes", bytes(self.storage.capacity_bytes))
+            .with("storage_stored_bytes", bytes(self.storage.stored_bytes))
+            .with(
+                "storage_cloud_stored_bytes",
+                bytes(self.storage.cloud_stored_bytes),
+            )
+            .with(
+                "storage_unused_for_a_year_bytes",
+                bytes(self.storage.unused_for_a_year_bytes),
+            )
+            .with(
+                "digital_investment_yuan",
+                yuan(self.digital_investment_yuan),
+            )
+            .with(
+                "uses_government_open_data",
+                Answer::Boolean(self.uses_government_open_data),
+            )
+            .with("data_inflow_bytes", bytes(self.data_inflow_bytes))
+            .with("data_outflow_bytes", bytes(self.data_outflow_bytes))
+            .with(
+                "industrial_chain_collaboration",
+                Answer::Boolean(self.industrial_chain_collaboration),
+            )
+            .with(
+                "industrial_chain_risk_prediction",
+                Answer::Boolean(self.industrial_chain_risk_prediction),
+            )
+            .with(
+                "public_data_opened_bytes",
+                bytes(self.public_data_opened_bytes),
+            )
+            .with(
+                "public_data_opened_previous_year_bytes",
+                bytes(self.public_data_opened_previous_year_bytes),
+            )
+            .with(
+                "data_purchased_on_exchanges_yuan",
+                yuan(self.data_purchased_on_exchanges_yuan),
+            )
+            .with(
+                "pilots_authorised_operation",
+                Answer::Boolean(self.pilots_authorised_operation),
+            );
+        if !self.scenarios.is_empty() {
+            a = a.with(
+                "scenarios",
+                Answer::Choice(
+                    self.scenarios
+                        .iter()
+                        .map(|s| s.code().to_string())
+                        .collect(),
+                ),
+            );
+        }
+        if let Some(industry) = self.industry {
+            a = a.with(
+                "industry",
+                Answer::Choice(vec![industry.code().to_string()]),
+            );
+        }
+        if let Some(size) = self.size_class {
+            a = a.with("size_class", Answer::Choice(vec![size.code().to_string()]));
+        }
+        std::borrow::Cow::Owned(a)
+    }
+
+    /// The unit as the indicators' `unit.<attribute>` reads it: the classification estimation
+    /// uses (the frame's, under a sample design).
+    pub fn respondent(&self) -> ndrs_content::Respondent {
+        ndrs_content::Respondent {
+            subject_type: self.subject_type,
+            province: self.province_code.clone(),
+            industry: self
+                .industry
+                .map(|i| i.code().to_string())
+                .unwrap_or_default(),
+            size_class: self
+                .size_class
+                .map(|s| s.code().to_string())
+                .unwrap_or_default(),
+        }
+    }
+}
+
 /// The typed reading of checked answers; what does not fit the typed fields (a code the
 /// estimates have no class for, a negative byte count a questionnaire let through) is refused
 /// naming the answer.

@@ -25,6 +25,15 @@ pub const QUESTIONNAIRES: &[Shipped] = &[Shipped {
     text: include_str!("../content/2023/application.toml"),
 }];
 
+/// Every shipped indicator document.
+pub const INDICATORS: &[Shipped] = &[Shipped {
+    cycle_year: 2023,
+    first_cycle: 2017,
+    kind: "application_indicators",
+    path: "content/2023/application_indicators.toml",
+    text: include_str!("../content/2023/application_indicators.toml"),
+}];
+
 /// The shipped questionnaire of `kind` written for `cycle_year`, if there is one.
 pub fn questionnaire(cycle_year: i32, kind: &str) -> Option<&'static Shipped> {
     QUESTIONNAIRES
@@ -35,11 +44,24 @@ pub fn questionnaire(cycle_year: i32, kind: &str) -> Option<&'static Shipped> {
 /// Every shipped questionnaire that describes `cycle_year`: per kind, the newest whose first
 /// cycle is not after it.
 pub fn questionnaires_for(cycle_year: i32) -> Vec<&'static Shipped> {
-    let mut out: Vec<&'static Shipped> = Vec::new();
-    for s in QUESTIONNAIRES
+    newest_for(QUESTIONNAIRES, cycle_year)
+}
+
+/// Every shipped indicator document that describes `cycle_year`, as for questionnaires.
+pub fn indicators_for(cycle_year: i32) -> Vec<&'static Shipped> {
+    newest_for(INDICATORS, cycle_year)
+}
+
+/// The shipped indicator document of `kind` written for `cycle_year`, if there is one.
+pub fn indicators(cycle_year: i32, kind: &str) -> Option<&'static Shipped> {
+    INDICATORS
         .iter()
-        .filter(|s| s.first_cycle <= cycle_year)
-    {
+        .find(|s| s.cycle_year == cycle_year && s.kind == kind)
+}
+
+fn newest_for(documents: &'static [Shipped], cycle_year: i32) -> Vec<&'static Shipped> {
+    let mut out: Vec<&'static Shipped> = Vec::new();
+    for s in documents.iter().filter(|s| s.first_cycle <= cycle_year) {
         match out.iter_mut().find(|o| o.kind == s.kind) {
             Some(o) if o.cycle_year < s.cycle_year => *o = s,
             Some(_) => {}
@@ -67,6 +89,41 @@ mod tests {
         for shipped in QUESTIONNAIRES {
             let parsed = crate::Questionnaire::from_toml(shipped.text).unwrap();
             assert_eq!(parsed.kind, shipped.kind, "{}", shipped.path);
+        }
+        assert_eq!(
+            indicators_for(2023)
+                .iter()
+                .map(|s| s.kind)
+                .collect::<Vec<_>>(),
+            ["application_indicators"]
+        );
+    }
+
+    #[test]
+    fn the_shipped_indicators_compile_against_the_shipped_questionnaire() {
+        let questionnaire = std::sync::Arc::new(
+            crate::CompiledQuestionnaire::from_toml(
+                questionnaire(2023, "application_questionnaire")
+                    .unwrap()
+                    .text,
+            )
+            .unwrap(),
+        );
+        for shipped in INDICATORS {
+            let compiled = crate::CompiledIndicators::from_toml(
+                shipped.text,
+                questionnaire.clone(),
+                &[
+                    "subject_type",
+                    "size_class",
+                    "region",
+                    "province",
+                    "industry",
+                ],
+            )
+            .unwrap_or_else(|e| panic!("{}: {e:?}", shipped.path));
+            assert_eq!(compiled.document.kind, shipped.kind);
+            assert_eq!(compiled.indicators.len(), 38);
         }
     }
 }

@@ -338,25 +338,35 @@ impl Run<'_> {
         row: Option<&Value>,
         value: Option<&Value>,
     ) -> Result<Value, ExecutionError> {
-        let mut context = Context::default();
-        context.add_variable_from_value("a", self.answers.clone());
-        context.add_variable_from_value("unit", self.unit.clone());
+        let mut context = context(self.answers.clone(), self.unit.clone())?;
         if let Some(row) = row {
             context.add_variable_from_value("row", row.clone());
         }
         if let Some(value) = value {
             context.add_variable_from_value("value", value.clone());
         }
-        context
-            .add_function("abs", |x: f64| x.abs())
-            .and_then(|()| {
-                context.add_function("within", |a: f64, b: f64, relative: f64| {
-                    (a - b).abs() <= relative * b.abs()
-                })
-            })
-            .map_err(|e| ExecutionError::function_error("abs", e.to_string()))?;
         expression.program.execute(&context)
     }
+}
+
+/// The context every content expression runs in: the answers as `a`, the unit as `unit`, and
+/// the functions of the stage-1 rules.
+pub(crate) fn context(
+    answers: Value,
+    unit: Value,
+) -> Result<Context<'static, 'static>, ExecutionError> {
+    let mut context = Context::default();
+    context.add_variable_from_value("a", answers);
+    context.add_variable_from_value("unit", unit);
+    context
+        .add_function("abs", |x: f64| x.abs())
+        .and_then(|()| {
+            context.add_function("within", |a: f64, b: f64, relative: f64| {
+                (a - b).abs() <= relative * b.abs()
+            })
+        })
+        .map_err(|e| ExecutionError::function_error("abs", e.to_string()))?;
+    Ok(context)
 }
 
 fn kind_name(kind: &AnswerKind) -> String {
@@ -410,7 +420,7 @@ fn answer_value(question: Option<&CompiledQuestion>, answer: &Answer) -> Value {
 /// One level's answers as a CEL map, each converted by its question's kind. An answer that does
 /// not fit its question (unknown, of another type or unit, not finite) is left out: it is
 /// refused on its own, and other questions' rules must not read it as if it were sound.
-fn answers_value(questions: &[CompiledQuestion], answers: &Answers) -> Value {
+pub(crate) fn answers_value(questions: &[CompiledQuestion], answers: &Answers) -> Value {
     let map: HashMap<String, Value> = answers
         .0
         .iter()
@@ -439,7 +449,7 @@ fn fits(kind: &AnswerKind, answer: &Answer) -> bool {
     }
 }
 
-fn unit_value(r: &Respondent) -> Value {
+pub(crate) fn unit_value(r: &Respondent) -> Value {
     let map: HashMap<String, Value> = [
         ("subject_type", r.subject_type.code()),
         ("subject_group", r.subject_type.group().code()),

@@ -19,6 +19,8 @@ pub struct CompiledQuestionnaire {
     /// Who answers it; empty: anyone who reports the kind.
     pub(crate) respondents: Vec<Asked>,
     pub(crate) questions: Vec<CompiledQuestion>,
+    /// What expressions over its answers may name (an indicator's measures read these).
+    pub(crate) answer_fields: Fields,
 }
 
 /// The answer a question takes, with what the answer is checked against.
@@ -139,6 +141,7 @@ impl CompiledQuestionnaire {
                 document,
                 respondents,
                 questions,
+                answer_fields: answers,
             })
         } else {
             Err(c.errors)
@@ -224,6 +227,7 @@ impl Compiler {
         self.errors.push(ContentError {
             field: field.into(),
             question_id: question.map(|q| ndrs_core::error::bounded(q, 64).into_owned()),
+            indicator_id: None,
             message,
         });
     }

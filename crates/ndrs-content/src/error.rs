@@ -10,6 +10,8 @@ pub struct ContentError {
     pub field: String,
     /// The question the problem belongs to, when it belongs to one.
     pub question_id: Option<String>,
+    /// The indicator the problem belongs to, in an indicator document.
+    pub indicator_id: Option<String>,
     pub message: String,
 }
 
@@ -19,6 +21,7 @@ impl ContentError {
         Self {
             field: "document".into(),
             question_id: None,
+            indicator_id: None,
             message: message.into(),
         }
     }
@@ -26,9 +29,10 @@ impl ContentError {
 
 impl fmt::Display for ContentError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.question_id {
-            Some(id) => write!(f, "{} (question {id}): {}", self.field, self.message),
-            None => write!(f, "{}: {}", self.field, self.message),
+        match (&self.question_id, &self.indicator_id) {
+            (Some(id), _) => write!(f, "{} (question {id}): {}", self.field, self.message),
+            (None, Some(id)) => write!(f, "{} (indicator {id}): {}", self.field, self.message),
+            (None, None) => write!(f, "{}: {}", self.field, self.message),
         }
     }
 }
@@ -42,9 +46,10 @@ pub fn into_invalid(errors: Vec<ContentError>) -> ndrs_core::Error {
         errors
             .into_iter()
             .map(|e| {
-                let description = match &e.question_id {
-                    Some(id) => format!("question {id}: {}", e.message),
-                    None => e.message,
+                let description = match (&e.question_id, &e.indicator_id) {
+                    (Some(id), _) => format!("question {id}: {}", e.message),
+                    (None, Some(id)) => format!("indicator {id}: {}", e.message),
+                    (None, None) => e.message,
                 };
                 ndrs_core::error::FieldViolation::new(e.field, description)
             })

@@ -106,8 +106,30 @@ impl std::fmt::Debug for Expression {
     }
 }
 
+/// What a checked expression produces, as far as the caller cares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Produces {
+    Bool,
+    /// A quantity, with its dimension when it comes from questions (`None` for a bare literal).
+    Number(Option<Dimension>),
+    /// Anything else (text, codes, rows).
+    Other,
+}
+
 /// Parses and checks a condition; the error says what is wrong and at which column (1-based).
 pub fn compile_condition(source: &str, scope: Scope<'_>) -> Result<Expression, String> {
+    match compile_expression(source, scope)? {
+        (expression, Produces::Bool) => Ok(expression),
+        _ => Err("the expression must be a condition (true or false)".into()),
+    }
+}
+
+/// Parses and checks an expression of any kind (an indicator's measure is a quantity or a
+/// condition) and says what it produces.
+pub fn compile_expression(
+    source: &str,
+    scope: Scope<'_>,
+) -> Result<(Expression, Produces), String> {
     if let Some(message) = ndrs_rules::limits::expression_limit(source) {
         return Err(message);
     }
@@ -126,19 +148,23 @@ pub fn compile_condition(source: &str, scope: Scope<'_>) -> Result<Expression, S
             errors: Vec::new(),
         };
         let kind = checker.kind(program.expression());
-        if checker.errors.is_empty() && kind != Kind::Bool {
-            checker
-                .errors
-                .push("the expression must be a condition (true or false)".into());
+        if !checker.errors.is_empty() {
+            return Err(checker.errors.join("; "));
         }
-        if checker.errors.is_empty() {
-            Ok(Expression {
+        let produces = match kind {
+            Kind::Bool => Produces::Bool,
+            Kind::Number(d) => Produces::Number(d),
+            // `size(...)` and integer arithmetic: a count, but written as an integer, which
+            // answers (decimals in CEL) cannot be combined with.
+            _ => Produces::Other,
+        };
+        Ok((
+            Expression {
                 source: source.to_string(),
                 program,
-            })
-        } else {
-            Err(checker.errors.join("; "))
-        }
+            },
+            produces,
+        ))
     })
 }
 

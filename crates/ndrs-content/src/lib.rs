@@ -16,6 +16,9 @@
 //!   and so is never confused with `false` or `0`.
 //! - [`check`]: a return's answers against its compiled questionnaire, giving findings that
 //!   name the questions (errors refuse the return, warnings travel in the receipt).
+//! - [`indicators`]: the indicator document: every figure a stage estimates, with its estimator
+//!   and CEL expressions for its domain and measure; [`estimands`] compiles it against the
+//!   questionnaire its measures read and evaluates it over returns.
 //! - [`meaning`]: what a new version may not change of a published one.
 //! - [`limits`]: the sizes a document may have.
 //! - [`builtin`]: the documents that ship with the system (the 2023 round's).
@@ -25,7 +28,9 @@ pub mod builtin;
 pub mod check;
 pub mod compile;
 pub mod error;
+pub mod estimands;
 pub mod expression;
+pub mod indicators;
 pub mod limits;
 pub mod meaning;
 pub mod questionnaire;
@@ -34,5 +39,7 @@ pub use answers::{Answer, Answers, Respondent, TypedAnswers};
 pub use check::{Checked, Finding};
 pub use compile::{AnswerKind, CompiledQuestionnaire};
 pub use error::{ContentError, into_invalid};
+pub use estimands::{CompiledIndicator, CompiledIndicators, Values};
+pub use indicators::IndicatorDocument;
 pub use meaning::meaning_changes;
 pub use questionnaire::Questionnaire;

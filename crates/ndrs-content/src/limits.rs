@@ -82,3 +82,8 @@ pub fn label_problem(text: &str) -> Option<String> {
         None
     }
 }
+
+/// Indicator definitions in one indicator document (the 2023 application stage has 38).
+pub const MAX_INDICATORS: usize = 1_000;
+/// Fixed dimensions of one indicator definition.
+pub const MAX_FIGURE_DIMENSIONS: usize = 8;

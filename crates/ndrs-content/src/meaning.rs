@@ -34,6 +34,7 @@ pub fn meaning_changes(published: &Questionnaire, new: &Questionnaire) -> Vec<Co
         errors.push(ContentError {
             field,
             question_id: Some(id.to_string()),
+            indicator_id: None,
             message: format!("{message} (published in version {})", published.version),
         })
     };

@@ -467,6 +467,7 @@ unit = "bytes"
                      field,
                      question_id,
                      message,
+                     ..
                  }| (field, question_id, message),
             )
             .collect(),

@@ -115,7 +115,7 @@ pub async fn load_frames(target: &Target<'_>, data: &DemoData) -> Result<()> {
     let mut application =
         ApplicationSurveyServiceClient::new(channel(&e.application, Some(&token))?);
     for cycle in &data.cycles {
-        ndrs_platform::client::publish_shipped_questionnaires(e, &token, cycle.year).await?;
+        ndrs_platform::client::publish_shipped_content(e, &token, cycle.year).await?;
         compute
             .load_centre_registry(cycle.centre_register.clone())
             .await

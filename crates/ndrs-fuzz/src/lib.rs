@@ -33,6 +33,18 @@ pub const REQUEST_KINDS: [&str; 12] = [
     "PublishRequest",
 ];
 
+/// The shipped 2023 application indicators, compiled once.
+static APPLICATION_INDICATORS_2023: std::sync::LazyLock<
+    ndrs_platform::indicators::InForceIndicators,
+> = std::sync::LazyLock::new(|| {
+    ndrs_platform::indicators::shipped(
+        ndrs_application::estimate::INDICATOR_KIND,
+        2023,
+        &ndrs_application::estimate::BREAKDOWNS,
+    )
+    .expect("the shipped indicators compile")
+});
+
 /// The shipped 2023 application questionnaire, which application returns are checked against.
 pub static APPLICATION_2023: std::sync::LazyLock<ndrs_content::CompiledQuestionnaire> =
     std::sync::LazyLock::new(|| {
@@ -216,7 +228,12 @@ pub fn sample_design(bytes: &[u8]) {
                 loaded_by: "fuzz".into(),
                 body,
             };
-            let _ = ndrs_application::estimate::figures(&[], Some(&versioned)).map_err(refused);
+            let _ = ndrs_application::estimate::figures(
+                &[],
+                Some(&versioned),
+                &APPLICATION_INDICATORS_2023,
+            )
+            .map_err(refused);
         },
     );
 }

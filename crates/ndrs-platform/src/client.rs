@@ -88,18 +88,33 @@ impl SystemEndpoints {
             _ => return None,
         })
     }
+
+    /// The service whose figures an indicator document of `kind` defines.
+    pub fn estimating(&self, kind: &str) -> Option<&str> {
+        Some(match kind {
+            "application_indicators" => &self.application,
+            _ => return None,
+        })
+    }
 }
 
-/// Publishes, as the organiser whose `token` is given, every shipped questionnaire that describes
-/// `cycle_year` ([`ndrs_content::builtin::questionnaires_for`]) to the service receiving its
-/// kind: what a working group does first when a round keeps the built-in content.
-pub async fn publish_shipped_questionnaires(
+/// Publishes, as the organiser whose `token` is given, the shipped content that describes
+/// `cycle_year` ([`ndrs_content::builtin`]): every questionnaire to the service receiving its
+/// kind, then every indicator document to the service estimating it (indicators are compiled
+/// against the questionnaire in force, so they come second). What a working group does first
+/// when a round keeps the built-in content. Returns how lineage cites each published document.
+pub async fn publish_shipped_content(
     endpoints: &SystemEndpoints,
     token: &str,
     cycle_year: i32,
-) -> Result<Vec<ndrs_proto::v1::QuestionnaireSummary>> {
+) -> Result<Vec<String>> {
     use ndrs_proto::v1 as pb;
+    use pb::indicator_service_client::IndicatorServiceClient;
     use pb::questionnaire_service_client::QuestionnaireServiceClient;
+    let context = |path: &str| {
+        let what = format!("publish {path} for {cycle_year}");
+        move |status| crate::grpc_status::from_status(status).in_context(&what)
+    };
     let mut published = Vec::new();
     for shipped in ndrs_content::builtin::questionnaires_for(cycle_year) {
         let endpoint = endpoints.receiving(shipped.kind).ok_or_else(|| {
@@ -112,13 +127,28 @@ pub async fn publish_shipped_questionnaires(
                 format: Some(pb::questionnaire_source::Format::Toml(shipped.text.into())),
             }),
         };
-        let summary = client.publish_questionnaire(request).await.map_err(
-            crate::grpc_status::from_status_in(&format!(
-                "publish {} for {cycle_year}",
-                shipped.path
-            )),
-        )?;
-        published.push(summary.into_inner());
+        let summary = client
+            .publish_questionnaire(request)
+            .await
+            .map_err(context(shipped.path))?;
+        published.push(summary.into_inner().lineage_ref);
+    }
+    for shipped in ndrs_content::builtin::indicators_for(cycle_year) {
+        let endpoint = endpoints.estimating(shipped.kind).ok_or_else(|| {
+            Error::Internal(format!("no service estimates {} figures", shipped.kind))
+        })?;
+        let mut client = IndicatorServiceClient::new(channel(endpoint, Some(token))?);
+        let request = pb::PublishIndicatorsRequest {
+            cycle_year,
+            source: Some(pb::IndicatorSource {
+                format: Some(pb::indicator_source::Format::Toml(shipped.text.into())),
+            }),
+        };
+        let summary = client
+            .publish_indicators(request)
+            .await
+            .map_err(context(shipped.path))?;
+        published.push(summary.into_inner().lineage_ref);
     }
     Ok(published)
 }

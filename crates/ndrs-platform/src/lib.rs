@@ -16,6 +16,7 @@
 //! - [`returns`]: the append-only return store with its transactional outbox and relay.
 //! - [`documents`]: versioned per-cycle documents loaded by the organiser (sample designs).
 //! - [`questionnaires`]: each return kind's questionnaire, a versioned document ([`ndrs_content`]).
+//! - [`indicators`]: a stage's indicator documents, versioned, and the dry run of a draft.
 //! - [`bus`]: the event bus (Redis Streams or in-process).
 //! - [`findings`]: what checking one return finds (edit rules, plausibility bounds).
 //! - [`plausibility`]: per-quantity bounds on what one return may report.
@@ -29,6 +30,7 @@ pub mod documents;
 pub mod findings;
 pub mod grpc_status;
 pub mod health;
+pub mod indicators;
 pub mod metrics;
 pub mod plausibility;
 pub mod questionnaires;

@@ -24,10 +24,10 @@ async fn reporter(identity: &IdentityStore, endpoint: &str, unit: &str) -> Resul
     channel(endpoint, Some(&issued.token))
 }
 
-/// Publishes, as an organiser, the shipped questionnaires for `cycle_year` (and so for the later
-/// cycles that publish none): returns are not taken before the questionnaire they answer is
-/// published.
-pub async fn publish_questionnaires(
+/// Publishes, as an organiser, the shipped questionnaires and indicator documents for
+/// `cycle_year` (and so for the later cycles that publish none): returns are not taken before
+/// the questionnaire they answer is published, and a stage has no figures before its indicators.
+pub async fn publish_content(
     e: &SystemEndpoints,
     identity: &IdentityStore,
     cycle_year: i32,
@@ -35,15 +35,15 @@ pub async fn publish_questionnaires(
     let organiser = identity
         .issue("test organiser", Role::Organiser, None)
         .await?;
-    ndrs_platform::client::publish_shipped_questionnaires(e, &organiser.token, cycle_year)
+    ndrs_platform::client::publish_shipped_content(e, &organiser.token, cycle_year)
         .await
         .map(drop)
 }
 
 /// Submits the sample returns of every stage, each with its own unit's token, after publishing
-/// their questionnaires ([`publish_questionnaires`]); returns how many.
+/// their questionnaires and indicators ([`publish_content`]); returns how many.
 pub async fn submit_sample_returns(e: &SystemEndpoints, identity: &IdentityStore) -> Result<usize> {
-    publish_questionnaires(e, identity, sample::CYCLE).await?;
+    publish_content(e, identity, sample::CYCLE).await?;
     let mut n = 0;
     for (unit, base, source) in [
         ("vendor-phones", 1.0e9, "vendor shipments and activations"),

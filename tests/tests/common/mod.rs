@@ -155,17 +155,18 @@ pub async fn load_rules(
         .map(tonic::Response::into_inner)
 }
 
-/// The shipped questionnaires of the sample cycle, published as the organiser would.
-pub async fn publish_questionnaires(system: &RunningSystem) {
-    publish_questionnaires_for(system, ndrs_testkit::sample::CYCLE).await
+/// The shipped content (questionnaires, indicators) of the sample cycle, published as the
+/// organiser would.
+pub async fn publish_content(system: &RunningSystem) {
+    publish_content_for(system, ndrs_testkit::sample::CYCLE).await
 }
 
-/// The shipped questionnaires for `cycle_year` (and the later cycles that publish none).
-pub async fn publish_questionnaires_for(system: &RunningSystem, cycle_year: i32) {
+/// The shipped content for `cycle_year` (and the later cycles that publish none).
+pub async fn publish_content_for(system: &RunningSystem, cycle_year: i32) {
     let (e, identity) = (&system.endpoints, &system.runtime.identity);
-    ndrs_testkit::submit::publish_questionnaires(e, identity, cycle_year)
+    ndrs_testkit::submit::publish_content(e, identity, cycle_year)
         .await
-        .expect("shipped questionnaires published")
+        .expect("shipped content published")
 }
 
 /// The sample returns ([`ndrs_testkit::sample`]) submitted to `system`; how many.

@@ -3,28 +3,24 @@
 //! precondition, not an internal error), and each estimate becomes a figure with its interval,
 //! sampling precision and lineage.
 
+use ndrs_content::indicators::{Disclosure, Estimator as IndicatorEstimator, Role};
 use ndrs_core::{Error, Result};
 use ndrs_platform::stage::{figure, inputs_hash, lineage_ref};
-use ndrs_proto::v1::{self as pb, Unit};
+use ndrs_proto::v1::{self as pb, FigureKind, Unit};
 use ndrs_stats::{Data, Domain, Estimate, EstimateSet, Estimator, StatsError, VarianceMethod};
 
-use super::indicators::{Cell, Measure};
+use super::cells::Cell;
 use super::sample::{RESPONDENT, Sample, stats_error};
-use crate::domain::Questionnaire;
 
 impl Sample<'_> {
-    /// The data columns and estimators of `cells`, in order.
+    /// The data columns and estimators of `cells`, in order: the indicators' values, evaluated
+    /// once per unit, become the columns every replicate re-weights.
     pub(super) fn columns(&self, cells: &[Cell]) -> Result<(Data, Vec<Estimator>)> {
         let n = self.answers.len();
-        let column = |f: &dyn Fn(&Questionnaire) -> f64| -> Vec<f64> {
-            self.answers
-                .iter()
-                .map(|a| a.as_ref().map_or(0.0, |(_, q)| f(q)))
-                .collect()
-        };
         let flag = |b: bool| if b { 1.0 } else { 0.0 };
+        let column = |f: &dyn Fn(usize) -> f64| -> Vec<f64> { (0..n).map(f).collect() };
         let mut data = Data::new(n)
-            .with_numeric(RESPONDENT, column(&|_| 1.0))
+            .with_numeric(RESPONDENT, column(&|u| flag(self.answers[u].is_some())))
             .map_err(stats_error)?;
         for (name, values) in &self.frame_columns {
             data = data.with_categorical(*name, values).map_err(stats_error)?;
@@ -33,44 +29,51 @@ impl Sample<'_> {
         for (k, cell) in cells.iter().enumerate() {
             let d = format!("c{k}.domain");
             let y = format!("c{k}.y");
+            let i = cell.indicator;
             data = data
-                .with_numeric(&d, column(&|q| flag(cell.contains(q))))
+                .with_numeric(&d, column(&|u| flag(self.contains(cell, u))))
                 .map_err(stats_error)?;
             let domain = Domain::Indicator(d);
-            let estimator = match cell.indicator.measure {
-                Measure::Share(p) => {
-                    data = data
-                        .with_numeric(&y, column(&|q| flag(p(q))))
-                        .map_err(stats_error)?;
+            let measured = column(&|u| self.values[u][i].y);
+            let estimator = match self.indicator(cell).estimator {
+                IndicatorEstimator::Share => {
+                    data = data.with_numeric(&y, measured).map_err(stats_error)?;
                     Estimator::Proportion { y, domain }
                 }
-                Measure::RatioOfTotals(num, den) => {
+                IndicatorEstimator::Ratio => {
                     let x = format!("c{k}.x");
                     data = data
-                        .with_numeric(&y, column(&|q| num(q)))
+                        .with_numeric(&y, measured)
                         .map_err(stats_error)?
-                        .with_numeric(&x, column(&|q| den(q)))
+                        .with_numeric(&x, column(&|u| self.values[u][i].x))
                         .map_err(stats_error)?;
                     Estimator::Ratio { y, x, domain }
                 }
-                Measure::Mean(f) => {
-                    data = data
-                        .with_numeric(&y, column(&|q| f(q)))
-                        .map_err(stats_error)?;
+                IndicatorEstimator::Mean => {
+                    data = data.with_numeric(&y, measured).map_err(stats_error)?;
                     Estimator::Mean { y, domain }
                 }
-                Measure::Total(f) => {
+                IndicatorEstimator::Total => {
+                    data = data.with_numeric(&y, measured).map_err(stats_error)?;
+                    Estimator::Total { y, domain }
+                }
+                IndicatorEstimator::Count => {
                     data = data
-                        .with_numeric(&y, column(&|q| f(q)))
+                        .with_numeric(&y, column(&|_| 1.0))
                         .map_err(stats_error)?;
                     Estimator::Total { y, domain }
                 }
-                Measure::MeanRatio(f, denominator) => {
+                IndicatorEstimator::MeanRatio => {
                     let dd = format!("c{k}.denominator");
                     data = data
-                        .with_numeric(&y, column(&|q| f(q)))
+                        .with_numeric(&y, measured)
                         .map_err(stats_error)?
-                        .with_numeric(&dd, column(&|q| flag(denominator(q))))
+                        .with_numeric(
+                            &dd,
+                            column(&|u| {
+                                flag(self.in_denominator(cell, u) && self.in_breakdown(cell, u))
+                            }),
+                        )
                         .map_err(stats_error)?;
                     Estimator::DomainMeanRatio {
                         y,
@@ -128,17 +131,30 @@ impl Sample<'_> {
 
     /// The figure of one estimated cell.
     pub(super) fn figure(&self, cell: &Cell, estimate: &Estimate) -> pb::Figure {
-        let ind = &cell.indicator;
+        let ind = self.indicator(cell);
         let shift = if ind.growth { -1.0 } else { 0.0 };
         let mut returns = Vec::new();
         // The questionnaires the contributing returns were answered under, each cited once.
         let mut questionnaires = std::collections::BTreeSet::new();
-        for (r, q) in self.respondents().filter(|(_, q)| {
-            cell.contains(q) || matches!(ind.measure, Measure::MeanRatio(_, den) if den(q))
-        }) {
-            returns.push(lineage_ref(r));
-            if !q.questionnaire_version.is_empty() {
-                questionnaires.insert(q.questionnaire_version.clone());
+        let (mut unanswered, mut largest, mut sum) = (0usize, 0.0f64, 0.0f64);
+        for (u, answer) in self.answers.iter().enumerate() {
+            let Some((r, q)) = answer else { continue };
+            let values = &self.values[u][cell.indicator];
+            if values.unanswered && self.in_breakdown(cell, u) {
+                unanswered += 1;
+            }
+            let in_denominator = ind.estimator == IndicatorEstimator::MeanRatio
+                && self.in_denominator(cell, u)
+                && self.in_breakdown(cell, u);
+            if self.contains(cell, u) || in_denominator {
+                returns.push(lineage_ref(r));
+                if !q.questionnaire_version.is_empty() {
+                    questionnaires.insert(q.questionnaire_version.clone());
+                }
+                if self.contains(cell, u) {
+                    largest = largest.max(values.y.abs());
+                    sum += values.y.abs();
+                }
             }
         }
         let parameters: Vec<String> = self
@@ -146,24 +162,48 @@ impl Sample<'_> {
             .iter()
             .cloned()
             .chain(questionnaires)
+            .chain(std::iter::once(self.indicators.lineage_ref.clone()))
             .collect();
-        let lineage = pb::Lineage {
+        let mut method = format!("{}; {}", self.method, ind.method());
+        if unanswered > 0 {
+            method.push_str(&format!(
+                "; {unanswered} responding unit(s) left out: an answer the figure reads is \
+                 missing (item non-response)"
+            ));
+        }
+        let mut lineage = pb::Lineage {
             inputs_hash: inputs_hash(returns.iter().chain(&parameters).map(String::as_str)),
             returns,
-            method: self.method.clone(),
+            method,
             weighting_spec: self.design_ref.clone().unwrap_or_default(),
             parameters,
             ..Default::default()
         };
-        let mut dimensions: Vec<(&str, &str)> = ind.dimensions.to_vec();
+        // Cells of a figure over a census of contributors say who contributes, so that the
+        // release's disclosure rule can judge them; a sample estimate reveals no unit's return.
+        if ind.disclosure == Disclosure::Reporters {
+            lineage.reporters = u32::try_from(lineage.returns.len()).unwrap_or(u32::MAX);
+            lineage.largest_share = if sum > 0.0 { largest / sum } else { 0.0 };
+        }
+        let mut dimensions: Vec<(&str, &str)> = ind
+            .dimensions
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
         if let Some((b, level)) = &cell.breakdown {
             dimensions.push((b, level.as_str()));
         }
+        let kind = match ind.role {
+            Role::Estimate => FigureKind::Estimate,
+            Role::Auxiliary => FigureKind::Auxiliary,
+            Role::Check => FigureKind::Check,
+        };
+        let unit = Unit::try_from(ind.unit.as_i32()).unwrap_or(Unit::Unspecified);
         let mut f = figure(
-            ind.id,
-            ind.kind,
+            &ind.id,
+            kind,
             estimate.point + shift,
-            ind.unit,
+            unit,
             lineage,
             &dimensions,
         );
@@ -171,7 +211,7 @@ impl Sample<'_> {
         let se = estimate.se.filter(|_| estimate.df > 0);
         // A share cannot leave [0, 1]; a symmetric t interval around a ratio of totals can, with
         // few degrees of freedom, so it is truncated to the parameter space, and says so.
-        let bounded = ind.unit == Unit::Ratio && !ind.growth;
+        let bounded = unit == Unit::Ratio && !ind.growth;
         f.interval = estimate.ci.as_ref().map(|ci| {
             let (lower, upper) = (ci.lower + shift, ci.upper + shift);
             let truncated = bounded && (lower < 0.0 || upper > 1.0);

@@ -12,9 +12,10 @@ use ndrs_platform::stage::{
 use ndrs_proto::v1::{self as pb, FigureKind, Unit};
 use ndrs_stats::{StatsError, StepReport};
 
-use super::indicators::{
-    BREAKDOWNS, Cell, Indicator, breakdown_level, indicators, is_enterprise, is_kie,
-};
+use ndrs_core::classification::{SubjectGroup, SubjectType};
+use ndrs_platform::indicators::{InForceIndicators, IndicatorSets};
+
+use super::cells::{Cell, breakdown_level};
 use super::sample::stats_error;
 use super::sample::{Sample, sample};
 use super::{Row, VALID_SAMPLE};
@@ -97,13 +98,16 @@ pub(super) fn describe_step(step: &StepReport) -> String {
     }
 }
 
-/// Every figure of the stage: the estimates and their auxiliary cells, and the valid sample.
-pub fn figures(rows: &[Row], design: Option<&Versioned<SampleDesign>>) -> Result<Vec<pb::Figure>> {
-    let Some(sample) = sample(rows, design)? else {
+/// Every figure of the stage's indicator document, nationally, and the valid sample.
+pub fn figures(
+    rows: &[Row],
+    design: Option<&Versioned<SampleDesign>>,
+    indicators: &InForceIndicators,
+) -> Result<Vec<pb::Figure>> {
+    let Some(sample) = sample(rows, design, indicators)? else {
         return Ok(Vec::new());
     };
-    let cells = indicators()
-        .into_iter()
+    let cells = (0..indicators.indicators.indicators.len())
         .map(|indicator| Cell {
             indicator,
             breakdown: None,
@@ -122,10 +126,10 @@ pub(super) fn valid_sample(sample: &Sample) -> Vec<pb::Figure> {
     let classifications: [(&str, Classify); 3] = [
         ("subject_type", |q| Some(q.subject_type.code().to_string())),
         ("province", |q| {
-            is_enterprise(q).then(|| q.province_code.clone())
+            (q.subject_type.group() == SubjectGroup::Enterprise).then(|| q.province_code.clone())
         }),
         ("industry", |q| {
-            if is_kie(q) {
+            if q.subject_type == SubjectType::KeyIndustryEnterprise {
                 q.industry.map(|i| i.code().to_string())
             } else {
                 None
@@ -171,32 +175,47 @@ pub struct IndicatorEstimates {
 pub fn estimates(
     rows: &[Row],
     design: Option<&Versioned<SampleDesign>>,
+    indicators: &InForceIndicators,
     indicator: &str,
     breakdown: &str,
 ) -> Result<IndicatorEstimates> {
     let mut v = ndrs_core::Violations::new();
-    let chosen: Vec<Indicator> = indicators()
-        .into_iter()
-        .filter(|i| i.id == indicator)
+    let defined = &indicators.indicators.indicators;
+    let chosen: Vec<usize> = (0..defined.len())
+        .filter(|&i| defined[i].id == indicator)
         .collect();
     v.check(
         !chosen.is_empty(),
         "indicator",
-        "not an indicator of the application stage",
+        format!("not an indicator of {}", indicators.lineage_ref),
     );
-    let breakdown = if breakdown.is_empty() {
+    let breakdown: Option<&'static str> = if breakdown.is_empty() {
         None
     } else {
-        let b = BREAKDOWNS.iter().find(|b| **b == breakdown).copied();
+        let offered: BTreeSet<&str> = if chosen.is_empty() {
+            super::BREAKDOWNS.into_iter().collect()
+        } else {
+            chosen
+                .iter()
+                .flat_map(|&i| defined[i].breakdowns.iter().map(String::as_str))
+                .collect()
+        };
+        let b = super::BREAKDOWNS
+            .iter()
+            .find(|b| **b == breakdown && offered.contains(*b))
+            .copied();
         v.check(
             b.is_some(),
             "breakdown",
-            format!("must be empty or one of {}", BREAKDOWNS.join(", ")),
+            format!(
+                "must be empty or one of {}",
+                offered.into_iter().collect::<Vec<_>>().join(", ")
+            ),
         );
         b
     };
     v.finish(())?;
-    let Some(sample) = sample(rows, design)? else {
+    let Some(sample) = sample(rows, design, indicators)? else {
         return Ok(IndicatorEstimates {
             figures: Vec::new(),
             weighting_report: Vec::new(),
@@ -209,11 +228,19 @@ pub fn estimates(
                 indicator,
                 breakdown: None,
             }),
+            Some(b) if !defined[indicator].breakdowns.iter().any(|o| o == b) => {}
             Some(b) => {
-                let levels: BTreeSet<String> = sample
-                    .respondents()
-                    .filter(|(_, q)| (indicator.domain)(q))
-                    .filter_map(|(_, q)| breakdown_level(q, b))
+                let national = Cell {
+                    indicator,
+                    breakdown: None,
+                };
+                let levels: BTreeSet<String> = (0..sample.answers.len())
+                    .filter(|&u| sample.contains(&national, u))
+                    .filter_map(|u| {
+                        sample.answers[u]
+                            .as_ref()
+                            .and_then(|(_, q)| breakdown_level(q, b))
+                    })
                     .collect();
                 cells.extend(levels.into_iter().map(|level| Cell {
                     indicator,
@@ -239,29 +266,52 @@ async fn usable(core: &StageCore, cycle_year: i32) -> Result<(Vec<Row>, Vec<pb::
     core.load_usable::<Questionnaire>(cycle_year).await
 }
 
-/// The stage's figures for a cycle: the questionnaires' estimates under the cycle's design, and
-/// the sharing hub's reported figures.
-pub async fn stage_figures(
+/// The figures an indicator document gives over the cycle's stored questionnaires, under the
+/// cycle's design; a design that cannot be estimated yet (a weighting class without respondents
+/// while returns are still coming in) gives none, with the reason as a note.
+pub async fn questionnaire_figures(
     core: &StageCore,
     designs: &Designs,
     cycle_year: i32,
-) -> Result<StageFigures> {
-    let (rows, mut set_aside) = usable(core, cycle_year).await?;
+    indicators: &InForceIndicators,
+) -> Result<(Vec<pb::Figure>, Vec<String>, usize, Vec<pb::SetAsideReturn>)> {
+    let (rows, set_aside) = usable(core, cycle_year).await?;
     let design = designs.latest(cycle_year).await?;
-    // A design that cannot be estimated yet (a weighting class without respondents while
-    // returns are still coming in) must not stop the other stages' figures from being
-    // assembled and validated: the stage answers without figures and says why.
-    let (mut figures, notes) = match figures(&rows, design.as_ref()) {
+    let (figures, notes) = match figures(&rows, design.as_ref(), indicators) {
         Ok(figures) => (figures, Vec::new()),
         Err(Error::FailedPrecondition(reason)) => (Vec::new(), vec![reason]),
         Err(e) => return Err(e),
     };
+    Ok((figures, notes, rows.len(), set_aside))
+}
+
+/// The stage's figures for a cycle: the questionnaires' estimates under the cycle's indicator
+/// document and design, and the sharing hub's reported figures. Without a published indicator
+/// document the questionnaires give no figures, and the stage says why: that must not stop the
+/// other stages' figures from being assembled and validated.
+pub async fn stage_figures(
+    core: &StageCore,
+    designs: &Designs,
+    indicators: &IndicatorSets,
+    cycle_year: i32,
+) -> Result<StageFigures> {
+    let (mut figures, mut notes, mut returns_used, mut set_aside) =
+        match indicators.in_force(cycle_year).await {
+            Ok(in_force) => questionnaire_figures(core, designs, cycle_year, &in_force).await?,
+            Err(Error::FailedPrecondition(reason)) => {
+                let (rows, set_aside) = usable(core, cycle_year).await?;
+                (Vec::new(), vec![reason], rows.len(), set_aside)
+            }
+            Err(e) => return Err(e),
+        };
     let (hubs, hubs_set_aside) = core.load_usable::<SharingHub>(cycle_year).await?;
     set_aside.extend(hubs_set_aside);
     figures.extend(hub::figures(&hubs));
+    returns_used += hubs.len();
+    notes.dedup();
     Ok(StageFigures {
         figures,
-        returns_used: (rows.len() + hubs.len()) as u64,
+        returns_used: returns_used as u64,
         notes,
         set_aside,
     })
@@ -272,6 +322,7 @@ pub async fn stage_figures(
 pub async fn get_estimates(
     core: &StageCore,
     designs: &Designs,
+    indicators: &IndicatorSets,
     request: pb::GetEstimatesRequest,
 ) -> Result<pb::GetEstimatesResponse> {
     let pb::GetEstimatesRequest {
@@ -280,9 +331,10 @@ pub async fn get_estimates(
         breakdown,
     } = request;
     cycle_request_checks(cycle_year).finish(())?;
+    let in_force = indicators.in_force(cycle_year).await?;
     let (rows, _) = usable(core, cycle_year).await?;
     let design = designs.latest(cycle_year).await?;
-    let estimates = estimates(&rows, design.as_ref(), &indicator, &breakdown)?;
+    let estimates = estimates(&rows, design.as_ref(), &in_force, &indicator, &breakdown)?;
     Ok(pb::GetEstimatesResponse {
         figures: estimates.figures,
         design: design.as_ref().map(crate::design::summary_proto),

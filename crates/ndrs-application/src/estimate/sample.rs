@@ -2,11 +2,14 @@
 //! frame's classifications, non-respondents too), or, without a design, the respondents alone
 //! as an interim simple random sample.
 
+use ndrs_content::{CompiledIndicator, Values};
 use ndrs_core::Result;
 use ndrs_platform::documents::Versioned;
+use ndrs_platform::indicators::InForceIndicators;
 use ndrs_platform::returns::StoredReturn;
 use ndrs_stats::{Design, LonelyPsu, Options, VarianceMethod, WeightingSpec};
 
+use super::cells::{Cell, breakdown_level};
 use super::{DESIGN_METHOD, INTERIM_METHOD, Row};
 use crate::design::{DOCUMENT_KIND, SampleDesign};
 use crate::domain::Questionnaire;
@@ -21,6 +24,11 @@ pub(super) struct Sample<'a> {
     /// Per unit: the return and questionnaire (with the frame's classifications) of a
     /// respondent, `None` for a non-respondent.
     pub(super) answers: Vec<Option<(&'a StoredReturn, Questionnaire)>>,
+    /// Per unit, every indicator's values (none in any domain for a non-respondent), evaluated
+    /// once before any weighting.
+    pub(super) values: Vec<Vec<Values>>,
+    /// The indicator document the values come from.
+    pub(super) indicators: &'a InForceIndicators,
     /// Categorical frame columns (weighting classes, margins), empty without a design.
     pub(super) frame_columns: Vec<(&'static str, Vec<String>)>,
     /// Lineage of the design: a citation of the version and a description of the method.
@@ -33,7 +41,7 @@ pub(super) struct Sample<'a> {
 pub(super) const RESPONDENT: &str = "respondent";
 
 impl<'a> Sample<'a> {
-    pub(super) fn interim(rows: &'a [Row]) -> Result<Self> {
+    pub(super) fn interim(rows: &'a [Row], indicators: &'a InForceIndicators) -> Result<Self> {
         let units = rows
             .iter()
             .map(|(r, _)| ndrs_stats::Unit::new("all", r.reporting_unit_id.clone(), 1.0))
@@ -48,14 +56,21 @@ impl<'a> Sample<'a> {
             variance: VarianceMethod::Taylor,
             options: Options::default(),
             answers: rows.iter().map(|(r, q)| Some((r, q.clone()))).collect(),
+            values: Vec::new(),
+            indicators,
             frame_columns: Vec::new(),
             design_ref: None,
             method: INTERIM_METHOD.to_string(),
             outside_design: Vec::new(),
-        })
+        }
+        .with_values())
     }
 
-    pub(super) fn designed(rows: &'a [Row], design: &Versioned<SampleDesign>) -> Result<Self> {
+    pub(super) fn designed(
+        rows: &'a [Row],
+        design: &Versioned<SampleDesign>,
+        indicators: &'a InForceIndicators,
+    ) -> Result<Self> {
         let d = &design.body;
         let mut answers: Vec<Option<(&StoredReturn, Questionnaire)>> = vec![None; d.units.len()];
         let mut outside_design = Vec::new();
@@ -100,6 +115,8 @@ impl<'a> Sample<'a> {
             .map(|v| (*v, d.units.iter().map(|u| u.frame_value(v)).collect()))
             .collect();
         Ok(Self {
+            values: Vec::new(),
+            indicators,
             design: stats_design,
             spec: d.weighting_spec(RESPONDENT),
             variance: d.variance_method(),
@@ -112,17 +129,66 @@ impl<'a> Sample<'a> {
             design_ref: Some(design.lineage_ref(DOCUMENT_KIND)),
             method: format!("{DESIGN_METHOD}: {}", d.describe()),
             outside_design,
-        })
+        }
+        .with_values())
     }
 
     pub(super) fn respondents(&self) -> impl Iterator<Item = &(&'a StoredReturn, Questionnaire)> {
         self.answers.iter().flatten()
+    }
+
+    /// Evaluates every indicator over every respondent, once.
+    fn with_values(mut self) -> Self {
+        let readings: Vec<_> = self
+            .respondents()
+            .map(|(_, q)| (q.respondent(), q.answers_for_estimation()))
+            .collect();
+        let returns: Vec<_> = readings
+            .iter()
+            .map(|(r, a)| (r.clone(), a.as_ref()))
+            .collect();
+        let mut evaluated = self.indicators.indicators.evaluate(&returns).into_iter();
+        let none = vec![Values::default(); self.indicators.indicators.indicators.len()];
+        let values = self
+            .answers
+            .iter()
+            .map(|a| match a {
+                Some(_) => evaluated.next().unwrap_or_else(|| none.clone()),
+                None => none.clone(),
+            })
+            .collect();
+        self.values = values;
+        self
+    }
+
+    pub(super) fn indicator(&self, cell: &Cell) -> &CompiledIndicator {
+        &self.indicators.indicators.indicators[cell.indicator]
+    }
+
+    /// Whether unit `u` is in the cell's domain (its measure read).
+    pub(super) fn contains(&self, cell: &Cell, u: usize) -> bool {
+        self.values[u][cell.indicator].in_domain && self.in_breakdown(cell, u)
+    }
+
+    /// Whether unit `u` is in a `mean_ratio`'s denominator domain.
+    pub(super) fn in_denominator(&self, cell: &Cell, u: usize) -> bool {
+        self.values[u][cell.indicator].in_denominator_domain
+    }
+
+    /// Whether unit `u` belongs to the cell's level of its breakdown (any unit, without one).
+    pub(super) fn in_breakdown(&self, cell: &Cell, u: usize) -> bool {
+        match (&cell.breakdown, &self.answers[u]) {
+            (None, _) => true,
+            (Some((b, level)), Some((_, q))) => breakdown_level(q, b).as_deref() == Some(level),
+            (Some(_), None) => false,
+        }
     }
 }
 
 pub(super) fn sample<'a>(
     rows: &'a [Row],
     design: Option<&Versioned<SampleDesign>>,
+    indicators: &'a InForceIndicators,
 ) -> Result<Option<Sample<'a>>> {
     match design {
         // Nobody in the sample has answered yet: nothing to estimate (not a broken design).
@@ -133,9 +199,9 @@ pub(super) fn sample<'a>(
         {
             Ok(None)
         }
-        Some(d) => Sample::designed(rows, d).map(Some),
+        Some(d) => Sample::designed(rows, d, indicators).map(Some),
         None if rows.is_empty() => Ok(None),
-        None => Sample::interim(rows).map(Some),
+        None => Sample::interim(rows, indicators).map(Some),
     }
 }
 

@@ -1,15 +1,19 @@
-//! Unit tests of the pieces of the estimator: the indicator table against the catalogue, the
-//! adapter's conversion of an `ndrs_stats` estimate into a figure, and the runner's checks.
+//! Unit tests of the pieces of the estimator: the shipped indicator document against the
+//! catalogue, the adapter's conversion of an `ndrs_stats` estimate into a figure, item
+//! non-response, and the runner's checks.
 
 use std::collections::BTreeSet;
 
 use ndrs_core::Error;
 use ndrs_core::catalogue::{Catalogue, IndicatorStage};
 use ndrs_platform::returns::StoredReturn;
-use ndrs_proto::v1::{self as pb, FigureKind, Unit};
+use ndrs_proto::v1 as pb;
 use ndrs_stats::{Estimate, Estimator, Interval, IntervalMethod, StepReport};
 
-use super::indicators::{Cell, Indicator, indicators};
+use ndrs_content::indicators::{Estimator as IndicatorEstimator, Role};
+use ndrs_platform::indicators::InForceIndicators;
+
+use super::cells::Cell;
 use super::runner::describe_step;
 use super::sample::Sample;
 use super::{INTERIM_METHOD, Row, estimates, figures};
@@ -30,6 +34,11 @@ fn stored(unit: &str, n: i64) -> StoredReturn {
         submitted_by: "t".into(),
         received_at: "2024-01-01T00:00:00Z".into(),
     }
+}
+
+/// The shipped 2023 application indicators, compiled as if published.
+fn shipped() -> InForceIndicators {
+    ndrs_platform::indicators::shipped(super::INDICATOR_KIND, 2023, &super::BREAKDOWNS).unwrap()
 }
 
 /// Two responding key industry enterprises, one with a data management system.
@@ -81,26 +90,42 @@ fn estimate(point: f64, df: usize, ci: Option<(f64, f64)>) -> Estimate {
     }
 }
 
-fn national(indicator: Indicator) -> Cell {
+fn national(indicator: usize) -> Cell {
     Cell {
         indicator,
         breakdown: None,
     }
 }
 
-fn published() -> Vec<Indicator> {
-    indicators()
-        .into_iter()
-        .filter(|i| i.kind == FigureKind::Estimate)
+/// The published indicators' ids, in document order.
+fn published(indicators: &InForceIndicators) -> Vec<String> {
+    indicators
+        .indicators
+        .indicators
+        .iter()
+        .filter(|i| i.role == Role::Estimate)
+        .map(|i| i.id.clone())
         .collect()
 }
 
-/// A published share: bounded to [0, 1], not a growth rate.
-fn a_share() -> Indicator {
-    published()
-        .into_iter()
-        .find(|i| i.unit == Unit::Ratio && !i.growth)
+/// The first indicator for which `which` holds, by position.
+fn find(
+    indicators: &InForceIndicators,
+    which: impl Fn(&ndrs_content::CompiledIndicator) -> bool,
+) -> usize {
+    indicators
+        .indicators
+        .indicators
+        .iter()
+        .position(which)
         .unwrap()
+}
+
+/// A published share: bounded to [0, 1], not a growth rate.
+fn a_share(indicators: &InForceIndicators) -> usize {
+    find(indicators, |i| {
+        i.role == Role::Estimate && i.estimator == IndicatorEstimator::Share
+    })
 }
 
 #[test]
@@ -118,18 +143,21 @@ fn the_table_publishes_every_questionnaire_indicator_of_the_catalogue() {
                 .map(String::from),
         )
         .collect();
-    let table: BTreeSet<String> = published().iter().map(|i| i.id.to_string()).collect();
+    let table: BTreeSet<String> = published(&shipped()).into_iter().collect();
     assert_eq!(table, expected);
 }
 
 #[test]
 fn every_published_indicator_is_defined_once_and_auxiliaries_say_their_cell() {
-    let ids: Vec<&str> = published().iter().map(|i| i.id).collect();
-    let unique: BTreeSet<&str> = ids.iter().copied().collect();
+    let indicators = shipped();
+    let ids = published(&indicators);
+    let unique: BTreeSet<&String> = ids.iter().collect();
     assert_eq!(ids.len(), unique.len(), "{ids:?}");
-    for aux in indicators()
-        .into_iter()
-        .filter(|i| i.kind == FigureKind::Auxiliary)
+    for aux in indicators
+        .indicators
+        .indicators
+        .iter()
+        .filter(|i| i.role == Role::Auxiliary)
     {
         assert!(!aux.dimensions.is_empty(), "{} has no cell", aux.id);
     }
@@ -138,8 +166,9 @@ fn every_published_indicator_is_defined_once_and_auxiliaries_say_their_cell() {
 #[test]
 fn a_share_interval_beyond_zero_and_one_is_truncated_and_says_so() {
     let rows = rows();
-    let sample = Sample::interim(&rows).unwrap();
-    let share = a_share();
+    let indicators = shipped();
+    let sample = Sample::interim(&rows, &indicators).unwrap();
+    let share = a_share(&indicators);
     let f = sample.figure(&national(share), &estimate(0.5, 1, Some((-0.2, 1.3))));
     let interval = f.interval.unwrap();
     assert_eq!((interval.lower, interval.upper), (0.0, 1.0));
@@ -149,7 +178,16 @@ fn a_share_interval_beyond_zero_and_one_is_truncated_and_says_so() {
         interval.method
     );
     let lineage = f.lineage.unwrap();
-    assert_eq!(lineage.method, INTERIM_METHOD);
+    assert!(
+        lineage.method.starts_with(INTERIM_METHOD),
+        "{}",
+        lineage.method
+    );
+    assert!(
+        lineage.parameters.contains(&indicators.lineage_ref),
+        "the figure cites the indicator document it was estimated under: {:?}",
+        lineage.parameters
+    );
     assert!(
         lineage.weighting_spec.is_empty(),
         "no design, no weighting specification"
@@ -159,8 +197,9 @@ fn a_share_interval_beyond_zero_and_one_is_truncated_and_says_so() {
 #[test]
 fn a_growth_figure_is_the_ratio_minus_one_and_its_interval_is_not_truncated() {
     let rows = rows();
-    let sample = Sample::interim(&rows).unwrap();
-    let growth = indicators().into_iter().find(|i| i.growth).unwrap();
+    let indicators = shipped();
+    let sample = Sample::interim(&rows, &indicators).unwrap();
+    let growth = find(&indicators, |i| i.growth);
     let f = sample.figure(&national(growth), &estimate(1.25, 1, Some((0.5, 2.5))));
     assert!((f.value - 0.25).abs() < 1e-12);
     let interval = f.interval.unwrap();
@@ -171,8 +210,9 @@ fn a_growth_figure_is_the_ratio_minus_one_and_its_interval_is_not_truncated() {
 #[test]
 fn a_standard_error_without_degrees_of_freedom_is_no_statement_of_precision() {
     let rows = rows();
-    let sample = Sample::interim(&rows).unwrap();
-    let share = a_share();
+    let indicators = shipped();
+    let sample = Sample::interim(&rows, &indicators).unwrap();
+    let share = a_share(&indicators);
     let f = sample.figure(&national(share), &estimate(0.5, 0, None));
     let sampling = f.sampling.unwrap();
     assert!(sampling.standard_error.is_nan());
@@ -184,7 +224,8 @@ fn a_standard_error_without_degrees_of_freedom_is_no_statement_of_precision() {
 #[test]
 fn interim_figures_cite_every_respondent_of_their_domain() {
     let rows = rows();
-    let figs = figures(&rows, None).unwrap();
+    let indicators = shipped();
+    let figs = figures(&rows, None, &indicators).unwrap();
     assert!(!figs.is_empty());
     let valid: u64 = figs
         .iter()
@@ -193,14 +234,56 @@ fn interim_figures_cite_every_respondent_of_their_domain() {
         .sum();
     assert_eq!(valid, 2, "both respondents are in the valid sample");
     assert!(
-        figures(&[], None).unwrap().is_empty(),
+        figures(&[], None, &indicators).unwrap().is_empty(),
         "no returns, no figures"
     );
 }
 
 #[test]
+fn a_unit_that_left_a_question_unanswered_is_left_out_of_the_figures_that_read_it() {
+    let mut rows = rows();
+    let indicators = shipped();
+    // The first enterprise (the one with a data management system) skipped the question.
+    rows[0].1.answers.0.remove("has_data_management_system");
+    let share = find(&indicators, |i| i.id == "A14");
+    let figs = figures(&rows, None, &indicators).unwrap();
+    let a14 = figs.iter().find(|f| f.id == "A14").unwrap();
+    // Only the second enterprise (without a system) counts: the share is 1, not 1/2, and the
+    // lineage says one unit was left out.
+    assert_eq!(a14.value, 1.0);
+    let lineage = a14.lineage.as_ref().unwrap();
+    assert_eq!(lineage.returns.len(), 1);
+    assert!(
+        lineage.method.contains("1 responding unit(s) left out"),
+        "{}",
+        lineage.method
+    );
+    // A figure that does not read the question keeps both.
+    let a16 = figs.iter().find(|f| f.id == "A16").unwrap();
+    assert_eq!(a16.lineage.as_ref().unwrap().returns.len(), 2);
+    let _ = share;
+}
+
+#[test]
+fn a_return_stored_before_answers_were_kept_is_read_from_its_typed_fields() {
+    let mut rows = rows();
+    let indicators = shipped();
+    let with_answers = figures(&rows, None, &indicators).unwrap();
+    for (_, q) in &mut rows {
+        q.answers = ndrs_content::Answers::default();
+    }
+    let legacy = figures(&rows, None, &indicators).unwrap();
+    let values = |figs: &[pb::Figure]| -> Vec<(String, f64)> {
+        figs.iter().map(|f| (f.id.clone(), f.value)).collect()
+    };
+    assert_eq!(values(&with_answers), values(&legacy));
+}
+
+#[test]
 fn get_estimates_names_an_unknown_indicator_and_breakdown() {
-    let Err(Error::InvalidArgument(violations)) = estimates(&rows(), None, "X99", "colour") else {
+    let Err(Error::InvalidArgument(violations)) =
+        estimates(&rows(), None, &shipped(), "X99", "colour")
+    else {
         panic!("expected invalid arguments");
     };
     let fields: Vec<&str> = violations.iter().map(|v| v.field.as_str()).collect();
