@@ -447,7 +447,8 @@ async fn calls_without_a_valid_token_or_role_are_refused() {
 
 /// Reflection as clients expect it: both protocol versions (grpcurl speaks v1; Python's
 /// grpcio-reflection, older Postman and Evans speak v1alpha), each listing exactly what the port
-/// serves: its service, the questionnaire service on a stage's port, health and reflection.
+/// serves: its service, the questionnaire service on a stage's port, the indicator service on the
+/// ports of stages whose figures are indicator documents, health and reflection.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_service_reports_serving_and_reflection_lists_what_its_port_serves() {
     let (_env, system) = start().await;
@@ -471,6 +472,9 @@ async fn every_service_reports_serving_and_reflection_lists_what_its_port_serves
             .collect();
         if service != "ndrs.v1.AggregatorService" {
             expected.push(ndrs_platform::questionnaires::service::SERVICE_NAME.into());
+        }
+        if service == "ndrs.v1.ApplicationSurveyService" {
+            expected.push(ndrs_platform::indicators::service::SERVICE_NAME.into());
         }
         expected.sort();
         assert_eq!(

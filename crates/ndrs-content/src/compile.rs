@@ -201,8 +201,21 @@ fn value_kind(q: &Question, code_lists: &BTreeMap<String, BTreeSet<String>>) -> 
             ValueKind::Number(Unit::from_code(q.unit.as_deref()?)?.dimension())
         }
         QuestionType::Boolean => ValueKind::Bool,
-        QuestionType::Choice if q.multiple => ValueKind::Codes,
-        QuestionType::Choice | QuestionType::Text | QuestionType::Date => ValueKind::String,
+        QuestionType::Choice => {
+            let codes = Arc::new(
+                q.code_list
+                    .as_ref()
+                    .and_then(|l| code_lists.get(l))
+                    .cloned()
+                    .unwrap_or_default(),
+            );
+            if q.multiple {
+                ValueKind::Codes(codes)
+            } else {
+                ValueKind::Code(codes)
+            }
+        }
+        QuestionType::Text | QuestionType::Date => ValueKind::String,
         QuestionType::Group => ValueKind::Rows(Arc::new(fields(&q.questions, code_lists))),
     })
 }

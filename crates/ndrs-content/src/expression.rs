@@ -18,7 +18,7 @@
 //! reason as in the rules (write `2.0`, not `2`). Adding, subtracting or comparing quantities of
 //! different dimensions (bytes and yuan) is refused when the questionnaire is loaded.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use cel::Program;
@@ -40,10 +40,12 @@ pub const UNIT_ATTRIBUTES: [&str; 5] = [
 pub enum ValueKind {
     Number(Dimension),
     Bool,
-    /// Text, a date (`YYYY-MM-DD` compares in calendar order) or a single choice's code.
+    /// Text or a date (`YYYY-MM-DD` compares in calendar order).
     String,
-    /// A multiple choice's codes.
-    Codes,
+    /// A single choice's code, from these.
+    Code(Arc<BTreeSet<String>>),
+    /// A multiple choice's codes, from these.
+    Codes(Arc<BTreeSet<String>>),
     /// A repeat group's rows, each with these questions.
     Rows(Arc<Fields>),
 }
@@ -87,8 +89,8 @@ impl From<&ValueKind> for Kind {
         match v {
             ValueKind::Number(d) => Kind::Number(Some(*d)),
             ValueKind::Bool => Kind::Bool,
-            ValueKind::String => Kind::String,
-            ValueKind::Codes => Kind::Codes,
+            ValueKind::String | ValueKind::Code(_) => Kind::String,
+            ValueKind::Codes(_) => Kind::Codes,
             ValueKind::Rows(f) => Kind::Rows(f.clone()),
         }
     }
@@ -213,6 +215,9 @@ impl Checker<'_> {
                     args.push(self.kind(target));
                 }
                 args.extend(call.args.iter().map(|a| self.kind(a)));
+                if let [left, right] = &call.args[..] {
+                    self.codes(&call.func_name, left, right);
+                }
                 self.call(e, &call.func_name, &args)
             }
             Expr::Comprehension(c) => {
@@ -303,6 +308,90 @@ impl Checker<'_> {
         }
     }
 
+    /// The codes an expression can take, when it is a choice answer or a coded attribute of the
+    /// unit: a literal compared with it must be one of them.
+    fn code_set(&self, e: &IdedExpr) -> Option<(String, Arc<BTreeSet<String>>)> {
+        let Expr::Select(select) = &e.expr else {
+            return match &e.expr {
+                Expr::Ident(name)
+                    if name == "value" && self.bound.iter().all(|(n, _)| n != name) =>
+                {
+                    match self.scope.value? {
+                        ValueKind::Code(c) | ValueKind::Codes(c) => {
+                            Some(("value".into(), c.clone()))
+                        }
+                        _ => None,
+                    }
+                }
+                _ => None,
+            };
+        };
+        if select.test {
+            return None;
+        }
+        let Expr::Ident(root) = &select.operand.expr else {
+            return None;
+        };
+        if self.bound.iter().any(|(n, _)| n == root) {
+            return None;
+        }
+        let field = select.field.as_str();
+        let fields = match root.as_str() {
+            "a" => self.scope.answers,
+            "row" => self.scope.row?.0,
+            "unit" => {
+                return unit_codes(field).map(|c| (format!("unit.{field}"), Arc::new(c)));
+            }
+            _ => return None,
+        };
+        match fields.get(field) {
+            Some((_, ValueKind::Code(c) | ValueKind::Codes(c))) => {
+                Some((format!("{root}.{field}"), c.clone()))
+            }
+            _ => None,
+        }
+    }
+
+    /// A string literal compared with (`==`, `!=`) or looked up in (`in`) a coded value must be
+    /// one of its codes: a misspelt code would otherwise make a domain silently empty.
+    fn codes(&mut self, function: &str, left: &IdedExpr, right: &IdedExpr) {
+        let (coded, literals) = match function {
+            operators::EQUALS | operators::NOT_EQUALS => match self.code_set(left) {
+                Some(c) => (c, right),
+                None => match self.code_set(right) {
+                    Some(c) => (c, left),
+                    None => return,
+                },
+            },
+            // `'x' in a.codes` and `unit.subject_type in ['a', 'b']`.
+            operators::IN => match (self.code_set(right), self.code_set(left)) {
+                (Some(c), _) => (c, left),
+                (None, Some(c)) => (c, right),
+                (None, None) => return,
+            },
+            _ => return,
+        };
+        let ((name, codes), strings) = (coded, string_literals(literals));
+        for (literal, at) in strings {
+            if !codes.contains(&literal) {
+                let known: Vec<&str> = codes.iter().take(12).map(String::as_str).collect();
+                self.refuse(
+                    at,
+                    format!(
+                        "`{}` is not a code of {name}; its codes are {}{}",
+                        ndrs_core::error::bounded(&literal, 64),
+                        known.join(", "),
+                        if codes.len() > known.len() {
+                            ", ..."
+                        } else {
+                            ""
+                        }
+                    ),
+                );
+            }
+        }
+    }
+
     fn call(&mut self, e: &IdedExpr, name: &str, args: &[Kind]) -> Kind {
         use Kind::*;
         match (name, args) {
@@ -380,6 +469,40 @@ impl Checker<'_> {
             e,
             format!("{op} of {} and {} mixes units", left.code(), right.code()),
         );
+    }
+}
+
+/// The codes of a coded attribute of the unit (`province` and `industry` are checked by the
+/// frame, not here: their lists belong to the questionnaire or the frame).
+fn unit_codes(attribute: &str) -> Option<BTreeSet<String>> {
+    use ndrs_core::classification::{SizeClass, SubjectGroup, SubjectType};
+    let codes: Vec<&str> = match attribute {
+        "subject_type" => SubjectType::ALL.iter().map(|s| s.code()).collect(),
+        "subject_group" => SubjectGroup::ALL.iter().map(|s| s.code()).collect(),
+        // `""` is what an unclassified unit reads.
+        "size_class" => SizeClass::ALL
+            .iter()
+            .map(|s| s.code())
+            .chain([""])
+            .collect(),
+        _ => return None,
+    };
+    Some(codes.into_iter().map(str::to_string).collect())
+}
+
+/// The string literals of an expression (itself, or the elements of a list), with where each is.
+fn string_literals(e: &IdedExpr) -> Vec<(String, &IdedExpr)> {
+    match &e.expr {
+        Expr::Literal(LiteralValue::String(s)) => vec![(s.to_string(), e)],
+        Expr::List(list) => list
+            .elements
+            .iter()
+            .filter_map(|x| match &x.expr {
+                Expr::Literal(LiteralValue::String(s)) => Some((s.to_string(), x)),
+                _ => None,
+            })
+            .collect(),
+        _ => Vec::new(),
     }
 }
 
