@@ -44,6 +44,8 @@ pub struct CompiledIndicator {
     pub dimensions: Vec<(String, String)>,
     /// The breakdowns `GetEstimates` may ask for.
     pub breakdowns: Vec<String>,
+    /// The breakdowns the stage result carries beside the national figure.
+    pub publish_by: Vec<String>,
     pub disclosure: Disclosure,
     domain: Option<Expression>,
     /// The measure, or a ratio's numerator.
@@ -334,6 +336,19 @@ impl Compiler {
                 listed.clone()
             }
         };
+        for (i, b) in d.publish_by.iter().enumerate() {
+            if !breakdowns.contains(b) {
+                self.error(
+                    format!("{path}.publish_by[{i}]"),
+                    id,
+                    format!(
+                        "`{}` is not among the figure's breakdowns ({})",
+                        ndrs_core::error::bounded(b, 64),
+                        breakdowns.join(", ")
+                    ),
+                );
+            }
+        }
         let mut expression =
             |field: &str, source: &Option<String>| -> Option<(Expression, Produces)> {
                 let source = source.as_ref()?;
@@ -373,6 +388,7 @@ impl Compiler {
             growth: d.growth,
             dimensions: d.dimensions.clone().into_iter().collect(),
             breakdowns,
+            publish_by: d.publish_by.clone(),
             disclosure: d.disclosure,
             domain: domain.map(|(e, _)| e),
             y: y.map(|(e, _)| e),

@@ -132,6 +132,11 @@ pub struct IndicatorDefinition {
     /// stage offers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub breakdowns: Option<Vec<String>>,
+    /// Breakdowns published in the stage result (and so in the release) beside the national
+    /// figure, each level a cell: what the report's charts show. Each must be one of
+    /// `breakdowns`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub publish_by: Vec<String>,
     #[serde(default)]
     pub disclosure: Disclosure,
 }

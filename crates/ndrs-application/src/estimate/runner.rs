@@ -107,12 +107,18 @@ pub fn figures(
     let Some(sample) = sample(rows, design, indicators)? else {
         return Ok(Vec::new());
     };
-    let cells = (0..indicators.indicators.indicators.len())
-        .map(|indicator| Cell {
+    let mut cells = Vec::new();
+    for (indicator, defined) in indicators.indicators.indicators.iter().enumerate() {
+        cells.push(Cell {
             indicator,
             breakdown: None,
-        })
-        .collect();
+        });
+        for b in &defined.publish_by {
+            if let Some(b) = super::BREAKDOWNS.iter().find(|o| *o == b) {
+                cells.extend(breakdown_cells(&sample, indicator, b));
+            }
+        }
+    }
     let mut figures = run(&sample, cells)?.figures;
     figures.extend(valid_sample(&sample));
     Ok(figures)
@@ -164,6 +170,29 @@ pub(super) fn valid_sample(sample: &Sample) -> Vec<pb::Figure> {
         }
     }
     out
+}
+
+/// The cells of `indicator` by breakdown `b`: one per level some unit of its domain has.
+fn breakdown_cells(sample: &Sample<'_>, indicator: usize, b: &'static str) -> Vec<Cell> {
+    let national = Cell {
+        indicator,
+        breakdown: None,
+    };
+    let levels: BTreeSet<String> = (0..sample.answers.len())
+        .filter(|&u| sample.contains(&national, u))
+        .filter_map(|u| {
+            sample.answers[u]
+                .as_ref()
+                .and_then(|(_, q)| breakdown_level(q, b))
+        })
+        .collect();
+    levels
+        .into_iter()
+        .map(|level| Cell {
+            indicator,
+            breakdown: Some((b, level)),
+        })
+        .collect()
 }
 
 /// The answer to `GetEstimates`: one indicator, nationally or by one breakdown.
@@ -229,24 +258,7 @@ pub fn estimates(
                 breakdown: None,
             }),
             Some(b) if !defined[indicator].breakdowns.iter().any(|o| o == b) => {}
-            Some(b) => {
-                let national = Cell {
-                    indicator,
-                    breakdown: None,
-                };
-                let levels: BTreeSet<String> = (0..sample.answers.len())
-                    .filter(|&u| sample.contains(&national, u))
-                    .filter_map(|u| {
-                        sample.answers[u]
-                            .as_ref()
-                            .and_then(|(_, q)| breakdown_level(q, b))
-                    })
-                    .collect();
-                cells.extend(levels.into_iter().map(|level| Cell {
-                    indicator,
-                    breakdown: Some((b, level)),
-                }));
-            }
+            Some(b) => cells.extend(breakdown_cells(&sample, indicator, b)),
         }
     }
     let Estimates {
