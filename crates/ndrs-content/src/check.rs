@@ -75,6 +75,7 @@ impl CompiledQuestionnaire {
         ndrs_rules::limits::on_rule_stack(|| {
             let TypedAnswers { given, defaults } = typed;
             let mut answers = given;
+            let mut root = None;
             for q in &self.questions {
                 let Some(default) = defaults.get(&q.id) else {
                     continue;
@@ -86,11 +87,14 @@ impl CompiledQuestionnaire {
                 let asked = q.relevant.is_none() || {
                     let run = Run {
                         respondent,
+                        root: root.take().or_else(|| root_context().ok()),
                         unit: unit_value(respondent),
                         answers: answers_value(&self.questions, &answers),
                         findings: Vec::new(),
                     };
-                    run.asked(q, None)
+                    let asked = run.asked(q, None);
+                    root = run.root;
+                    asked
                 };
                 if asked {
                     answers.0.insert(q.id.clone(), default.clone());
@@ -104,6 +108,7 @@ impl CompiledQuestionnaire {
     fn check_here(&self, answers: &Answers, respondent: &Respondent) -> Checked {
         let mut run = Run {
             respondent,
+            root: root_context().ok(),
             unit: unit_value(respondent),
             answers: answers_value(&self.questions, answers),
             findings: Vec::new(),
@@ -131,6 +136,9 @@ impl CompiledQuestionnaire {
 
 struct Run<'a> {
     respondent: &'a Respondent,
+    /// Built once per check; `None` if the functions could not be registered, in which case no
+    /// expression can run and each reports the failure.
+    root: Option<Context<'static, 'static>>,
     unit: Value,
     answers: Value,
     findings: Vec<Finding>,
@@ -338,7 +346,12 @@ impl Run<'_> {
         row: Option<&Value>,
         value: Option<&Value>,
     ) -> Result<Value, ExecutionError> {
-        let mut context = context(self.answers.clone(), self.unit.clone())?;
+        let root = self.root.as_ref().ok_or_else(|| {
+            ExecutionError::function_error("abs", "the rule functions could not be registered")
+        })?;
+        let mut context = root.new_inner_scope();
+        context.add_variable_from_value("a", self.answers.clone());
+        context.add_variable_from_value("unit", self.unit.clone());
         if let Some(row) = row {
             context.add_variable_from_value("row", row.clone());
         }
@@ -349,15 +362,11 @@ impl Run<'_> {
     }
 }
 
-/// The context every content expression runs in: the answers as `a`, the unit as `unit`, and
-/// the functions of the stage-1 rules.
-pub(crate) fn context(
-    answers: Value,
-    unit: Value,
-) -> Result<Context<'static, 'static>, ExecutionError> {
+/// The root context every content expression runs in: CEL's standard library and the functions
+/// of the stage-1 rules. Building it registers every function, so it is built once per check or
+/// evaluation and each return's variables go into a child scope ([`Context::new_inner_scope`]).
+pub(crate) fn root_context() -> Result<Context<'static, 'static>, ExecutionError> {
     let mut context = Context::default();
-    context.add_variable_from_value("a", answers);
-    context.add_variable_from_value("unit", unit);
     context
         .add_function("abs", |x: f64| x.abs())
         .and_then(|()| {
@@ -434,7 +443,7 @@ pub(crate) fn answers_value(questions: &[CompiledQuestion], answers: &Answers) -
 
 /// Whether an answer has the type and unit its question takes (its codes and lengths are
 /// checked separately).
-fn fits(kind: &AnswerKind, answer: &Answer) -> bool {
+pub(crate) fn fits(kind: &AnswerKind, answer: &Answer) -> bool {
     match (kind, answer) {
         (AnswerKind::Integer(unit), Answer::Integer { unit: given, .. }) => given == unit.code(),
         (AnswerKind::Decimal(unit), Answer::Decimal { unit: given, value }) => {

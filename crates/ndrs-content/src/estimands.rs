@@ -14,12 +14,13 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-use cel::Value;
+use cel::{Context, Value};
 use ndrs_core::units::{Dimension, Unit};
 
-use crate::check::{answers_value, context, unit_value};
+use crate::check::{answers_value, root_context, unit_value};
 use crate::expression::{Expression, Produces, Scope, compile_expression};
 use crate::indicators::{Disclosure, Estimator, IndicatorDefinition, IndicatorDocument, Role};
+use crate::native::{Node, Row, Stop, V};
 use crate::questionnaire::Label;
 use crate::{Answers, CompiledQuestionnaire, ContentError, Respondent, limits};
 
@@ -47,12 +48,27 @@ pub struct CompiledIndicator {
     /// The breakdowns the stage result carries beside the national figure.
     pub publish_by: Vec<String>,
     pub disclosure: Disclosure,
-    domain: Option<Expression>,
+    domain: Option<Lowered>,
     /// The measure, or a ratio's numerator.
-    y: Option<Expression>,
+    y: Option<Lowered>,
     /// A ratio's denominator.
-    x: Option<Expression>,
-    denominator_domain: Option<Expression>,
+    x: Option<Lowered>,
+    denominator_domain: Option<Lowered>,
+}
+
+/// A checked expression, and its native form when it has one ([`crate::native`]).
+#[derive(Debug)]
+struct Lowered {
+    expression: Expression,
+    native: Option<Node>,
+}
+
+/// What an expression gave for one return.
+enum Read {
+    Bool(bool),
+    Number(f64),
+    /// A value of another kind, or an error (a missing answer): nothing usable.
+    Nothing,
 }
 
 /// One return's values for one indicator.
@@ -131,6 +147,7 @@ impl CompiledIndicators {
                     scope,
                     offered_breakdowns,
                     &mut seen,
+                    &questionnaire,
                 )
             })
             .collect();
@@ -164,36 +181,102 @@ impl CompiledIndicators {
     }
 
     /// Every indicator's values for each return, in order: one pass of CEL per return and
-    /// expression, on a thread whose stack the expression limits are sized for.
+    /// expression, split over the machine's cores, each part on a thread whose stack the
+    /// expression limits are sized for.
     pub fn evaluate(&self, returns: &[(Respondent, &Answers)]) -> Vec<Vec<Values>> {
-        ndrs_rules::limits::on_rule_stack(|| {
-            returns
-                .iter()
-                .map(|(respondent, answers)| self.evaluate_one(respondent, answers))
+        let threads = std::thread::available_parallelism()
+            .map_or(1, std::num::NonZeroUsize::get)
+            .clamp(1, 8);
+        // Below a few hundred returns a thread costs more than it saves.
+        let chunk = returns.len().div_ceil(threads).max(256);
+        let run = |part: &[(Respondent, &Answers)]| -> Vec<Vec<Values>> {
+            let root = root_context().ok();
+            part.iter()
+                .map(|(respondent, answers)| match &root {
+                    Some(root) => self.evaluate_one(root, respondent, answers),
+                    // The functions could not be registered: nothing can be read.
+                    None => vec![Values::default(); self.indicators.len()],
+                })
                 .collect()
+        };
+        if returns.len() <= chunk {
+            return ndrs_rules::limits::on_rule_stack(|| run(returns));
+        }
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = returns
+                .chunks(chunk)
+                .map(|part| {
+                    std::thread::Builder::new()
+                        .name("ndrs-indicators".into())
+                        .stack_size(ndrs_rules::limits::STACK_BYTES)
+                        .spawn_scoped(scope, move || run(part))
+                })
+                .collect();
+            let mut out = Vec::with_capacity(returns.len());
+            for (handle, part) in handles.into_iter().zip(returns.chunks(chunk)) {
+                match handle {
+                    Ok(handle) => match handle.join() {
+                        Ok(values) => out.extend(values),
+                        Err(panic) => std::panic::resume_unwind(panic),
+                    },
+                    // No thread to be had: this part runs here, as `on_rule_stack` would.
+                    Err(_) => out.extend(run(part)),
+                }
+            }
+            out
         })
     }
 
-    fn evaluate_one(&self, respondent: &Respondent, answers: &Answers) -> Vec<Values> {
-        let answers = answers_value(&self.questionnaire.questions, answers);
-        let Ok(context) = context(answers, unit_value(respondent)) else {
-            // The functions could not be registered: nothing can be read of this return.
-            return vec![Values::default(); self.indicators.len()];
+    fn evaluate_one(
+        &self,
+        root: &Context<'static, 'static>,
+        respondent: &Respondent,
+        answers: &Answers,
+    ) -> Vec<Values> {
+        let row = Row {
+            answers,
+            respondent,
         };
-        let condition = |e: &Option<Expression>| match e {
+        // The interpreter's context, built only if an expression needs it.
+        let interpreted = std::cell::OnceCell::new();
+        let read = |l: &Lowered| -> Read {
+            if let Some(node) = &l.native {
+                match node.eval(&row) {
+                    Ok(V::Bool(b)) => return Read::Bool(b),
+                    Ok(V::Number(x)) => return Read::Number(x),
+                    Ok(_) | Err(Stop::Error) => return Read::Nothing,
+                    Err(Stop::Fallback) => {}
+                }
+            }
+            let context = interpreted.get_or_init(|| {
+                let mut context = root.new_inner_scope();
+                context.add_variable_from_value(
+                    "a",
+                    answers_value(&self.questionnaire.questions, answers),
+                );
+                context.add_variable_from_value("unit", unit_value(respondent));
+                context
+            });
+            match l.expression.program.execute(context) {
+                Ok(Value::Bool(b)) => Read::Bool(b),
+                Ok(Value::Float(x)) => Read::Number(x),
+                Ok(Value::Int(x)) => Read::Number(x as f64),
+                Ok(Value::UInt(x)) => Read::Number(x as f64),
+                _ => Read::Nothing,
+            }
+        };
+        let condition = |e: &Option<Lowered>| match e {
             None => Ok(true),
-            Some(e) => match e.program.execute(&context) {
-                Ok(Value::Bool(b)) => Ok(b),
+            Some(l) => match read(l) {
+                Read::Bool(b) => Ok(b),
                 _ => Err(()),
             },
         };
-        let number = |e: &Option<Expression>| match e {
+        let number = |e: &Option<Lowered>| match e {
             None => Ok(0.0),
-            Some(e) => match e.program.execute(&context) {
-                Ok(Value::Float(x)) if x.is_finite() => Ok(x),
-                Ok(Value::Int(x)) => Ok(x as f64),
-                Ok(Value::UInt(x)) => Ok(x as f64),
-                Ok(Value::Bool(b)) => Ok(f64::from(u8::from(b))),
+            Some(l) => match read(l) {
+                Read::Number(x) if x.is_finite() => Ok(x),
+                Read::Bool(b) => Ok(f64::from(u8::from(b))),
                 _ => Err(()),
             },
         };
@@ -233,11 +316,11 @@ impl CompiledIndicators {
 impl CompiledIndicator {
     /// A one-line description of how the figure is estimated, for lineage.
     pub fn method(&self) -> String {
-        fn source(e: &Option<Expression>) -> &str {
-            e.as_ref().map_or("", |e| e.source.as_str())
+        fn source(e: &Option<Lowered>) -> &str {
+            e.as_ref().map_or("", |l| l.expression.source.as_str())
         }
         let over = match &self.domain {
-            Some(d) => format!(" over {}", d.source),
+            Some(d) => format!(" over {}", d.expression.source),
             None => String::new(),
         };
         let what = match self.estimator {
@@ -255,6 +338,11 @@ impl CompiledIndicator {
         let growth = if self.growth { ", minus one" } else { "" };
         format!("{what}{over}{growth}")
     }
+}
+
+fn lowered(expression: Expression, questionnaire: &CompiledQuestionnaire) -> Lowered {
+    let native = crate::native::lower(expression.program.expression(), questionnaire);
+    Lowered { expression, native }
 }
 
 #[derive(Default)]
@@ -287,6 +375,7 @@ impl Compiler {
         scope: Scope<'_>,
         offered_breakdowns: &[&str],
         seen: &mut BTreeSet<(String, BTreeMap<String, String>)>,
+        questionnaire: &CompiledQuestionnaire,
     ) -> Option<CompiledIndicator> {
         let before = self.errors.len();
         let id = Some(d.id.as_str());
@@ -390,10 +479,10 @@ impl Compiler {
             breakdowns,
             publish_by: d.publish_by.clone(),
             disclosure: d.disclosure,
-            domain: domain.map(|(e, _)| e),
-            y: y.map(|(e, _)| e),
-            x: x.map(|(e, _)| e),
-            denominator_domain: denominator_domain.map(|(e, _)| e),
+            domain: domain.map(|(e, _)| lowered(e, questionnaire)),
+            y: y.map(|(e, _)| lowered(e, questionnaire)),
+            x: x.map(|(e, _)| lowered(e, questionnaire)),
+            denominator_domain: denominator_domain.map(|(e, _)| lowered(e, questionnaire)),
         })
     }
 

@@ -33,6 +33,7 @@ pub mod expression;
 pub mod indicators;
 pub mod limits;
 pub mod meaning;
+mod native;
 pub mod questionnaire;
 
 pub use answers::{Answer, Answers, Respondent, TypedAnswers};
