@@ -44,6 +44,21 @@ pub async fn publish_content(
 /// their questionnaires and indicators ([`publish_content`]); returns how many.
 pub async fn submit_sample_returns(e: &SystemEndpoints, identity: &IdentityStore) -> Result<usize> {
     publish_content(e, identity, sample::CYCLE).await?;
+    submit_sample_returns_for(e, identity, sample::CYCLE).await
+}
+
+/// The sample returns of every stage as returns for `cycle_year` (the same figures, another
+/// round), each with its own unit's token; the cycle's content must already be in force.
+pub async fn submit_sample_returns_for(
+    e: &SystemEndpoints,
+    identity: &IdentityStore,
+    cycle_year: i32,
+) -> Result<usize> {
+    fn cycle(header: &mut Option<pb::ReturnHeader>, cycle_year: i32) {
+        if let Some(h) = header {
+            h.cycle_year = cycle_year;
+        }
+    }
     let mut n = 0;
     for (unit, base, source) in [
         ("vendor-phones", 1.0e9, "vendor shipments and activations"),
@@ -51,7 +66,9 @@ pub async fn submit_sample_returns(e: &SystemEndpoints, identity: &IdentityStore
     ] {
         let mut c =
             ProductionStorageServiceClient::new(reporter(identity, &e.production, unit).await?);
-        c.submit_device_parameters(sample::smartphones(unit, "2023-phones", base, source))
+        let mut m = sample::smartphones(unit, "phones", base, source);
+        cycle(&mut m.header, cycle_year);
+        c.submit_device_parameters(m)
             .await
             .map_err(rpc("submit device parameters"))?;
         n += 1;
@@ -73,8 +90,10 @@ pub async fn submit_sample_returns(e: &SystemEndpoints, identity: &IdentityStore
             [5.0e18, 3.0e18, 2.0e16, 0.0],
         ),
     ] {
+        let mut m = sample::medium("vendor-storage", key, medium, holder, bytes);
+        cycle(&mut m.header, cycle_year);
         storage
-            .submit_storage_medium(sample::medium("vendor-storage", key, medium, holder, bytes))
+            .submit_storage_medium(m)
             .await
             .map_err(rpc("submit storage medium"))?;
         n += 1;
@@ -85,27 +104,33 @@ pub async fn submit_sample_returns(e: &SystemEndpoints, identity: &IdentityStore
         ("cc-sh-01", pb::CentreType::Supercomputing, "31", 2.0e18),
     ] {
         let mut c = ComputeCensusServiceClient::new(reporter(identity, &e.compute, unit).await?);
-        c.submit_centre_return(sample::centre(unit, "2023", kind, province, flops))
+        let mut m = sample::centre(unit, "centre", kind, province, flops);
+        cycle(&mut m.header, cycle_year);
+        c.submit_centre_return(m)
             .await
             .map_err(rpc("submit centre return"))?;
         n += 1;
     }
     let mut carrier =
         CirculationSurveyServiceClient::new(reporter(identity, &e.circulation, "carrier-1").await?);
+    let mut m = sample::carrier(
+        "carrier-1",
+        "carrier",
+        1_076_000_000_000_000_000,
+        1_000_000_000_000_000_000,
+    );
+    cycle(&mut m.header, cycle_year);
     carrier
-        .submit_carrier_return(sample::carrier(
-            "carrier-1",
-            "2023",
-            1_076_000_000_000_000_000,
-            1_000_000_000_000_000_000,
-        ))
+        .submit_carrier_return(m)
         .await
         .map_err(rpc("submit carrier return"))?;
     let mut exchange = CirculationSurveyServiceClient::new(
         reporter(identity, &e.circulation, "exchange-sh").await?,
     );
+    let mut m = sample::exchange("exchange-sh", "exchange", "31");
+    cycle(&mut m.header, cycle_year);
     exchange
-        .submit_exchange_return(sample::exchange("exchange-sh", "2023", "31"))
+        .submit_exchange_return(m)
         .await
         .map_err(rpc("submit exchange return"))?;
     n += 2;
@@ -114,11 +139,11 @@ pub async fn submit_sample_returns(e: &SystemEndpoints, identity: &IdentityStore
     {
         let mut c =
             ApplicationSurveyServiceClient::new(reporter(identity, &e.application, unit).await?);
-        c.submit_questionnaire(sample::key_industry_enterprise(
-            unit, "2023", applies, stored, cloud,
-        ))
-        .await
-        .map_err(rpc("submit questionnaire"))?;
+        let mut m = sample::key_industry_enterprise(unit, "questionnaire", applies, stored, cloud);
+        cycle(&mut m.header, cycle_year);
+        c.submit_questionnaire(m)
+            .await
+            .map_err(rpc("submit questionnaire"))?;
         n += 1;
     }
     Ok(n)
