@@ -66,7 +66,7 @@ pub async fn submit_sample_returns_for(
     ] {
         let mut c =
             ProductionStorageServiceClient::new(reporter(identity, &e.production, unit).await?);
-        let mut m = sample::smartphones(unit, "phones", base, source);
+        let mut m = sample::smartphones(unit, &format!("{cycle_year}-phones"), base, source);
         cycle(&mut m.header, cycle_year);
         c.submit_device_parameters(m)
             .await
@@ -90,7 +90,13 @@ pub async fn submit_sample_returns_for(
             [5.0e18, 3.0e18, 2.0e16, 0.0],
         ),
     ] {
-        let mut m = sample::medium("vendor-storage", key, medium, holder, bytes);
+        // The 2023 keys are the bare medium names, as they always were.
+        let key = if cycle_year == sample::CYCLE {
+            key.to_string()
+        } else {
+            format!("{cycle_year}-{key}")
+        };
+        let mut m = sample::medium("vendor-storage", &key, medium, holder, bytes);
         cycle(&mut m.header, cycle_year);
         storage
             .submit_storage_medium(m)
@@ -104,7 +110,7 @@ pub async fn submit_sample_returns_for(
         ("cc-sh-01", pb::CentreType::Supercomputing, "31", 2.0e18),
     ] {
         let mut c = ComputeCensusServiceClient::new(reporter(identity, &e.compute, unit).await?);
-        let mut m = sample::centre(unit, "centre", kind, province, flops);
+        let mut m = sample::centre(unit, &cycle_year.to_string(), kind, province, flops);
         cycle(&mut m.header, cycle_year);
         c.submit_centre_return(m)
             .await
@@ -115,7 +121,7 @@ pub async fn submit_sample_returns_for(
         CirculationSurveyServiceClient::new(reporter(identity, &e.circulation, "carrier-1").await?);
     let mut m = sample::carrier(
         "carrier-1",
-        "carrier",
+        &cycle_year.to_string(),
         1_076_000_000_000_000_000,
         1_000_000_000_000_000_000,
     );
@@ -127,7 +133,7 @@ pub async fn submit_sample_returns_for(
     let mut exchange = CirculationSurveyServiceClient::new(
         reporter(identity, &e.circulation, "exchange-sh").await?,
     );
-    let mut m = sample::exchange("exchange-sh", "exchange", "31");
+    let mut m = sample::exchange("exchange-sh", &cycle_year.to_string(), "31");
     cycle(&mut m.header, cycle_year);
     exchange
         .submit_exchange_return(m)
@@ -139,7 +145,8 @@ pub async fn submit_sample_returns_for(
     {
         let mut c =
             ApplicationSurveyServiceClient::new(reporter(identity, &e.application, unit).await?);
-        let mut m = sample::key_industry_enterprise(unit, "questionnaire", applies, stored, cloud);
+        let mut m =
+            sample::key_industry_enterprise(unit, &cycle_year.to_string(), applies, stored, cloud);
         cycle(&mut m.header, cycle_year);
         c.submit_questionnaire(m)
             .await
