@@ -240,3 +240,69 @@ domain = "unit.subject_type == 'key_industry_enterprise'"
     );
     system.stop().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bad_derived_figures_document_is_refused_and_changes_nothing() {
+    use ndrs_proto::v1::aggregator_service_client::AggregatorServiceClient;
+    let (_env, system) = start().await;
+    let mut org =
+        AggregatorServiceClient::new(as_organiser(&system, &system.endpoints.aggregator).await);
+    let document = |figures: &str| {
+        Some(pb::IndicatorSource {
+            format: Some(pb::indicator_source::Format::Toml(format!(
+                "kind = \"derived_figures\"\nversion = \"t\"\ntitle = {{ zh = \"测试\", en = \"Test\" }}\n{figures}"
+            ))),
+        })
+    };
+    let figure = |id: &str, expression: &str| {
+        format!(
+            "[[figure]]\nid = \"{id}\"\nname = {{ zh = \"{id}\", en = \"{id}\" }}\nunit = \"ratio\"\nexpression = \"{expression}\"\n"
+        )
+    };
+    for (figures, field, says) in [
+        (
+            figure("X1", "f['P99'] / f['P01']"),
+            "source.figures[0].expression",
+            "`P99` is not a figure",
+        ),
+        (
+            figure("X1", "f['X2'] * 1.0") + &figure("X2", "f['X1'] * 1.0"),
+            "source.figures",
+            "cycle",
+        ),
+    ] {
+        let status = refused(
+            org.publish_derived_figures(pb::PublishDerivedFiguresRequest {
+                cycle_year: sample::CYCLE,
+                source: document(&figures),
+            })
+            .await,
+            Code::InvalidArgument,
+        );
+        let violations = field_violations(&status);
+        assert_eq!(violations[0].0, field, "{violations:?}");
+        assert!(violations[0].1.contains(says), "{violations:?}");
+    }
+    refused(
+        org.get_derived_figures(pb::GetDerivedFiguresRequest {
+            cycle_year: sample::CYCLE,
+            version: 0,
+        })
+        .await,
+        Code::NotFound,
+    );
+    // The shipped one is accepted, and read back.
+    let shipped = include_str!("../../crates/ndrs-content/content/2023/derived.toml");
+    let published = org
+        .publish_derived_figures(pb::PublishDerivedFiguresRequest {
+            cycle_year: sample::CYCLE,
+            source: Some(pb::IndicatorSource {
+                format: Some(pb::indicator_source::Format::Toml(shipped.into())),
+            }),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!((published.version, published.figures), (1, 1));
+    system.stop().await.unwrap();
+}

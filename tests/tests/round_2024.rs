@@ -3,9 +3,11 @@
 //! 2023 one did not (does the enterprise record data resources as assets on its balance sheet,
 //! and for how much), dry-runs a 2024 indicator document over the 2023 returns, and publishes it
 //! with a new indicator over the question (the share of large enterprises that record them, with
-//! its design-based interval) and the amount broken down by industry. Units answer by question
-//! id; the 2024 candidate is validated, reviewed and published; the release carries the new
-//! figures with lineage citing the 2024 documents; the 2023 returns and release are unchanged.
+//! its design-based interval) and the amount broken down by industry, and a 2024 derived-figures
+//! document with a growth rate of an existing indicator against the 2023 release. Units answer by
+//! question id; the 2024 candidate is validated, reviewed and published; the release carries the
+//! new figures with lineage citing the 2024 documents; the 2023 returns and release are
+//! unchanged.
 
 mod common;
 
@@ -28,6 +30,19 @@ const APPLICATION_2023: &str =
     include_str!("../../crates/ndrs-content/content/2023/application.toml");
 const INDICATORS_2023: &str =
     include_str!("../../crates/ndrs-content/content/2023/application_indicators.toml");
+const DERIVED_2023: &str = include_str!("../../crates/ndrs-content/content/2023/derived.toml");
+
+/// The 2024 derived figures: the 2023 ones and A11's growth against the 2023 release.
+fn derived_2024() -> String {
+    DERIVED_2023.replace("version = \"2023.1\"", "version = \"2024.1\"")
+        + r#"
+[[figure]]
+id = "A11.growth"
+name = { zh = "数据场景化应用企业比例增长", en = "Growth of the share of key industry enterprises applying data" }
+unit = "ratio"
+expression = "f['A11'] / previous['A11'] - 1.0"
+"#
+}
 
 /// The 2024 questionnaire: the 2023 one and the data-assets questions.
 fn questionnaire_2024() -> String {
@@ -363,6 +378,17 @@ async fn a_2024_round_adds_a_question_and_an_indicator_without_a_new_build() {
         .unwrap()
         .into_inner();
 
+    let derived = org
+        .publish_derived_figures(pb::PublishDerivedFiguresRequest {
+            cycle_year: Y2024,
+            source: Some(pb::IndicatorSource {
+                format: Some(pb::indicator_source::Format::Toml(derived_2024())),
+            }),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+
     // --- The 2024 returns. ---
     let mut application =
         ApplicationSurveyServiceClient::new(as_organiser(&system, &e.application).await);
@@ -429,6 +455,18 @@ async fn a_2024_round_adds_a_question_and_an_indicator_without_a_new_build() {
     }
     let national = released(&release_2024, "application.data_assets_yuan", &[]).unwrap();
     assert!((national["value"].as_f64().unwrap() - 3.5e7).abs() < 1e-6);
+    // The growth rate against the 2023 release, citing both.
+    let a11_2024 = released(&release_2024, "A11", &[]).unwrap()["value"]
+        .as_f64()
+        .unwrap();
+    let growth = released(&release_2024, "A11.growth", &[]).expect("A11.growth in 2024");
+    let expected = a11_2024 / a11_2023.as_f64().unwrap() - 1.0;
+    assert!(
+        (growth["value"].as_f64().unwrap() - expected).abs() < 1e-12,
+        "{growth}"
+    );
+    assert!(cites(growth, &derived.lineage_ref), "{growth}");
+    assert!(cites(growth, "previous release 2023@1: A11"), "{growth}");
 
     // --- 2023 is unchanged and still readable. ---
     assert_eq!(read_release(&mut publisher, Y2023).await, release_2023);

@@ -564,7 +564,12 @@ mod suite {
             .await
             .unwrap();
         let migrator = ndrs_aggregator::startup::Migrator;
-        let before = migrator.migrations().len() as u32 - 1;
+        // Every migration before the re-encoding one.
+        let before = migrator
+            .migrations()
+            .iter()
+            .position(|m| m.name() == "m20261202_000001_report_encoding")
+            .unwrap() as u32;
         migrator.up(&conn, Some(before)).await.unwrap();
         let result = |rule_id: &str, severity: i32| pb::RuleResult {
             rule_id: rule_id.into(),

@@ -58,12 +58,17 @@ pub fn content_hash(cycle_year: i32, stages: &[pb::StageResult]) -> String {
 }
 
 /// What a candidate holds for the stage results fetched from the stage services, and its content
-/// hash: non-finite figures withheld ([`withhold`]), the cross-stage figures derived from the
-/// stages ([`derived`]). A pure function, so anyone holding the same stage results (an outside
-/// check of convergence, say) computes the same hash.
-pub fn freeze(cycle_year: i32, mut stages: Vec<pb::StageResult>) -> (Vec<pb::StageResult>, String) {
+/// hash: non-finite figures withheld ([`withhold`]), the derived figures computed from the
+/// stages, the cycle's derived-figures document and the previous release ([`derived`]). A pure
+/// function, so anyone holding the same inputs (an outside check of convergence, say) computes
+/// the same hash.
+pub fn freeze(
+    cycle_year: i32,
+    mut stages: Vec<pb::StageResult>,
+    derived_inputs: &derived::DerivedInputs,
+) -> (Vec<pb::StageResult>, String) {
     stages.iter_mut().for_each(withhold::withhold_non_finite);
-    let mut cross_stage = derived::cross_stage_result(cycle_year, &stages);
+    let mut cross_stage = derived::cross_stage_result(cycle_year, &stages, derived_inputs);
     withhold::withhold_non_finite(&mut cross_stage);
     stages.push(cross_stage);
     let hash = content_hash(cycle_year, &stages);
@@ -74,6 +79,7 @@ pub fn freeze(cycle_year: i32, mut stages: Vec<pb::StageResult>) -> (Vec<pb::Sta
 pub struct Candidates {
     db: DatabaseConnection,
     stages: StageClients,
+    pub derived: derived::DerivedDocuments,
 }
 
 fn to_proto(row: candidate::Model) -> Result<pb::Candidate> {
@@ -93,7 +99,58 @@ fn to_proto(row: candidate::Model) -> Result<pb::Candidate> {
 
 impl Candidates {
     pub fn new(db: DatabaseConnection, stages: StageClients) -> Self {
-        Self { db, stages }
+        Self {
+            derived: derived::DerivedDocuments::new(&db),
+            db,
+            stages,
+        }
+    }
+
+    /// The figure ids a derived figure of `cycle_year` may read: the catalogue's indicators and
+    /// figure families, every figure of the cycle's latest candidate (a stage's new indicators
+    /// among them) and of the previous cycle's latest release.
+    pub async fn known_figures(
+        &self,
+        cycle_year: i32,
+    ) -> Result<std::collections::BTreeSet<String>> {
+        let mut known: std::collections::BTreeSet<String> =
+            ndrs_core::catalogue::Catalogue::embedded()
+                .iter()
+                .map(|i| i.id.clone())
+                .chain(
+                    ndrs_core::catalogue::figure_families()
+                        .iter()
+                        .map(|f| f.id.clone()),
+                )
+                .collect();
+        if let Some(row) = self.latest_row(cycle_year).await? {
+            let candidate = to_proto(row)?;
+            known.extend(
+                candidate
+                    .stages
+                    .iter()
+                    .flat_map(|s| s.figures.iter().map(|f| f.id.clone())),
+            );
+        }
+        if let Some(previous) = derived::published_release(&self.db, cycle_year - 1).await? {
+            known.extend(previous.figures.into_keys());
+        }
+        Ok(known)
+    }
+
+    /// What the cycle's derived figures are computed from besides its stage results: the
+    /// document in force and the previous cycle's latest release.
+    pub async fn derived_inputs(&self, cycle_year: i32) -> Result<derived::DerivedInputs> {
+        let (document, missing) = match self.derived.in_force(cycle_year).await? {
+            Ok(document) => (Some(document), None),
+            Err(reason) => (None, Some(reason)),
+        };
+        let previous = derived::published_release(&self.db, cycle_year - 1).await?;
+        Ok(derived::DerivedInputs {
+            document,
+            missing,
+            previous,
+        })
     }
 
     async fn latest_row(&self, cycle_year: i32) -> Result<Option<candidate::Model>> {
@@ -194,7 +251,8 @@ impl Candidates {
         trigger: Trigger,
         by: &str,
     ) -> Result<Option<pb::Candidate>> {
-        let (stages, hash) = freeze(cycle_year, stages);
+        let inputs = self.derived_inputs(cycle_year).await?;
+        let (stages, hash) = freeze(cycle_year, stages, &inputs);
         if let Some(latest) = &latest
             && latest.content_hash == hash
         {

@@ -30,6 +30,21 @@ const RELEASE_READERS: &[Role] = &[
     Role::Reporter,
 ];
 
+fn derived_summary(
+    d: &ndrs_platform::documents::Versioned<ndrs_content::DerivedDocument>,
+) -> pb::DerivedFiguresSummary {
+    pb::DerivedFiguresSummary {
+        cycle_year: d.cycle_year,
+        version: d.version,
+        version_name: d.body.version.clone(),
+        content_hash: d.content_hash.clone(),
+        published_at: ndrs_platform::timestamp::from_text(&d.loaded_at),
+        published_by: d.loaded_by.clone(),
+        figures: u32::try_from(d.body.figures.len()).unwrap_or(u32::MAX),
+        lineage_ref: crate::derived::lineage_ref(d),
+    }
+}
+
 pub struct Aggregator {
     candidates: Candidates,
     validation: Validation,
@@ -417,7 +432,89 @@ impl AggregatorService for Aggregator {
             )
             .await
             .into_status()?;
+        // The next cycle's derived figures read this release (growth rates): its candidate, if it
+        // has one, is re-assembled. Failing that is not this publication's failure; the next
+        // assembly of that cycle reads the release anyway.
+        if let Err(e) = self.candidates.resynchronise(summary.cycle_year + 1).await {
+            tracing::warn!(error = %e, cycle_year = summary.cycle_year + 1, "re-assembly after a release failed");
+        }
         Ok(Response::new(summary))
+    }
+
+    async fn publish_derived_figures(
+        &self,
+        request: Request<pb::PublishDerivedFiguresRequest>,
+    ) -> Result<Response<pb::DerivedFiguresSummary>, Status> {
+        let (principal, pb::PublishDerivedFiguresRequest { cycle_year, source }) = self
+            .admit(request, &[Role::Organiser], "publish derived figures")
+            .await?;
+        let mut v = Violations::new();
+        check_cycle_year("cycle_year", cycle_year, &mut v);
+        let source = ndrs_platform::indicators::wire::source_from_proto(source, &mut v);
+        let source = v
+            .finish(source)
+            .and_then(|s| s.ok_or_else(|| Error::invalid("source", "a document is required")))
+            .into_status()?;
+        let known = self
+            .candidates
+            .known_figures(cycle_year)
+            .await
+            .into_status()?;
+        let compiled = self
+            .candidates
+            .derived
+            .compile(source, &|id| known.contains(id))
+            .into_status()?;
+        let published = self
+            .candidates
+            .derived
+            .publish(cycle_year, compiled, &principal.name)
+            .await
+            .into_status()?;
+        tracing::info!(
+            cycle_year,
+            version = published.version,
+            "derived figures published"
+        );
+        // The cycle's candidate under the new definitions; a failure leaves the document in force
+        // for the next assembly.
+        if let Err(e) = self.candidates.resynchronise(cycle_year).await {
+            tracing::warn!(error = %e, cycle_year, "re-assembly after derived figures failed");
+        }
+        Ok(Response::new(derived_summary(&published)))
+    }
+
+    async fn get_derived_figures(
+        &self,
+        request: Request<pb::GetDerivedFiguresRequest>,
+    ) -> Result<Response<pb::DerivedFiguresDocument>, Status> {
+        let (
+            _,
+            pb::GetDerivedFiguresRequest {
+                cycle_year,
+                version,
+            },
+        ) = self
+            .admit(request, RELEASE_READERS, "read derived figures")
+            .await?;
+        let cycle_year = cycle("cycle_year", cycle_year).into_status()?;
+        let found = self
+            .candidates
+            .derived
+            .get(cycle_year, version)
+            .await
+            .and_then(|d| {
+                d.ok_or_else(|| {
+                    Error::NotFound(format!(
+                        "no derived-figures document for cycle {cycle_year}"
+                    ))
+                })
+            })
+            .into_status()?;
+        Ok(Response::new(pb::DerivedFiguresDocument {
+            summary: Some(derived_summary(&found)),
+            document_json: found.body.to_json(),
+        }))
     }
 
     async fn get_release(

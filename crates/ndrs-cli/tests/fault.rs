@@ -193,7 +193,14 @@ async fn fresh_hash(system: &System, token: &str) -> Option<String> {
         .stage_results(sample::CYCLE)
         .await
         .ok()?;
-    Some(ndrs_aggregator::candidate::freeze(sample::CYCLE, stages).1)
+    // No derived-figures document is published in this test, and no release: what the
+    // aggregator derives from is nothing, with the note saying so.
+    let inputs = ndrs_aggregator::derived::DerivedInputs {
+        document: None,
+        missing: Some(ndrs_aggregator::derived::no_document(sample::CYCLE)),
+        previous: None,
+    };
+    Some(ndrs_aggregator::candidate::freeze(sample::CYCLE, stages, &inputs).1)
 }
 
 async fn aggregator(

@@ -34,6 +34,20 @@ pub const INDICATORS: &[Shipped] = &[Shipped {
     text: include_str!("../content/2023/application_indicators.toml"),
 }];
 
+/// Every shipped derived-figures document.
+pub const DERIVED: &[Shipped] = &[Shipped {
+    cycle_year: 2023,
+    first_cycle: 2017,
+    kind: "derived_figures",
+    path: "content/2023/derived.toml",
+    text: include_str!("../content/2023/derived.toml"),
+}];
+
+/// Every shipped derived-figures document that describes `cycle_year`.
+pub fn derived_for(cycle_year: i32) -> Vec<&'static Shipped> {
+    newest_for(DERIVED, cycle_year)
+}
+
 /// The shipped questionnaire of `kind` written for `cycle_year`, if there is one.
 pub fn questionnaire(cycle_year: i32, kind: &str) -> Option<&'static Shipped> {
     QUESTIONNAIRES

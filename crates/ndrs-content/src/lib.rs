@@ -19,6 +19,8 @@
 //! - [`indicators`]: the indicator document: every figure a stage estimates, with its estimator
 //!   and CEL expressions for its domain and measure; [`estimands`] compiles it against the
 //!   questionnaire its measures read and evaluates it over returns.
+//! - [`derived`]: derived figures, CEL over other figures of the candidate and the previous
+//!   cycle's release, computed by the aggregator.
 //! - [`meaning`]: what a new version may not change of a published one.
 //! - [`limits`]: the sizes a document may have.
 //! - [`builtin`]: the documents that ship with the system (the 2023 round's).
@@ -27,6 +29,7 @@ pub mod answers;
 pub mod builtin;
 pub mod check;
 pub mod compile;
+pub mod derived;
 pub mod error;
 pub mod estimands;
 pub mod expression;
@@ -39,6 +42,7 @@ pub mod questionnaire;
 pub use answers::{Answer, Answers, Respondent, TypedAnswers};
 pub use check::{Checked, Finding};
 pub use compile::{AnswerKind, CompiledQuestionnaire};
+pub use derived::{CompiledDerived, DerivedDocument};
 pub use error::{ContentError, into_invalid};
 pub use estimands::{CompiledIndicator, CompiledIndicators, Values};
 pub use indicators::IndicatorDocument;

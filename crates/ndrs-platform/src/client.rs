@@ -101,7 +101,8 @@ impl SystemEndpoints {
 /// Publishes, as the organiser whose `token` is given, the shipped content that describes
 /// `cycle_year` ([`ndrs_content::builtin`]): every questionnaire to the service receiving its
 /// kind, then every indicator document to the service estimating it (indicators are compiled
-/// against the questionnaire in force, so they come second). What a working group does first
+/// against the questionnaire in force, so they come second), then the derived figures to the
+/// aggregator. What a working group does first
 /// when a round keeps the built-in content. Returns how lineage cites each published document.
 pub async fn publish_shipped_content(
     endpoints: &SystemEndpoints,
@@ -146,6 +147,21 @@ pub async fn publish_shipped_content(
         };
         let summary = client
             .publish_indicators(request)
+            .await
+            .map_err(context(shipped.path))?;
+        published.push(summary.into_inner().lineage_ref);
+    }
+    for shipped in ndrs_content::builtin::derived_for(cycle_year) {
+        use pb::aggregator_service_client::AggregatorServiceClient;
+        let mut client = AggregatorServiceClient::new(channel(&endpoints.aggregator, Some(token))?);
+        let request = pb::PublishDerivedFiguresRequest {
+            cycle_year,
+            source: Some(pb::IndicatorSource {
+                format: Some(pb::indicator_source::Format::Toml(shipped.text.into())),
+            }),
+        };
+        let summary = client
+            .publish_derived_figures(request)
             .await
             .map_err(context(shipped.path))?;
         published.push(summary.into_inner().lineage_ref);

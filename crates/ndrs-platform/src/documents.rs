@@ -52,7 +52,9 @@ impl<T> Versioned<T> {
 #[derive(Clone)]
 pub struct CycleDocuments {
     db: DatabaseConnection,
-    announcer: ReturnStore,
+    /// The outbox a new version is announced through; `None` for the aggregator's own
+    /// documents, which it acts on itself.
+    announcer: Option<ReturnStore>,
     /// A fixed name (`sample_design`) or one made at start (`questionnaire.<return kind>`).
     kind: Cow<'static, str>,
 }
@@ -62,7 +64,17 @@ impl CycleDocuments {
     pub fn new(store: &ReturnStore, kind: impl Into<Cow<'static, str>>) -> Self {
         Self {
             db: store.connection().clone(),
-            announcer: store.clone(),
+            announcer: Some(store.clone()),
+            kind: kind.into(),
+        }
+    }
+
+    /// Documents of `kind` in `db`, announced to nobody: for a service that is itself the one
+    /// acting on them (the aggregator's derived figures re-assemble the cycle when published).
+    pub fn unannounced(db: &DatabaseConnection, kind: impl Into<Cow<'static, str>>) -> Self {
+        Self {
+            db: db.clone(),
+            announcer: None,
             kind: kind.into(),
         }
     }
@@ -110,17 +122,21 @@ impl CycleDocuments {
                 db_error(e)
             }
         })?;
-        let event = InputsChanged {
-            stage: self.announcer.stage().to_string(),
-            cycle_year,
-            return_id: format!("{}:{cycle_year}@{version}", self.kind),
-            version,
-            content_hash: content_hash.clone(),
-            traceparent: crate::telemetry::current_traceparent(),
-        };
-        self.announcer.announce_in(&txn, &event, &loaded_at).await?;
+        if let Some(announcer) = &self.announcer {
+            let event = InputsChanged {
+                stage: announcer.stage().to_string(),
+                cycle_year,
+                return_id: format!("{}:{cycle_year}@{version}", self.kind),
+                version,
+                content_hash: content_hash.clone(),
+                traceparent: crate::telemetry::current_traceparent(),
+            };
+            announcer.announce_in(&txn, &event, &loaded_at).await?;
+        }
         txn.commit().await.map_err(db_error)?;
-        self.announcer.wake_relay();
+        if let Some(announcer) = &self.announcer {
+            announcer.wake_relay();
+        }
         Ok(Versioned {
             cycle_year,
             version,

@@ -811,6 +811,8 @@ impl sea_orm_migration::MigratorTraitSelf for Migrator {
             Box::new(AddReleaseSdmx),
             Box::new(UniqueReports),
             Box::new(ReportEncoding),
+            // Derived-figures documents (the platform's versioned cycle documents).
+            Box::new(ndrs_platform::documents::migration::CreateCycleDocument),
         ]
     }
 }
@@ -841,6 +843,8 @@ mod tests {
                 "m20261125_000006_add_release_sdmx",
                 "m20261201_000007_unique_reports",
                 "m20261202_000001_report_encoding",
+                // Appended after the others: existing databases apply it next.
+                "m20261125_000001_create_cycle_document",
             ]
         );
     }
