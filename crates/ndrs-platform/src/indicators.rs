@@ -32,9 +32,13 @@ pub struct IndicatorSets {
     /// The breakdowns the stage can compute, which a document may offer.
     breakdowns: &'static [&'static str],
     questionnaires: Questionnaires,
-    /// Compiled versions by content hash and questionnaire: compiling parses every expression.
-    compiled: Arc<Mutex<HashMap<(String, String), Arc<CompiledIndicators>>>>,
+    /// Compiled versions: compiling parses every expression.
+    compiled: Arc<Mutex<CompiledCache>>,
 }
+
+/// Compiled documents by content hash and the lineage reference of the questionnaire they were
+/// compiled against (a new questionnaire version recompiles them).
+type CompiledCache = HashMap<(String, String), Arc<CompiledIndicators>>;
 
 /// The indicator document a cycle's figures are estimated under, compiled.
 #[derive(Debug, Clone)]
