@@ -8,7 +8,10 @@
 //!   ([`REQUEST_KINDS`]), the rest is its protobuf encoding;
 //! - [`rules`]: the bytes as a rule expression and as a TOML rule file (the CEL rule loader);
 //! - [`sample_design`]: a `LoadSampleDesignRequest` (the sample-design loader), and when valid,
-//!   estimation over it.
+//!   estimation over it;
+//! - [`content`]: the bytes as a questionnaire, an indicator document and a derived-figures
+//!   document (the content loaders), each evaluated over fixed returns or figures when it
+//!   compiles.
 //!
 //! `fuzz/` runs them under libFuzzer (`scripts/fuzz.sh`); `tests/corpus_replay.rs` runs every
 //! input of `fuzz/corpus/` through them in `cargo test`, deterministically, so a crash once found
@@ -236,4 +239,83 @@ pub fn sample_design(bytes: &[u8]) {
             .map_err(refused);
         },
     );
+}
+
+/// The bytes (as text) as each kind of content document a working group publishes: compiled as
+/// the service compiles it and, when it compiles, run the way the service runs it.
+pub fn content(bytes: &[u8]) {
+    use std::collections::BTreeMap;
+    use std::sync::Arc;
+
+    use ndrs_content::derived::Input;
+    use ndrs_content::{
+        Answer, Answers, CompiledDerived, CompiledIndicators, CompiledQuestionnaire,
+        DerivedDocument, Respondent, into_invalid,
+    };
+    let text = String::from_utf8_lossy(bytes);
+    let respondent = Respondent {
+        subject_type: ndrs_core::classification::SubjectType::KeyIndustryEnterprise,
+        province: "11".into(),
+        industry: "finance".into(),
+        size_class: "large".into(),
+    };
+    let answers = Answers::new()
+        .with("has_data_management_system", Answer::Boolean(true))
+        .with(
+            "storage_stored_bytes",
+            Answer::Integer {
+                value: 800,
+                unit: "bytes".into(),
+            },
+        )
+        .with("scenarios", Answer::Choice(vec!["production".into()]));
+    match CompiledQuestionnaire::from_toml(&text) {
+        Ok(q) => {
+            let _ = q.check(&answers, &respondent);
+        }
+        Err(errors) => refused(into_invalid(errors)),
+    }
+    let breakdowns = ndrs_application::estimate::BREAKDOWNS;
+    let questionnaire = Arc::new(
+        CompiledQuestionnaire::from_toml(
+            ndrs_content::builtin::questionnaire(2023, "application_questionnaire")
+                .expect("shipped")
+                .text,
+        )
+        .expect("the shipped questionnaire compiles"),
+    );
+    match CompiledIndicators::from_toml(&text, questionnaire, &breakdowns) {
+        Ok(indicators) => {
+            let _ = indicators.evaluate(&[
+                (respondent.clone(), &answers),
+                (respondent.clone(), &Answers::new()),
+            ]);
+        }
+        Err(errors) => refused(into_invalid(errors)),
+    }
+    let known = |id: &str| matches!(id, "P01" | "P03" | "P04" | "A11");
+    match DerivedDocument::from_toml(&text)
+        .map_err(|e| vec![e])
+        .and_then(|d| CompiledDerived::compile(d, &known))
+    {
+        Ok(derived) => {
+            let figures: BTreeMap<String, Input> = ["P01", "P03", "P04", "A11"]
+                .into_iter()
+                .enumerate()
+                .map(|(i, id)| {
+                    let value = i as f64 - 1.0;
+                    (
+                        id.to_string(),
+                        Input {
+                            value,
+                            interval: (i % 2 == 0).then_some((value - 1.0, value + 1.0)),
+                        },
+                    )
+                })
+                .collect();
+            let _ = derived.compute(&figures, Some(&figures));
+            let _ = derived.compute(&figures, None);
+        }
+        Err(errors) => refused(into_invalid(errors)),
+    }
 }

@@ -43,3 +43,8 @@ fn rules_corpus() {
 fn sample_design_corpus() {
     replay("sample_design", ndrs_fuzz::sample_design);
 }
+
+#[test]
+fn content_corpus() {
+    replay("content", ndrs_fuzz::content);
+}
