@@ -15,6 +15,7 @@
 //! drift apart. The expressions are evaluated once per return; the replicates re-weight columns.
 //!
 //! - [`cells`]: the cells estimation runs over and the breakdowns it offers.
+//! - [`reported`]: the figures of a census of reporters (the sharing hub), computed exactly.
 //! - [`sample`]: the units estimation runs over, with or without a design.
 //! - [`adapter`]: the conversion to and from `ndrs_stats`.
 //! - [`runner`]: the stage's figures and `GetEstimates`.
@@ -25,19 +26,25 @@ use crate::domain::Questionnaire;
 
 mod adapter;
 mod cells;
+mod reported;
 mod runner;
 mod sample;
 
 pub use cells::BREAKDOWNS;
+pub use reported::{ReportedReturn, reported_figures};
 pub use runner::{
-    IndicatorEstimates, estimates, figures, get_estimates, questionnaire_figures, stage_figures,
+    IndicatorEstimates, estimates, figures, get_estimates, hub_figures, questionnaire_figures,
+    stage_figures,
 };
 
 /// The auxiliary figure of the valid sample: responding units counted, not estimated.
 pub const VALID_SAMPLE: &str = "application.valid_sample";
 
-/// The kind of the stage's indicator documents.
+/// The kind of the stage's indicator documents over the application questionnaire.
 pub const INDICATOR_KIND: &str = "application_indicators";
+
+/// The kind of the indicator documents over the sharing hub's return.
+pub const HUB_INDICATOR_KIND: &str = "sharing_hub_indicators";
 
 pub const INTERIM_METHOD: &str = "interim, unweighted: no sample design loaded for the cycle; every respondent counts once and standard errors treat the respondents as a simple random sample";
 

@@ -32,6 +32,7 @@ pub struct ApplicationSurvey {
     core: StageCore,
     designs: Designs,
     indicators: IndicatorSets,
+    hub_indicators: IndicatorSets,
 }
 
 /// What a dry run of an indicator document estimates: the questionnaires' figures, as the
@@ -48,6 +49,11 @@ impl Estimation for DryRunEstimation {
         cycle_year: i32,
         indicators: &InForceIndicators,
     ) -> ndrs_core::Result<(Vec<pb::Figure>, Vec<String>)> {
+        // Which returns a document reads is its questionnaire's kind.
+        if indicators.indicators.document.questionnaire == <SharingHub as StageReturn>::KIND {
+            let (figures, _, _) = estimate::hub_figures(&self.core, cycle_year, indicators).await?;
+            return Ok((figures, Vec::new()));
+        }
         let (figures, notes, _, _) =
             estimate::questionnaire_figures(&self.core, &self.designs, cycle_year, indicators)
                 .await?;
@@ -75,6 +81,12 @@ impl StageService for ApplicationSurvey {
                 &estimate::BREAKDOWNS,
                 core.questionnaires.clone(),
             ),
+            hub_indicators: IndicatorSets::new(
+                &core.store,
+                estimate::HUB_INDICATOR_KIND,
+                &[],
+                core.questionnaires.clone(),
+            ),
             core,
         }
     }
@@ -90,7 +102,7 @@ impl StageService for ApplicationSurvey {
         });
         let indicators = IndicatorApi::new(
             self.core.identity.clone(),
-            self.indicators.clone(),
+            vec![self.indicators.clone(), self.hub_indicators.clone()],
             estimation,
         );
         Routes::new(
@@ -100,7 +112,14 @@ impl StageService for ApplicationSurvey {
     }
 
     async fn stage_figures(&self, cycle_year: i32) -> ndrs_core::Result<StageFigures> {
-        estimate::stage_figures(&self.core, &self.designs, &self.indicators, cycle_year).await
+        estimate::stage_figures(
+            &self.core,
+            &self.designs,
+            &self.indicators,
+            &self.hub_indicators,
+            cycle_year,
+        )
+        .await
     }
 }
 
@@ -138,6 +157,12 @@ stage_rpcs! {
             &self,
             request: Request<pb::AnswerReturn>,
         ) -> Result<Response<pb::Receipt>, Status> {
+            // The return kind decides the questionnaire; an unknown one is refused on `kind`
+            // by the questionnaire path.
+            if request.get_ref().kind == <SharingHub as StageReturn>::KIND {
+                let submission = self.core.receive_answers::<SharingHub>(request).await?;
+                return self.core.store(submission, Vec::new()).await;
+            }
             let submission = self.core.receive_answers::<Questionnaire>(request).await?;
             self.store_in_frame(submission).await
         }
@@ -146,7 +171,8 @@ stage_rpcs! {
             &self,
             request: Request<pb::SharingHubReturn>,
         ) -> Result<Response<pb::Receipt>, Status> {
-            self.core.submit::<SharingHub>(request).await
+            let submission = self.core.receive_typed::<SharingHub>(request).await?;
+            self.core.store(submission, Vec::new()).await
         }
 
         async fn load_sample_design(

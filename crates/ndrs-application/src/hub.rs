@@ -1,25 +1,55 @@
-//! The government data sharing hub's administrative return (A01-A03): a census of one, reported
-//! by the hub's operator. Its figures are the reported values, with the return as their lineage.
+//! The government data sharing hub's administrative return: a census of one, reported by the
+//! national department that operates the hub. What it asks and which answers are acceptable is
+//! its questionnaire (`content/2023/sharing_hub.toml`); its figures are the reported values, as
+//! its indicator document (`content/2023/sharing_hub_indicators.toml`) sums them
+//! ([`crate::estimate::reported_figures`]).
 
+use ndrs_content::{Answer, Answers, Respondent, TypedAnswers};
 use ndrs_core::Violations;
+use ndrs_core::classification::SubjectType;
 use ndrs_platform::plausibility::{Quantity, Reported};
-use ndrs_platform::returns::{EditFinding, FindingSeverity, ReturnHeader, StoredReturn};
-use ndrs_platform::stage::{StageReturn, TypedReturn, figure, lineage_of};
-use ndrs_proto::v1::{self as pb, FigureKind, Unit};
+use ndrs_platform::returns::{EditFinding, ReturnHeader};
+use ndrs_platform::stage::{AnsweredReturn, StageReturn};
+use ndrs_proto::v1 as pb;
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SharingHub {
     pub departments_connected: u32,
     pub resources_mounted: u64,
     pub cumulative_service_calls: u64,
     pub previous_cumulative_service_calls: u64,
+    /// The published questionnaire the return was checked against, as lineage cites it.
+    #[serde(default)]
+    pub questionnaire_version: String,
+    /// The answers by question id, exactly as given.
+    #[serde(default)]
+    pub answers: Answers,
 }
 
-/// Validates a hub return, naming every bad field.
-pub fn hub_return_from_proto(
+/// Who reports the hub's return: the operating national department. The typed message does not
+/// say; answers by id carry the respondent.
+fn operator() -> Respondent {
+    Respondent {
+        subject_type: SubjectType::NationalDepartment,
+        province: String::new(),
+        industry: String::new(),
+        size_class: String::new(),
+    }
+}
+
+fn count(value: u64) -> Answer {
+    Answer::Integer {
+        value: i64::try_from(value).unwrap_or(i64::MAX),
+        unit: "count".into(),
+    }
+}
+
+/// Reads a `SharingHubReturn` as the answers it gives: every field answers its question (a hub
+/// return has no question it may skip), and the questionnaire judges them.
+pub fn typed_answers(
     request: pb::SharingHubReturn,
-) -> ndrs_core::Result<(ReturnHeader, SharingHub)> {
+) -> ndrs_core::Result<(ReturnHeader, Respondent, TypedAnswers)> {
     let pb::SharingHubReturn {
         header,
         departments_connected,
@@ -29,29 +59,87 @@ pub fn hub_return_from_proto(
     } = request;
     let mut v = Violations::new();
     let header = ndrs_platform::stage::header_from_proto(header, &mut v);
-    v.check(
-        departments_connected > 0,
-        "departments_connected",
-        "a hub in operation connects at least one department",
-    );
-    // A cumulative count cannot fall: the hub's counter never resets.
-    v.check(
-        cumulative_service_calls >= previous_cumulative_service_calls,
-        "cumulative_service_calls",
-        "cannot be below the previous cycle's cumulative count",
-    );
-    v.finish((
-        header,
-        SharingHub {
-            departments_connected,
-            resources_mounted,
-            cumulative_service_calls,
+    let mut typed = TypedAnswers::default();
+    for (id, value) in [
+        ("departments_connected", u64::from(departments_connected)),
+        ("resources_mounted", resources_mounted),
+        ("cumulative_service_calls", cumulative_service_calls),
+        (
+            "previous_cumulative_service_calls",
             previous_cumulative_service_calls,
-        },
-    ))
+        ),
+    ] {
+        if i64::try_from(value).is_err() {
+            v.push(id, "is beyond any count a hub can hold");
+        }
+        typed.field(id, count(value), false);
+    }
+    Ok((v.finish(header)?, operator(), typed))
 }
 
-/// A hub with resources but no calls in the year is possible but worth a look.
+/// The stored return of checked answers.
+pub fn from_answers(answers: Answers, questionnaire_ref: String) -> ndrs_core::Result<SharingHub> {
+    let mut v = Violations::new();
+    let mut read = |id: &str| -> u64 {
+        match answers.get(id) {
+            Some(Answer::Integer { value, .. }) => u64::try_from(*value).unwrap_or_else(|_| {
+                v.push(format!("answers.{id}"), "a count cannot be negative");
+                0
+            }),
+            None => 0,
+            Some(other) => {
+                v.push(
+                    format!("answers.{id}"),
+                    format!("is a {} answer; a count is an integer", other.type_name()),
+                );
+                0
+            }
+        }
+    };
+    let departments = read("departments_connected");
+    let hub = SharingHub {
+        departments_connected: u32::try_from(departments).unwrap_or(u32::MAX),
+        resources_mounted: read("resources_mounted"),
+        cumulative_service_calls: read("cumulative_service_calls"),
+        previous_cumulative_service_calls: read("previous_cumulative_service_calls"),
+        questionnaire_version: questionnaire_ref,
+        answers: Answers::default(),
+    };
+    let mut hub = v.finish(hub)?;
+    hub.answers = answers;
+    Ok(hub)
+}
+
+impl SharingHub {
+    /// The answers the indicators read; a return stored before answers were kept has its typed
+    /// fields read as the answers they always were.
+    pub fn answers_for_estimation(&self) -> std::borrow::Cow<'_, Answers> {
+        if !self.answers.0.is_empty() {
+            return std::borrow::Cow::Borrowed(&self.answers);
+        }
+        std::borrow::Cow::Owned(
+            Answers::new()
+                .with(
+                    "departments_connected",
+                    count(u64::from(self.departments_connected)),
+                )
+                .with("resources_mounted", count(self.resources_mounted))
+                .with(
+                    "cumulative_service_calls",
+                    count(self.cumulative_service_calls),
+                )
+                .with(
+                    "previous_cumulative_service_calls",
+                    count(self.previous_cumulative_service_calls),
+                ),
+        )
+    }
+
+    pub fn respondent(&self) -> Respondent {
+        operator()
+    }
+}
+
 /// Every number a hub return reports, with its field and what it measures.
 pub fn hub_quantities(h: &SharingHub) -> Vec<Reported> {
     let q = Quantity::HubCount;
@@ -79,62 +167,51 @@ pub fn hub_quantities(h: &SharingHub) -> Vec<Reported> {
     ]
 }
 
-pub fn hub_findings(h: &SharingHub) -> Vec<EditFinding> {
-    if h.resources_mounted > 0 && h.cumulative_service_calls == h.previous_cumulative_service_calls
-    {
-        vec![EditFinding {
-            rule_id: "application.hub_without_calls".into(),
-            severity: FindingSeverity::Warning,
-            message: "no service calls in the year although resources are mounted".into(),
-            fields: vec!["cumulative_service_calls".into()],
-        }]
-    } else {
-        Vec::new()
-    }
-}
-
-pub const METHOD: &str = "administrative figures reported by the sharing hub's operator";
-
-/// A01-A03 from the cycle's hub returns. One operator reports; should several returns exist (a
-/// second operator, a misrouted return), their counts are added and the lineage lists them all.
-pub fn figures(rows: &[(StoredReturn, SharingHub)]) -> Vec<pb::Figure> {
-    if rows.is_empty() {
-        return Vec::new();
-    }
-    let lineage = || lineage_of(rows.iter().map(|(r, _)| r), METHOD);
-    let sum = |f: fn(&SharingHub) -> f64| rows.iter().map(|(_, h)| f(h)).sum::<f64>();
-    [
-        ("A01", sum(|h| f64::from(h.departments_connected))),
-        ("A02", sum(|h| h.resources_mounted as f64)),
-        ("A03", sum(|h| h.cumulative_service_calls as f64)),
-    ]
-    .into_iter()
-    .map(|(id, value)| figure(id, FigureKind::Estimate, value, Unit::Count, lineage(), &[]))
-    .collect()
-}
-
 impl StageReturn for SharingHub {
     const KIND: &'static str = "sharing_hub";
+    /// Its edit rules are its questionnaire's constraints, checked before it is built.
     fn edit_findings(&self) -> Vec<EditFinding> {
-        hub_findings(self)
+        Vec::new()
     }
     fn quantities(&self) -> Vec<Reported> {
         hub_quantities(self)
     }
 }
 
-impl TypedReturn for SharingHub {
+impl AnsweredReturn for SharingHub {
     type Proto = pb::SharingHubReturn;
-    fn from_proto(message: pb::SharingHubReturn) -> ndrs_core::Result<(ReturnHeader, Self)> {
-        hub_return_from_proto(message)
+    fn typed_answers(
+        message: pb::SharingHubReturn,
+    ) -> ndrs_core::Result<(ReturnHeader, Respondent, TypedAnswers)> {
+        typed_answers(message)
+    }
+    fn from_answers(
+        _respondent: Respondent,
+        answers: Answers,
+        questionnaire_ref: String,
+    ) -> ndrs_core::Result<Self> {
+        from_answers(answers, questionnaire_ref)
     }
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn hub(calls: u64, previous: u64) -> pb::SharingHubReturn {
+    /// A typed hub return checked as the service checks it, against the shipped questionnaire.
+    pub(crate) fn checked_2023(
+        message: pb::SharingHubReturn,
+    ) -> ndrs_core::Result<(SharingHub, Vec<EditFinding>)> {
+        static COMPILED: std::sync::LazyLock<ndrs_content::CompiledQuestionnaire> =
+            std::sync::LazyLock::new(|| {
+                let shipped = ndrs_content::builtin::questionnaire(2023, SharingHub::KIND).unwrap();
+                ndrs_content::CompiledQuestionnaire::from_toml(shipped.text).unwrap()
+            });
+        ndrs_platform::stage::check_typed::<SharingHub>(message, &COMPILED, "hub2023")
+            .map(|(_, h, f)| (h, f))
+    }
+
+    pub(crate) fn hub(calls: u64, previous: u64) -> pb::SharingHubReturn {
         pb::SharingHubReturn {
             header: Some(pb::ReturnHeader {
                 cycle_year: 2023,
@@ -151,14 +228,25 @@ mod tests {
 
     #[test]
     fn a_falling_cumulative_count_is_refused_by_field() {
-        let err = hub_return_from_proto(hub(10, 20)).unwrap_err();
+        let err = checked_2023(hub(10, 20)).unwrap_err();
         assert_eq!(err.field_violations()[0].field, "cumulative_service_calls");
-        let (_, h) = hub_return_from_proto(hub(30, 20)).unwrap();
-        assert!(hub_findings(&h).is_empty());
-        let (_, idle) = hub_return_from_proto(hub(20, 20)).unwrap();
-        assert_eq!(
-            hub_findings(&idle)[0].rule_id,
-            "application.hub_without_calls"
-        );
+        let (h, findings) = checked_2023(hub(30, 20)).unwrap();
+        assert!(findings.is_empty(), "{findings:?}");
+        assert_eq!(h.questionnaire_version, "hub2023");
+        assert_eq!(h.answers.0.len(), 4);
+        let (_, idle) = checked_2023(hub(20, 20)).unwrap();
+        assert_eq!(idle[0].rule_id, "question.cumulative_service_calls");
+        let mut none = hub(30, 20);
+        none.departments_connected = 0;
+        let err = checked_2023(none).unwrap_err();
+        assert_eq!(err.field_violations()[0].field, "departments_connected");
+    }
+
+    #[test]
+    fn a_return_stored_before_answers_were_kept_reads_its_typed_fields() {
+        let (h, _) = checked_2023(hub(30, 20)).unwrap();
+        let mut legacy = h.clone();
+        legacy.answers = Answers::default();
+        assert_eq!(legacy.answers_for_estimation().as_ref(), &h.answers);
     }
 }

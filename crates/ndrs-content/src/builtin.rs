@@ -17,22 +17,40 @@ pub struct Shipped {
 }
 
 /// Every shipped questionnaire.
-pub const QUESTIONNAIRES: &[Shipped] = &[Shipped {
-    cycle_year: 2023,
-    first_cycle: 2017,
-    kind: "application_questionnaire",
-    path: "content/2023/application.toml",
-    text: include_str!("../content/2023/application.toml"),
-}];
+pub const QUESTIONNAIRES: &[Shipped] = &[
+    Shipped {
+        cycle_year: 2023,
+        first_cycle: 2017,
+        kind: "application_questionnaire",
+        path: "content/2023/application.toml",
+        text: include_str!("../content/2023/application.toml"),
+    },
+    Shipped {
+        cycle_year: 2023,
+        first_cycle: 2017,
+        kind: "sharing_hub",
+        path: "content/2023/sharing_hub.toml",
+        text: include_str!("../content/2023/sharing_hub.toml"),
+    },
+];
 
 /// Every shipped indicator document.
-pub const INDICATORS: &[Shipped] = &[Shipped {
-    cycle_year: 2023,
-    first_cycle: 2017,
-    kind: "application_indicators",
-    path: "content/2023/application_indicators.toml",
-    text: include_str!("../content/2023/application_indicators.toml"),
-}];
+pub const INDICATORS: &[Shipped] = &[
+    Shipped {
+        cycle_year: 2023,
+        first_cycle: 2017,
+        kind: "application_indicators",
+        path: "content/2023/application_indicators.toml",
+        text: include_str!("../content/2023/application_indicators.toml"),
+    },
+    Shipped {
+        cycle_year: 2023,
+        first_cycle: 2017,
+        kind: "sharing_hub_indicators",
+        path: "content/2023/sharing_hub_indicators.toml",
+        text: include_str!("../content/2023/sharing_hub_indicators.toml"),
+    },
+];
 
 /// Every shipped derived-figures document.
 pub const DERIVED: &[Shipped] = &[Shipped {
@@ -97,8 +115,9 @@ mod tests {
                 .map(|s| (s.kind, s.cycle_year))
                 .collect::<Vec<_>>()
         };
-        assert_eq!(kinds(2022), vec![("application_questionnaire", 2023)]);
-        assert_eq!(kinds(2023), vec![("application_questionnaire", 2023)]);
+        let shipped = vec![("application_questionnaire", 2023), ("sharing_hub", 2023)];
+        assert_eq!(kinds(2022), shipped);
+        assert_eq!(kinds(2023), shipped);
         assert_eq!(kinds(2016), vec![]);
         for shipped in QUESTIONNAIRES {
             let parsed = crate::Questionnaire::from_toml(shipped.text).unwrap();
@@ -109,7 +128,7 @@ mod tests {
                 .iter()
                 .map(|s| s.kind)
                 .collect::<Vec<_>>(),
-            ["application_indicators"]
+            ["application_indicators", "sharing_hub_indicators"]
         );
     }
 
@@ -123,21 +142,31 @@ mod tests {
             )
             .unwrap(),
         );
-        for shipped in INDICATORS {
-            let compiled = crate::CompiledIndicators::from_toml(
-                shipped.text,
-                questionnaire.clone(),
-                &[
-                    "subject_type",
-                    "size_class",
-                    "region",
-                    "province",
-                    "industry",
-                ],
+        let compiled = crate::CompiledIndicators::from_toml(
+            indicators(2023, "application_indicators").unwrap().text,
+            questionnaire,
+            &[
+                "subject_type",
+                "size_class",
+                "region",
+                "province",
+                "industry",
+            ],
+        )
+        .unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(compiled.indicators.len(), 38);
+        let hub = std::sync::Arc::new(
+            crate::CompiledQuestionnaire::from_toml(
+                super::questionnaire(2023, "sharing_hub").unwrap().text,
             )
-            .unwrap_or_else(|e| panic!("{}: {e:?}", shipped.path));
-            assert_eq!(compiled.document.kind, shipped.kind);
-            assert_eq!(compiled.indicators.len(), 38);
-        }
+            .unwrap(),
+        );
+        let compiled = crate::CompiledIndicators::from_toml(
+            indicators(2023, "sharing_hub_indicators").unwrap().text,
+            hub,
+            &[],
+        )
+        .unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(compiled.indicators.len(), 3);
     }
 }

@@ -324,7 +324,7 @@ impl CompiledIndicator {
             None => String::new(),
         };
         let what = match self.estimator {
-            Estimator::Share | Estimator::Total | Estimator::Mean => {
+            Estimator::Share | Estimator::Total | Estimator::Mean | Estimator::Sum => {
                 format!("{} of {}", self.estimator.code(), source(&self.y))
             }
             Estimator::Count => "count of units".into(),
@@ -539,7 +539,9 @@ impl Compiler {
         };
         let (measure, ratio, other_domain) = match d.estimator {
             Estimator::Count => (false, false, false),
-            Estimator::Share | Estimator::Total | Estimator::Mean => (true, false, false),
+            Estimator::Share | Estimator::Total | Estimator::Mean | Estimator::Sum => {
+                (true, false, false)
+            }
             Estimator::Ratio => (false, true, false),
             Estimator::MeanRatio => (true, false, true),
         };
@@ -591,7 +593,7 @@ impl Compiler {
                 Some(Dimension::Dimensionless)
             }
             Estimator::Count => Some(Dimension::Count),
-            Estimator::Total => match y {
+            Estimator::Total | Estimator::Sum => match y {
                 Some((_, Produces::Bool)) => Some(Dimension::Count),
                 _ => quantity(self, y_field, y).flatten(),
             },

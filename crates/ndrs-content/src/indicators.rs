@@ -58,6 +58,9 @@ pub enum Estimator {
     Total,
     /// The number of units in the domain in the population.
     Count,
+    /// The sum of `measure` over the domain's returns as reported: a census of reporters (an
+    /// administrative return), with no weights and no sampling error.
+    Sum,
     /// The mean of `measure` over the domain.
     Mean,
     /// The ratio of the totals of `numerator` and `denominator` over the domain.
@@ -73,6 +76,7 @@ impl Estimator {
             Estimator::Share => "share",
             Estimator::Total => "total",
             Estimator::Count => "count",
+            Estimator::Sum => "sum",
             Estimator::Mean => "mean",
             Estimator::Ratio => "ratio",
             Estimator::MeanRatio => "mean_ratio",

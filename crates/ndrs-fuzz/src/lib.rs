@@ -57,6 +57,15 @@ pub static APPLICATION_2023: std::sync::LazyLock<ndrs_content::CompiledQuestionn
             .unwrap_or_else(|e| panic!("{}: {e:?}", shipped.path))
     });
 
+/// The shipped 2023 sharing-hub questionnaire.
+pub static HUB_2023: std::sync::LazyLock<ndrs_content::CompiledQuestionnaire> =
+    std::sync::LazyLock::new(|| {
+        let shipped = ndrs_content::builtin::questionnaire(2023, "sharing_hub")
+            .expect("the 2023 sharing-hub questionnaire ships");
+        ndrs_content::CompiledQuestionnaire::from_toml(shipped.text)
+            .unwrap_or_else(|e| panic!("{}: {e:?}", shipped.path))
+    });
+
 /// The most bytes a refusal may carry to the client: message plus every field violation, each
 /// bounded ([`ndrs_core::error`]). Far below what clients accept in trailers.
 const MAX_STATUS_BYTES: usize = 64 * 1024;
@@ -145,11 +154,12 @@ pub fn request(bytes: &[u8]) {
             |(_, q, _)| findings(&ndrs_application::domain::questionnaire_quantities(&q)),
         ),
         6 => check(
-            ndrs_application::hub::hub_return_from_proto(decode!(pb::SharingHubReturn)),
-            |(_, h)| {
-                findings(&ndrs_application::hub::hub_quantities(&h));
-                let _ = ndrs_application::hub::hub_findings(&h);
-            },
+            ndrs_platform::stage::check_typed::<ndrs_application::hub::SharingHub>(
+                decode!(pb::SharingHubReturn),
+                &HUB_2023,
+                "q2023",
+            ),
+            |(_, h, _)| findings(&ndrs_application::hub::hub_quantities(&h)),
         ),
         7 => check(
             ndrs_compute::registry::registry_from_proto(decode!(pb::LoadCentreRegistryRequest)),

@@ -92,7 +92,7 @@ impl SystemEndpoints {
     /// The service whose figures an indicator document of `kind` defines.
     pub fn estimating(&self, kind: &str) -> Option<&str> {
         Some(match kind {
-            "application_indicators" => &self.application,
+            "application_indicators" | "sharing_hub_indicators" => &self.application,
             _ => return None,
         })
     }

@@ -256,6 +256,16 @@ pub fn shipped(kind: &str, cycle_year: i32, breakdowns: &[&str]) -> Result<InFor
     })
 }
 
+/// The kind a draft names, read before its service picks the documents it belongs to.
+pub fn kind_of(source: &Source) -> Result<String> {
+    let document = match source {
+        Source::Toml(text) => IndicatorDocument::from_toml(text),
+        Source::Json(text) => IndicatorDocument::from_json(text),
+    }
+    .map_err(|e| into_invalid(vec![in_source(e)]))?;
+    Ok(document.kind)
+}
+
 /// A content error's field as a request field: the document is the request's `source`.
 fn in_source(mut e: ContentError) -> ContentError {
     e.field = format!("source.{}", e.field);

@@ -57,7 +57,8 @@ impl Sample<'_> {
                     data = data.with_numeric(&y, measured).map_err(stats_error)?;
                     Estimator::Total { y, domain }
                 }
-                IndicatorEstimator::Count => {
+                // Computed apart from the design (`Sample::sum_figure`); never among these cells.
+                IndicatorEstimator::Sum | IndicatorEstimator::Count => {
                     data = data
                         .with_numeric(&y, column(&|_| 1.0))
                         .map_err(stats_error)?;
@@ -129,6 +130,38 @@ impl Sample<'_> {
         })
     }
 
+    /// The figure of a `sum` cell: the returns in its domain added up as reported, with no
+    /// weights and no statement of precision; `None` when no return is in the domain.
+    pub(super) fn sum_figure(&self, cell: &Cell) -> Option<pb::Figure> {
+        let members: Vec<usize> = (0..self.answers.len())
+            .filter(|&u| self.contains(cell, u))
+            .collect();
+        if members.is_empty() {
+            return None;
+        }
+        let i = cell.indicator;
+        let point: f64 = members.iter().map(|&u| self.values[u][i].y).sum();
+        let n = members.len();
+        let estimate = Estimate {
+            estimator: Estimator::Total {
+                y: String::new(),
+                domain: Domain::All,
+            },
+            point,
+            se: None,
+            cv: None,
+            deff: None,
+            df: 0,
+            ci: None,
+            n,
+            population: n as f64,
+            reliable: false,
+        };
+        let mut f = self.figure(cell, &estimate);
+        f.sampling = None;
+        Some(f)
+    }
+
     /// The figure of one estimated cell.
     pub(super) fn figure(&self, cell: &Cell, estimate: &Estimate) -> pb::Figure {
         let ind = self.indicator(cell);
@@ -164,7 +197,12 @@ impl Sample<'_> {
             .chain(questionnaires)
             .chain(std::iter::once(self.indicators.lineage_ref.clone()))
             .collect();
-        let mut method = format!("{}; {}", self.method, ind.method());
+        let basis = if ind.estimator == IndicatorEstimator::Sum {
+            super::reported::METHOD
+        } else {
+            self.method.as_str()
+        };
+        let mut method = format!("{basis}; {}", ind.method());
         if unanswered > 0 {
             method.push_str(&format!(
                 "; {unanswered} responding unit(s) left out: an answer the figure reads is \

@@ -16,12 +16,13 @@ use ndrs_core::classification::{SubjectGroup, SubjectType};
 use ndrs_platform::indicators::{InForceIndicators, IndicatorSets};
 
 use super::cells::{Cell, breakdown_level};
+use super::reported::ReportedReturn;
 use super::sample::stats_error;
 use super::sample::{Sample, sample};
 use super::{Row, VALID_SAMPLE};
 use crate::design::{Designs, SampleDesign};
 use crate::domain::Questionnaire;
-use crate::hub::{self, SharingHub};
+use crate::hub::SharingHub;
 
 /// Estimates for a set of cells, skipping cells whose domain has no respondent.
 pub(super) struct Estimates {
@@ -36,8 +37,19 @@ pub(super) fn run(sample: &Sample<'_>, cells: Vec<Cell>) -> Result<Estimates> {
             weighting_report: Vec::new(),
         });
     }
+    // Sums are the returns as reported, not estimates: no weights, no variance.
+    let (sums, cells): (Vec<Cell>, Vec<Cell>) = cells
+        .into_iter()
+        .partition(|c| sample.indicator(c).estimator == ndrs_content::indicators::Estimator::Sum);
+    let mut figures = Vec::with_capacity(cells.len() + sums.len());
+    figures.extend(sums.iter().filter_map(|cell| sample.sum_figure(cell)));
+    if cells.is_empty() {
+        return Ok(Estimates {
+            figures,
+            weighting_report: Vec::new(),
+        });
+    }
     let (set, variance_failure) = sample.estimate(&cells)?;
-    let mut figures = Vec::with_capacity(cells.len());
     for (cell, result) in cells.iter().zip(&set.estimates) {
         match result {
             Ok(e) => figures.push(sample.figure(cell, e)),
@@ -297,14 +309,39 @@ pub async fn questionnaire_figures(
     Ok((figures, notes, rows.len(), set_aside))
 }
 
+/// The figures a sharing-hub indicator document gives over the cycle's hub returns, as
+/// reported, and the returns set aside.
+pub async fn hub_figures(
+    core: &StageCore,
+    cycle_year: i32,
+    indicators: &InForceIndicators,
+) -> Result<(Vec<pb::Figure>, usize, Vec<pb::SetAsideReturn>)> {
+    let (hubs, set_aside) = core.load_usable::<SharingHub>(cycle_year).await?;
+    let returns: Vec<ReportedReturn<'_>> = hubs
+        .iter()
+        .map(|(stored, hub)| ReportedReturn {
+            stored,
+            respondent: hub.respondent(),
+            answers: hub.answers_for_estimation(),
+            questionnaire_version: &hub.questionnaire_version,
+        })
+        .collect();
+    Ok((
+        super::reported_figures(&returns, indicators),
+        hubs.len(),
+        set_aside,
+    ))
+}
+
 /// The stage's figures for a cycle: the questionnaires' estimates under the cycle's indicator
-/// document and design, and the sharing hub's reported figures. Without a published indicator
-/// document the questionnaires give no figures, and the stage says why: that must not stop the
-/// other stages' figures from being assembled and validated.
+/// document and design, and the sharing hub's reported figures under its own. Without a
+/// published indicator document a return kind gives no figures, and the stage says why: that
+/// must not stop the other stages' figures from being assembled and validated.
 pub async fn stage_figures(
     core: &StageCore,
     designs: &Designs,
     indicators: &IndicatorSets,
+    hub_indicators: &IndicatorSets,
     cycle_year: i32,
 ) -> Result<StageFigures> {
     let (mut figures, mut notes, mut returns_used, mut set_aside) =
@@ -316,10 +353,23 @@ pub async fn stage_figures(
             }
             Err(e) => return Err(e),
         };
-    let (hubs, hubs_set_aside) = core.load_usable::<SharingHub>(cycle_year).await?;
-    set_aside.extend(hubs_set_aside);
-    figures.extend(hub::figures(&hubs));
-    returns_used += hubs.len();
+    match hub_indicators.in_force(cycle_year).await {
+        Ok(in_force) => {
+            let (hub, hubs, hubs_set_aside) = hub_figures(core, cycle_year, &in_force).await?;
+            figures.extend(hub);
+            returns_used += hubs;
+            set_aside.extend(hubs_set_aside);
+        }
+        Err(Error::FailedPrecondition(reason)) => {
+            let (hubs, hubs_set_aside) = core.load_usable::<SharingHub>(cycle_year).await?;
+            if !hubs.is_empty() {
+                notes.push(reason);
+            }
+            returns_used += hubs.len();
+            set_aside.extend(hubs_set_aside);
+        }
+        Err(e) => return Err(e),
+    }
     notes.dedup();
     Ok(StageFigures {
         figures,

@@ -35,14 +35,15 @@ pub trait Estimation: Send + Sync + 'static {
 #[derive(Clone)]
 pub struct IndicatorApi {
     identity: IdentityStore,
-    sets: IndicatorSets,
+    /// One per document kind the service estimates.
+    sets: Vec<IndicatorSets>,
     estimation: Arc<dyn Estimation>,
 }
 
 impl IndicatorApi {
     pub fn new(
         identity: IdentityStore,
-        sets: IndicatorSets,
+        sets: Vec<IndicatorSets>,
         estimation: Arc<dyn Estimation>,
     ) -> Self {
         Self {
@@ -50,6 +51,34 @@ impl IndicatorApi {
             sets,
             estimation,
         }
+    }
+
+    /// The documents of `kind`, or INVALID_ARGUMENT on `field` listing the kinds served.
+    fn set(&self, kind: &str, field: &str) -> Result<&IndicatorSets, Status> {
+        self.sets
+            .iter()
+            .find(|s| s.kind() == kind)
+            .ok_or_else(|| {
+                Error::invalid(
+                    field,
+                    format!(
+                        "this service estimates {} indicators, not `{}`",
+                        self.sets
+                            .iter()
+                            .map(IndicatorSets::kind)
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                        ndrs_core::error::bounded(kind, 64)
+                    ),
+                )
+            })
+            .into_status()
+    }
+
+    /// The documents a draft is for, by the kind it names.
+    fn set_of(&self, source: &super::Source) -> Result<&IndicatorSets, Status> {
+        let kind = super::kind_of(source).into_status()?;
+        self.set(&kind, "source.kind")
     }
 
     /// The tonic service, refusing messages over `max_message_bytes`.
@@ -108,12 +137,13 @@ impl IndicatorService for IndicatorApi {
             .finish(source)
             .and_then(|s| s.ok_or_else(|| Error::invalid("source", "a document is required")))
             .into_status()?;
-        let draft = self.sets.draft(cycle_year, source).await.into_status()?;
+        let sets = self.set_of(&source)?;
+        let draft = sets.draft(cycle_year, source).await.into_status()?;
         let mut notes = Vec::new();
         let draft_figures = self
             .figures_or_note(returns_cycle_year, &draft, &mut notes)
             .await?;
-        let current = match self.sets.in_force(returns_cycle_year).await {
+        let current = match sets.in_force(returns_cycle_year).await {
             Ok(current) => Some(current),
             Err(Error::FailedPrecondition(reason)) => {
                 notes.push(reason);
@@ -156,7 +186,7 @@ impl IndicatorService for IndicatorApi {
             .and_then(|s| s.ok_or_else(|| Error::invalid("source", "a document is required")))
             .into_status()?;
         let published = self
-            .sets
+            .set_of(&source)?
             .publish(cycle_year, source, &principal.name)
             .await
             .into_status()?;
@@ -184,21 +214,16 @@ impl IndicatorService for IndicatorApi {
         } = request.into_inner();
         let mut v = Violations::new();
         check_cycle_year("cycle_year", cycle_year, &mut v);
-        v.check(
-            kind == self.sets.kind(),
-            "kind",
-            format!("this service defines `{}` indicators", self.sets.kind()),
-        );
         v.finish(()).into_status()?;
-        let found = self
-            .sets
+        let sets = self.set(&kind, "kind")?;
+        let found = sets
             .get(cycle_year, version)
             .await
             .and_then(|d| {
                 d.ok_or_else(|| {
                     Error::NotFound(format!(
                         "no {} {} for cycle {cycle_year}",
-                        self.sets.kind(),
+                        sets.kind(),
                         if version == 0 {
                             "document published".to_string()
                         } else {
