@@ -68,6 +68,16 @@ pub enum Command {
         #[arg(long, env = "NDRS_TOKEN", hide_env_values = true, global = true)]
         token: Option<String>,
     },
+    /// The survey's content documents: questionnaires, indicator documents and derived figures
+    /// (docs/content.md). Each goes to the service its `kind` belongs to, at the configured
+    /// addresses; answers are printed as JSON.
+    Content {
+        #[command(subcommand)]
+        command: ContentCommand,
+        /// Bearer token of an organiser (or set NDRS_TOKEN); `get` takes any role's.
+        #[arg(long, env = "NDRS_TOKEN", hide_env_values = true, global = true)]
+        token: Option<String>,
+    },
     /// The aggregator's hash-chained audit log.
     Audit {
         #[command(subcommand)]
@@ -78,6 +88,54 @@ pub enum Command {
         /// Bearer token of an organiser (or set NDRS_TOKEN).
         #[arg(long, env = "NDRS_TOKEN", hide_env_values = true, global = true)]
         token: Option<String>,
+    },
+}
+
+/// A cycle year, as the services accept them.
+fn parse_cycle(text: &str) -> std::result::Result<i32, String> {
+    match text.parse::<i32>() {
+        Ok(year) if (2000..=2100).contains(&year) => Ok(year),
+        _ => Err(format!("expected a cycle year such as 2024, got {text:?}")),
+    }
+}
+
+#[derive(Subcommand)]
+pub enum ContentCommand {
+    /// Dry-run a draft: a questionnaire is compiled and compared with what was published; an
+    /// indicator document is run over a cycle's stored returns beside the document in force,
+    /// with every figure's difference. Nothing is stored.
+    Check {
+        /// The document (TOML).
+        file: std::path::PathBuf,
+        /// The cycle the draft is for.
+        #[arg(long, value_parser = parse_cycle)]
+        cycle: i32,
+        /// Whose stored returns an indicator document is run over (default: `--cycle`).
+        #[arg(long, value_parser = parse_cycle)]
+        returns_cycle: Option<i32>,
+    },
+    /// Publish a document as the cycle's next version (the same document again is a retry).
+    Publish {
+        file: std::path::PathBuf,
+        #[arg(long, value_parser = parse_cycle)]
+        cycle: i32,
+    },
+    /// Print a published document (its canonical JSON, which `publish` also accepts as TOML
+    /// once converted).
+    Get {
+        /// `application_questionnaire`, `application_indicators`, `derived_figures`, ...
+        #[arg(long)]
+        kind: String,
+        #[arg(long, value_parser = parse_cycle)]
+        cycle: i32,
+        /// 0: the latest version.
+        #[arg(long, default_value_t = 0)]
+        version: u32,
+    },
+    /// Publish the content that ships with the system (the 2023 round's) for a cycle.
+    PublishShipped {
+        #[arg(long, value_parser = parse_cycle)]
+        cycle: i32,
     },
 }
 

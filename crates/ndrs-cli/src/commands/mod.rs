@@ -7,6 +7,7 @@
 mod admin;
 mod audit;
 mod candidate;
+mod content;
 mod demo;
 mod health;
 mod migrate;
@@ -45,6 +46,7 @@ pub async fn run(cli: Cli) -> Result<()> {
             url,
             token,
         } => release::run(command, AggregatorTarget { url, token }).await,
+        Command::Content { command, token } => content::run(command, token).await,
         Command::Audit {
             command,
             url,
