@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{as_organiser, as_reporter, refused, start};
+use common::{application_questionnaire_2024, as_organiser, as_reporter, refused, start};
 use ndrs_platform::client::AuthedChannel;
 use ndrs_platform::grpc_status::field_violations;
 use ndrs_proto::v1 as pb;
@@ -68,28 +68,6 @@ fn example(
                 .collect(),
         }),
     }
-}
-
-/// The 2024 questionnaire of the tests: the 2023 one plus a question on data assets, with the
-/// amount asked only of those that record them.
-fn application_2024() -> String {
-    APPLICATION_2023.replace("version = \"2023.1\"", "version = \"2024.1\"")
-        + r#"
-[[question]]
-id = "records_data_assets"
-label = { zh = "是否将数据资源计入资产负债表", en = "Records data resources as assets" }
-type = "boolean"
-asked_of = ["enterprise"]
-
-[[question]]
-id = "data_assets_yuan"
-label = { zh = "数据资源入表金额", en = "Amount recorded as data assets" }
-type = "decimal"
-unit = "yuan"
-asked_of = ["enterprise"]
-relevant = "has(a.records_data_assets) && a.records_data_assets"
-required = true
-"#
 }
 
 async fn get(
@@ -219,7 +197,7 @@ async fn an_organiser_checks_publishes_and_partners_read_questionnaires() {
     assert_eq!(listed.questionnaires.len(), 1);
 
     // The next cycle adds a question on data assets: a new document, no new build.
-    let with_assets = application_2024();
+    let with_assets = application_questionnaire_2024();
     let next = organiser
         .publish_questionnaire(pb::PublishQuestionnaireRequest {
             cycle_year: sample::CYCLE + 1,
@@ -479,7 +457,10 @@ async fn answers_by_question_id_are_checked_against_the_published_questionnaire(
     // 2024 asks a question the typed message has no field for: answered by id, under the 2024
     // document, while the 2023 return keeps its version.
     let v2024 = organiser
-        .publish_questionnaire(publish(sample::CYCLE + 1, &application_2024()))
+        .publish_questionnaire(publish(
+            sample::CYCLE + 1,
+            &application_questionnaire_2024(),
+        ))
         .await
         .unwrap()
         .into_inner();

@@ -7,8 +7,8 @@
 mod common;
 
 use common::{
-    as_organiser, as_reporter, assemble, figure, load_rules, refused, start, submit_samples, token,
-    validate,
+    as_organiser, as_reporter, assemble, figure, justify, load_rules, pass_stages_1_and_2, refused,
+    stage, start, status, submit_samples, token, validate,
 };
 use ndrs_platform::auth::Role;
 use ndrs_platform::client::{AuthedChannel, channel};
@@ -37,78 +37,6 @@ async fn as_named(
         .await
         .expect("issue token");
     channel(&system.endpoints.aggregator, Some(&issued.token)).unwrap()
-}
-
-fn stage(status: &pb::CandidateStatus, stage: pb::ValidationStage) -> &pb::StageOutcome {
-    status
-        .stages
-        .iter()
-        .find(|s| s.stage == stage as i32)
-        .unwrap_or_else(|| panic!("no outcome for {stage:?}"))
-}
-
-async fn status(agg: &mut Client, candidate: &pb::Candidate) -> pb::CandidateStatus {
-    agg.get_candidate_status(pb::GetCandidateStatusRequest {
-        candidate_id: candidate.candidate_id.clone(),
-    })
-    .await
-    .unwrap()
-    .into_inner()
-}
-
-async fn justify(
-    agg: &mut Client,
-    candidate: &pb::Candidate,
-    stage: pb::ValidationStage,
-    subject: &str,
-) -> Result<pb::Justification, tonic::Status> {
-    agg.justify(pb::JustifyRequest {
-        candidate_id: candidate.candidate_id.clone(),
-        stage: stage as i32,
-        subject: subject.into(),
-        text: format!("{subject}: reviewed by the working group, explained in the methods note"),
-    })
-    .await
-    .map(|r| r.into_inner())
-}
-
-/// Runs stages 1 and 2 on a candidate and justifies every open finding, as the working group
-/// does once it has looked at each.
-async fn pass_stages_1_and_2(agg: &mut Client, candidate: &pb::Candidate) {
-    let report = validate(agg, candidate).await;
-    assert!(report.passed_errors, "{:#?}", report.results);
-    for r in report
-        .results
-        .iter()
-        .filter(|r| r.status != pb::RuleStatus::Passed as i32)
-    {
-        justify(agg, candidate, pb::ValidationStage::Rules, &r.rule_id)
-            .await
-            .unwrap();
-    }
-    let bench = agg
-        .check_benchmarks(pb::CheckBenchmarksRequest {
-            candidate_id: candidate.candidate_id.clone(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
-    for c in bench.comparisons.iter().filter(|c| {
-        c.outcome == pb::BenchmarkOutcome::OutOfBand as i32
-            || c.outcome == pb::BenchmarkOutcome::MissingInputs as i32
-    }) {
-        justify(
-            agg,
-            candidate,
-            pb::ValidationStage::Benchmarks,
-            &c.benchmark_id,
-        )
-        .await
-        .unwrap();
-    }
-    let s = status(agg, candidate).await;
-    assert!(stage(&s, pb::ValidationStage::Rules).passed, "{s:#?}");
-    assert!(stage(&s, pb::ValidationStage::Benchmarks).passed, "{s:#?}");
 }
 
 /// Changes the cycle's inputs (one more compute centre reports) and assembles the new candidate.

@@ -11,7 +11,10 @@
 
 mod common;
 
-use common::{as_organiser, as_reporter, assemble, load_rules, start, submit_samples, validate};
+use common::{
+    application_questionnaire_2024, as_organiser, as_reporter, assemble, load_rules,
+    pass_stages_1_and_2, start, submit_samples,
+};
 use ndrs_platform::auth::Role;
 use ndrs_platform::client::{AuthedChannel, channel};
 use ndrs_proto::v1 as pb;
@@ -26,8 +29,6 @@ type Aggregator = AggregatorServiceClient<AuthedChannel>;
 const Y2023: i32 = sample::CYCLE;
 const Y2024: i32 = sample::CYCLE + 1;
 
-const APPLICATION_2023: &str =
-    include_str!("../../crates/ndrs-content/content/2023/application.toml");
 const INDICATORS_2023: &str =
     include_str!("../../crates/ndrs-content/content/2023/application_indicators.toml");
 const DERIVED_2023: &str = include_str!("../../crates/ndrs-content/content/2023/derived.toml");
@@ -41,32 +42,6 @@ id = "A11.growth"
 name = { zh = "数据场景化应用企业比例增长", en = "Growth of the share of key industry enterprises applying data" }
 unit = "ratio"
 expression = "f['A11'] / previous['A11'] - 1.0"
-"#
-}
-
-/// The 2024 questionnaire: the 2023 one and the data-assets questions.
-fn questionnaire_2024() -> String {
-    APPLICATION_2023.replace("version = \"2023.1\"", "version = \"2024.1\"")
-        + r#"
-[[question]]
-id = "records_data_assets"
-label = { zh = "是否将数据资源计入资产负债表", en = "Records data resources as assets on its balance sheet" }
-type = "boolean"
-asked_of = ["enterprise"]
-
-[[question]]
-id = "data_assets_yuan"
-label = { zh = "数据资源入表金额", en = "Amount recorded as data assets" }
-type = "decimal"
-unit = "yuan"
-asked_of = ["enterprise"]
-relevant = "has(a.records_data_assets) && a.records_data_assets"
-required = true
-
-[[question.constraint]]
-expression = "value > 0.0"
-severity = "error"
-message = { zh = "入表金额应大于零", en = "an amount recorded must be positive" }
 "#
 }
 
@@ -205,8 +180,8 @@ async fn as_named(system: &ndrs_cli::system::RunningSystem, name: &str, role: Ro
 }
 
 /// Stages 1 to 3 and publication of a cycle's latest candidate, as the working group does it:
-/// every finding that needs a justification gets one, one expert approves, the publisher
-/// publishes. Returns the release's JSON.
+/// every finding that needs a justification gets one ([`pass_stages_1_and_2`]), one expert
+/// approves, the publisher publishes. Returns the release's JSON.
 async fn publish_round(
     org: &mut Aggregator,
     expert: &mut Aggregator,
@@ -214,38 +189,7 @@ async fn publish_round(
     cycle_year: i32,
 ) -> serde_json::Value {
     let candidate = assemble(org, cycle_year).await;
-    let report = validate(org, &candidate).await;
-    assert!(report.passed_errors, "{cycle_year}: {:#?}", report.results);
-    let justify = async |org: &mut Aggregator, stage: pb::ValidationStage, subject: &str| {
-        org.justify(pb::JustifyRequest {
-            candidate_id: candidate.candidate_id.clone(),
-            stage: stage as i32,
-            subject: subject.into(),
-            text: format!("{subject}: reviewed by the working group"),
-        })
-        .await
-        .unwrap_or_else(|s| panic!("justify {subject}: {s}"));
-    };
-    for r in report
-        .results
-        .iter()
-        .filter(|r| r.status != pb::RuleStatus::Passed as i32)
-    {
-        justify(org, pb::ValidationStage::Rules, &r.rule_id).await;
-    }
-    let bench = org
-        .check_benchmarks(pb::CheckBenchmarksRequest {
-            candidate_id: candidate.candidate_id.clone(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
-    for c in bench.comparisons.iter().filter(|c| {
-        c.outcome == pb::BenchmarkOutcome::OutOfBand as i32
-            || c.outcome == pb::BenchmarkOutcome::MissingInputs as i32
-    }) {
-        justify(org, pb::ValidationStage::Benchmarks, &c.benchmark_id).await;
-    }
+    pass_stages_1_and_2(org, &candidate).await;
     let round = org
         .open_review_round(pb::OpenReviewRoundRequest {
             candidate_id: candidate.candidate_id.clone(),
@@ -335,7 +279,9 @@ async fn a_2024_round_adds_a_question_and_an_indicator_without_a_new_build() {
         .publish_questionnaire(pb::PublishQuestionnaireRequest {
             cycle_year: Y2024,
             source: Some(pb::QuestionnaireSource {
-                format: Some(pb::questionnaire_source::Format::Toml(questionnaire_2024())),
+                format: Some(pb::questionnaire_source::Format::Toml(
+                    application_questionnaire_2024(),
+                )),
             }),
         })
         .await

@@ -355,13 +355,7 @@ fn parse(source: &str) -> Result<(Program, BTreeSet<(Source, String)>), String> 
         return Err(message);
     }
     ndrs_rules::limits::on_rule_stack(|| {
-        let program = Program::compile(source).map_err(|e| {
-            e.errors
-                .iter()
-                .map(|p| format!("column {}: {}", p.pos.1.max(1), p.msg))
-                .collect::<Vec<_>>()
-                .join("; ")
-        })?;
+        let program = crate::expression::parse(source)?;
         let mut inputs = BTreeSet::new();
         let mut problems = Vec::new();
         walk(&program, program.expression(), &mut inputs, &mut problems);

@@ -136,13 +136,7 @@ pub fn compile_expression(
         return Err(message);
     }
     ndrs_rules::limits::on_rule_stack(|| {
-        let program = Program::compile(source).map_err(|e| {
-            e.errors
-                .iter()
-                .map(|p| format!("column {}: {}", p.pos.1.max(1), p.msg))
-                .collect::<Vec<_>>()
-                .join("; ")
-        })?;
+        let program = parse(source)?;
         let mut checker = Checker {
             scope,
             program: &program,
@@ -167,6 +161,18 @@ pub fn compile_expression(
             },
             produces,
         ))
+    })
+}
+
+/// Parses CEL, every syntax error with its column (1-based). Callers check the expression
+/// limits first and run this on the rule stack.
+pub(crate) fn parse(source: &str) -> Result<Program, String> {
+    Program::compile(source).map_err(|e| {
+        e.errors
+            .iter()
+            .map(|p| format!("column {}: {}", p.pos.1.max(1), p.msg))
+            .collect::<Vec<_>>()
+            .join("; ")
     })
 }
 

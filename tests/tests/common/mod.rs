@@ -191,3 +191,105 @@ pub fn candidate_by_id(candidate_id: &str) -> pb::GetCandidateRequest {
         )),
     }
 }
+
+/// Where a candidate stands in `stage`.
+pub fn stage(status: &pb::CandidateStatus, stage: pb::ValidationStage) -> &pb::StageOutcome {
+    status
+        .stages
+        .iter()
+        .find(|s| s.stage == stage as i32)
+        .unwrap_or_else(|| panic!("no outcome for {stage:?}"))
+}
+
+pub async fn status(agg: &mut Aggregator, candidate: &pb::Candidate) -> pb::CandidateStatus {
+    agg.get_candidate_status(pb::GetCandidateStatusRequest {
+        candidate_id: candidate.candidate_id.clone(),
+    })
+    .await
+    .unwrap()
+    .into_inner()
+}
+
+pub async fn justify(
+    agg: &mut Aggregator,
+    candidate: &pb::Candidate,
+    stage: pb::ValidationStage,
+    subject: &str,
+) -> Result<pb::Justification, tonic::Status> {
+    agg.justify(pb::JustifyRequest {
+        candidate_id: candidate.candidate_id.clone(),
+        stage: stage as i32,
+        subject: subject.into(),
+        text: format!("{subject}: reviewed by the working group, explained in the methods note"),
+    })
+    .await
+    .map(|r| r.into_inner())
+}
+
+/// Runs stages 1 and 2 on a candidate and justifies every open finding, as the working group
+/// does once it has looked at each.
+pub async fn pass_stages_1_and_2(agg: &mut Aggregator, candidate: &pb::Candidate) {
+    let report = validate(agg, candidate).await;
+    assert!(report.passed_errors, "{:#?}", report.results);
+    for r in report
+        .results
+        .iter()
+        .filter(|r| r.status != pb::RuleStatus::Passed as i32)
+    {
+        justify(agg, candidate, pb::ValidationStage::Rules, &r.rule_id)
+            .await
+            .unwrap();
+    }
+    let bench = agg
+        .check_benchmarks(pb::CheckBenchmarksRequest {
+            candidate_id: candidate.candidate_id.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    for c in bench.comparisons.iter().filter(|c| {
+        c.outcome == pb::BenchmarkOutcome::OutOfBand as i32
+            || c.outcome == pb::BenchmarkOutcome::MissingInputs as i32
+    }) {
+        justify(
+            agg,
+            candidate,
+            pb::ValidationStage::Benchmarks,
+            &c.benchmark_id,
+        )
+        .await
+        .unwrap();
+    }
+    let s = status(agg, candidate).await;
+    assert!(stage(&s, pb::ValidationStage::Rules).passed, "{s:#?}");
+    assert!(stage(&s, pb::ValidationStage::Benchmarks).passed, "{s:#?}");
+}
+
+/// The application questionnaire of the tests' 2024 round: the shipped 2023 one and the
+/// data-assets questions (whether the enterprise records data resources as assets, and for how
+/// much, asked only of those that do).
+pub fn application_questionnaire_2024() -> String {
+    include_str!("../../../crates/ndrs-content/content/2023/application.toml")
+        .replace("version = \"2023.1\"", "version = \"2024.1\"")
+        + r#"
+[[question]]
+id = "records_data_assets"
+label = { zh = "是否将数据资源计入资产负债表", en = "Records data resources as assets on its balance sheet" }
+type = "boolean"
+asked_of = ["enterprise"]
+
+[[question]]
+id = "data_assets_yuan"
+label = { zh = "数据资源入表金额", en = "Amount recorded as data assets" }
+type = "decimal"
+unit = "yuan"
+asked_of = ["enterprise"]
+relevant = "has(a.records_data_assets) && a.records_data_assets"
+required = true
+
+[[question.constraint]]
+expression = "value > 0.0"
+severity = "error"
+message = { zh = "入表金额应大于零", en = "an amount recorded must be positive" }
+"#
+}

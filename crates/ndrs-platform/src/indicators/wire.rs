@@ -10,7 +10,7 @@ use ndrs_proto::v1 as pb;
 use super::{InForceIndicators, lineage_ref};
 use crate::documents::Versioned;
 use crate::questionnaires::Source;
-use crate::questionnaires::wire::MAX_DOCUMENT_BYTES;
+use crate::questionnaires::wire::within_size;
 
 /// The draft of a request, or a violation on `source`.
 pub fn source_from_proto(
@@ -29,15 +29,7 @@ pub fn source_from_proto(
         Some(Format::Toml(text)) => Source::Toml(text),
         Some(Format::Json(text)) => Source::Json(text),
     };
-    let bytes = source.text().len();
-    if bytes > MAX_DOCUMENT_BYTES {
-        v.push(
-            "source",
-            format!("the document is {bytes} bytes; at most {MAX_DOCUMENT_BYTES}"),
-        );
-        return None;
-    }
-    Some(source)
+    within_size(source, v)
 }
 
 pub fn summary_to_proto(d: &Versioned<IndicatorDocument>) -> pb::IndicatorsSummary {

@@ -33,6 +33,12 @@ pub fn source_from_proto(
         Some(Format::Toml(text)) => Source::Toml(text),
         Some(Format::Json(text)) => Source::Json(text),
     };
+    within_size(source, v)
+}
+
+/// A content document of any kind, or a violation on `source` when it is over
+/// [`MAX_DOCUMENT_BYTES`]: checked before anything is parsed.
+pub fn within_size(source: Source, v: &mut Violations) -> Option<Source> {
     let bytes = source.text().len();
     if bytes > MAX_DOCUMENT_BYTES {
         v.push(
