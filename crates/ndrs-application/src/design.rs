@@ -194,17 +194,22 @@ impl SampleDesign {
         if let Some(m) = w.trim_mean_multiple {
             parts.push(format!("trimming at {m} x mean weight"));
         }
+        // Said as it is done: replicate methods re-weight every replicate; Taylor linearisation
+        // has no replicates and treats the final weights as fixed.
         let variance = match self.variance {
-            Variance::Jackknife => "JKn jackknife".to_string(),
-            Variance::Bootstrap { replicates, seed } => {
-                format!("Rao-Wu bootstrap ({replicates} replicates, seed {seed})")
+            Variance::Jackknife => {
+                "variance by JKn jackknife with the weighting re-applied to every replicate"
+                    .to_string()
             }
-            Variance::Taylor => "Taylor linearisation".to_string(),
+            Variance::Bootstrap { replicates, seed } => format!(
+                "variance by Rao-Wu bootstrap ({replicates} replicates, seed {seed}) with the \
+                 weighting re-applied to every replicate"
+            ),
+            Variance::Taylor => {
+                "variance by Taylor linearisation, the final weights held fixed".to_string()
+            }
         };
-        format!(
-            "{}; variance by {variance} with the weighting re-applied to every replicate",
-            parts.join(", ")
-        )
+        format!("{}; {variance}", parts.join(", "))
     }
 }
 
@@ -400,5 +405,56 @@ impl Designs {
             ),
             fields: fields.into_iter().map(String::from).collect(),
         }])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A one-unit design with the given variance method.
+    fn design(method: pb::VarianceMethod) -> SampleDesign {
+        let request = pb::LoadSampleDesignRequest {
+            cycle_year: 2023,
+            units: vec![pb::SampleUnit {
+                reporting_unit_id: "u1".into(),
+                stratum: "s".into(),
+                psu: String::new(),
+                design_weight: 2.0,
+                subject_type: pb::SubjectType::CentralSoe as i32,
+                size_class: pb::SizeClass::Large as i32,
+                province_code: "11".into(),
+            }],
+            strata: Vec::new(),
+            weighting: Some(pb::WeightingSpecification::default()),
+            variance: Some(pb::VarianceSpecification {
+                method: method as i32,
+                confidence_level: 0.95,
+                replicates: 50,
+                lonely_psu: pb::LonelyPsuPolicy::Certainty as i32,
+                ..Default::default()
+            }),
+        };
+        design_from_proto(request).unwrap().1
+    }
+
+    #[test]
+    fn the_lineage_says_the_variance_method_as_it_is_done() {
+        let taylor = design(pb::VarianceMethod::Taylor).describe();
+        assert!(
+            taylor.ends_with("Taylor linearisation, the final weights held fixed"),
+            "{taylor}"
+        );
+        assert!(
+            !taylor.contains("replicate"),
+            "Taylor has no replicates: {taylor}"
+        );
+        for method in [pb::VarianceMethod::Jackknife, pb::VarianceMethod::Bootstrap] {
+            let replicated = design(method).describe();
+            assert!(
+                replicated.ends_with("with the weighting re-applied to every replicate"),
+                "{replicated}"
+            );
+        }
     }
 }

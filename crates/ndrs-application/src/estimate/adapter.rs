@@ -169,7 +169,7 @@ impl Sample<'_> {
         let mut returns = Vec::new();
         // The questionnaires the contributing returns were answered under, each cited once.
         let mut questionnaires = std::collections::BTreeSet::new();
-        let (mut unanswered, mut largest, mut sum) = (0usize, 0.0f64, 0.0f64);
+        let (mut unanswered, mut answered, mut largest, mut sum) = (0usize, 0usize, 0.0f64, 0.0f64);
         for (u, answer) in self.answers.iter().enumerate() {
             let Some((r, q)) = answer else { continue };
             let values = &self.values[u][cell.indicator];
@@ -185,6 +185,7 @@ impl Sample<'_> {
                     questionnaires.insert(q.questionnaire_version.clone());
                 }
                 if self.contains(cell, u) {
+                    answered += 1;
                     largest = largest.max(values.y.abs());
                     sum += values.y.abs();
                 }
@@ -204,9 +205,12 @@ impl Sample<'_> {
         };
         let mut method = format!("{basis}; {}", ind.method());
         if unanswered > 0 {
+            // The item response rate among the responding units the figure is about.
+            let rate = answered as f64 / (answered + unanswered) as f64;
             method.push_str(&format!(
-                "; {unanswered} responding unit(s) left out: an answer the figure reads is \
-                 missing (item non-response)"
+                "; item response {answered} of {} ({rate:.3}): {unanswered} responding unit(s) \
+                 left out, an answer the figure reads is missing (item non-response)",
+                answered + unanswered
             ));
         }
         let mut lineage = pb::Lineage {

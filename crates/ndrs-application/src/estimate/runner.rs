@@ -257,9 +257,15 @@ pub fn estimates(
     };
     v.finish(())?;
     let Some(sample) = sample(rows, design, indicators)? else {
+        // An empty answer says why.
+        let why = if rows.is_empty() {
+            "no return of the cycle is stored yet: nothing to estimate"
+        } else {
+            "no unit of the cycle's sample design has answered yet: nothing to estimate"
+        };
         return Ok(IndicatorEstimates {
             figures: Vec::new(),
-            weighting_report: Vec::new(),
+            weighting_report: vec![why.to_string()],
         });
     };
     let mut cells = Vec::new();
@@ -275,8 +281,18 @@ pub fn estimates(
     }
     let Estimates {
         figures,
-        weighting_report,
+        mut weighting_report,
     } = run(&sample, cells)?;
+    if figures.is_empty() {
+        weighting_report.push(format!(
+            "no responding unit is in the domain of {indicator}{}",
+            if breakdown.is_some() {
+                " at any level of the breakdown"
+            } else {
+                ""
+            }
+        ));
+    }
     Ok(IndicatorEstimates {
         figures,
         weighting_report,

@@ -300,3 +300,26 @@ fn the_weighting_report_describes_each_step() {
         "non-response adjustment: large x1.500000"
     );
 }
+
+#[test]
+fn an_empty_answer_says_why() {
+    let indicators = shipped();
+    let none = estimates(&[], None, &indicators, "A11", "").unwrap();
+    assert!(none.figures.is_empty());
+    assert!(
+        none.weighting_report[0].contains("no return"),
+        "{:?}",
+        none.weighting_report
+    );
+    // Two key industry enterprises: nobody is a platform enterprise (A07's domain).
+    let empty = estimates(&rows(), None, &indicators, "A07", "region").unwrap();
+    assert!(empty.figures.is_empty());
+    assert!(
+        empty
+            .weighting_report
+            .iter()
+            .any(|l| l.contains("no responding unit is in the domain of A07")),
+        "{:?}",
+        empty.weighting_report
+    );
+}
