@@ -317,12 +317,25 @@ pub async fn questionnaire_figures(
 ) -> Result<(Vec<pb::Figure>, Vec<String>, usize, Vec<pb::SetAsideReturn>)> {
     let (rows, set_aside) = usable(core, cycle_year).await?;
     let design = designs.latest(cycle_year).await?;
-    let (figures, notes) = match figures(&rows, design.as_ref(), indicators) {
+    let count = rows.len();
+    let indicators = indicators.clone();
+    let computed = on_a_blocking_thread(move || figures(&rows, design.as_ref(), &indicators)).await;
+    let (figures, notes) = match computed {
         Ok(figures) => (figures, Vec::new()),
         Err(Error::FailedPrecondition(reason)) => (Vec::new(), vec![reason]),
         Err(e) => return Err(e),
     };
-    Ok((figures, notes, rows.len(), set_aside))
+    Ok((figures, notes, count, set_aside))
+}
+
+/// Runs CPU-bound estimation where it does not hold up the async workers that serve every other
+/// call (a full-sample estimation with replicates takes a good part of a second).
+async fn on_a_blocking_thread<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T> + Send + 'static,
+) -> Result<T> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| Error::Internal(format!("estimation did not finish: {e}")))?
 }
 
 /// The figures a sharing-hub indicator document gives over the cycle's hub returns, as
@@ -412,7 +425,17 @@ pub async fn get_estimates(
     let in_force = indicators.in_force(cycle_year).await?;
     let (rows, _) = usable(core, cycle_year).await?;
     let design = designs.latest(cycle_year).await?;
-    let estimates = estimates(&rows, design.as_ref(), &in_force, &indicator, &breakdown)?;
+    let for_estimates = design.clone();
+    let estimates = on_a_blocking_thread(move || {
+        estimates(
+            &rows,
+            for_estimates.as_ref(),
+            &in_force,
+            &indicator,
+            &breakdown,
+        )
+    })
+    .await?;
     Ok(pb::GetEstimatesResponse {
         figures: estimates.figures,
         design: design.as_ref().map(crate::design::summary_proto),

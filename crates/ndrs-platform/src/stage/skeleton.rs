@@ -207,7 +207,7 @@ impl StageCore {
         principal: Principal,
         header: ReturnHeader,
         respondent: Respondent,
-        check: impl FnOnce(&CompiledQuestionnaire, &Respondent) -> (Answers, Checked),
+        check: impl FnOnce(&CompiledQuestionnaire, &Respondent) -> (Answers, Checked) + Send + 'static,
     ) -> std::result::Result<Submission<R>, Status> {
         principal
             .require_reporter_for(&header.reporting_unit_id)
@@ -217,7 +217,15 @@ impl StageCore {
             .in_force(header.cycle_year, R::KIND)
             .await
             .into_status()?;
-        let (answers, checked) = check(&in_force.questionnaire, &respondent);
+        // Checking runs every rule of the questionnaire: CPU work, kept off the async workers.
+        let questionnaire = in_force.questionnaire.clone();
+        let (respondent, answers, checked) = tokio::task::spawn_blocking(move || {
+            let (answers, checked) = check(&questionnaire, &respondent);
+            (respondent, answers, checked)
+        })
+        .await
+        .map_err(|e| Error::Internal(format!("the answer check did not finish: {e}")))
+        .into_status()?;
         let (value, findings) =
             answered(respondent, answers, checked, &in_force.lineage_ref).into_status()?;
         Ok(Submission {
