@@ -4,7 +4,8 @@
 mod common;
 
 use common::{
-    as_organiser, as_reporter, assemble, assert_close, assert_names_fields, figure, refused, start,
+    as_organiser, as_reporter, assemble, assert_close, assert_names_fields, figure,
+    publish_content_for, refused, start,
 };
 use ndrs_proto::v1 as pb;
 use ndrs_proto::v1::aggregator_service_client::AggregatorServiceClient;
@@ -38,6 +39,8 @@ fn register(cycle_year: i32) -> pb::LoadCentreRegistryRequest {
 async fn non_respondents_are_imputed_and_growth_uses_the_previous_cycle() {
     let (_env, system) = start().await;
     let e = system.endpoints.clone();
+    // The compute centre questionnaire, which serves 2022 and 2023 alike.
+    publish_content_for(&system, 2022).await;
     let mut organiser = ComputeCensusServiceClient::new(as_organiser(&system, &e.compute).await);
 
     // A register with a duplicate and an unknown province is refused whole, naming the entries.

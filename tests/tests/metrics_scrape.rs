@@ -7,7 +7,7 @@ mod common;
 
 use std::io::{Read, Write};
 
-use common::{as_reporter, start, wait_for};
+use common::{as_reporter, publish_content, start, wait_for};
 use ndrs_proto::v1 as pb;
 use ndrs_proto::v1::compute_census_service_client::ComputeCensusServiceClient;
 use ndrs_testkit::sample;
@@ -38,6 +38,8 @@ async fn prometheus_scrapes_the_rpc_and_return_metrics() {
         .unwrap();
 
     let (_env, system) = start().await;
+    // Returns are taken once the cycle's questionnaires are published.
+    publish_content(&system).await;
     let e = system.endpoints.clone();
     let mut reporter =
         ComputeCensusServiceClient::new(as_reporter(&system, &e.compute, "cc-m").await);

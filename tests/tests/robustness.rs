@@ -7,8 +7,8 @@ mod common;
 use std::time::Duration;
 
 use common::{
-    as_organiser, as_reporter, assemble, candidate_by_id, latest_candidate, load_rules, refused,
-    start, validate, violated_fields, wait_for,
+    as_organiser, as_reporter, assemble, candidate_by_id, latest_candidate, load_rules,
+    publish_content, refused, start, validate, violated_fields, wait_for,
 };
 use ndrs_platform::client::AuthedChannel;
 use ndrs_platform::grpc_status::field_violations;
@@ -163,6 +163,8 @@ async fn the_largest_cycle_year_is_refused() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn implausible_numbers_are_refused_and_unusual_ones_flagged() {
     let (_env, system) = start().await;
+    // Returns are taken once the cycle's questionnaires are published.
+    publish_content(&system).await;
     let e = system.endpoints.clone();
     let mut vendor =
         ProductionStorageServiceClient::new(as_reporter(&system, &e.production, "vendor").await);
@@ -235,6 +237,7 @@ async fn one_bad_return_is_set_aside_and_a_non_finite_figure_withheld() {
     }
     let system = ndrs_cli::system::start(loose.clone()).await.unwrap();
     let e = system.endpoints.clone();
+    publish_content(&system).await;
     let mut vendor =
         ProductionStorageServiceClient::new(as_reporter(&system, &e.production, "vendor").await);
     vendor
@@ -414,6 +417,8 @@ async fn latest(client: &mut AggregatorServiceClient<AuthedChannel>) -> Option<p
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_new_cycle_document_re_assembles_the_candidate() {
     let (_env, system) = start().await;
+    // Returns are taken once the cycle's questionnaires are published.
+    publish_content(&system).await;
     let e = system.endpoints.clone();
     let mut centre =
         ComputeCensusServiceClient::new(as_reporter(&system, &e.compute, "cc-a").await);

@@ -9,7 +9,7 @@ mod common;
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use common::{as_organiser, as_reporter, wait_for};
+use common::{as_organiser, as_reporter, publish_content, wait_for};
 use ndrs_proto::v1 as pb;
 use ndrs_proto::v1::aggregator_service_client::AggregatorServiceClient;
 use ndrs_proto::v1::compute_census_service_client::ComputeCensusServiceClient;
@@ -43,6 +43,14 @@ async fn one_trace_spans_submission_relay_revalidation_and_stage_calls() {
     env.settings.aggregator.revalidate_debounce_ms = 1_500;
     let system = ndrs_cli::system::start(env.settings.clone()).await.unwrap();
     let e = system.endpoints.clone();
+    // Returns are taken once the questionnaires are published. The publication announces
+    // changed inputs too; its re-validation is let pass (two debounce windows) so that it does
+    // not share a batch with the traced submissions below.
+    publish_content(&system).await;
+    tokio::time::sleep(std::time::Duration::from_millis(
+        2 * env.settings.aggregator.revalidate_debounce_ms,
+    ))
+    .await;
     let mut reporter =
         ComputeCensusServiceClient::new(as_reporter(&system, &e.compute, "cc-t").await);
     let submission = tracing::info_span!("partner.submit");

@@ -158,6 +158,8 @@ async fn a_return_to_every_stage_reaches_the_aggregators_candidate() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_submission_triggers_automatic_reassembly() {
     let (_env, system) = start().await;
+    // Returns are taken once the cycle's questionnaires are published.
+    publish_content(&system).await;
     let e = system.endpoints.clone();
     let mut compute =
         ComputeCensusServiceClient::new(as_reporter(&system, &e.compute, "cc-9").await);
@@ -173,8 +175,9 @@ async fn a_submission_triggers_automatic_reassembly() {
         .unwrap();
     let mut aggregator = AggregatorServiceClient::new(as_organiser(&system, &e.aggregator).await);
     // The outbox relay publishes the event and the aggregator's watcher assembles on its own.
+    // (Publishing the content assembled candidates before the return; the one wanted holds it.)
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    let automatic = loop {
+    let full = loop {
         let list = aggregator
             .list_candidates(pb::ListCandidatesRequest {
                 cycle_year: sample::CYCLE,
@@ -182,24 +185,36 @@ async fn a_submission_triggers_automatic_reassembly() {
             .await
             .unwrap()
             .into_inner();
-        if let Some(c) = list
+        let mut found = None;
+        for c in list
             .candidates
-            .into_iter()
-            .find(|c| c.trigger == pb::CandidateTrigger::InputsChanged as i32)
+            .iter()
+            .filter(|c| c.trigger == pb::CandidateTrigger::InputsChanged as i32)
         {
-            break c;
+            let full = aggregator
+                .get_candidate(candidate_by_id(&c.candidate_id))
+                .await
+                .unwrap()
+                .into_inner();
+            let has_return = full
+                .stages
+                .iter()
+                .flat_map(|s| s.figures.iter())
+                .any(|f| f.id == "C02" && f.dimensions.is_empty());
+            if has_return {
+                found = Some(full);
+                break;
+            }
+        }
+        if let Some(full) = found {
+            break full;
         }
         assert!(
             tokio::time::Instant::now() < deadline,
-            "no automatic candidate within 30 s"
+            "no automatic candidate with the return within 30 s"
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
-    let full = aggregator
-        .get_candidate(candidate_by_id(&automatic.candidate_id))
-        .await
-        .unwrap()
-        .into_inner();
     assert_close(
         figure(&full, "C02").value,
         2.0e18,
@@ -211,6 +226,8 @@ async fn a_submission_triggers_automatic_reassembly() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reporter_cannot_read_or_correct_another_units_return() {
     let (_env, system) = start().await;
+    // Returns are taken once the cycle's questionnaires are published.
+    publish_content(&system).await;
     let e = system.endpoints.clone();
     let mut owner = ComputeCensusServiceClient::new(as_reporter(&system, &e.compute, "cc-a").await);
     let mut other = ComputeCensusServiceClient::new(as_reporter(&system, &e.compute, "cc-b").await);
@@ -288,6 +305,8 @@ async fn a_reporter_cannot_read_or_correct_another_units_return() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_retried_submission_returns_the_same_receipt_and_stores_nothing_twice() {
     let (_env, system) = start().await;
+    // Returns are taken once the cycle's questionnaires are published.
+    publish_content(&system).await;
     let e = system.endpoints.clone();
     let mut carrier = CirculationSurveyServiceClient::new(
         as_reporter(&system, &e.circulation, "carrier-1").await,
@@ -355,6 +374,29 @@ async fn a_malformed_return_is_invalid_argument_naming_the_fields_and_stores_not
     bad.storage_used_bytes = bad.storage_capacity_bytes + 1;
     bad.capacity[0].flops = -5.0;
     bad.province_code = "00".into();
+    let mut app =
+        ApplicationSurveyServiceClient::new(as_reporter(&system, &e.application, "kie-x").await);
+    let mut wrong_cycle = sample::key_industry_enterprise("kie-x", "k1", true, 1_000, 200);
+    wrong_cycle.header.as_mut().unwrap().cycle_year = 1999;
+    let status = refused(
+        app.submit_questionnaire(wrong_cycle).await,
+        Code::InvalidArgument,
+    );
+    assert_names_fields(&status, &["header.cycle_year"]);
+    // Before its questionnaire is published, a cycle takes no returns.
+    let mut inconsistent = sample::key_industry_enterprise("kie-x", "k1", true, 1_000, 200);
+    inconsistent.storage.as_mut().unwrap().cloud_stored_bytes = 5_000;
+    refused(
+        app.submit_questionnaire(inconsistent.clone()).await,
+        Code::FailedPrecondition,
+    );
+    refused(
+        compute.submit_centre_return(bad.clone()).await,
+        Code::FailedPrecondition,
+    );
+    // Under it, one refusal names every bad field: the questionnaire's constraints and the
+    // typed message's own (a province code not in the list), in the message's terms.
+    publish_content(&system).await;
     let status = refused(
         compute.submit_centre_return(bad).await,
         Code::InvalidArgument,
@@ -363,24 +405,15 @@ async fn a_malformed_return_is_invalid_argument_naming_the_fields_and_stores_not
         &status,
         &["storage_used_bytes", "capacity[0].flops", "province_code"],
     );
-
-    let mut app =
-        ApplicationSurveyServiceClient::new(as_reporter(&system, &e.application, "kie-x").await);
-    let mut bad = sample::key_industry_enterprise("kie-x", "k1", true, 1_000, 200);
-    bad.header.as_mut().unwrap().cycle_year = 1999;
-    let status = refused(app.submit_questionnaire(bad).await, Code::InvalidArgument);
-    assert_names_fields(&status, &["header.cycle_year"]);
-    // Before its questionnaire is published, a cycle takes no returns.
-    let mut bad = sample::key_industry_enterprise("kie-x", "k1", true, 1_000, 200);
-    bad.storage.as_mut().unwrap().cloud_stored_bytes = 5_000;
-    refused(
-        app.submit_questionnaire(bad.clone()).await,
-        Code::FailedPrecondition,
+    inconsistent
+        .storage
+        .as_mut()
+        .unwrap()
+        .unused_for_a_year_bytes = 5_000;
+    let status = refused(
+        app.submit_questionnaire(inconsistent).await,
+        Code::InvalidArgument,
     );
-    // Under it, the questionnaire's constraints name the offending fields of the typed message.
-    publish_content(&system).await;
-    bad.storage.as_mut().unwrap().unused_for_a_year_bytes = 5_000;
-    let status = refused(app.submit_questionnaire(bad).await, Code::InvalidArgument);
     assert_names_fields(
         &status,
         &[
@@ -402,6 +435,8 @@ async fn a_malformed_return_is_invalid_argument_naming_the_fields_and_stores_not
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn calls_without_a_valid_token_or_role_are_refused() {
     let (_env, system) = start().await;
+    // Returns are taken once the cycle's questionnaires are published.
+    publish_content(&system).await;
     let e = system.endpoints.clone();
     let mut anonymous = ComputeCensusServiceClient::new(channel(&e.compute, None).unwrap());
     refused(
@@ -557,6 +592,8 @@ list_services!(list_v1alpha, v1alpha);
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn returns_are_listed_in_pages_bound_to_their_query() {
     let (_env, system) = start().await;
+    // Returns are taken once the cycle's questionnaires are published.
+    publish_content(&system).await;
     let e = system.endpoints.clone();
     for i in 0..5 {
         let unit = format!("cc-page-{i}");

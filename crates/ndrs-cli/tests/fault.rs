@@ -193,11 +193,10 @@ async fn fresh_hash(system: &System, token: &str) -> Option<String> {
         .stage_results(sample::CYCLE)
         .await
         .ok()?;
-    // No derived-figures document is published in this test, and no release: what the
-    // aggregator derives from is nothing, with the note saying so.
+    // The shipped derived figures, published at the start as version 1, and no release.
     let inputs = ndrs_aggregator::derived::DerivedInputs {
-        document: None,
-        missing: Some(ndrs_aggregator::derived::no_document(sample::CYCLE)),
+        document: ndrs_aggregator::derived::shipped_in_force(sample::CYCLE),
+        missing: None,
         previous: None,
     };
     Some(ndrs_aggregator::candidate::freeze(sample::CYCLE, stages, &inputs).1)
@@ -300,6 +299,17 @@ async fn the_survey_converges_after_kills_outages_and_a_lost_stream() {
     system
         .wait_serving("aggregator-b", "ndrs.v1.AggregatorService")
         .await;
+    // The shipped content: returns are taken once their questionnaires are published.
+    let content = ndrs_platform::client::SystemEndpoints {
+        aggregator: system.url("aggregator"),
+        production: system.url("production"),
+        compute: system.url("compute"),
+        circulation: system.url("circulation"),
+        application: system.url("application"),
+    };
+    ndrs_platform::client::publish_shipped_content(&content, &organiser, sample::CYCLE)
+        .await
+        .expect("shipped content published");
     // The default rule set, so that both replicas also validate automatically.
     aggregator(&system, "aggregator", &organiser)
         .await

@@ -1,13 +1,16 @@
-//! A compute centre's annual return, validated, and what the platform's submit path runs for it
-//! ([`StageReturn`]).
+//! A compute centre's annual return on the platform's submit path ([`AnsweredReturn`]): the typed
+//! message read as answers by question id, and checked answers read back as the return the census
+//! estimates use. Which answers are acceptable is the published questionnaire's to say
+//! (`content/2023/compute_centre.toml`), not this module's.
 
 use std::collections::BTreeMap;
 
+use ndrs_content::{Answer, Answers, Respondent, TypedAnswers};
 use ndrs_core::Violations;
-use ndrs_core::classification::CentreType;
+use ndrs_core::classification::{CentreType, SubjectType};
 use ndrs_platform::plausibility::{Quantity, Reported};
-use ndrs_platform::returns::{EditFinding, FindingSeverity, ReturnHeader};
-use ndrs_platform::stage::{StageReturn, TypedReturn, check_province};
+use ndrs_platform::returns::{EditFinding, ReturnHeader};
+use ndrs_platform::stage::{AnsweredReturn, StageReturn, check_province};
 use ndrs_proto::v1 as pb;
 use serde::{Deserialize, Serialize};
 
@@ -32,6 +35,29 @@ impl Precision {
             Precision::Bf16 => "BF16",
             Precision::Int8 => "INT8",
         }
+    }
+
+    /// The code of the questionnaire's `precision` list.
+    pub fn code(self) -> &'static str {
+        match self {
+            Precision::Fp64 => "fp64",
+            Precision::Fp32 => "fp32",
+            Precision::Fp16 => "fp16",
+            Precision::Bf16 => "bf16",
+            Precision::Int8 => "int8",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Self> {
+        [
+            Precision::Fp64,
+            Precision::Fp32,
+            Precision::Fp16,
+            Precision::Bf16,
+            Precision::Int8,
+        ]
+        .into_iter()
+        .find(|p| p.code() == code)
     }
 
     fn from_proto(value: i32) -> Option<Self> {
@@ -74,6 +100,12 @@ pub struct CentreReturn {
     pub average_utilisation: f64,
     pub racks: u32,
     pub power_capacity_kw: f64,
+    /// The published questionnaire the return was checked against, as lineage cites it.
+    #[serde(default)]
+    pub questionnaire_version: String,
+    /// The answers by question id, exactly as given.
+    #[serde(default)]
+    pub answers: Answers,
 }
 
 impl CentreReturn {
@@ -90,10 +122,13 @@ impl CentreReturn {
     }
 }
 
-/// Converts and validates a request, naming every offending field.
-pub fn centre_return_from_proto(
+/// Reads a `ComputeCentreReturn` as the answers it gives (see [`ndrs_content::TypedAnswers`]):
+/// each field answers the question of the same id, `capacity` a group of (precision, flops)
+/// rows. Only what cannot be read at all is refused here; the published questionnaire judges the
+/// rest, naming the message's own fields.
+pub fn typed_answers(
     request: pb::ComputeCentreReturn,
-) -> ndrs_core::Result<(ReturnHeader, CentreReturn)> {
+) -> ndrs_core::Result<(ReturnHeader, Respondent, TypedAnswers)> {
     let pb::ComputeCentreReturn {
         header,
         centre_type,
@@ -108,58 +143,167 @@ pub fn centre_return_from_proto(
     } = request;
     let mut v = Violations::new();
     let header = ndrs_platform::stage::header_from_proto(header, &mut v);
-    let centre_type = CentreType::from_i32(centre_type);
-    v.check(
-        centre_type.is_some(),
-        "centre_type",
-        "must be general, intelligent or supercomputing",
-    );
-    check_province("province_code", &province_code, &mut v);
-    let mut capacity_flops = BTreeMap::new();
-    v.check(
-        !capacity.is_empty(),
-        "capacity",
-        "at least one precision must be reported",
-    );
+    let mut typed = TypedAnswers::default();
+    // A bad province is refused with the questionnaire's findings, so one refusal names every
+    // bad field.
+    let mut province = Violations::new();
+    check_province("province_code", &province_code, &mut province);
+    if let Err(e) = province.finish(()) {
+        for f in e.field_violations() {
+            typed.refuse(f.field.clone(), f.description.clone());
+        }
+    }
+    let choice = |code: &str| Answer::Choice(vec![code.to_string()]);
+    match centre_type {
+        0 => {}
+        n => match CentreType::from_i32(n) {
+            Some(t) => typed.field("centre_type", choice(t.code()), false),
+            None => v.push(
+                "centre_type",
+                "must be general, intelligent or supercomputing",
+            ),
+        },
+    }
+    let mut rows = Vec::with_capacity(capacity.len());
     for (i, pb::PrecisionCapacity { precision, flops }) in capacity.into_iter().enumerate() {
-        v.non_negative(format!("capacity[{i}].flops"), flops);
+        let mut row = Answers::new().with(
+            "flops",
+            Answer::Decimal {
+                value: flops,
+                unit: "flops".into(),
+            },
+        );
         match Precision::from_proto(precision) {
+            Some(p) => row = row.with("precision", choice(p.code())),
             None => v.push(format!("capacity[{i}].precision"), "unknown precision"),
-            Some(p) => {
-                if capacity_flops.insert(p, flops).is_some() {
-                    v.push(
-                        format!("capacity[{i}].precision"),
-                        "precision reported twice",
-                    );
+        }
+        rows.push(row);
+    }
+    if !rows.is_empty() {
+        typed.field("capacity", Answer::Group(rows), false);
+    }
+    // Decimal answers: a large centre stores exabytes, beyond an integer answer's range. Every
+    // stored count converts back exactly (a u64 read as f64 is an integer), as the estimates
+    // always read them.
+    for (id, bytes) in [
+        ("storage_capacity_bytes", storage_capacity_bytes),
+        ("storage_used_bytes", storage_used_bytes),
+        ("cloud_storage_bytes", cloud_storage_bytes),
+    ] {
+        typed.field(
+            id,
+            Answer::Decimal {
+                value: bytes as f64,
+                unit: "bytes".into(),
+            },
+            bytes == 0,
+        );
+    }
+    typed.field(
+        "average_utilisation",
+        Answer::Decimal {
+            value: average_utilisation,
+            unit: "ratio".into(),
+        },
+        average_utilisation == 0.0,
+    );
+    typed.field(
+        "racks",
+        Answer::Integer {
+            value: i64::from(racks),
+            unit: "count".into(),
+        },
+        racks == 0,
+    );
+    typed.field(
+        "power_capacity_kw",
+        Answer::Decimal {
+            value: power_capacity_kw,
+            unit: "kilowatts".into(),
+        },
+        power_capacity_kw == 0.0,
+    );
+    let header = v.finish(header)?;
+    let respondent = Respondent {
+        subject_type: SubjectType::ComputeCentre,
+        province: province_code,
+        industry: String::new(),
+        size_class: String::new(),
+    };
+    Ok((header, respondent, typed))
+}
+
+/// The stored return of answers that passed the questionnaire's check.
+pub fn from_answers(
+    respondent: Respondent,
+    answers: Answers,
+    questionnaire_ref: String,
+) -> ndrs_core::Result<CentreReturn> {
+    let mut v = Violations::new();
+    let code = |id: &str| match answers.get(id) {
+        Some(Answer::Choice(codes)) => codes.first().cloned(),
+        _ => None,
+    };
+    let centre_type = code("centre_type").and_then(|c: String| CentreType::from_code(&c));
+    if centre_type.is_none() {
+        v.push(
+            "answers.centre_type",
+            "is not a kind of centre the census knows",
+        );
+    }
+    let mut capacity_flops = BTreeMap::new();
+    if let Some(Answer::Group(rows)) = answers.get("capacity") {
+        for (i, row) in rows.iter().enumerate() {
+            let precision = match row.get("precision") {
+                Some(Answer::Choice(codes)) => codes.first().and_then(|c| Precision::from_code(c)),
+                _ => None,
+            };
+            let flops = match row.get("flops") {
+                Some(Answer::Decimal { value, .. }) => Some(*value),
+                _ => None,
+            };
+            match (precision, flops) {
+                (Some(p), Some(f)) => {
+                    if capacity_flops.insert(p, f).is_some() {
+                        v.push(
+                            format!("answers.capacity[{i}].precision"),
+                            "precision reported twice",
+                        );
+                    }
                 }
+                _ => v.push(
+                    format!("answers.capacity[{i}]"),
+                    "a row needs a known precision and its capacity",
+                ),
             }
         }
     }
-    v.share("average_utilisation", average_utilisation);
-    v.non_negative("power_capacity_kw", power_capacity_kw);
-    // Impossible combinations are refused outright, not flagged.
-    v.check(
-        storage_used_bytes <= storage_capacity_bytes,
-        "storage_used_bytes",
-        "stored data cannot exceed storage capacity",
-    );
-    v.check(
-        cloud_storage_bytes <= storage_used_bytes,
-        "cloud_storage_bytes",
-        "cloud-held data cannot exceed stored data",
-    );
+    let bytes = |id: &str| match answers.get(id) {
+        // Checked non-negative and finite by the questionnaire; `as` saturates beyond u64.
+        Some(Answer::Decimal { value, .. }) => *value as u64,
+        Some(Answer::Integer { value, .. }) => u64::try_from(*value).unwrap_or(0),
+        _ => 0,
+    };
+    let decimal = |id: &str| match answers.get(id) {
+        Some(Answer::Decimal { value, .. }) => *value,
+        _ => 0.0,
+    };
     let value = CentreReturn {
         centre_type: centre_type.unwrap_or(CentreType::General),
-        province_code,
+        province_code: respondent.province,
         capacity_flops,
-        storage_capacity_bytes,
-        storage_used_bytes,
-        cloud_storage_bytes,
-        average_utilisation,
-        racks,
-        power_capacity_kw,
+        storage_capacity_bytes: bytes("storage_capacity_bytes"),
+        storage_used_bytes: bytes("storage_used_bytes"),
+        cloud_storage_bytes: bytes("cloud_storage_bytes"),
+        average_utilisation: decimal("average_utilisation"),
+        racks: u32::try_from(bytes("racks")).unwrap_or(u32::MAX),
+        power_capacity_kw: decimal("power_capacity_kw"),
+        questionnaire_version: questionnaire_ref,
+        answers: Answers::default(),
     };
-    v.finish((header, value))
+    let mut value = v.finish(value)?;
+    value.answers = answers;
+    Ok(value)
 }
 
 /// Every number a centre return reports, with its field and what it measures (for the
@@ -207,58 +351,51 @@ pub fn centre_quantities(r: &CentreReturn) -> Vec<Reported> {
     out
 }
 
-/// Edit rules that accept the return but ask for a look.
-pub fn edit_findings(r: &CentreReturn) -> Vec<EditFinding> {
-    let mut findings = Vec::new();
-    let total: f64 = r.capacity_flops.values().sum();
-    if total > 0.0 && r.average_utilisation == 0.0 {
-        findings.push(EditFinding {
-            rule_id: "compute.utilisation_zero".into(),
-            severity: FindingSeverity::Warning,
-            message: "capacity reported but average utilisation is zero".into(),
-            fields: vec!["average_utilisation".into()],
-        });
-    }
-    if total == 0.0 {
-        findings.push(EditFinding {
-            rule_id: "compute.capacity_zero".into(),
-            severity: FindingSeverity::Warning,
-            message: "every reported capacity is zero".into(),
-            fields: vec!["capacity".into()],
-        });
-    }
-    if r.racks == 0 {
-        findings.push(EditFinding {
-            rule_id: "compute.racks_missing".into(),
-            severity: FindingSeverity::Info,
-            message: "racks not reported; imputation for later cycles will lack this auxiliary"
-                .into(),
-            fields: vec!["racks".into()],
-        });
-    }
-    findings
-}
-
 impl StageReturn for CentreReturn {
     const KIND: &'static str = "compute_centre";
+    /// Its edit rules are its questionnaire's constraints, checked before it is built.
     fn edit_findings(&self) -> Vec<EditFinding> {
-        edit_findings(self)
+        Vec::new()
     }
     fn quantities(&self) -> Vec<Reported> {
         centre_quantities(self)
     }
 }
 
-impl TypedReturn for CentreReturn {
+impl AnsweredReturn for CentreReturn {
     type Proto = pb::ComputeCentreReturn;
-    fn from_proto(message: pb::ComputeCentreReturn) -> ndrs_core::Result<(ReturnHeader, Self)> {
-        centre_return_from_proto(message)
+    fn typed_answers(
+        message: pb::ComputeCentreReturn,
+    ) -> ndrs_core::Result<(ReturnHeader, Respondent, TypedAnswers)> {
+        typed_answers(message)
+    }
+    fn from_answers(
+        respondent: Respondent,
+        answers: Answers,
+        questionnaire_ref: String,
+    ) -> ndrs_core::Result<Self> {
+        from_answers(respondent, answers, questionnaire_ref)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A typed return checked as the service checks it, against the shipped questionnaire.
+    fn checked(
+        message: pb::ComputeCentreReturn,
+    ) -> ndrs_core::Result<(CentreReturn, Vec<EditFinding>)> {
+        static COMPILED: std::sync::LazyLock<ndrs_content::CompiledQuestionnaire> =
+            std::sync::LazyLock::new(|| {
+                let shipped =
+                    ndrs_content::builtin::questionnaire(2023, CentreReturn::KIND).unwrap();
+                ndrs_content::CompiledQuestionnaire::from_toml(shipped.text)
+                    .unwrap_or_else(|e| panic!("{e:?}"))
+            });
+        ndrs_platform::stage::check_typed::<CentreReturn>(message, &COMPILED, "c2023")
+            .map(|(_, r, f)| (r, f))
+    }
 
     fn valid() -> pb::ComputeCentreReturn {
         pb::ComputeCentreReturn {
@@ -283,36 +420,66 @@ mod tests {
         }
     }
 
+    fn fields(err: &ndrs_core::Error) -> Vec<&str> {
+        err.field_violations()
+            .iter()
+            .map(|f| f.field.as_str())
+            .collect()
+    }
+
     #[test]
     fn a_valid_return_converts_and_normalises() {
-        let (_, r) = centre_return_from_proto(valid()).unwrap();
+        let (r, findings) = checked(valid()).unwrap();
         assert_eq!(r.fp32_equivalent_flops(), 2.0e18);
-        assert!(edit_findings(&r).is_empty());
+        assert!(findings.is_empty(), "{findings:?}");
+        assert_eq!(r.questionnaire_version, "c2023");
+        assert_eq!(r.province_code, "32");
+        assert_eq!(r.centre_type, CentreType::Intelligent);
     }
 
     #[test]
     fn every_bad_field_is_named() {
         let mut bad = valid();
         bad.province_code = "99".into();
+        let err = checked(bad).unwrap_err();
+        assert_eq!(fields(&err), ["province_code"]);
+        let mut bad = valid();
         bad.storage_used_bytes = 200;
         bad.average_utilisation = 1.2;
         bad.capacity[0].flops = f64::INFINITY;
-        let err = centre_return_from_proto(bad).unwrap_err();
-        let fields: Vec<_> = err
-            .field_violations()
-            .iter()
-            .map(|f| f.field.as_str())
-            .collect();
+        let err = checked(bad).unwrap_err();
+        let named = fields(&err);
         for expected in [
-            "province_code",
             "storage_used_bytes",
             "average_utilisation",
             "capacity[0].flops",
         ] {
             assert!(
-                fields.contains(&expected),
-                "{expected} missing from {fields:?}"
+                named.contains(&expected),
+                "{expected} missing from {named:?}"
             );
         }
+    }
+
+    #[test]
+    fn a_precision_twice_or_no_capacity_is_refused() {
+        let mut twice = valid();
+        twice.capacity.push(twice.capacity[0]);
+        let err = checked(twice).unwrap_err();
+        assert_eq!(fields(&err), ["capacity"]);
+        let mut none = valid();
+        none.capacity.clear();
+        let err = checked(none).unwrap_err();
+        assert_eq!(fields(&err), ["capacity"]);
+    }
+
+    #[test]
+    fn the_warnings_travel_in_the_receipt() {
+        let mut idle = valid();
+        idle.average_utilisation = 0.0;
+        idle.racks = 0;
+        let (_, findings) = checked(idle).unwrap();
+        let rules: Vec<&str> = findings.iter().map(|f| f.rule_id.as_str()).collect();
+        assert_eq!(rules, ["question.average_utilisation", "question.racks"]);
     }
 }

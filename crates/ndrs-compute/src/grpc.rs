@@ -55,23 +55,42 @@ impl StageService for ComputeCensus {
     }
 }
 
+impl ComputeCensus {
+    /// Stores a checked return with what the cycle's register says of it (a centre outside the
+    /// register is refused once one is loaded).
+    async fn store_in_register(
+        &self,
+        submission: ndrs_platform::stage::Submission<CentreReturn>,
+    ) -> Result<Response<pb::Receipt>, Status> {
+        let register = self
+            .registry
+            .check_return(
+                submission.header.cycle_year,
+                &submission.header.reporting_unit_id,
+                &submission.value,
+            )
+            .await
+            .into_status()?;
+        self.core.store(submission, register).await
+    }
+}
+
 stage_rpcs! {
     impl ComputeCensusService for ComputeCensus {
         async fn submit_centre_return(
             &self,
             request: Request<pb::ComputeCentreReturn>,
         ) -> Result<Response<pb::Receipt>, Status> {
-            let submission = self.core.receive::<CentreReturn>(request).await?;
-            let register = self
-                .registry
-                .check_return(
-                    submission.header.cycle_year,
-                    &submission.header.reporting_unit_id,
-                    &submission.value,
-                )
-                .await
-                .into_status()?;
-            self.core.store(submission, register).await
+            let submission = self.core.receive_typed::<CentreReturn>(request).await?;
+            self.store_in_register(submission).await
+        }
+
+        async fn submit_answers(
+            &self,
+            request: Request<pb::AnswerReturn>,
+        ) -> Result<Response<pb::Receipt>, Status> {
+            let submission = self.core.receive_answers::<CentreReturn>(request).await?;
+            self.store_in_register(submission).await
         }
 
         async fn load_centre_registry(

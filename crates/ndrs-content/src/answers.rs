@@ -94,9 +94,18 @@ pub struct TypedAnswers {
     pub given: Answers,
     /// Fields at their default, each as the answer it would be.
     pub defaults: Answers,
+    /// Fields of the message that are wrong whatever the questionnaire says (a province code not
+    /// in the list), as (field, message): refused together with the questionnaire's findings, so
+    /// that one refusal names every bad field.
+    pub invalid: Vec<(String, String)>,
 }
 
 impl TypedAnswers {
+    /// Records a field that is wrong in itself.
+    pub fn refuse(&mut self, field: impl Into<String>, message: impl Into<String>) {
+        self.invalid.push((field.into(), message.into()));
+    }
+
     /// Records a field: `is_default` says whether it holds its type's default value.
     pub fn field(&mut self, question: &str, answer: Answer, is_default: bool) {
         let into = if is_default {

@@ -32,6 +32,13 @@ pub const QUESTIONNAIRES: &[Shipped] = &[
         path: "content/2023/sharing_hub.toml",
         text: include_str!("../content/2023/sharing_hub.toml"),
     },
+    Shipped {
+        cycle_year: 2023,
+        first_cycle: 2017,
+        kind: "compute_centre",
+        path: "content/2023/compute_centre.toml",
+        text: include_str!("../content/2023/compute_centre.toml"),
+    },
 ];
 
 /// Every shipped indicator document.
@@ -115,7 +122,11 @@ mod tests {
                 .map(|s| (s.kind, s.cycle_year))
                 .collect::<Vec<_>>()
         };
-        let shipped = vec![("application_questionnaire", 2023), ("sharing_hub", 2023)];
+        let shipped = vec![
+            ("application_questionnaire", 2023),
+            ("sharing_hub", 2023),
+            ("compute_centre", 2023),
+        ];
         assert_eq!(kinds(2022), shipped);
         assert_eq!(kinds(2023), shipped);
         assert_eq!(kinds(2016), vec![]);

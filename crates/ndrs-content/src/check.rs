@@ -73,7 +73,11 @@ impl CompiledQuestionnaire {
     /// questions are asked, so a `relevant` condition sees the answers before it.
     pub fn check_typed(&self, typed: TypedAnswers, respondent: &Respondent) -> (Answers, Checked) {
         ndrs_rules::limits::on_rule_stack(|| {
-            let TypedAnswers { given, defaults } = typed;
+            let TypedAnswers {
+                given,
+                defaults,
+                invalid,
+            } = typed;
             let mut answers = given;
             let mut root = None;
             for q in &self.questions {
@@ -100,7 +104,14 @@ impl CompiledQuestionnaire {
                     answers.0.insert(q.id.clone(), default.clone());
                 }
             }
-            let checked = self.check_here(&answers, respondent);
+            let mut checked = self.check_here(&answers, respondent);
+            let refused = invalid.into_iter().map(|(field, message)| Finding {
+                question_id: String::new(),
+                field,
+                severity: Severity::Error,
+                message,
+            });
+            checked.findings.splice(0..0, refused);
             (answers, checked)
         })
     }

@@ -24,6 +24,8 @@ code_list! {
         Times = 5 => "times", "倍数", "Times";
         Yuan = 6 => "yuan", "元", "Yuan";
         BytesPerYear = 7 => "bytes_per_year", "字节/年", "Bytes per year";
+        /// Electrical power, e.g. a compute centre's power capacity.
+        Kilowatts = 8 => "kilowatts", "千瓦", "Kilowatts";
     }
 }
 
@@ -39,6 +41,7 @@ code_list! {
         Money = "money", "金额", "Money";
         /// Data volume per unit of time, e.g. annual production or traffic.
         VolumeRate = "volume_rate", "数据量速率", "Data volume rate";
+        Power = "power", "功率", "Power";
     }
 }
 
@@ -51,6 +54,7 @@ impl Unit {
             Unit::Ratio | Unit::Times => Dimension::Dimensionless,
             Unit::Yuan => Dimension::Money,
             Unit::BytesPerYear => Dimension::VolumeRate,
+            Unit::Kilowatts => Dimension::Power,
         }
     }
 }
@@ -128,6 +132,7 @@ pub fn present(value: f64, unit: Unit, base: ZettabyteBase) -> Presented {
         Unit::Times => (value, "x".to_owned()),
         Unit::Count => (value, "count".to_owned()),
         Unit::Yuan => (value, "yuan".to_owned()),
+        Unit::Kilowatts => (value, "kW".to_owned()),
     };
     Presented { value, unit_label }
 }

@@ -57,6 +57,15 @@ pub static APPLICATION_2023: std::sync::LazyLock<ndrs_content::CompiledQuestionn
             .unwrap_or_else(|e| panic!("{}: {e:?}", shipped.path))
     });
 
+/// The shipped 2023 compute centre questionnaire.
+pub static COMPUTE_2023: std::sync::LazyLock<ndrs_content::CompiledQuestionnaire> =
+    std::sync::LazyLock::new(|| {
+        let shipped = ndrs_content::builtin::questionnaire(2023, "compute_centre")
+            .expect("the 2023 compute centre questionnaire ships");
+        ndrs_content::CompiledQuestionnaire::from_toml(shipped.text)
+            .unwrap_or_else(|e| panic!("{}: {e:?}", shipped.path))
+    });
+
 /// The shipped 2023 sharing-hub questionnaire.
 pub static HUB_2023: std::sync::LazyLock<ndrs_content::CompiledQuestionnaire> =
     std::sync::LazyLock::new(|| {
@@ -125,11 +134,12 @@ pub fn request(bytes: &[u8]) {
             },
         ),
         2 => check(
-            ndrs_compute::domain::centre_return_from_proto(decode!(pb::ComputeCentreReturn)),
-            |(_, c)| {
-                findings(&ndrs_compute::domain::centre_quantities(&c));
-                let _ = ndrs_compute::domain::edit_findings(&c);
-            },
+            ndrs_platform::stage::check_typed::<ndrs_compute::domain::CentreReturn>(
+                decode!(pb::ComputeCentreReturn),
+                &COMPUTE_2023,
+                "fuzz",
+            ),
+            |(_, c, _)| findings(&ndrs_compute::domain::centre_quantities(&c)),
         ),
         3 => check(
             ndrs_circulation::domain::carrier_return_from_proto(decode!(pb::CarrierReturn)),

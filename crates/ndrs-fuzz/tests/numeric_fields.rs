@@ -167,7 +167,14 @@ fn storage_media() {
 #[test]
 fn compute_centres() {
     let valid = sample::centre("cc", "k", pb::CentreType::Intelligent, "11", 1.0e18);
-    let convert = ndrs_compute::domain::centre_return_from_proto;
+    // Checked as the service checks it: against the shipped 2023 questionnaire.
+    let convert = |m| {
+        ndrs_platform::stage::check_typed::<ndrs_compute::domain::CentreReturn>(
+            m,
+            &ndrs_fuzz::COMPUTE_2023,
+            "test",
+        )
+    };
     refuses(
         &valid,
         "capacity[0].flops",

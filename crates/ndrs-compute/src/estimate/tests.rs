@@ -32,6 +32,8 @@ fn centre_return(t: CentreType, province: &str, flops: f64) -> CentreReturn {
         average_utilisation: 0.5,
         racks: 0,
         power_capacity_kw: 0.0,
+        questionnaire_version: String::new(),
+        answers: Default::default(),
     }
 }
 
