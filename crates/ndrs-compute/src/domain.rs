@@ -103,8 +103,10 @@ pub struct CentreReturn {
     /// The published questionnaire the return was checked against, as lineage cites it.
     #[serde(default)]
     pub questionnaire_version: String,
-    /// The answers by question id, exactly as given.
-    #[serde(default)]
+    /// The answers by question id, exactly as given: stored with the return (and so in
+    /// `GetReturn`), not read back by the census, whose figures read the typed fields. Skipping
+    /// them when a stored return is read keeps the stage result as fast as before they were kept.
+    #[serde(default, skip_deserializing)]
     pub answers: Answers,
 }
 
