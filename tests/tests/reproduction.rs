@@ -168,7 +168,6 @@ async fn run_pipeline(options: DemoOptions) -> Pipeline {
             // results give when derived here.
             let inputs = ndrs_aggregator::derived::DerivedInputs {
                 document: ndrs_aggregator::derived::shipped_in_force(2023),
-                missing: None,
                 previous: None,
             };
             let derived = ndrs_aggregator::derived::cross_stage_result(2023, &stages, &inputs);

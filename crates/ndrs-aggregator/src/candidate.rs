@@ -141,16 +141,9 @@ impl Candidates {
     /// What the cycle's derived figures are computed from besides its stage results: the
     /// document in force and the previous cycle's latest release.
     pub async fn derived_inputs(&self, cycle_year: i32) -> Result<derived::DerivedInputs> {
-        let (document, missing) = match self.derived.in_force(cycle_year).await? {
-            Ok(document) => (Some(document), None),
-            Err(reason) => (None, Some(reason)),
-        };
+        let document = self.derived.in_force(cycle_year).await?;
         let previous = derived::published_release(&self.db, cycle_year - 1).await?;
-        Ok(derived::DerivedInputs {
-            document,
-            missing,
-            previous,
-        })
+        Ok(derived::DerivedInputs { document, previous })
     }
 
     async fn latest_row(&self, cycle_year: i32) -> Result<Option<candidate::Model>> {

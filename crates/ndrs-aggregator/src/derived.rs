@@ -45,11 +45,10 @@ pub struct PreviousRelease {
 }
 
 /// What derived figures are computed from besides the stage results.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct DerivedInputs {
-    /// `None` when no document is published for the cycle or before; the reason is `missing`.
-    pub document: Option<InForceDerived>,
-    pub missing: Option<String>,
+    /// The document in force, or the note saying none is published for the cycle or before.
+    pub document: std::result::Result<InForceDerived, String>,
     pub previous: Option<PreviousRelease>,
 }
 
@@ -81,9 +80,18 @@ pub fn cross_stage_result(
     stages: &[pb::StageResult],
     inputs: &DerivedInputs,
 ) -> pb::StageResult {
-    let Some(document) = &inputs.document else {
-        let notes = inputs.missing.iter().cloned().collect();
-        return stage_result_with_notes(pb::Stage::CrossStage, cycle_year, Vec::new(), 0, notes);
+    let document = match &inputs.document {
+        Ok(document) => document,
+        Err(note) => {
+            let notes = vec![note.clone()];
+            return stage_result_with_notes(
+                pb::Stage::CrossStage,
+                cycle_year,
+                Vec::new(),
+                0,
+                notes,
+            );
+        }
     };
     let found = national(stages);
     let current: BTreeMap<String, Input> = found
@@ -369,11 +377,14 @@ pub async fn published_release(
 /// The shipped document describing `cycle_year` as the in-force document it is once an
 /// organiser publishes it as the cycle's first version: for outside checks that recompute a
 /// candidate from stage results (the fault tests' convergence check).
-pub fn shipped_in_force(cycle_year: i32) -> Option<InForceDerived> {
+pub fn shipped_in_force(cycle_year: i32) -> std::result::Result<InForceDerived, String> {
     let shipped = ndrs_content::builtin::derived_for(cycle_year)
         .into_iter()
-        .next()?;
-    let document = DerivedDocument::from_toml(shipped.text).ok()?;
+        .next()
+        .ok_or_else(|| no_document(cycle_year))?;
+    let unreadable = |e: String| format!("the shipped {}: {e}", shipped.path);
+    let document =
+        DerivedDocument::from_toml(shipped.text).map_err(|e| unreadable(e.to_string()))?;
     let hash = {
         use sha2::{Digest, Sha256};
         hex::encode(Sha256::digest(document.to_json().as_bytes()))
@@ -386,8 +397,9 @@ pub fn shipped_in_force(cycle_year: i32) -> Option<InForceDerived> {
         loaded_by: String::new(),
         body: (),
     };
-    let derived = CompiledDerived::compile(document, &|_| true).ok()?;
-    Some(InForceDerived {
+    let derived =
+        CompiledDerived::compile(document, &|_| true).map_err(|e| unreadable(format!("{e:?}")))?;
+    Ok(InForceDerived {
         lineage_ref: versioned.lineage_ref(DOCUMENT_KIND),
         derived: Arc::new(derived),
     })
@@ -412,11 +424,10 @@ mod tests {
         let text = ndrs_content::builtin::derived_for(2023)[0].text;
         let document = DerivedDocument::from_toml(text).unwrap();
         DerivedInputs {
-            document: Some(InForceDerived {
+            document: Ok(InForceDerived {
                 lineage_ref: "derived_figures:2023@1#test".into(),
                 derived: Arc::new(CompiledDerived::compile(document, &|_| true).unwrap()),
             }),
-            missing: None,
             previous: None,
         }
     }

@@ -196,7 +196,6 @@ async fn fresh_hash(system: &System, token: &str) -> Option<String> {
     // The shipped derived figures, published at the start as version 1, and no release.
     let inputs = ndrs_aggregator::derived::DerivedInputs {
         document: ndrs_aggregator::derived::shipped_in_force(sample::CYCLE),
-        missing: None,
         previous: None,
     };
     Some(ndrs_aggregator::candidate::freeze(sample::CYCLE, stages, &inputs).1)

@@ -246,22 +246,14 @@ impl Compiler {
     }
 
     fn label(&mut self, field: &str, question: Option<&str>, label: &Label) {
-        for (language, text) in [("zh", &label.zh), ("en", &label.en)] {
-            if let Some(problem) = limits::label_problem(text) {
-                self.error(format!("{field}.{language}"), question, problem);
-            }
+        for (language, problem) in limits::label_problems(label) {
+            self.error(format!("{field}.{language}"), question, problem);
         }
     }
 
     fn header(&mut self, document: &Questionnaire) {
-        for (field, value) in [("kind", &document.kind), ("version", &document.version)] {
-            if value.trim().is_empty() || value.chars().count() > limits::MAX_ID_CHARS {
-                self.error(
-                    field,
-                    None,
-                    format!("must be 1 to {} characters", limits::MAX_ID_CHARS),
-                );
-            }
+        for (field, problem) in limits::header_problems(&document.kind, &document.version) {
+            self.error(field, None, problem);
         }
         self.label("title", None, &document.title);
     }

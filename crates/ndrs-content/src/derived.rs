@@ -115,15 +115,8 @@ impl CompiledDerived {
                     message,
                 });
             };
-        for (field, value) in [("kind", &document.kind), ("version", &document.version)] {
-            if value.trim().is_empty() || value.chars().count() > limits::MAX_ID_CHARS {
-                error(
-                    &mut errors,
-                    field.into(),
-                    None,
-                    format!("must be 1 to {} characters", limits::MAX_ID_CHARS),
-                );
-            }
+        for (field, problem) in limits::header_problems(&document.kind, &document.version) {
+            error(&mut errors, field.into(), None, problem);
         }
         if document.figures.is_empty() || document.figures.len() > limits::MAX_INDICATORS {
             error(
@@ -150,10 +143,8 @@ impl CompiledDerived {
                     "an earlier figure has the same id".into(),
                 );
             }
-            for (language, text) in [("zh", &d.name.zh), ("en", &d.name.en)] {
-                if let Some(problem) = limits::label_problem(text) {
-                    error(&mut errors, format!("{path}.name.{language}"), id, problem);
-                }
+            for (language, problem) in limits::label_problems(&d.name) {
+                error(&mut errors, format!("{path}.name.{language}"), id, problem);
             }
             let unit = ndrs_core::units::Unit::from_code(&d.unit);
             if unit.is_none() {

@@ -96,14 +96,8 @@ impl CompiledIndicators {
         offered_breakdowns: &[&str],
     ) -> Result<Self, Vec<ContentError>> {
         let mut c = Compiler::default();
-        for (field, value) in [("kind", &document.kind), ("version", &document.version)] {
-            if value.trim().is_empty() || value.chars().count() > limits::MAX_ID_CHARS {
-                c.error(
-                    field,
-                    None,
-                    format!("must be 1 to {} characters", limits::MAX_ID_CHARS),
-                );
-            }
+        for (field, problem) in limits::header_problems(&document.kind, &document.version) {
+            c.error(field, None, problem);
         }
         c.label("title", None, &document.title);
         if document.questionnaire != questionnaire.document.kind {
@@ -183,13 +177,13 @@ impl CompiledIndicators {
     /// Every indicator's values for each return, in order: one pass of CEL per return and
     /// expression, split over the machine's cores, each part on a thread whose stack the
     /// expression limits are sized for.
-    pub fn evaluate(&self, returns: &[(Respondent, &Answers)]) -> Vec<Vec<Values>> {
+    pub fn evaluate(&self, returns: &[(&Respondent, &Answers)]) -> Vec<Vec<Values>> {
         let threads = std::thread::available_parallelism()
             .map_or(1, std::num::NonZeroUsize::get)
             .clamp(1, 8);
         // Below a few hundred returns a thread costs more than it saves.
         let chunk = returns.len().div_ceil(threads).max(256);
-        let run = |part: &[(Respondent, &Answers)]| -> Vec<Vec<Values>> {
+        let run = |part: &[(&Respondent, &Answers)]| -> Vec<Vec<Values>> {
             let root = root_context().ok();
             part.iter()
                 .map(|(respondent, answers)| match &root {
@@ -361,10 +355,8 @@ impl Compiler {
     }
 
     fn label(&mut self, field: &str, indicator: Option<&str>, label: &Label) {
-        for (language, text) in [("zh", &label.zh), ("en", &label.en)] {
-            if let Some(problem) = limits::label_problem(text) {
-                self.error(format!("{field}.{language}"), indicator, problem);
-            }
+        for (language, problem) in limits::label_problems(label) {
+            self.error(format!("{field}.{language}"), indicator, problem);
         }
     }
 

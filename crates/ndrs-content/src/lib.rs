@@ -48,3 +48,16 @@ pub use estimands::{CompiledIndicator, CompiledIndicators, Values};
 pub use indicators::IndicatorDocument;
 pub use meaning::meaning_changes;
 pub use questionnaire::Questionnaire;
+
+/// The `kind` a content document written in TOML states (`application_questionnaire`,
+/// `application_indicators`, `derived_figures`, ...), read before knowing which format it has.
+pub fn document_kind(text: &str) -> Result<String, ContentError> {
+    let table: toml::Table =
+        toml::from_str(text).map_err(|e| ContentError::document(e.to_string()))?;
+    match table.get("kind") {
+        Some(toml::Value::String(kind)) => Ok(kind.clone()),
+        _ => Err(ContentError::document(
+            "names no `kind` saying what the document is",
+        )),
+    }
+}

@@ -87,3 +87,21 @@ pub fn label_problem(text: &str) -> Option<String> {
 pub const MAX_INDICATORS: usize = 1_000;
 /// Fixed dimensions of one indicator definition.
 pub const MAX_FIGURE_DIMENSIONS: usize = 8;
+
+/// Why a document's `kind` and `version` are refused, as (field, message): each is a name of 1
+/// to [`MAX_ID_CHARS`] characters.
+pub fn header_problems(kind: &str, version: &str) -> Vec<(&'static str, String)> {
+    [("kind", kind), ("version", version)]
+        .into_iter()
+        .filter(|(_, value)| value.trim().is_empty() || value.chars().count() > MAX_ID_CHARS)
+        .map(|(field, _)| (field, format!("must be 1 to {MAX_ID_CHARS} characters")))
+        .collect()
+}
+
+/// Why a bilingual label is refused, as (language, message) for each text refused.
+pub fn label_problems(label: &crate::questionnaire::Label) -> Vec<(&'static str, String)> {
+    [("zh", &label.zh), ("en", &label.en)]
+        .into_iter()
+        .filter_map(|(language, text)| label_problem(text).map(|p| (language, p)))
+        .collect()
+}

@@ -45,7 +45,7 @@ fn values_of(indicators: &CompiledIndicators, id: &str, r: &Respondent, a: &Answ
         .iter()
         .position(|d| d.id == id)
         .unwrap();
-    indicators.evaluate(&[(r.clone(), a)])[0][i]
+    indicators.evaluate(&[(r, a)])[0][i]
 }
 
 #[test]

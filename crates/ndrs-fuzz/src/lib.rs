@@ -48,14 +48,18 @@ static APPLICATION_INDICATORS_2023: std::sync::LazyLock<
     .expect("the shipped indicators compile")
 });
 
-/// The shipped 2023 application questionnaire, which application returns are checked against.
-pub static APPLICATION_2023: std::sync::LazyLock<ndrs_content::CompiledQuestionnaire> =
-    std::sync::LazyLock::new(|| {
-        let shipped = ndrs_content::builtin::questionnaire(2023, "application_questionnaire")
-            .expect("the 2023 application questionnaire ships");
+/// The shipped 2023 application questionnaire, which application returns are checked against
+/// and indicator documents compiled against.
+pub static APPLICATION_2023: std::sync::LazyLock<
+    std::sync::Arc<ndrs_content::CompiledQuestionnaire>,
+> = std::sync::LazyLock::new(|| {
+    let shipped = ndrs_content::builtin::questionnaire(2023, "application_questionnaire")
+        .expect("the 2023 application questionnaire ships");
+    std::sync::Arc::new(
         ndrs_content::CompiledQuestionnaire::from_toml(shipped.text)
-            .unwrap_or_else(|e| panic!("{}: {e:?}", shipped.path))
-    });
+            .unwrap_or_else(|e| panic!("{}: {e:?}", shipped.path)),
+    )
+});
 
 /// The shipped 2023 compute centre questionnaire.
 pub static COMPUTE_2023: std::sync::LazyLock<ndrs_content::CompiledQuestionnaire> =
@@ -265,7 +269,6 @@ pub fn sample_design(bytes: &[u8]) {
 /// the service compiles it and, when it compiles, run the way the service runs it.
 pub fn content(bytes: &[u8]) {
     use std::collections::BTreeMap;
-    use std::sync::Arc;
 
     use ndrs_content::derived::Input;
     use ndrs_content::{
@@ -296,20 +299,9 @@ pub fn content(bytes: &[u8]) {
         Err(errors) => refused(into_invalid(errors)),
     }
     let breakdowns = ndrs_application::estimate::BREAKDOWNS;
-    let questionnaire = Arc::new(
-        CompiledQuestionnaire::from_toml(
-            ndrs_content::builtin::questionnaire(2023, "application_questionnaire")
-                .expect("shipped")
-                .text,
-        )
-        .expect("the shipped questionnaire compiles"),
-    );
-    match CompiledIndicators::from_toml(&text, questionnaire, &breakdowns) {
+    match CompiledIndicators::from_toml(&text, APPLICATION_2023.clone(), &breakdowns) {
         Ok(indicators) => {
-            let _ = indicators.evaluate(&[
-                (respondent.clone(), &answers),
-                (respondent.clone(), &Answers::new()),
-            ]);
+            let _ = indicators.evaluate(&[(&respondent, &answers), (&respondent, &Answers::new())]);
         }
         Err(errors) => refused(into_invalid(errors)),
     }

@@ -99,9 +99,13 @@ impl IndicatorSets {
         Ok((compiled, questionnaire.lineage_ref))
     }
 
-    /// Reads and compiles a draft as [`Self::publish`] would, storing nothing.
-    pub async fn draft(&self, cycle_year: i32, source: Source) -> Result<InForceIndicators> {
-        let document = self.parse(source)?;
+    /// Compiles a draft as [`Self::publish`] would, storing nothing.
+    pub async fn draft(
+        &self,
+        cycle_year: i32,
+        document: IndicatorDocument,
+    ) -> Result<InForceIndicators> {
+        self.own(&document)?;
         let (compiled, questionnaire_ref) = self.compile(cycle_year, document).await?;
         Ok(InForceIndicators {
             lineage_ref: "draft".into(),
@@ -110,12 +114,8 @@ impl IndicatorSets {
         })
     }
 
-    fn parse(&self, source: Source) -> Result<IndicatorDocument> {
-        let document = match source {
-            Source::Toml(text) => IndicatorDocument::from_toml(&text),
-            Source::Json(text) => IndicatorDocument::from_json(&text),
-        }
-        .map_err(|e| into_invalid(vec![in_source(e)]))?;
+    /// Refuses a document of another kind than these.
+    fn own(&self, document: &IndicatorDocument) -> Result<()> {
         if document.kind != self.kind {
             return Err(Error::invalid(
                 "source.kind",
@@ -126,7 +126,7 @@ impl IndicatorSets {
                 ),
             ));
         }
-        Ok(document)
+        Ok(())
     }
 
     /// Publishes a draft as the cycle's next version (or, when it is the cycle's latest version
@@ -134,10 +134,10 @@ impl IndicatorSets {
     pub async fn publish(
         &self,
         cycle_year: i32,
-        source: Source,
+        document: IndicatorDocument,
         published_by: &str,
     ) -> Result<Versioned<IndicatorDocument>> {
-        let document = self.parse(source)?;
+        self.own(&document)?;
         let (compiled, _) = self.compile(cycle_year, document).await?;
         if let Some(latest) = self.documents.get(cycle_year, 0).await?
             && latest.body == compiled.document
@@ -256,14 +256,13 @@ pub fn shipped(kind: &str, cycle_year: i32, breakdowns: &[&str]) -> Result<InFor
     })
 }
 
-/// The kind a draft names, read before its service picks the documents it belongs to.
-pub fn kind_of(source: &Source) -> Result<String> {
-    let document = match source {
-        Source::Toml(text) => IndicatorDocument::from_toml(text),
-        Source::Json(text) => IndicatorDocument::from_json(text),
+/// A draft as sent, read (not yet compiled): its `kind` says which documents it belongs to.
+pub fn parse(source: Source) -> Result<IndicatorDocument> {
+    match source {
+        Source::Toml(text) => IndicatorDocument::from_toml(&text),
+        Source::Json(text) => IndicatorDocument::from_json(&text),
     }
-    .map_err(|e| into_invalid(vec![in_source(e)]))?;
-    Ok(document.kind)
+    .map_err(|e| into_invalid(vec![in_source(e)]))
 }
 
 /// A content error's field as a request field: the document is the request's `source`.

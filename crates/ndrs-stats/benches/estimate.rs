@@ -485,7 +485,7 @@ fn cel_variant(
         industry: String::new(),
         size_class: String::new(),
     };
-    let returns: Vec<(Respondent, &Answers)> = rows.iter().map(|a| (unit.clone(), a)).collect();
+    let returns: Vec<(&Respondent, &Answers)> = rows.iter().map(|a| (&unit, a)).collect();
     // The classifications are the same columns in both variants (domains and margins are frame
     // variables, not indicators), built outside the timed section as in the compiled variant.
     let classified = Data::new(N)

@@ -34,9 +34,9 @@ pub fn reported_figures(
     if returns.is_empty() {
         return Vec::new();
     }
-    let readings: Vec<(Respondent, &Answers)> = returns
+    let readings: Vec<(&Respondent, &Answers)> = returns
         .iter()
-        .map(|r| (r.respondent.clone(), r.answers.as_ref()))
+        .map(|r| (&r.respondent, r.answers.as_ref()))
         .collect();
     let values = indicators.indicators.evaluate(&readings);
     let mut out = Vec::new();

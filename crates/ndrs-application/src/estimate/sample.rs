@@ -143,10 +143,7 @@ impl<'a> Sample<'a> {
             .respondents()
             .map(|(_, q)| (q.respondent(), q.answers_for_estimation()))
             .collect();
-        let returns: Vec<_> = readings
-            .iter()
-            .map(|(r, a)| (r.clone(), a.as_ref()))
-            .collect();
+        let returns: Vec<_> = readings.iter().map(|(r, a)| (r, a.as_ref())).collect();
         let mut evaluated = self.indicators.indicators.evaluate(&returns).into_iter();
         let none = vec![Values::default(); self.indicators.indicators.indicators.len()];
         let values = self

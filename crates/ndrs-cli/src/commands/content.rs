@@ -41,26 +41,10 @@ fn classify(kind: &str, endpoints: &SystemEndpoints) -> Result<Document> {
     }
 }
 
-/// The `kind` a TOML document states on its top-level `kind = "..."` line, before any table;
-/// the service parses the whole document and names any other mistake.
+/// The `kind` a TOML document states; the service parses the whole document and names any other
+/// mistake.
 fn kind_of(text: &str) -> Result<String> {
-    for line in text.lines().map(str::trim) {
-        if line.starts_with('[') {
-            break;
-        }
-        if let Some(rest) = line.strip_prefix("kind")
-            && let Some(value) = rest.trim_start().strip_prefix('=')
-        {
-            let value = value.trim();
-            if let Some(kind) = value.strip_prefix('"').and_then(|v| v.split('"').next()) {
-                return Ok(kind.to_string());
-            }
-        }
-    }
-    Err(Error::invalid(
-        "document",
-        "names no `kind` (a first-level `kind = \"...\"` line) saying what it is",
-    ))
+    ndrs_content::document_kind(text).map_err(|e| ndrs_content::into_invalid(vec![e]))
 }
 
 fn read(path: &std::path::Path) -> Result<String> {

@@ -75,10 +75,13 @@ impl IndicatorApi {
             .into_status()
     }
 
-    /// The documents a draft is for, by the kind it names.
-    fn set_of(&self, source: &super::Source) -> Result<&IndicatorSets, Status> {
-        let kind = super::kind_of(source).into_status()?;
-        self.set(&kind, "source.kind")
+    /// A draft read once, and the documents it belongs to by the kind it names.
+    fn read(
+        &self,
+        source: super::Source,
+    ) -> Result<(&IndicatorSets, ndrs_content::IndicatorDocument), Status> {
+        let document = super::parse(source).into_status()?;
+        Ok((self.set(&document.kind, "source.kind")?, document))
     }
 
     /// The tonic service, refusing messages over `max_message_bytes`.
@@ -137,8 +140,8 @@ impl IndicatorService for IndicatorApi {
             .finish(source)
             .and_then(|s| s.ok_or_else(|| Error::invalid("source", "a document is required")))
             .into_status()?;
-        let sets = self.set_of(&source)?;
-        let draft = sets.draft(cycle_year, source).await.into_status()?;
+        let (sets, document) = self.read(source)?;
+        let draft = sets.draft(cycle_year, document).await.into_status()?;
         let mut notes = Vec::new();
         let draft_figures = self
             .figures_or_note(returns_cycle_year, &draft, &mut notes)
@@ -185,9 +188,9 @@ impl IndicatorService for IndicatorApi {
             .finish(source)
             .and_then(|s| s.ok_or_else(|| Error::invalid("source", "a document is required")))
             .into_status()?;
-        let published = self
-            .set_of(&source)?
-            .publish(cycle_year, source, &principal.name)
+        let (sets, document) = self.read(source)?;
+        let published = sets
+            .publish(cycle_year, document, &principal.name)
             .await
             .into_status()?;
         tracing::info!(
