@@ -24,8 +24,13 @@ use serde::{Deserialize, Serialize};
 use crate::data::{Data, Domain, binary};
 use crate::design::Design;
 use crate::error::{Result, StatsError};
-use crate::interval::{Interval, ProportionCi, korn_graubard_interval, logit_interval, t_interval};
-use crate::variance::{ReplicateGenerator, ReplicatePlan, VarianceMethod, taylor_variance};
+use crate::interval::{
+    Interval, IntervalMethod, ProportionCi, korn_graubard_interval, logit_interval, t_interval,
+};
+use crate::variance::{
+    ReplicateGenerator, ReplicatePlan, VarianceMethod, VarianceStratum, taylor_variance,
+    variance_strata,
+};
 use crate::weighting::{CompiledSpec, WeightingReport, WeightingSpec};
 
 /// What to estimate. Column names refer to numeric columns of [`Data`].
@@ -74,6 +79,24 @@ impl Default for Reliability {
     }
 }
 
+/// Which degrees of freedom the intervals use; packages differ.
+///
+/// The t quantile of a design-based interval uses "PSUs minus strata" (Korn & Graubard 1999,
+/// §5.2; Valliant, Dever & Kreuter 2018, §3.4), but what is counted differs:
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DegreesOfFreedom {
+    /// Counted over the domain: in every stratum that carries variance, the PSUs holding at
+    /// least one respondent of the domain, minus one (strata without such a PSU count nothing;
+    /// take-all strata count only through their response phase). A small domain gets the few
+    /// degrees of freedom its variance estimate actually rests on (Korn & Graubard 1999, §5.2).
+    #[default]
+    Domain,
+    /// The whole design's PSUs minus its strata, for every domain: R `survey`'s `degf()` and
+    /// svy's and samplics' convention. Wider agreement with those packages; optimistic for
+    /// small domains.
+    Design,
+}
+
 /// Presentation options.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Options {
@@ -81,6 +104,8 @@ pub struct Options {
     pub level: f64,
     pub proportion_ci: ProportionCi,
     pub reliability: Reliability,
+    #[serde(default)]
+    pub degrees_of_freedom: DegreesOfFreedom,
 }
 
 impl Default for Options {
@@ -89,6 +114,7 @@ impl Default for Options {
             level: 0.95,
             proportion_ci: ProportionCi::Logit,
             reliability: Reliability::default(),
+            degrees_of_freedom: DegreesOfFreedom::Domain,
         }
     }
 }
@@ -106,10 +132,11 @@ pub struct Estimate {
     /// Design effect: design variance / variance under simple random sampling without
     /// replacement of the same number of respondents (Kish). `None` when undefined.
     pub deff: Option<f64>,
-    /// Degrees of freedom: PSUs minus strata, counted over the PSUs that hold at least one
-    /// respondent of the domain, in strata that contribute variance.
+    /// Degrees of freedom, counted as [`Options::degrees_of_freedom`] says.
     pub df: usize,
-    /// Confidence interval; `None` when `df == 0` or the SE is undefined.
+    /// Confidence interval; `None` when the SE is undefined, or positive with `df == 0`. An SE
+    /// of exactly 0 (a domain wholly in take-all strata that all responded) gives the point as
+    /// its own interval, [`IntervalMethod::NoSamplingVariance`].
     pub ci: Option<Interval>,
     /// Respondents (units with positive final weight) in the domain(s).
     pub n: usize,
@@ -127,6 +154,9 @@ pub struct EstimateSet {
     pub weighting: WeightingReport,
     /// Number of replicates used (0 for Taylor).
     pub replicates: usize,
+    /// Take-all strata whose respondents carried a response-phase variance (some of their PSUs
+    /// did not respond), by identifier.
+    pub response_phase_strata: Vec<String>,
 }
 
 /// Estimates one quantity with default [`Options`].
@@ -179,9 +209,10 @@ pub fn estimate_many(
         (w, report)
     };
     let (w, report) = weights;
-    let plan = ReplicatePlan::new(design, *variance)?;
+    let strata = variance_strata(design, &w);
+    let plan = ReplicatePlan::new(design, &strata, *variance)?;
 
-    let mut engine = Engine::new(design, data, &w);
+    let mut engine = Engine::new(design, &strata, data, &w);
     let compiled: Vec<Result<Compiled>> = estimators.iter().map(|e| engine.compile(e)).collect();
 
     let totals = engine.totals(&w);
@@ -214,7 +245,7 @@ pub fn estimate_many(
                             *zj += g * psu_totals[grp.psu_offset + j * grp.levels + t.level];
                         }
                     }
-                    variances[k] = Some(taylor_variance(design, &z));
+                    variances[k] = Some(taylor_variance(design, &strata, &z));
                 }
             }
         }
@@ -273,16 +304,27 @@ pub fn estimate_many(
             (Some(v), Some(vs)) if vs > 0.0 => Some(v / vs),
             _ => None,
         };
-        let df = stats.df;
-        let ci = se.filter(|_| df > 0).and_then(|s| match c.estimator {
-            Estimator::Proportion { .. } => match options.proportion_ci {
-                ProportionCi::Logit => logit_interval(point, s, df as f64, options.level),
-                ProportionCi::KornGraubard => {
-                    korn_graubard_interval(point, s, stats.n, df as f64, options.level)
-                }
-            },
-            _ => t_interval(point, s, df as f64, options.level),
-        });
+        let df = match options.degrees_of_freedom {
+            DegreesOfFreedom::Domain => stats.df,
+            DegreesOfFreedom::Design => design.n_psus() - design.n_strata(),
+        };
+        let ci = se
+            .filter(|&s| df > 0 || s == 0.0)
+            .and_then(|s| match c.estimator {
+                _ if s == 0.0 => Some(Interval {
+                    lower: point,
+                    upper: point,
+                    level: options.level,
+                    method: IntervalMethod::NoSamplingVariance,
+                }),
+                Estimator::Proportion { .. } => match options.proportion_ci {
+                    ProportionCi::Logit => logit_interval(point, s, df as f64, options.level),
+                    ProportionCi::KornGraubard => {
+                        korn_graubard_interval(point, s, stats.n, df as f64, options.level)
+                    }
+                },
+                _ => t_interval(point, s, df as f64, options.level),
+            });
         let reliable = stats.n >= options.reliability.min_n
             && cv.is_some_and(|v| v <= options.reliability.max_cv);
         out.push(Ok(Estimate {
@@ -302,6 +344,11 @@ pub fn estimate_many(
         estimates: out,
         weighting: report,
         replicates: n_replicates,
+        response_phase_strata: strata
+            .iter()
+            .filter(|s| s.response_phase)
+            .map(|s| design.strata[s.stratum].id.clone())
+            .collect(),
     })
 }
 
@@ -390,6 +437,8 @@ struct SupportStats {
 
 struct Engine<'a> {
     design: &'a Design,
+    /// The strata that carry variance (degrees of freedom are counted over them).
+    strata: &'a [VarianceStratum],
     data: &'a Data,
     /// Full-sample final weights.
     w: &'a [f64],
@@ -406,9 +455,15 @@ struct Engine<'a> {
 }
 
 impl<'a> Engine<'a> {
-    fn new(design: &'a Design, data: &'a Data, w: &'a [f64]) -> Self {
+    fn new(
+        design: &'a Design,
+        strata: &'a [VarianceStratum],
+        data: &'a Data,
+        w: &'a [f64],
+    ) -> Self {
         Self {
             design,
+            strata,
             data,
             w,
             groups: Vec::new(),
@@ -706,14 +761,8 @@ impl<'a> Engine<'a> {
             srs_variance = Some((1.0 - nf / sw) * sw * sw * s2 / nf);
         }
         let mut df = 0usize;
-        for s in &self.design.strata {
-            if !s.has_variance() {
-                continue;
-            }
-            let k = present[s.first_psu..s.first_psu + s.n_psus]
-                .iter()
-                .filter(|&&p| p)
-                .count();
+        for s in self.strata {
+            let k = s.psus.iter().filter(|&&j| present[j]).count();
             if k > 0 {
                 df += k - 1;
             }

@@ -38,6 +38,9 @@ pub enum IntervalMethod {
     StudentT,
     Logit,
     KornGraubard,
+    /// The standard error is exactly 0 (every unit of the domain is in take-all strata that
+    /// responded in full): the interval is the point itself.
+    NoSamplingVariance,
 }
 
 /// `estimate ± t · se`.

@@ -62,7 +62,8 @@ pub use data::{Data, Domain};
 pub use design::{Design, LonelyPsu, Unit};
 pub use error::{Result, StatsError};
 pub use estimate::{
-    Estimate, EstimateSet, Estimator, Options, Reliability, estimate, estimate_many,
+    DegreesOfFreedom, Estimate, EstimateSet, Estimator, Options, Reliability, estimate,
+    estimate_many,
 };
 pub use interval::{Interval, IntervalMethod, ProportionCi};
 pub use variance::{Replicates, VarianceMethod, replicate_weights};
