@@ -203,6 +203,7 @@ async fn weighted_estimates_with_precision_over_grpc() {
         cycle_year: YEAR - 1,
         indicator: "A11".into(),
         breakdown: String::new(),
+        precision: None,
     };
     refused(
         organiser.get_estimates(early_a11.clone()).await,
@@ -437,6 +438,7 @@ async fn weighted_estimates_with_precision_over_grpc() {
             cycle_year: YEAR,
             indicator: "A11".into(),
             breakdown: "size_class".into(),
+            precision: None,
         })
         .await
         .unwrap()
@@ -471,6 +473,7 @@ async fn weighted_estimates_with_precision_over_grpc() {
             seed: 7,
             confidence_level: 0.9,
             lonely_psu: pb::LonelyPsuPolicy::Fail as i32,
+            ..Default::default()
         }))
         .await
         .unwrap();
@@ -478,6 +481,7 @@ async fn weighted_estimates_with_precision_over_grpc() {
         cycle_year: YEAR,
         indicator: "A11".into(),
         breakdown: String::new(),
+        precision: None,
     };
     let first = organiser
         .get_estimates(national_a11.clone())
@@ -503,9 +507,184 @@ async fn weighted_estimates_with_precision_over_grpc() {
                 cycle_year: YEAR,
                 indicator: "Z99".into(),
                 breakdown: "colour".into(),
+                precision: None,
             })
             .await,
         Code::InvalidArgument,
     );
     assert_eq!(violated_fields(&status), ["indicator", "breakdown"]);
+}
+
+/// A take-all stratum of five large enterprises (k1..k5, weight 1) and a sampled stratum of six
+/// small ones (s1..s6, weight 10 of 60), Taylor linearisation.
+fn take_all_design() -> pb::LoadSampleDesignRequest {
+    use pb::SizeClass::{Large, Small};
+    use pb::SubjectType::KeyIndustryEnterprise as Kie;
+    let mut units: Vec<pb::SampleUnit> = (1..=5)
+        .map(|k| unit(&format!("k{k}"), "kie-large", 1.0, Kie, Large))
+        .collect();
+    units.extend((1..=6).map(|s| unit(&format!("s{s}"), "kie-small", 10.0, Kie, Small)));
+    pb::LoadSampleDesignRequest {
+        cycle_year: YEAR,
+        units,
+        strata: vec![
+            pb::StratumPopulation {
+                stratum: "kie-large".into(),
+                population_psus: 0.0,
+                certainty: true,
+            },
+            pb::StratumPopulation {
+                stratum: "kie-small".into(),
+                population_psus: 60.0,
+                certainty: false,
+            },
+        ],
+        weighting: Some(pb::WeightingSpecification {
+            nonresponse_class: "stratum".into(),
+            ..Default::default()
+        }),
+        variance: Some(pb::VarianceSpecification {
+            method: pb::VarianceMethod::Taylor as i32,
+            confidence_level: 0.95,
+            lonely_psu: pb::LonelyPsuPolicy::Fail as i32,
+            ..Default::default()
+        }),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn take_all_strata_and_precision_chosen_per_request() {
+    let (_env, system) = start().await;
+    publish_content_for(&system, YEAR - 1).await;
+    let endpoint = system.endpoints.application.clone();
+    let mut organiser = ApplicationSurveyServiceClient::new(as_organiser(&system, &endpoint).await);
+    organiser
+        .load_sample_design(take_all_design())
+        .await
+        .unwrap();
+    // k1..k4 of the take-all stratum answer (k1 and k2 apply data), and every small one.
+    for id in ["k1", "k2", "k3", "k4", "s1", "s2", "s3", "s4", "s5", "s6"] {
+        let mut reporter =
+            ApplicationSurveyServiceClient::new(as_reporter(&system, &endpoint, id).await);
+        reporter
+            .submit_questionnaire(answers(id, id))
+            .await
+            .unwrap();
+    }
+    let by_size = pb::GetEstimatesRequest {
+        cycle_year: YEAR,
+        indicator: "A11".into(),
+        breakdown: "size_class".into(),
+        precision: None,
+    };
+    let large = |figures: &[pb::Figure]| {
+        figures
+            .iter()
+            .find(|f| f.dimensions.get("size_class").map(String::as_str) == Some("large"))
+            .cloned()
+            .expect("a large cell")
+    };
+    let answer = organiser
+        .get_estimates(by_size.clone())
+        .await
+        .unwrap()
+        .into_inner();
+    let cell = large(&answer.figures);
+    assert_close(cell.value, 0.5, "A11 large");
+    // No sampling variance, but k5's missing answer is estimated from the other four: as four
+    // drawn from five, Var(p) = (1 - r/N) s^2 / r with s^2 = 1/3, r = 4, N = 5.
+    let precision = cell.sampling.unwrap();
+    assert_close(
+        precision.standard_error,
+        ((1.0 - 4.0 / 5.0) * (1.0 / 3.0) / 4.0_f64).sqrt(),
+        "response-phase SE",
+    );
+    assert_eq!(precision.degrees_of_freedom, 3.0);
+    let method = &cell.lineage.as_ref().unwrap().method;
+    assert!(
+        method.contains("take-all strata with non-response (kie-large)")
+            && method.contains("95% intervals, degrees of freedom over the domain's PSUs"),
+        "{method}"
+    );
+    assert!(
+        answer
+            .weighting_report
+            .iter()
+            .any(|l| l.contains("take-all strata with non-response (kie-large)")),
+        "{:?}",
+        answer.weighting_report
+    );
+
+    // The same cell under the design's degrees of freedom (11 PSUs, 2 strata), a 90% level and
+    // the jackknife, asked for by this request only.
+    let asked = organiser
+        .get_estimates(pb::GetEstimatesRequest {
+            precision: Some(pb::PrecisionRequest {
+                method: pb::VarianceMethod::Jackknife as i32,
+                confidence_level: 0.9,
+                degrees_of_freedom: pb::DegreesOfFreedom::Design as i32,
+                ..Default::default()
+            }),
+            ..by_size.clone()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let chosen = large(&asked.figures);
+    assert_close(chosen.value, 0.5, "same point");
+    let chosen_precision = chosen.sampling.unwrap();
+    assert_eq!(chosen_precision.degrees_of_freedom, 9.0);
+    assert!(chosen_precision.standard_error > 0.0);
+    assert_eq!(chosen.interval.as_ref().unwrap().level, 0.9);
+    let chosen_method = &chosen.lineage.as_ref().unwrap().method;
+    assert!(
+        chosen_method.contains("JKn jackknife")
+            && chosen_method.contains("90% intervals, degrees of freedom of the whole design"),
+        "{chosen_method}"
+    );
+    // The stage result (what is published) keeps the design's method.
+    let stage = organiser
+        .get_stage_result(pb::GetStageResultRequest { cycle_year: YEAR })
+        .await
+        .unwrap()
+        .into_inner();
+    let a11 = national(&stage.figures, "A11");
+    let stage_method = &a11.lineage.as_ref().unwrap().method;
+    assert!(
+        stage_method.contains("Taylor linearisation"),
+        "{stage_method}"
+    );
+
+    // A bad statement of precision is refused, naming each field.
+    let status = refused(
+        organiser
+            .get_estimates(pb::GetEstimatesRequest {
+                precision: Some(pb::PrecisionRequest {
+                    method: pb::VarianceMethod::Bootstrap as i32,
+                    replicates: 3,
+                    confidence_level: 1.5,
+                    ..Default::default()
+                }),
+                ..by_size.clone()
+            })
+            .await,
+        Code::InvalidArgument,
+    );
+    assert_eq!(
+        violated_fields(&status),
+        ["precision.replicates", "precision.confidence_level"]
+    );
+
+    // Once k5 answers, the take-all stratum is complete: SE exactly 0, the point its own
+    // interval, and a statement of precision all the same.
+    let mut k5 = ApplicationSurveyServiceClient::new(as_reporter(&system, &endpoint, "k5").await);
+    k5.submit_questionnaire(answers("k5", "k5")).await.unwrap();
+    let complete = organiser.get_estimates(by_size).await.unwrap().into_inner();
+    let cell = large(&complete.figures);
+    assert_close(cell.value, 0.4, "A11 large, k5 not applying");
+    let precision = cell.sampling.unwrap();
+    assert_eq!(precision.standard_error, 0.0);
+    let interval = cell.interval.unwrap();
+    assert_eq!((interval.lower, interval.upper), (0.4, 0.4));
+    assert_eq!(interval.method, "NoSamplingVariance");
 }

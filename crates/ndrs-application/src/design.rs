@@ -18,7 +18,8 @@ use ndrs_platform::returns::{EditFinding, FindingSeverity, ReturnStore};
 use ndrs_platform::stage::{check_identifier, check_province, cycle_request_checks};
 use ndrs_proto::v1 as pb;
 use ndrs_stats::{
-    LonelyPsu, Margin, Raking, TrimCap, Trimming, VarianceMethod, WeightingSpec, WeightingStep,
+    DegreesOfFreedom, LonelyPsu, Margin, Raking, TrimCap, Trimming, VarianceMethod, WeightingSpec,
+    WeightingStep,
 };
 use serde::{Deserialize, Serialize};
 
@@ -126,6 +127,56 @@ pub struct SampleDesign {
     pub variance: Variance,
     pub confidence_level: f64,
     pub lonely_psu: LonelyPolicy,
+    /// Designs stored before the choice existed counted over the domain.
+    #[serde(default)]
+    pub degrees_of_freedom: DegreesOfFreedom,
+}
+
+/// How figures state their precision: the design's choice, or one `GetEstimates` asked for.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Precision {
+    pub variance: Variance,
+    pub confidence_level: f64,
+    pub degrees_of_freedom: DegreesOfFreedom,
+}
+
+impl Precision {
+    pub fn variance_method(&self) -> VarianceMethod {
+        match self.variance {
+            Variance::Jackknife => VarianceMethod::Jackknife,
+            Variance::Bootstrap { replicates, seed } => VarianceMethod::Bootstrap {
+                replicates: replicates as usize,
+                seed,
+            },
+            Variance::Taylor => VarianceMethod::Taylor,
+        }
+    }
+
+    /// The variance and interval part of a figure's method, said as it is done: replicate
+    /// methods re-weight every replicate; Taylor linearisation has no replicates and treats the
+    /// final weights as fixed.
+    pub fn describe(&self) -> String {
+        let variance = match self.variance {
+            Variance::Jackknife => {
+                "variance by JKn jackknife with the weighting re-applied to every replicate"
+                    .to_string()
+            }
+            Variance::Bootstrap { replicates, seed } => format!(
+                "variance by Rao-Wu bootstrap ({replicates} replicates, seed {seed}) with the \
+                 weighting re-applied to every replicate"
+            ),
+            Variance::Taylor => {
+                "variance by Taylor linearisation, the final weights held fixed".to_string()
+            }
+        };
+        let df = match self.degrees_of_freedom {
+            DegreesOfFreedom::Domain => "degrees of freedom over the domain's PSUs",
+            DegreesOfFreedom::Design => "degrees of freedom of the whole design",
+        };
+        // 0.9 * 100 is not 90 in binary: round to a tenth of a percent.
+        let percent = (self.confidence_level * 1000.0).round() / 10.0;
+        format!("{variance}; {percent}% intervals, {df}")
+    }
 }
 
 impl SampleDesign {
@@ -161,14 +212,12 @@ impl SampleDesign {
         WeightingSpec { steps }
     }
 
-    pub fn variance_method(&self) -> VarianceMethod {
-        match self.variance {
-            Variance::Jackknife => VarianceMethod::Jackknife,
-            Variance::Bootstrap { replicates, seed } => VarianceMethod::Bootstrap {
-                replicates: replicates as usize,
-                seed,
-            },
-            Variance::Taylor => VarianceMethod::Taylor,
+    /// The design's own statement of precision, which the published figures use.
+    pub fn precision(&self) -> Precision {
+        Precision {
+            variance: self.variance,
+            confidence_level: self.confidence_level,
+            degrees_of_freedom: self.degrees_of_freedom,
         }
     }
 
@@ -181,7 +230,7 @@ impl SampleDesign {
     }
 
     /// One line for lineage: how the weights were made and the variance estimated.
-    pub fn describe(&self) -> String {
+    pub fn describe(&self, precision: &Precision) -> String {
         let w = &self.weighting;
         let mut parts = vec![format!(
             "non-response adjustment within {}",
@@ -194,22 +243,7 @@ impl SampleDesign {
         if let Some(m) = w.trim_mean_multiple {
             parts.push(format!("trimming at {m} x mean weight"));
         }
-        // Said as it is done: replicate methods re-weight every replicate; Taylor linearisation
-        // has no replicates and treats the final weights as fixed.
-        let variance = match self.variance {
-            Variance::Jackknife => {
-                "variance by JKn jackknife with the weighting re-applied to every replicate"
-                    .to_string()
-            }
-            Variance::Bootstrap { replicates, seed } => format!(
-                "variance by Rao-Wu bootstrap ({replicates} replicates, seed {seed}) with the \
-                 weighting re-applied to every replicate"
-            ),
-            Variance::Taylor => {
-                "variance by Taylor linearisation, the final weights held fixed".to_string()
-            }
-        };
-        format!("{}; {variance}", parts.join(", "))
+        format!("{}; {}", parts.join(", "), precision.describe())
     }
 }
 
@@ -294,13 +328,17 @@ pub fn design_to_proto(d: &Versioned<SampleDesign>) -> pb::SampleDesign {
                 LonelyPolicy::Certainty => pb::LonelyPsuPolicy::Certainty,
                 LonelyPolicy::Adjust => pb::LonelyPsuPolicy::Adjust,
             } as i32,
+            degrees_of_freedom: match b.degrees_of_freedom {
+                DegreesOfFreedom::Domain => pb::DegreesOfFreedom::Domain,
+                DegreesOfFreedom::Design => pb::DegreesOfFreedom::Design,
+            } as i32,
         }),
     }
 }
 
 mod validate;
 
-pub use validate::design_from_proto;
+pub use validate::{design_from_proto, precision_from_proto};
 
 /// The frame's classifications replace the questionnaire's when a design is loaded: the margins
 /// and strata are defined on them, so domains must be too. Disagreement is worth a warning.
@@ -440,9 +478,13 @@ mod tests {
 
     #[test]
     fn the_lineage_says_the_variance_method_as_it_is_done() {
-        let taylor = design(pb::VarianceMethod::Taylor).describe();
+        let d = design(pb::VarianceMethod::Taylor);
+        let taylor = d.describe(&d.precision());
         assert!(
-            taylor.ends_with("Taylor linearisation, the final weights held fixed"),
+            taylor.ends_with(
+                "Taylor linearisation, the final weights held fixed; 95% intervals, degrees of \
+                 freedom over the domain's PSUs"
+            ),
             "{taylor}"
         );
         assert!(
@@ -450,11 +492,76 @@ mod tests {
             "Taylor has no replicates: {taylor}"
         );
         for method in [pb::VarianceMethod::Jackknife, pb::VarianceMethod::Bootstrap] {
-            let replicated = design(method).describe();
+            let d = design(method);
+            let replicated = d.describe(&d.precision());
             assert!(
-                replicated.ends_with("with the weighting re-applied to every replicate"),
+                replicated.contains("with the weighting re-applied to every replicate;"),
                 "{replicated}"
             );
         }
+    }
+
+    fn named(v: Violations) -> Vec<String> {
+        let err = v.finish(()).unwrap_err();
+        err.field_violations()
+            .iter()
+            .map(|f| f.field.clone())
+            .collect()
+    }
+
+    #[test]
+    fn a_request_states_precision_over_the_designs_defaults() {
+        let d = design(pb::VarianceMethod::Jackknife);
+        let mut v = Violations::new();
+        assert_eq!(precision_from_proto(None, &d, &mut v), d.precision());
+        let asked = pb::PrecisionRequest {
+            method: pb::VarianceMethod::Taylor as i32,
+            confidence_level: 0.9,
+            degrees_of_freedom: pb::DegreesOfFreedom::Design as i32,
+            ..Default::default()
+        };
+        let p = precision_from_proto(Some(asked), &d, &mut v);
+        assert!(v.is_empty());
+        assert_eq!(p.variance, Variance::Taylor);
+        assert_eq!(p.confidence_level, 0.9);
+        assert_eq!(p.degrees_of_freedom, DegreesOfFreedom::Design);
+        assert!(d.describe(&p).ends_with(
+            "Taylor linearisation, the final weights held fixed; 90% intervals, degrees of \
+             freedom of the whole design"
+        ));
+        // An empty request is the design's own.
+        let mut v = Violations::new();
+        let p = precision_from_proto(Some(pb::PrecisionRequest::default()), &d, &mut v);
+        assert!(v.is_empty());
+        assert_eq!(p, d.precision());
+        // Every bad field is named.
+        let bad = pb::PrecisionRequest {
+            method: 99,
+            replicates: 5,
+            confidence_level: 1.5,
+            degrees_of_freedom: 7,
+            ..Default::default()
+        };
+        let mut v = Violations::new();
+        precision_from_proto(Some(bad), &d, &mut v);
+        let fields = named(v);
+        assert_eq!(
+            fields,
+            [
+                "precision.method",
+                "precision.replicates",
+                "precision.confidence_level",
+                "precision.degrees_of_freedom"
+            ]
+        );
+        let few = pb::PrecisionRequest {
+            method: pb::VarianceMethod::Bootstrap as i32,
+            replicates: 5,
+            ..Default::default()
+        };
+        let mut v = Violations::new();
+        precision_from_proto(Some(few), &d, &mut v);
+        let fields = named(v);
+        assert_eq!(fields, ["precision.replicates"]);
     }
 }

@@ -150,7 +150,7 @@ pub fn design_from_proto(
     out_strata.sort_by(|a, b| a.stratum.cmp(&b.stratum));
 
     let weighting = weighting_from_proto(weighting.unwrap_or_default(), &out_units, &mut v);
-    let (variance, confidence_level, lonely_psu) =
+    let (variance, confidence_level, lonely_psu, degrees_of_freedom) =
         variance_from_proto(variance.unwrap_or_default(), &mut v);
     v.finish((
         cycle_year,
@@ -161,6 +161,7 @@ pub fn design_from_proto(
             variance,
             confidence_level,
             lonely_psu,
+            degrees_of_freedom,
         },
     ))
 }
@@ -274,40 +275,24 @@ fn weighting_from_proto(
 fn variance_from_proto(
     s: pb::VarianceSpecification,
     v: &mut Violations,
-) -> (Variance, f64, LonelyPolicy) {
+) -> (Variance, f64, LonelyPolicy, DegreesOfFreedom) {
     let pb::VarianceSpecification {
         method,
         replicates,
         seed,
         confidence_level,
         lonely_psu,
+        degrees_of_freedom,
     } = s;
-    let variance = match pb::VarianceMethod::try_from(method) {
-        Ok(pb::VarianceMethod::Jackknife) => Variance::Jackknife,
-        Ok(pb::VarianceMethod::Taylor) => Variance::Taylor,
-        Ok(pb::VarianceMethod::Bootstrap) => {
-            v.check(
-                (20..=MAX_REPLICATES).contains(&replicates),
-                "variance.replicates",
-                format!("a bootstrap needs between 20 and {MAX_REPLICATES} replicates"),
-            );
-            Variance::Bootstrap { replicates, seed }
-        }
-        _ => {
-            v.push("variance.method", "choose jackknife, bootstrap or taylor");
-            Variance::Jackknife
-        }
-    };
-    let level = if confidence_level == 0.0 {
-        0.95
-    } else {
-        v.check(
-            confidence_level > 0.5 && confidence_level < 1.0,
-            "variance.confidence_level",
-            "must be between 0.5 and 1 (0 = 0.95)",
-        );
-        confidence_level
-    };
+    v.check(
+        method != pb::VarianceMethod::Unspecified as i32,
+        "variance.method",
+        "choose jackknife, bootstrap or taylor",
+    );
+    let variance =
+        method_from_proto(method, replicates, seed, "variance", v).unwrap_or(Variance::Jackknife);
+    let level = level_from_proto(confidence_level, "variance", v).unwrap_or(0.95);
+    let df = df_from_proto(degrees_of_freedom, "variance", v).unwrap_or_default();
     let lonely = match pb::LonelyPsuPolicy::try_from(lonely_psu) {
         Ok(pb::LonelyPsuPolicy::Fail) => LonelyPolicy::Fail,
         Ok(pb::LonelyPsuPolicy::Certainty) => LonelyPolicy::Certainty,
@@ -327,5 +312,100 @@ fn variance_from_proto(
             LonelyPolicy::Fail
         }
     };
-    (variance, level, lonely)
+    (variance, level, lonely, df)
+}
+
+/// A variance method by its proto fields; `None` when unspecified or unknown (an unknown one
+/// is named in `v`; whether unspecified is allowed is the caller's to say).
+fn method_from_proto(
+    method: i32,
+    replicates: u32,
+    seed: u64,
+    prefix: &str,
+    v: &mut Violations,
+) -> Option<Variance> {
+    match pb::VarianceMethod::try_from(method) {
+        Ok(pb::VarianceMethod::Jackknife) => Some(Variance::Jackknife),
+        Ok(pb::VarianceMethod::Taylor) => Some(Variance::Taylor),
+        Ok(pb::VarianceMethod::Bootstrap) => {
+            v.check(
+                (20..=MAX_REPLICATES).contains(&replicates),
+                format!("{prefix}.replicates"),
+                format!("a bootstrap needs between 20 and {MAX_REPLICATES} replicates"),
+            );
+            Some(Variance::Bootstrap { replicates, seed })
+        }
+        Ok(pb::VarianceMethod::Unspecified) => None,
+        Err(_) => {
+            v.push(
+                format!("{prefix}.method"),
+                "choose jackknife, bootstrap or taylor",
+            );
+            None
+        }
+    }
+}
+
+/// A confidence level; `None` for 0 (the default).
+fn level_from_proto(level: f64, prefix: &str, v: &mut Violations) -> Option<f64> {
+    if level == 0.0 {
+        return None;
+    }
+    v.check(
+        level > 0.5 && level < 1.0,
+        format!("{prefix}.confidence_level"),
+        "must be between 0.5 and 1 (0 = the default)",
+    );
+    Some(level)
+}
+
+/// A degrees-of-freedom convention; `None` when unspecified.
+fn df_from_proto(df: i32, prefix: &str, v: &mut Violations) -> Option<DegreesOfFreedom> {
+    match pb::DegreesOfFreedom::try_from(df) {
+        Ok(pb::DegreesOfFreedom::Unspecified) => None,
+        Ok(pb::DegreesOfFreedom::Domain) => Some(DegreesOfFreedom::Domain),
+        Ok(pb::DegreesOfFreedom::Design) => Some(DegreesOfFreedom::Design),
+        Err(_) => {
+            v.push(
+                format!("{prefix}.degrees_of_freedom"),
+                "choose domain or design (or leave unspecified)",
+            );
+            None
+        }
+    }
+}
+
+/// A `GetEstimates` request's statement of precision over the design's: every unset field
+/// takes the design's. Errors name `precision.<field>`.
+pub fn precision_from_proto(
+    requested: Option<pb::PrecisionRequest>,
+    design: &SampleDesign,
+    v: &mut Violations,
+) -> Precision {
+    let own = design.precision();
+    let Some(r) = requested else {
+        return own;
+    };
+    let variance =
+        method_from_proto(r.method, r.replicates, r.seed, "precision", v).unwrap_or(own.variance);
+    if !matches!(variance, Variance::Bootstrap { .. }) && (r.replicates != 0 || r.seed != 0) {
+        v.push(
+            "precision.replicates",
+            "replicates and seed apply to a bootstrap only",
+        );
+    }
+    if design.lonely_psu == LonelyPolicy::Adjust && variance != Variance::Taylor {
+        v.push(
+            "precision.method",
+            "the design centres lonely PSUs on the grand mean (adjust), which is defined for \
+             Taylor linearisation only",
+        );
+    }
+    Precision {
+        variance,
+        confidence_level: level_from_proto(r.confidence_level, "precision", v)
+            .unwrap_or(own.confidence_level),
+        degrees_of_freedom: df_from_proto(r.degrees_of_freedom, "precision", v)
+            .unwrap_or(own.degrees_of_freedom),
+    }
 }

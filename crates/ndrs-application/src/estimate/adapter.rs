@@ -249,8 +249,9 @@ impl Sample<'_> {
             lineage,
             &dimensions,
         );
-        // A standard error without degrees of freedom (one PSU) is not a statement of precision.
-        let se = estimate.se.filter(|_| estimate.df > 0);
+        // A standard error without degrees of freedom (one PSU) is not a statement of precision;
+        // an SE of exactly 0 (take-all strata that all responded) is one: no variance at all.
+        let se = estimate.se.filter(|&s| estimate.df > 0 || s == 0.0);
         // A share cannot leave [0, 1]; a symmetric t interval around a ratio of totals can, with
         // few degrees of freedom, so it is truncated to the parameter space, and says so.
         let bounded = unit == Unit::Ratio && !ind.growth;

@@ -20,7 +20,7 @@ use super::reported::ReportedReturn;
 use super::sample::stats_error;
 use super::sample::{Sample, sample};
 use super::{Row, VALID_SAMPLE};
-use crate::design::{Designs, SampleDesign};
+use crate::design::{Designs, Precision, SampleDesign};
 use crate::domain::Questionnaire;
 use crate::hub::SharingHub;
 
@@ -50,15 +50,33 @@ pub(super) fn run(sample: &Sample<'_>, cells: Vec<Cell>) -> Result<Estimates> {
         });
     }
     let (set, variance_failure) = sample.estimate(&cells)?;
+    // Said where it happened: take-all strata whose non-response carried a variance.
+    let response_phase = (!set.response_phase_strata.is_empty()).then(|| {
+        format!(
+            "take-all strata with non-response ({}): their respondents taken as a simple random \
+             subsample of the stratum, a response-phase variance with 1 - r/N",
+            set.response_phase_strata.join(", ")
+        )
+    });
     for (cell, result) in cells.iter().zip(&set.estimates) {
         match result {
-            Ok(e) => figures.push(sample.figure(cell, e)),
+            Ok(e) => {
+                let mut figure = sample.figure(cell, e);
+                if let (Some(note), Some(lineage)) = (&response_phase, figure.lineage.as_mut()) {
+                    lineage.method.push_str("; ");
+                    lineage.method.push_str(note);
+                }
+                figures.push(figure);
+            }
             // A domain nobody in the sample belongs to has nothing to publish.
             Err(StatsError::Undefined { .. }) => {}
             Err(e) => return Err(stats_error(e.clone())),
         }
     }
     let mut weighting_report: Vec<String> = set.weighting.steps.iter().map(describe_step).collect();
+    if let Some(note) = response_phase {
+        weighting_report.push(format!("variance: {note}"));
+    }
     if let Some(failure) = variance_failure {
         weighting_report.push(failure);
     } else if set.replicates > 0 {
@@ -116,7 +134,7 @@ pub fn figures(
     design: Option<&Versioned<SampleDesign>>,
     indicators: &InForceIndicators,
 ) -> Result<Vec<pb::Figure>> {
-    let Some(sample) = sample(rows, design, indicators)? else {
+    let Some(sample) = sample(rows, design, indicators, None)? else {
         return Ok(Vec::new());
     };
     let mut cells = Vec::new();
@@ -219,6 +237,7 @@ pub fn estimates(
     indicators: &InForceIndicators,
     indicator: &str,
     breakdown: &str,
+    precision: Option<&Precision>,
 ) -> Result<IndicatorEstimates> {
     let mut v = ndrs_core::Violations::new();
     let defined = &indicators.indicators.indicators;
@@ -256,7 +275,7 @@ pub fn estimates(
         b
     };
     v.finish(())?;
-    let Some(sample) = sample(rows, design, indicators)? else {
+    let Some(sample) = sample(rows, design, indicators, precision)? else {
         // An empty answer says why.
         let why = if rows.is_empty() {
             "no return of the cycle is stored yet: nothing to estimate"
@@ -420,11 +439,27 @@ pub async fn get_estimates(
         cycle_year,
         indicator,
         breakdown,
+        precision,
     } = request;
     cycle_request_checks(cycle_year).finish(())?;
     let in_force = indicators.in_force(cycle_year).await?;
     let (rows, _) = usable(core, cycle_year).await?;
     let design = designs.latest(cycle_year).await?;
+    let precision = match (&design, precision) {
+        (_, None) => None,
+        (None, Some(_)) => {
+            return Err(Error::FailedPrecondition(format!(
+                "precision: cycle {cycle_year} has no sample design loaded, so its figures are \
+                 interim (respondents as a simple random sample) and have no design variance to \
+                 choose"
+            )));
+        }
+        (Some(d), Some(requested)) => {
+            let mut v = ndrs_core::Violations::new();
+            let chosen = crate::design::precision_from_proto(Some(requested), &d.body, &mut v);
+            v.finish(Some(chosen))?
+        }
+    };
     let for_estimates = design.clone();
     let estimates = on_a_blocking_thread(move || {
         estimates(
@@ -433,6 +468,7 @@ pub async fn get_estimates(
             &in_force,
             &indicator,
             &breakdown,
+            precision.as_ref(),
         )
     })
     .await?;

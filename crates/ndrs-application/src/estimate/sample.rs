@@ -11,7 +11,7 @@ use ndrs_stats::{Design, LonelyPsu, Options, VarianceMethod, WeightingSpec};
 
 use super::cells::{Cell, breakdown_level};
 use super::{DESIGN_METHOD, INTERIM_METHOD, Row};
-use crate::design::{DOCUMENT_KIND, SampleDesign};
+use crate::design::{DOCUMENT_KIND, Precision, SampleDesign};
 use crate::domain::Questionnaire;
 
 /// The units estimation runs over: every sampled unit with its design row, and the
@@ -66,10 +66,12 @@ impl<'a> Sample<'a> {
         .with_values())
     }
 
+    /// The design's sample, its precision stated as `precision` says.
     pub(super) fn designed(
         rows: &'a [Row],
         design: &Versioned<SampleDesign>,
         indicators: &'a InForceIndicators,
+        precision: &Precision,
     ) -> Result<Self> {
         let d = &design.body;
         let mut answers: Vec<Option<(&StoredReturn, Questionnaire)>> = vec![None; d.units.len()];
@@ -119,15 +121,16 @@ impl<'a> Sample<'a> {
             indicators,
             design: stats_design,
             spec: d.weighting_spec(RESPONDENT),
-            variance: d.variance_method(),
+            variance: precision.variance_method(),
             options: Options {
-                level: d.confidence_level,
+                level: precision.confidence_level,
+                degrees_of_freedom: precision.degrees_of_freedom,
                 ..Options::default()
             },
             answers,
             frame_columns,
             design_ref: Some(design.lineage_ref(DOCUMENT_KIND)),
-            method: format!("{DESIGN_METHOD}: {}", d.describe()),
+            method: format!("{DESIGN_METHOD}: {}", d.describe(precision)),
             outside_design,
         }
         .with_values())
@@ -182,10 +185,14 @@ impl<'a> Sample<'a> {
     }
 }
 
+///
+/// `precision` overrides the design's statement of precision (a `GetEstimates` request's);
+/// `None` keeps the design's, as the published figures do.
 pub(super) fn sample<'a>(
     rows: &'a [Row],
     design: Option<&Versioned<SampleDesign>>,
     indicators: &'a InForceIndicators,
+    precision: Option<&Precision>,
 ) -> Result<Option<Sample<'a>>> {
     match design {
         // Nobody in the sample has answered yet: nothing to estimate (not a broken design).
@@ -196,7 +203,10 @@ pub(super) fn sample<'a>(
         {
             Ok(None)
         }
-        Some(d) => Sample::designed(rows, d, indicators).map(Some),
+        Some(d) => {
+            let own = d.body.precision();
+            Sample::designed(rows, d, indicators, precision.unwrap_or(&own)).map(Some)
+        }
         None if rows.is_empty() => Ok(None),
         None => Sample::interim(rows, indicators).map(Some),
     }

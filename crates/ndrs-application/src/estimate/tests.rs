@@ -280,7 +280,7 @@ fn a_return_stored_before_answers_were_kept_is_read_from_its_typed_fields() {
 #[test]
 fn get_estimates_names_an_unknown_indicator_and_breakdown() {
     let Err(Error::InvalidArgument(violations)) =
-        estimates(&rows(), None, &shipped(), "X99", "colour")
+        estimates(&rows(), None, &shipped(), "X99", "colour", None)
     else {
         panic!("expected invalid arguments");
     };
@@ -302,7 +302,7 @@ fn the_weighting_report_describes_each_step() {
 #[test]
 fn an_empty_answer_says_why() {
     let indicators = shipped();
-    let none = estimates(&[], None, &indicators, "A11", "").unwrap();
+    let none = estimates(&[], None, &indicators, "A11", "", None).unwrap();
     assert!(none.figures.is_empty());
     assert!(
         none.weighting_report[0].contains("no return"),
@@ -310,7 +310,7 @@ fn an_empty_answer_says_why() {
         none.weighting_report
     );
     // Two key industry enterprises: nobody is a platform enterprise (A07's domain).
-    let empty = estimates(&rows(), None, &indicators, "A07", "region").unwrap();
+    let empty = estimates(&rows(), None, &indicators, "A07", "region", None).unwrap();
     assert!(empty.figures.is_empty());
     assert!(
         empty

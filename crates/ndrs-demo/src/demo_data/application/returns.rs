@@ -151,6 +151,7 @@ pub(super) fn design(
             seed: seed ^ u64::from(year.unsigned_abs()),
             confidence_level: 0.95,
             lonely_psu: pb::LonelyPsuPolicy::Certainty as i32,
+            degrees_of_freedom: pb::DegreesOfFreedom::Domain as i32,
         }),
     }
 }
