@@ -688,3 +688,142 @@ async fn take_all_strata_and_precision_chosen_per_request() {
     assert_eq!((interval.lower, interval.upper), (0.4, 0.4));
     assert_eq!(interval.method, "NoSamplingVariance");
 }
+
+/// The weights behind a published figure come out as CSV, and svy recomputes the figure from
+/// them: the same point and the same bootstrap SE.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exported_weights_reproduce_a_published_figure() {
+    let (_env, system) = start().await;
+    publish_content_for(&system, YEAR - 1).await;
+    let endpoint = system.endpoints.application.clone();
+    let mut organiser = ApplicationSurveyServiceClient::new(as_organiser(&system, &endpoint).await);
+    organiser
+        .load_sample_design(design(pb::VarianceSpecification {
+            method: pb::VarianceMethod::Bootstrap as i32,
+            replicates: 200,
+            seed: 11,
+            confidence_level: 0.95,
+            lonely_psu: pb::LonelyPsuPolicy::Fail as i32,
+            ..Default::default()
+        }))
+        .await
+        .unwrap();
+    for id in ["k1", "k2", "k3", "s1", "s2", "s3", "s4", "s5", "p1", "p2"] {
+        let mut reporter =
+            ApplicationSurveyServiceClient::new(as_reporter(&system, &endpoint, id).await);
+        reporter
+            .submit_questionnaire(answers(id, id))
+            .await
+            .unwrap();
+    }
+    let stage = organiser
+        .get_stage_result(pb::GetStageResultRequest { cycle_year: YEAR })
+        .await
+        .unwrap()
+        .into_inner();
+    let a11 = national(&stage.figures, "A11").clone();
+    let a11_se = a11.sampling.unwrap().standard_error;
+
+    let request = pb::ExportWeightsRequest {
+        cycle_year: YEAR,
+        version: 0,
+        replicates: true,
+        indicators: vec!["A11".into()],
+    };
+    let mut stream = organiser
+        .export_weights(request.clone())
+        .await
+        .unwrap()
+        .into_inner();
+    let mut chunks = Vec::new();
+    while let Some(chunk) = stream.message().await.unwrap() {
+        chunks.push(chunk);
+    }
+    let first = &chunks[0];
+    assert_eq!(first.design.as_ref().unwrap().version, 1);
+    assert!(
+        first
+            .method
+            .contains("Rao-Wu bootstrap (200 replicates, seed 11)")
+    );
+    assert_eq!(first.replicate_coefficients, vec![1.0 / 200.0; 200]);
+    assert_eq!(first.replicate_labels.len(), 200);
+    let csv: String = chunks.iter().map(|c| c.csv.as_str()).collect();
+    let lines: Vec<&str> = csv.lines().collect();
+    let header: Vec<&str> = lines[0].split(',').collect();
+    assert_eq!(
+        header[..8],
+        [
+            "reporting_unit_id",
+            "stratum",
+            "psu",
+            "population_psus",
+            "certainty",
+            "respondent",
+            "design_weight",
+            "final_weight"
+        ]
+    );
+    assert!(header.contains(&"A11.domain") && header.contains(&"A11.y"));
+    assert_eq!(header.last(), Some(&"replicate_200"));
+    assert_eq!(lines.len(), 1 + 12, "every sampled unit, respondent or not");
+    // Final weights: non-respondents 0, the rest adding up to the population (20 + 60 + 2).
+    let final_weight = |line: &str| -> f64 { line.split(',').nth(7).unwrap().parse().unwrap() };
+    let k4 = lines.iter().find(|l| l.starts_with("k4,")).unwrap();
+    assert_eq!(final_weight(k4), 0.0);
+    let total: f64 = lines[1..].iter().map(|l| final_weight(l)).sum();
+    assert_close(total, 82.0, "final weights add up to the population");
+
+    // svy recomputes A11 and its SE from the export alone.
+    if let Ok(python) = std::env::var("NDRS_TEST_SVY_PYTHON") {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("weights.csv");
+        std::fs::write(&path, &csv).unwrap();
+        let script = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../scripts/check-weights-export.py"
+        );
+        let out = std::process::Command::new(python)
+            .arg(script)
+            .arg(&path)
+            .arg("A11")
+            .arg(a11.value.to_string())
+            .arg(a11_se.to_string())
+            .output()
+            .expect("run the svy check");
+        assert!(
+            out.status.success(),
+            "svy does not reproduce A11: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        println!("{}", String::from_utf8_lossy(&out.stdout));
+    }
+
+    // Every bad field is named; a reporter may not export.
+    let status = refused(
+        organiser
+            .export_weights(pb::ExportWeightsRequest {
+                indicators: vec!["Z99".into()],
+                ..request.clone()
+            })
+            .await,
+        Code::InvalidArgument,
+    );
+    assert_eq!(violated_fields(&status), ["indicators[0]"]);
+    organiser
+        .load_sample_design(design(pb::VarianceSpecification {
+            method: pb::VarianceMethod::Taylor as i32,
+            lonely_psu: pb::LonelyPsuPolicy::Fail as i32,
+            ..Default::default()
+        }))
+        .await
+        .unwrap();
+    let status = refused(
+        organiser.export_weights(request.clone()).await,
+        Code::InvalidArgument,
+    );
+    assert_eq!(violated_fields(&status), ["replicates"]);
+    let mut k1 = ApplicationSurveyServiceClient::new(as_reporter(&system, &endpoint, "k1").await);
+    refused(k1.export_weights(request).await, Code::PermissionDenied);
+}

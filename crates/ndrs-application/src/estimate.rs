@@ -19,6 +19,7 @@
 //! - [`sample`]: the units estimation runs over, with or without a design.
 //! - [`adapter`]: the conversion to and from `ndrs_stats`.
 //! - [`runner`]: the stage's figures and `GetEstimates`.
+//! - [`weights`]: the weights estimation uses, out as CSV for R `survey` or svy.
 
 use ndrs_platform::returns::StoredReturn;
 
@@ -29,13 +30,15 @@ mod cells;
 mod reported;
 mod runner;
 mod sample;
+mod weights;
 
 pub use cells::BREAKDOWNS;
 pub use reported::{ReportedReturn, reported_figures};
 pub use runner::{
-    IndicatorEstimates, estimates, figures, get_estimates, hub_figures, questionnaire_figures,
-    stage_figures,
+    IndicatorEstimates, estimates, export_weights as export_weights_rpc, figures, get_estimates,
+    hub_figures, questionnaire_figures, stage_figures,
 };
+pub use weights::{MAX_EXPORTED_INDICATORS, MAX_EXPORTED_WEIGHTS, WeightsExport, export_weights};
 
 /// The auxiliary figure of the valid sample: responding units counted, not estimated.
 pub const VALID_SAMPLE: &str = "application.valid_sample";

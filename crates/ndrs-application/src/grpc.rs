@@ -212,6 +212,34 @@ stage_rpcs! {
             Ok(Response::new(design::design_to_proto(&design)))
         }
 
+        type ExportWeightsStream = std::pin::Pin<
+            Box<dyn tokio_stream::Stream<Item = Result<pb::WeightsChunk, Status>> + Send>,
+        >;
+
+        async fn export_weights(
+            &self,
+            request: Request<pb::ExportWeightsRequest>,
+        ) -> Result<Response<Self::ExportWeightsStream>, Status> {
+            self.core
+                .authorise(
+                    &request,
+                    &[Role::Organiser, Role::Expert],
+                    "export the weights",
+                )
+                .await?;
+            let chunks = estimate::export_weights_rpc(
+                &self.core,
+                &self.designs,
+                &self.indicators,
+                request.into_inner(),
+            )
+            .await
+            .into_status()?;
+            Ok(Response::new(Box::pin(tokio_stream::iter(
+                chunks.into_iter().map(Ok),
+            ))))
+        }
+
         async fn get_estimates(
             &self,
             request: Request<pb::GetEstimatesRequest>,

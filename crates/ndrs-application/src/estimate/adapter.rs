@@ -115,19 +115,7 @@ impl Sample<'_> {
             }),
             other => other.map(|set| (set, None)),
         };
-        result.map_err(|e| match e {
-            // The design does not fit who responded (raking cannot meet a margin, a lonely PSU
-            // under the fail policy): the organiser has to revise the design.
-            StatsError::RakingNotConverged { .. }
-            | StatsError::RakingOutOfBounds { .. }
-            | StatsError::EmptyMarginCategory { .. }
-            | StatsError::TrimmingFailed { .. }
-            | StatsError::LonelyPsu { .. }
-            | StatsError::NoRespondents { .. } => Error::FailedPrecondition(format!(
-                "the cycle's sample design cannot be estimated from the returns received: {e}"
-            )),
-            other => stats_error(other),
-        })
+        result.map_err(design_error)
     }
 
     /// The figure of a `sum` cell: the returns in its domain added up as reported, with no
@@ -278,6 +266,23 @@ impl Sample<'_> {
             reliable: estimate.reliable && se.is_some(),
         });
         f
+    }
+}
+
+/// A failure of the weighting or variance as the domain error it is: a design that does not fit
+/// who responded (raking cannot meet a margin, a lonely PSU under the fail policy) is the
+/// organiser's to revise; anything else is the service's own fault.
+pub(super) fn design_error(e: StatsError) -> Error {
+    match e {
+        StatsError::RakingNotConverged { .. }
+        | StatsError::RakingOutOfBounds { .. }
+        | StatsError::EmptyMarginCategory { .. }
+        | StatsError::TrimmingFailed { .. }
+        | StatsError::LonelyPsu { .. }
+        | StatsError::NoRespondents { .. } => Error::FailedPrecondition(format!(
+            "the cycle's sample design cannot be estimated from the returns received: {e}"
+        )),
+        other => stats_error(other),
     }
 }
 

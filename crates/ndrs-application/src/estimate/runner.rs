@@ -478,3 +478,44 @@ pub async fn get_estimates(
         weighting_report: estimates.weighting_report,
     })
 }
+
+/// `ExportWeights` once the caller may read them: the weights of a design version (0: the
+/// latest) over the returns stored now, in CSV chunks, the first with the header line, the
+/// design and the replicate coefficients.
+pub async fn export_weights(
+    core: &StageCore,
+    designs: &Designs,
+    indicators: &IndicatorSets,
+    request: pb::ExportWeightsRequest,
+) -> Result<Vec<pb::WeightsChunk>> {
+    let pb::ExportWeightsRequest {
+        cycle_year,
+        version,
+        replicates,
+        indicators: ids,
+    } = request;
+    cycle_request_checks(cycle_year).finish(())?;
+    let design = designs.get(cycle_year, version).await?;
+    let in_force = indicators.in_force(cycle_year).await?;
+    let (rows, _) = usable(core, cycle_year).await?;
+    let summary = crate::design::summary_proto(&design);
+    let export = on_a_blocking_thread(move || {
+        super::export_weights(&rows, &design, &in_force, &ids, replicates)
+    })
+    .await?;
+    let mut chunks: Vec<pb::WeightsChunk> = export
+        .chunks
+        .into_iter()
+        .map(|csv| pb::WeightsChunk {
+            csv,
+            ..Default::default()
+        })
+        .collect();
+    if let Some(first) = chunks.first_mut() {
+        first.design = Some(summary);
+        first.method = export.method;
+        first.replicate_coefficients = export.replicate_coefficients;
+        first.replicate_labels = export.replicate_labels;
+    }
+    Ok(chunks)
+}
