@@ -615,6 +615,38 @@ async fn take_all_strata_and_precision_chosen_per_request() {
         answer.weighting_report
     );
 
+    // The design's strata are a breakdown too, alone or crossed with a classification.
+    let by_stratum = organiser
+        .get_estimates(pb::GetEstimatesRequest {
+            breakdown: "stratum,size_class".into(),
+            ..by_size.clone()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let strata: Vec<(String, String)> = by_stratum
+        .figures
+        .iter()
+        .map(|f| {
+            (
+                f.dimensions["stratum"].clone(),
+                f.dimensions["size_class"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        strata,
+        [
+            ("kie-large".to_string(), "large".to_string()),
+            ("kie-small".to_string(), "small".to_string())
+        ]
+    );
+    assert_close(
+        by_stratum.figures[0].value,
+        0.5,
+        "A11 in the take-all stratum",
+    );
+
     // The same cell under the design's degrees of freedom (11 PSUs, 2 strata), a 90% level and
     // the jackknife, asked for by this request only.
     let asked = organiser

@@ -220,7 +220,7 @@ impl Sample<'_> {
             .iter()
             .map(|(k, v)| (k.as_str(), v.as_str()))
             .collect();
-        if let Some((b, level)) = &cell.breakdown {
+        for (b, level) in &cell.breakdown {
             dimensions.push((b, level.as_str()));
         }
         let kind = match ind.role {

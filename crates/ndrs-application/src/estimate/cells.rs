@@ -6,15 +6,20 @@
 use crate::design::region_of;
 use crate::domain::Questionnaire;
 
-/// Classifications a figure can be broken down by in `GetEstimates`; an indicator document
-/// may offer a subset per figure.
-pub const BREAKDOWNS: [&str; 5] = [
+/// Classifications a figure can be broken down by in `GetEstimates`, one or two at a time; an
+/// indicator document may offer a subset per figure. `region` is the macro-region (east,
+/// central, west, northeast); `stratum` is the design's, so it needs a design.
+pub const BREAKDOWNS: [&str; 6] = [
     "subject_type",
     "size_class",
     "region",
     "province",
     "industry",
+    "stratum",
 ];
+
+/// Most classifications one breakdown crosses.
+pub const MAX_CROSSED: usize = 2;
 
 /// The value of a breakdown classification for a respondent (already carrying the frame's
 /// classifications when a design is loaded).
@@ -25,14 +30,15 @@ pub(super) fn breakdown_level(q: &Questionnaire, breakdown: &str) -> Option<Stri
         "region" => Some(region_of(&q.province_code)),
         "province" => Some(q.province_code.clone()),
         "industry" => q.industry.map(|i| i.code().to_string()),
+        // The design's, not the questionnaire's: see `Sample::level`.
         _ => None,
     }
 }
 
 /// A domain to estimate: an indicator (its position in the document) restricted, optionally,
-/// to one level of a breakdown.
+/// to one level of each classification of a breakdown (none: the national figure).
 #[derive(Debug, Clone)]
 pub(super) struct Cell {
     pub(super) indicator: usize,
-    pub(super) breakdown: Option<(&'static str, String)>,
+    pub(super) breakdown: Vec<(&'static str, String)>,
 }

@@ -15,7 +15,7 @@ use ndrs_stats::{StatsError, StepReport};
 use ndrs_core::classification::{SubjectGroup, SubjectType};
 use ndrs_platform::indicators::{InForceIndicators, IndicatorSets};
 
-use super::cells::{Cell, breakdown_level};
+use super::cells::Cell;
 use super::reported::ReportedReturn;
 use super::sample::stats_error;
 use super::sample::{Sample, sample};
@@ -141,11 +141,11 @@ pub fn figures(
     for (indicator, defined) in indicators.indicators.indicators.iter().enumerate() {
         cells.push(Cell {
             indicator,
-            breakdown: None,
+            breakdown: Vec::new(),
         });
         for b in &defined.publish_by {
             if let Some(b) = super::BREAKDOWNS.iter().find(|o| *o == b) {
-                cells.extend(breakdown_cells(&sample, indicator, b));
+                cells.extend(breakdown_cells(&sample, indicator, &[*b]));
             }
         }
     }
@@ -202,27 +202,80 @@ pub(super) fn valid_sample(sample: &Sample) -> Vec<pb::Figure> {
     out
 }
 
-/// The cells of `indicator` by breakdown `b`: one per level some unit of its domain has.
-fn breakdown_cells(sample: &Sample<'_>, indicator: usize, b: &'static str) -> Vec<Cell> {
+/// The cells of `indicator` by the classifications `by` crossed: one per combination of levels
+/// some unit of its domain has (not the full product: an empty cell has nothing to estimate).
+fn breakdown_cells(sample: &Sample<'_>, indicator: usize, by: &[&'static str]) -> Vec<Cell> {
     let national = Cell {
         indicator,
-        breakdown: None,
+        breakdown: Vec::new(),
     };
-    let levels: BTreeSet<String> = (0..sample.answers.len())
+    let combinations: BTreeSet<Vec<String>> = (0..sample.answers.len())
         .filter(|&u| sample.contains(&national, u))
-        .filter_map(|u| {
-            sample.answers[u]
-                .as_ref()
-                .and_then(|(_, q)| breakdown_level(q, b))
-        })
+        .filter_map(|u| by.iter().map(|b| sample.level(u, b)).collect())
         .collect();
-    levels
+    combinations
         .into_iter()
-        .map(|level| Cell {
+        .map(|levels| Cell {
             indicator,
-            breakdown: Some((b, level)),
+            breakdown: by.iter().copied().zip(levels).collect(),
         })
         .collect()
+}
+
+/// The classifications of a `GetEstimates` breakdown: empty for the national figure, one, or
+/// two crossed (`subject_type,region`); each must be offered by the indicator, and `stratum`
+/// needs a design.
+fn requested_breakdown(
+    breakdown: &str,
+    chosen: &[usize],
+    indicators: &InForceIndicators,
+    designed: bool,
+    v: &mut ndrs_core::Violations,
+) -> Vec<&'static str> {
+    if breakdown.is_empty() {
+        return Vec::new();
+    }
+    let defined = &indicators.indicators.indicators;
+    let offered: BTreeSet<&str> = if chosen.is_empty() {
+        super::BREAKDOWNS.into_iter().collect()
+    } else {
+        chosen
+            .iter()
+            .flat_map(|&i| defined[i].breakdowns.iter().map(String::as_str))
+            .collect()
+    };
+    let names: Vec<&str> = breakdown.split(',').map(str::trim).collect();
+    let by: Vec<&'static str> = names
+        .iter()
+        .filter_map(|n| {
+            super::BREAKDOWNS
+                .iter()
+                .find(|b| *b == n && offered.contains(*b))
+                .copied()
+        })
+        .collect();
+    let distinct: BTreeSet<&str> = by.iter().copied().collect();
+    if by.len() != names.len()
+        || names.len() > super::cells::MAX_CROSSED
+        || distinct.len() != by.len()
+    {
+        let shown: String = breakdown.chars().take(64).collect();
+        v.push(
+            "breakdown",
+            format!(
+                "{shown:?}: must be empty, one classification or two different ones separated \
+                 by a comma, each one of {}",
+                offered.into_iter().collect::<Vec<_>>().join(", ")
+            ),
+        );
+        return Vec::new();
+    }
+    v.check(
+        designed || !by.contains(&"stratum"),
+        "breakdown",
+        "stratum is the sample design's, and the cycle has none loaded",
+    );
+    by
 }
 
 /// The answer to `GetEstimates`: one indicator, nationally or by one breakdown.
@@ -249,31 +302,7 @@ pub fn estimates(
         "indicator",
         format!("not an indicator of {}", indicators.lineage_ref),
     );
-    let breakdown: Option<&'static str> = if breakdown.is_empty() {
-        None
-    } else {
-        let offered: BTreeSet<&str> = if chosen.is_empty() {
-            super::BREAKDOWNS.into_iter().collect()
-        } else {
-            chosen
-                .iter()
-                .flat_map(|&i| defined[i].breakdowns.iter().map(String::as_str))
-                .collect()
-        };
-        let b = super::BREAKDOWNS
-            .iter()
-            .find(|b| **b == breakdown && offered.contains(*b))
-            .copied();
-        v.check(
-            b.is_some(),
-            "breakdown",
-            format!(
-                "must be empty or one of {}",
-                offered.into_iter().collect::<Vec<_>>().join(", ")
-            ),
-        );
-        b
-    };
+    let by = requested_breakdown(breakdown, &chosen, indicators, design.is_some(), &mut v);
     v.finish(())?;
     let Some(sample) = sample(rows, design, indicators, precision)? else {
         // An empty answer says why.
@@ -289,13 +318,14 @@ pub fn estimates(
     };
     let mut cells = Vec::new();
     for indicator in chosen {
-        match breakdown {
-            None => cells.push(Cell {
+        let offered = &defined[indicator].breakdowns;
+        if by.is_empty() {
+            cells.push(Cell {
                 indicator,
-                breakdown: None,
-            }),
-            Some(b) if !defined[indicator].breakdowns.iter().any(|o| o == b) => {}
-            Some(b) => cells.extend(breakdown_cells(&sample, indicator, b)),
+                breakdown: Vec::new(),
+            });
+        } else if by.iter().all(|b| offered.iter().any(|o| o == b)) {
+            cells.extend(breakdown_cells(&sample, indicator, &by));
         }
     }
     let Estimates {
@@ -305,7 +335,7 @@ pub fn estimates(
     if figures.is_empty() {
         weighting_report.push(format!(
             "no responding unit is in the domain of {indicator}{}",
-            if breakdown.is_some() {
+            if !by.is_empty() {
                 " at any level of the breakdown"
             } else {
                 ""

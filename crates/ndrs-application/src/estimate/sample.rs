@@ -175,13 +175,27 @@ impl<'a> Sample<'a> {
         self.values[u][cell.indicator].in_denominator_domain
     }
 
-    /// Whether unit `u` belongs to the cell's level of its breakdown (any unit, without one).
+    /// Whether unit `u` belongs to the cell's level of every classification of its breakdown
+    /// (any unit, without one).
     pub(super) fn in_breakdown(&self, cell: &Cell, u: usize) -> bool {
-        match (&cell.breakdown, &self.answers[u]) {
-            (None, _) => true,
-            (Some((b, level)), Some((_, q))) => breakdown_level(q, b).as_deref() == Some(level),
-            (Some(_), None) => false,
+        cell.breakdown
+            .iter()
+            .all(|(b, level)| self.level(u, b).as_deref() == Some(level.as_str()))
+    }
+
+    /// Respondent `u`'s level of a classification: the design's stratum, or the
+    /// questionnaire's (carrying the frame's classification under a design); `None` for a
+    /// non-respondent or a classification the unit has no level of.
+    pub(super) fn level(&self, u: usize, breakdown: &str) -> Option<String> {
+        let (_, q) = self.answers[u].as_ref()?;
+        if breakdown == "stratum" {
+            return self
+                .frame_columns
+                .iter()
+                .find(|(name, _)| *name == "stratum")
+                .map(|(_, values)| values[u].clone());
         }
+        breakdown_level(q, breakdown)
     }
 }
 

@@ -93,7 +93,7 @@ fn estimate(point: f64, df: usize, ci: Option<(f64, f64)>) -> Estimate {
 fn national(indicator: usize) -> Cell {
     Cell {
         indicator,
-        breakdown: None,
+        breakdown: Vec::new(),
     }
 }
 
@@ -320,4 +320,53 @@ fn an_empty_answer_says_why() {
         "{:?}",
         empty.weighting_report
     );
+}
+
+#[test]
+fn a_breakdown_crosses_two_classifications() {
+    let indicators = shipped();
+    let mut rows = rows();
+    rows[1].1.province_code = "44".into();
+    let crossed = estimates(&rows, None, &indicators, "A11", "size_class, region", None).unwrap();
+    let cells: BTreeSet<Vec<(String, String)>> = crossed
+        .figures
+        .iter()
+        .map(|f| {
+            f.dimensions
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect()
+        })
+        .collect();
+    let cell = |region: &str| {
+        vec![
+            ("region".to_string(), region.to_string()),
+            ("size_class".to_string(), "large".to_string()),
+        ]
+    };
+    // Beijing (11) and Guangdong (44) are both eastern: one cell holds both units.
+    assert_eq!(cells, [cell("east")].into_iter().collect());
+    let by_province = estimates(&rows, None, &indicators, "A11", "province,size_class", None)
+        .unwrap()
+        .figures;
+    assert_eq!(by_province.len(), 2);
+    for bad in [
+        "size_class,size_class",
+        "region,province,size_class",
+        "colour,region",
+    ] {
+        let Err(Error::InvalidArgument(violations)) =
+            estimates(&rows, None, &indicators, "A11", bad, None)
+        else {
+            panic!("{bad} accepted");
+        };
+        assert_eq!(violations[0].field, "breakdown", "{bad}");
+    }
+    // The stratum is the design's.
+    let Err(Error::InvalidArgument(violations)) =
+        estimates(&rows, None, &indicators, "A11", "stratum", None)
+    else {
+        panic!("stratum accepted without a design");
+    };
+    assert!(violations[0].description.contains("sample design"));
 }
