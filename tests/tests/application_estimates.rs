@@ -39,6 +39,7 @@ fn unit(
         subject_type: t as i32,
         size_class: size as i32,
         province_code: "44".into(),
+        industry: String::new(),
     }
 }
 

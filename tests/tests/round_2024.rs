@@ -83,6 +83,7 @@ fn design_2024() -> pb::LoadSampleDesignRequest {
             subject_type: pb::SubjectType::KeyIndustryEnterprise as i32,
             size_class: pb::SizeClass::Large as i32,
             province_code: "44".into(),
+            industry: String::new(),
         })
         .collect();
     pb::LoadSampleDesignRequest {

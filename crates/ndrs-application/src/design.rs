@@ -11,7 +11,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use ndrs_core::Violations;
-use ndrs_core::classification::{SizeClass, SubjectGroup, SubjectType, province};
+use ndrs_core::classification::{IndustryGroup, SizeClass, SubjectGroup, SubjectType, province};
 use ndrs_core::{Error, Result};
 use ndrs_platform::documents::{CycleDocuments, Versioned};
 use ndrs_platform::returns::{EditFinding, FindingSeverity, ReturnStore};
@@ -29,12 +29,13 @@ use crate::domain::Questionnaire;
 pub const DOCUMENT_KIND: &str = "application-sample-design";
 
 /// Frame variables that weighting classes and raking margins may use.
-pub const FRAME_VARIABLES: [&str; 5] = [
+pub const FRAME_VARIABLES: [&str; 6] = [
     "stratum",
     "subject_type",
     "size_class",
     "region",
     "province",
+    "industry",
 ];
 
 /// Most bootstrap replicates a design may ask for: beyond this the Monte Carlo error of the
@@ -62,6 +63,9 @@ pub struct SampledUnit {
     pub subject_type: SubjectType,
     pub size_class: Option<SizeClass>,
     pub province_code: String,
+    /// The frame's industry group, when it has one (designs stored before it had none).
+    #[serde(default)]
+    pub industry: Option<IndustryGroup>,
 }
 
 impl SampledUnit {
@@ -76,6 +80,10 @@ impl SampledUnit {
                 .unwrap_or_default(),
             "region" => region_of(&self.province_code),
             "province" => self.province_code.clone(),
+            "industry" => self
+                .industry
+                .map(|i| i.code().to_string())
+                .unwrap_or_default(),
             _ => String::new(),
         }
     }
@@ -292,6 +300,7 @@ pub fn design_to_proto(d: &Versioned<SampleDesign>) -> pb::SampleDesign {
                 subject_type: u.subject_type.as_i32(),
                 size_class: u.size_class.map_or(0, SizeClass::as_i32),
                 province_code: u.province_code.clone(),
+                industry: u.industry.map(|i| i.code().to_string()).unwrap_or_default(),
             })
             .collect(),
         strata: b
@@ -342,12 +351,8 @@ pub use validate::{design_from_proto, precision_from_proto};
 
 /// The frame's classifications replace the questionnaire's when a design is loaded: the margins
 /// and strata are defined on them, so domains must be too. Disagreement is worth a warning.
-pub fn classification_mismatches(
-    unit: &SampledUnit,
-    subject: SubjectType,
-    size: Option<SizeClass>,
-    province_code: &str,
-) -> Vec<&'static str> {
+pub fn classification_mismatches(unit: &SampledUnit, q: &Questionnaire) -> Vec<&'static str> {
+    let (subject, size, province_code) = (q.subject_type, q.size_class, q.province_code.as_str());
     let mut fields = Vec::new();
     if unit.subject_type != subject {
         fields.push("subject_type");
@@ -357,6 +362,10 @@ pub fn classification_mismatches(
     }
     if unit.province_code != province_code {
         fields.push("province_code");
+    }
+    // Only a frame that has an industry can disagree about it.
+    if unit.industry.is_some() && unit.industry != q.industry {
+        fields.push("industry");
     }
     fields
 }
@@ -429,8 +438,7 @@ impl Designs {
                 fields: vec!["header.reporting_unit_id".into()],
             }]);
         };
-        let fields =
-            classification_mismatches(sampled, q.subject_type, q.size_class, &q.province_code);
+        let fields = classification_mismatches(sampled, q);
         if fields.is_empty() {
             return Ok(Vec::new());
         }
@@ -462,6 +470,7 @@ mod tests {
                 subject_type: pb::SubjectType::CentralSoe as i32,
                 size_class: pb::SizeClass::Large as i32,
                 province_code: "11".into(),
+                industry: String::new(),
             }],
             strata: Vec::new(),
             weighting: Some(pb::WeightingSpecification::default()),
@@ -563,5 +572,50 @@ mod tests {
         precision_from_proto(Some(few), &d, &mut v);
         let fields = named(v);
         assert_eq!(fields, ["precision.replicates"]);
+    }
+
+    #[test]
+    fn industry_weights_only_when_the_frame_gives_every_unit_one() {
+        let unit = |id: &str, industry: &str| pb::SampleUnit {
+            reporting_unit_id: id.into(),
+            stratum: "s".into(),
+            psu: String::new(),
+            design_weight: 2.0,
+            subject_type: pb::SubjectType::KeyIndustryEnterprise as i32,
+            size_class: pb::SizeClass::Large as i32,
+            province_code: "11".into(),
+            industry: industry.into(),
+        };
+        let request = |units: Vec<pb::SampleUnit>| pb::LoadSampleDesignRequest {
+            cycle_year: 2023,
+            units,
+            strata: Vec::new(),
+            weighting: Some(pb::WeightingSpecification {
+                nonresponse_class: "industry".into(),
+                ..Default::default()
+            }),
+            variance: Some(pb::VarianceSpecification {
+                method: pb::VarianceMethod::Taylor as i32,
+                lonely_psu: pb::LonelyPsuPolicy::Certainty as i32,
+                ..Default::default()
+            }),
+        };
+        let (_, d) = design_from_proto(request(vec![
+            unit("a", "finance"),
+            unit("b", "agriculture"),
+        ]))
+        .unwrap();
+        assert_eq!(d.units[0].frame_value("industry"), "finance");
+        let err =
+            design_from_proto(request(vec![unit("a", "finance"), unit("b", "")])).unwrap_err();
+        let fields: Vec<&str> = err
+            .field_violations()
+            .iter()
+            .map(|f| f.field.as_str())
+            .collect();
+        assert_eq!(fields, ["weighting.nonresponse_class"]);
+        assert!(err.field_violations()[0].description.contains("first: b"));
+        let err = design_from_proto(request(vec![unit("a", "colour")])).unwrap_err();
+        assert_eq!(err.field_violations()[0].field, "units[0].industry");
     }
 }

@@ -154,6 +154,7 @@ fn main() {
         subject_type: pb::SubjectType::KeyIndustryEnterprise as i32,
         size_class: size as i32,
         province_code: "44".into(),
+        industry: String::new(),
     };
     let design = pb::LoadSampleDesignRequest {
         cycle_year: sample::CYCLE,

@@ -40,6 +40,7 @@ pub fn design_from_proto(
             subject_type,
             size_class,
             province_code,
+            industry,
         } = u;
         let f = |name: &str| format!("units[{i}].{name}");
         check_identifier(&f("reporting_unit_id"), &reporting_unit_id, &mut v);
@@ -87,6 +88,17 @@ pub fn design_from_proto(
             );
         }
         check_province(f("province_code"), &province_code, &mut v);
+        let industry = if industry.is_empty() {
+            None
+        } else {
+            let group = IndustryGroup::from_code(&industry);
+            v.check(
+                group.is_some(),
+                f("industry"),
+                "is not an industry group code",
+            );
+            group
+        };
         if let Some(subject_type) = subject {
             out_units.push(SampledUnit {
                 psu: if psu.is_empty() {
@@ -100,6 +112,7 @@ pub fn design_from_proto(
                 subject_type,
                 size_class: size,
                 province_code,
+                industry,
             });
         }
     }
@@ -184,6 +197,9 @@ fn weighting_from_proto(
         "weighting.nonresponse_class",
         format!("must be empty or one of {}", FRAME_VARIABLES.join(", ")),
     );
+    if nonresponse_class == "industry" {
+        every_unit_has_an_industry(units, "weighting.nonresponse_class", v);
+    }
     let mut out_margins = Vec::with_capacity(margins.len());
     let mut totals = Vec::new();
     let mut seen = BTreeSet::new();
@@ -193,9 +209,12 @@ fn weighting_from_proto(
         if !known(&variable) || variable == "stratum" {
             v.push(
                 f("variable"),
-                "must be one of subject_type, size_class, region, province",
+                "must be one of subject_type, size_class, region, province, industry",
             );
             continue;
+        }
+        if variable == "industry" {
+            every_unit_has_an_industry(units, &f("variable"), v);
         }
         if !seen.insert(variable.clone()) {
             v.push(f("variable"), "margin given twice");
@@ -313,6 +332,26 @@ fn variance_from_proto(
         }
     };
     (variance, level, lonely, df)
+}
+
+/// Industry is a weighting variable only when the frame gives every unit one: a unit without
+/// would make a class (or a margin level) of its own.
+fn every_unit_has_an_industry(units: &[SampledUnit], field: &str, v: &mut Violations) {
+    let without: Vec<&str> = units
+        .iter()
+        .filter(|u| u.industry.is_none())
+        .map(|u| u.reporting_unit_id.as_str())
+        .collect();
+    if let Some(first) = without.first() {
+        v.push(
+            field,
+            format!(
+                "industry is a weighting variable only when every sampled unit has one; {} \
+                 do not (first: {first})",
+                without.len()
+            ),
+        );
+    }
 }
 
 /// A variance method by its proto fields; `None` when unspecified or unknown (an unknown one

@@ -87,6 +87,9 @@ impl<'a> Sample<'a> {
                     q.subject_type = unit.subject_type;
                     q.size_class = unit.size_class;
                     q.province_code = unit.province_code.clone();
+                    if unit.industry.is_some() {
+                        q.industry = unit.industry;
+                    }
                     answers[i] = Some((r, q));
                 }
                 Err(_) => outside_design.push(r.reporting_unit_id.clone()),

@@ -119,6 +119,7 @@ pub(super) fn design(
                 subject_type: u.subject as i32,
                 size_class: u.size.map_or(0, |s| s as i32),
                 province_code: u.province.to_string(),
+                industry: String::new(),
             })
             .collect(),
         strata: strata
