@@ -165,7 +165,7 @@ mod tests {
             ],
         )
         .unwrap_or_else(|e| panic!("{e:?}"));
-        assert_eq!(compiled.indicators.len(), 38);
+        assert_eq!(compiled.indicators.len(), 39);
         let hub = std::sync::Arc::new(
             crate::CompiledQuestionnaire::from_toml(
                 super::questionnaire(2023, "sharing_hub").unwrap().text,
