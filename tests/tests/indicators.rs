@@ -137,7 +137,7 @@ async fn indicators_are_published_dry_run_and_bad_documents_change_nothing() {
         .await
         .unwrap()
         .into_inner();
-    assert_eq!((published.version, published.indicators), (1, 38));
+    assert_eq!((published.version, published.indicators), (1, 39));
     let again = indicators
         .publish_indicators(pb::PublishIndicatorsRequest {
             cycle_year: sample::CYCLE,

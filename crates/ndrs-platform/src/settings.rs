@@ -77,6 +77,7 @@ pub struct TelemetrySettings {
     /// Port of the Prometheus scrape endpoint (`GET /metrics`), on `server.host`; 0: none. The
     /// Kubernetes manifests set 9464, OpenTelemetry's conventional port.
     pub metrics_port: u16,
+    /// What the log shows (an `EnvFilter` directive); traces are filtered apart from it.
     pub log_filter: String,
     pub json_logs: bool,
 }

@@ -15,7 +15,7 @@ use opentelemetry_sdk::propagation::TraceContextPropagator;
 use opentelemetry_sdk::trace::SdkTracerProvider;
 use tonic::metadata::{MetadataKey, MetadataMap, MetadataValue};
 use tracing_opentelemetry::OpenTelemetrySpanExt;
-use tracing_subscriber::{EnvFilter, layer::SubscriberExt, util::SubscriberInitExt};
+use tracing_subscriber::{EnvFilter, Layer, layer::SubscriberExt, util::SubscriberInitExt};
 
 use crate::settings::TelemetrySettings;
 
@@ -56,6 +56,10 @@ impl Drop for TelemetryGuard {
 
 /// Installs the global subscriber and propagator. Safe to call more than once per process (tests
 /// do): later calls keep the first subscriber.
+/// What the collector receives, whatever the log shows: ndrs's spans (server and client calls,
+/// the relay, re-validation) are at info; libraries' debug spans stay out.
+const TRACE_FILTER: &str = "info";
+
 pub fn init(settings: &TelemetrySettings, service_name: &str) -> Result<TelemetryGuard, String> {
     opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
     let resource = resource(service_name, &settings.environment);
@@ -97,16 +101,22 @@ pub fn init(settings: &TelemetrySettings, service_name: &str) -> Result<Telemetr
     let provider = builder.build();
     let tracer = provider.tracer(service_name.to_string());
     opentelemetry::global::set_tracer_provider(provider.clone());
-    let filter = EnvFilter::try_new(&settings.log_filter)
-        .map_err(|e| format!("telemetry.log_filter: {e}"))?;
-    let otel = tracing_opentelemetry::layer().with_tracer(tracer);
-    let registry = tracing_subscriber::registry().with(filter).with(otel);
+    // The log filter is the log's alone: an operator who quiets the log to warnings must not
+    // lose the traces, whose spans are at info. Spans go to the collector at info and above.
+    let log_filter = || {
+        EnvFilter::try_new(&settings.log_filter).map_err(|e| format!("telemetry.log_filter: {e}"))
+    };
+    let otel = tracing_opentelemetry::layer()
+        .with_tracer(tracer)
+        .with_filter(EnvFilter::new(TRACE_FILTER));
+    let registry = tracing_subscriber::registry().with(otel);
     let _ = if settings.json_logs {
         registry
             .with(
                 tracing_subscriber::fmt::layer()
                     .json()
-                    .with_writer(std::io::stderr),
+                    .with_writer(std::io::stderr)
+                    .with_filter(log_filter()?),
             )
             .try_init()
     } else {
@@ -116,7 +126,8 @@ pub fn init(settings: &TelemetrySettings, service_name: &str) -> Result<Telemetr
             .with(
                 tracing_subscriber::fmt::layer()
                     .with_ansi(std::io::stderr().is_terminal())
-                    .with_writer(std::io::stderr),
+                    .with_writer(std::io::stderr)
+                    .with_filter(log_filter()?),
             )
             .try_init()
     };
