@@ -31,6 +31,7 @@ pub struct Settings {
     pub services: ServicesSettings,
     pub aggregator: AggregatorSettings,
     pub relay: RelaySettings,
+    pub estimation: EstimationSettings,
     /// Per-quantity bounds on what one return may report ([`crate::plausibility`]).
     pub plausibility: crate::plausibility::Plausibility,
 }
@@ -151,6 +152,14 @@ pub struct AggregatorSettings {
     /// Disclosure control: a published breakdown cell whose largest reporter contributes more than
     /// this share of its total is suppressed (dominance rule).
     pub disclosure_max_share: f64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EstimationSettings {
+    /// Threads the replicates of one estimation are spread over; 0: every core. The figures are
+    /// the same whatever the count.
+    pub threads: usize,
 }
 
 #[derive(Debug, Clone, Deserialize)]

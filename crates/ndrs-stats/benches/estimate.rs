@@ -22,6 +22,10 @@
 //! `scripts/bench/stats_svy.py` and `scripts/bench/stats_samplics.py` re-apply the raking with
 //! their own package to those weights, estimate the same 600 quantities and compare.
 //!
+//! Replicates run on every core (`Options::threads`, 0 = all). The one-thread baseline runs the
+//! same job on one thread right after, prints the speed-up and checks the estimates are
+//! identical; `NDRS_BENCH_ONE_THREAD=0` skips it.
+//!
 //! The CEL variant (issue: survey content as data) runs the same job with the 20 indicators
 //! defined by an indicator document over a questionnaire of 20 questions, each respondent's
 //! answers a row map: timed are the evaluation of the 22 measure expressions (20 measures, two
@@ -156,6 +160,46 @@ fn reset_peak_rss() -> bool {
     std::fs::write("/proc/self/clear_refs", "5").is_ok()
 }
 
+/// The same job with the replicates on one thread, in the same run: the speed-up of spreading
+/// them over the cores, and a check that the estimates are the same to the last bit.
+#[allow(clippy::too_many_arguments)]
+fn one_thread_baseline(
+    design: &Design,
+    spec: &WeightingSpec,
+    data: &Data,
+    estimators: &[Estimator],
+    method: &VarianceMethod,
+    runs: usize,
+    all_cores: f64,
+    reference: &EstimateSet,
+) {
+    let options = Options {
+        threads: 1,
+        ..Options::default()
+    };
+    let mut best = f64::INFINITY;
+    let mut set = None;
+    for _ in 0..runs {
+        drop(set.take());
+        let start = Instant::now();
+        let s =
+            estimate_many(design, spec, data, estimators, method, &options).expect("estimation");
+        best = best.min(start.elapsed().as_secs_f64());
+        set = Some(s);
+    }
+    let set = set.expect("at least one run");
+    assert_eq!(
+        set.estimates, reference.estimates,
+        "the thread count changed an estimate"
+    );
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    println!(
+        "ndrs-stats on one thread: best of {runs} {best:.3} s; on {cores} cores {all_cores:.3} s, \
+         {:.2}x faster; estimates identical",
+        best / all_cores
+    );
+}
+
 fn main() {
     let Sample {
         units,
@@ -258,6 +302,19 @@ fn main() {
         },
         kib(rss_before),
     );
+
+    if std::env::var("NDRS_BENCH_ONE_THREAD").as_deref() != Ok("0") {
+        one_thread_baseline(
+            &design,
+            &spec,
+            &data,
+            &estimators,
+            &method,
+            runs,
+            best,
+            &set,
+        );
+    }
 
     if std::env::var("NDRS_BENCH_CEL").as_deref() != Ok("0") {
         cel_variant(

@@ -106,6 +106,11 @@ pub struct Options {
     pub reliability: Reliability,
     #[serde(default)]
     pub degrees_of_freedom: DegreesOfFreedom,
+    /// Threads replicates are spread over; 0: the process's default ([`set_default_threads`]),
+    /// else every core the machine offers. The result is the same to the last bit whatever the
+    /// count.
+    #[serde(default)]
+    pub threads: usize,
 }
 
 impl Default for Options {
@@ -115,6 +120,7 @@ impl Default for Options {
             proportion_ci: ProportionCi::Logit,
             reliability: Reliability::default(),
             degrees_of_freedom: DegreesOfFreedom::Domain,
+            threads: 0,
         }
     }
 }
@@ -251,25 +257,15 @@ pub fn estimate_many(
         }
         Some(plan) => {
             n_replicates = plan.len();
-            let mut acc = vec![0.0; compiled.len()];
-            let mut defined = vec![true; compiled.len()];
-            let mut generator = ReplicateGenerator::new(design);
-            let mut rep_totals = vec![0.0; engine.n_totals];
-            for r in 0..plan.len() {
-                let wr = generator.weights(design, plan, &compiled_spec, r)?;
-                engine.totals_into(wr, &mut rep_totals);
-                let c_r = plan.coef(r);
-                for (k, c) in compiled.iter().enumerate() {
-                    if let (Ok(c), Some(theta)) = (c, points[k]) {
-                        let tr = c.value(&rep_totals);
-                        if tr.is_finite() {
-                            acc[k] += c_r * (tr - theta) * (tr - theta);
-                        } else {
-                            defined[k] = false;
-                        }
-                    }
-                }
-            }
+            let job = ReplicateJob {
+                design,
+                plan,
+                spec: &compiled_spec,
+                engine: &engine,
+                compiled: &compiled,
+                points: &points,
+            };
+            let (acc, defined) = job.run(options.threads)?;
             for k in 0..compiled.len() {
                 if defined[k] {
                     variances[k] = Some(acc[k]);
@@ -350,6 +346,113 @@ pub fn estimate_many(
             .map(|s| design.strata[s.stratum].id.clone())
             .collect(),
     })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Replicates on every core.
+
+/// Threads replicates use when [`Options::threads`] is 0; 0 here too: every core.
+static DEFAULT_THREADS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Sets, for the whole process, how many threads replicates are spread over when
+/// [`Options::threads`] is 0 (0: every core the machine offers). A service sets it once from its
+/// configuration, as one sizes a thread pool; results do not depend on it.
+pub fn set_default_threads(threads: usize) {
+    DEFAULT_THREADS.store(threads, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Replicates handed out in blocks of this many: each block's sum is taken in replicate order
+/// and the blocks' sums in block order, so the variance does not depend on how many threads
+/// ran or which took which block.
+const REPLICATE_BLOCK: usize = 16;
+
+/// The replicate variance of every compiled estimator: `Σ_r c_r (θ_r - θ)²`.
+struct ReplicateJob<'a> {
+    design: &'a Design,
+    plan: &'a ReplicatePlan,
+    spec: &'a CompiledSpec<'a>,
+    engine: &'a Engine<'a>,
+    compiled: &'a [Result<Compiled>],
+    points: &'a [Option<f64>],
+}
+
+/// One block's partial sums, and which estimators stayed defined in it.
+type BlockSums = (Vec<f64>, Vec<bool>);
+
+impl ReplicateJob<'_> {
+    fn run(&self, threads: usize) -> Result<BlockSums> {
+        let blocks = self.plan.len().div_ceil(REPLICATE_BLOCK);
+        let threads = match (
+            threads,
+            DEFAULT_THREADS.load(std::sync::atomic::Ordering::Relaxed),
+        ) {
+            (0, 0) => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            (0, n) | (n, _) => n,
+        }
+        .clamp(1, blocks.max(1));
+        let results: Vec<Result<BlockSums>> = if threads == 1 {
+            (0..blocks).map(|b| self.block(b)).collect()
+        } else {
+            let next = std::sync::atomic::AtomicUsize::new(0);
+            let mut done: Vec<(usize, Result<BlockSums>)> = std::thread::scope(|scope| {
+                let workers: Vec<_> = (0..threads)
+                    .map(|_| {
+                        scope.spawn(|| {
+                            let mut mine = Vec::new();
+                            loop {
+                                let b = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                                if b >= blocks {
+                                    return mine;
+                                }
+                                mine.push((b, self.block(b)));
+                            }
+                        })
+                    })
+                    .collect();
+                workers
+                    .into_iter()
+                    .flat_map(|w| w.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+                    .collect()
+            });
+            done.sort_by_key(|(b, _)| *b);
+            done.into_iter().map(|(_, r)| r).collect()
+        };
+        let k = self.compiled.len();
+        let (mut acc, mut defined) = (vec![0.0; k], vec![true; k]);
+        for block in results {
+            let (sums, ok) = block?;
+            for i in 0..k {
+                acc[i] += sums[i];
+                defined[i] &= ok[i];
+            }
+        }
+        Ok((acc, defined))
+    }
+
+    /// Replicates `b * REPLICATE_BLOCK ..` of block `b`, with buffers of its own.
+    fn block(&self, b: usize) -> Result<BlockSums> {
+        let k = self.compiled.len();
+        let (mut acc, mut defined) = (vec![0.0; k], vec![true; k]);
+        let mut generator = ReplicateGenerator::new(self.design);
+        let mut rep_totals = vec![0.0; self.engine.n_totals];
+        let end = ((b + 1) * REPLICATE_BLOCK).min(self.plan.len());
+        for r in b * REPLICATE_BLOCK..end {
+            let wr = generator.weights(self.design, self.plan, self.spec, r)?;
+            self.engine.totals_into(wr, &mut rep_totals);
+            let c_r = self.plan.coef(r);
+            for (i, c) in self.compiled.iter().enumerate() {
+                if let (Ok(c), Some(theta)) = (c, self.points[i]) {
+                    let tr = c.value(&rep_totals);
+                    if tr.is_finite() {
+                        acc[i] += c_r * (tr - theta) * (tr - theta);
+                    } else {
+                        defined[i] = false;
+                    }
+                }
+            }
+        }
+        Ok((acc, defined))
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 //! # ndrs-stats: design-based survey estimation
 //!
-//! A pure library (no I/O, no async, no threads) that turns a sample — strata, PSUs, design
-//! weights and answers — into estimates with an honest statement of their precision. It is the
+//! A pure library (no I/O, no async; threads only to spread replicates over the cores, with the
+//! same bits whatever their number) that turns a sample — strata, PSUs, design weights and
+//! answers — into estimates with an honest statement of their precision. It is the
 //! engine behind the application survey's figures ("96% of key industry enterprises apply data in
 //! scenarios") and is checked against an outside oracle (samplics; see `tests/oracle.rs` and
 //! `scripts/oracle/make_fixtures.py`).
@@ -63,7 +64,7 @@ pub use design::{Design, LonelyPsu, Unit};
 pub use error::{Result, StatsError};
 pub use estimate::{
     DegreesOfFreedom, Estimate, EstimateSet, Estimator, Options, Reliability, estimate,
-    estimate_many,
+    estimate_many, set_default_threads,
 };
 pub use interval::{Interval, IntervalMethod, ProportionCi};
 pub use variance::{Replicates, VarianceMethod, replicate_weights};

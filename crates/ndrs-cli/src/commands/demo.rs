@@ -48,6 +48,7 @@ async fn in_process(data_dir: Option<PathBuf>, out: &Path, options: &DemoOptions
     settings.aggregator.revalidate_debounce_ms = 3_000;
     let _telemetry = ndrs_platform::telemetry::init(&settings.telemetry, "ndrs-demo")
         .map_err(Error::FailedPrecondition)?;
+    ndrs_stats::set_default_threads(settings.estimation.threads);
     println!(
         "starting every service on loopback (embedded SQLite in {})",
         settings.data_dir.display()

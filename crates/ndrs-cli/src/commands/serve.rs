@@ -21,6 +21,7 @@ pub(super) async fn run(service: Service) -> Result<()> {
     };
     let telemetry = ndrs_platform::telemetry::init(&settings.telemetry, name)
         .map_err(Error::FailedPrecondition)?;
+    ndrs_stats::set_default_threads(settings.estimation.threads);
     // The scrape endpoint lives as long as this command.
     let metrics = tokio_util::sync::CancellationToken::new();
     let _metrics = metrics.clone().drop_guard();

@@ -177,3 +177,43 @@ fn srs_without_replacement_has_design_effect_one() {
         assert_eq!(got.df, n - 1);
     }
 }
+
+#[test]
+fn replicates_give_the_same_bits_on_any_number_of_threads() {
+    let (design, data) = sample();
+    let design = design.with_lonely_psu(LonelyPsu::Certainty);
+    let estimators = [mean(), total("y"), proportion("bin")];
+    let run = |threads: usize, variance: VarianceMethod| {
+        let options = Options {
+            threads,
+            ..Options::default()
+        };
+        estimate_many(
+            &design,
+            &WeightingSpec::none(),
+            &data,
+            &estimators,
+            &variance,
+            &options,
+        )
+        .unwrap()
+        .estimates
+        .into_iter()
+        .map(|e| e.unwrap().se.unwrap().to_bits())
+        .collect::<Vec<u64>>()
+    };
+    // 37 replicates: three blocks, the last one short.
+    let bootstrap = VarianceMethod::Bootstrap {
+        replicates: 37,
+        seed: 5,
+    };
+    let one = run(1, bootstrap);
+    assert!(one.iter().all(|&b| f64::from_bits(b) > 0.0));
+    for threads in [0, 2, 3, 8] {
+        assert_eq!(run(threads, bootstrap), one, "{threads} threads");
+        assert_eq!(
+            run(threads, VarianceMethod::Jackknife),
+            run(1, VarianceMethod::Jackknife)
+        );
+    }
+}
