@@ -17,6 +17,7 @@ mod common;
 use common::{
     as_organiser, as_reporter, assert_close, publish_content_for, refused, start, violated_fields,
 };
+use ndrs_cli::system::RunningSystem;
 use ndrs_proto::v1 as pb;
 use ndrs_proto::v1::application_survey_service_client::ApplicationSurveyServiceClient;
 use ndrs_testkit::sample;
@@ -93,6 +94,18 @@ fn jackknife() -> pb::VarianceSpecification {
     }
 }
 
+/// A 200-replicate seeded bootstrap at confidence level `level`.
+fn bootstrap(seed: u64, level: f64) -> pb::VarianceSpecification {
+    pb::VarianceSpecification {
+        method: pb::VarianceMethod::Bootstrap as i32,
+        replicates: 200,
+        seed,
+        confidence_level: level,
+        lonely_psu: pb::LonelyPsuPolicy::Fail as i32,
+        ..Default::default()
+    }
+}
+
 /// The questionnaire of a sampled unit.
 fn answers(id: &str, key: &str) -> pb::ApplicationReturn {
     let applies = matches!(id, "k1" | "k2" | "s1" | "s2");
@@ -110,6 +123,19 @@ fn answers(id: &str, key: &str) -> pb::ApplicationReturn {
         q.data_outflow_bytes = mb;
     }
     q
+}
+
+/// Each unit of `ids` submits its questionnaire (idempotency key `key`, or the unit's id) as
+/// its own reporter.
+async fn answer_as(system: &RunningSystem, endpoint: &str, ids: &[&str], key: Option<&str>) {
+    for id in ids {
+        let mut reporter =
+            ApplicationSurveyServiceClient::new(as_reporter(system, endpoint, id).await);
+        reporter
+            .submit_questionnaire(answers(id, key.unwrap_or(id)))
+            .await
+            .unwrap_or_else(|e| panic!("{id}: {e}"));
+    }
 }
 
 fn national<'a>(figures: &'a [pb::Figure], id: &str) -> &'a pb::Figure {
@@ -247,16 +273,15 @@ async fn weighted_estimates_with_precision_over_grpc() {
     );
 
     // Everybody but k4 and s6 answers, plus x1, who is not in the sample.
-    for id in [
-        "k1", "k2", "k3", "s1", "s2", "s3", "s4", "s5", "p1", "p2", "x1",
-    ] {
-        let mut reporter =
-            ApplicationSurveyServiceClient::new(as_reporter(&system, &endpoint, id).await);
-        reporter
-            .submit_questionnaire(answers(id, "first"))
-            .await
-            .unwrap_or_else(|e| panic!("{id}: {e}"));
-    }
+    answer_as(
+        &system,
+        &endpoint,
+        &[
+            "k1", "k2", "k3", "s1", "s2", "s3", "s4", "s5", "p1", "p2", "x1",
+        ],
+        Some("first"),
+    )
+    .await;
 
     // Without a design the figures are interim: every respondent counts once (x1 does not
     // apply data: 4 of 9 key industry enterprises).
@@ -468,14 +493,7 @@ async fn weighted_estimates_with_precision_over_grpc() {
 
     // A seeded bootstrap (version 2) gives the same point, its own SE, and the same bits twice.
     organiser
-        .load_sample_design(design(pb::VarianceSpecification {
-            method: pb::VarianceMethod::Bootstrap as i32,
-            replicates: 200,
-            seed: 7,
-            confidence_level: 0.9,
-            lonely_psu: pb::LonelyPsuPolicy::Fail as i32,
-            ..Default::default()
-        }))
+        .load_sample_design(design(bootstrap(7, 0.9)))
         .await
         .unwrap();
     let national_a11 = pb::GetEstimatesRequest {
@@ -564,14 +582,13 @@ async fn take_all_strata_and_precision_chosen_per_request() {
         .await
         .unwrap();
     // k1..k4 of the take-all stratum answer (k1 and k2 apply data), and every small one.
-    for id in ["k1", "k2", "k3", "k4", "s1", "s2", "s3", "s4", "s5", "s6"] {
-        let mut reporter =
-            ApplicationSurveyServiceClient::new(as_reporter(&system, &endpoint, id).await);
-        reporter
-            .submit_questionnaire(answers(id, id))
-            .await
-            .unwrap();
-    }
+    answer_as(
+        &system,
+        &endpoint,
+        &["k1", "k2", "k3", "k4", "s1", "s2", "s3", "s4", "s5", "s6"],
+        None,
+    )
+    .await;
     let by_size = pb::GetEstimatesRequest {
         cycle_year: YEAR,
         indicator: "A11".into(),
@@ -710,8 +727,7 @@ async fn take_all_strata_and_precision_chosen_per_request() {
 
     // Once k5 answers, the take-all stratum is complete: SE exactly 0, the point its own
     // interval, and a statement of precision all the same.
-    let mut k5 = ApplicationSurveyServiceClient::new(as_reporter(&system, &endpoint, "k5").await);
-    k5.submit_questionnaire(answers("k5", "k5")).await.unwrap();
+    answer_as(&system, &endpoint, &["k5"], None).await;
     let complete = organiser.get_estimates(by_size).await.unwrap().into_inner();
     let cell = large(&complete.figures);
     assert_close(cell.value, 0.4, "A11 large, k5 not applying");
@@ -731,24 +747,16 @@ async fn exported_weights_reproduce_a_published_figure() {
     let endpoint = system.endpoints.application.clone();
     let mut organiser = ApplicationSurveyServiceClient::new(as_organiser(&system, &endpoint).await);
     organiser
-        .load_sample_design(design(pb::VarianceSpecification {
-            method: pb::VarianceMethod::Bootstrap as i32,
-            replicates: 200,
-            seed: 11,
-            confidence_level: 0.95,
-            lonely_psu: pb::LonelyPsuPolicy::Fail as i32,
-            ..Default::default()
-        }))
+        .load_sample_design(design(bootstrap(11, 0.95)))
         .await
         .unwrap();
-    for id in ["k1", "k2", "k3", "s1", "s2", "s3", "s4", "s5", "p1", "p2"] {
-        let mut reporter =
-            ApplicationSurveyServiceClient::new(as_reporter(&system, &endpoint, id).await);
-        reporter
-            .submit_questionnaire(answers(id, id))
-            .await
-            .unwrap();
-    }
+    answer_as(
+        &system,
+        &endpoint,
+        &["k1", "k2", "k3", "s1", "s2", "s3", "s4", "s5", "p1", "p2"],
+        None,
+    )
+    .await;
     let stage = organiser
         .get_stage_result(pb::GetStageResultRequest { cycle_year: YEAR })
         .await

@@ -11,31 +11,11 @@
 //! - samplics has no design effect, trimming or bootstrap we can reproduce bit-for-bit (its
 //!   bootstrap draws from numpy's global RNG); those are covered by unit and property tests.
 
-use std::collections::BTreeMap;
-use std::path::PathBuf;
+mod common;
 
+use common::{fixture, read_csv, rel};
 use ndrs_stats::*;
 use serde_json::Value;
-
-fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name)
-}
-
-/// Columns of a CSV file by header.
-fn read_csv(name: &str) -> (Vec<String>, BTreeMap<String, Vec<String>>) {
-    let mut rdr = csv::Reader::from_path(fixture(name)).expect("open fixture");
-    let headers: Vec<String> = rdr.headers().unwrap().iter().map(str::to_string).collect();
-    let mut cols: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for rec in rdr.records() {
-        let rec = rec.unwrap();
-        for (h, v) in headers.iter().zip(rec.iter()) {
-            cols.entry(h.clone()).or_default().push(v.to_string());
-        }
-    }
-    (headers, cols)
-}
 
 fn num(col: &[String]) -> Vec<f64> {
     col.iter().map(|s| s.parse::<f64>().unwrap()).collect()
@@ -96,14 +76,6 @@ fn nr_rake_spec(exp: &Value) -> WeightingSpec {
                 bounds: None,
             }),
         ],
-    }
-}
-
-fn rel(a: f64, b: f64) -> f64 {
-    if a == b {
-        0.0
-    } else {
-        (a - b).abs() / b.abs().max(f64::MIN_POSITIVE)
     }
 }
 

@@ -6,17 +6,13 @@
 //! stratum: two sampled strata with a finite population correction and three take-all strata
 //! (T1 with non-response, T2 responding in full, T3 with a single respondent).
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::path::PathBuf;
+use std::collections::BTreeSet;
 
+mod common;
+
+use common::{fixture, read_csv, rel};
 use ndrs_stats::*;
 use serde_json::Value;
-
-fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name)
-}
 
 struct Survey {
     design: Design,
@@ -30,15 +26,7 @@ struct Survey {
 fn survey() -> Survey {
     let expected: Value =
         serde_json::from_str(&std::fs::read_to_string(fixture("takeall.json")).unwrap()).unwrap();
-    let mut rdr = csv::Reader::from_path(fixture("takeall.csv")).unwrap();
-    let headers: Vec<String> = rdr.headers().unwrap().iter().map(str::to_string).collect();
-    let mut cols: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for rec in rdr.records() {
-        let rec = rec.unwrap();
-        for (h, v) in headers.iter().zip(rec.iter()) {
-            cols.entry(h.clone()).or_default().push(v.to_string());
-        }
-    }
+    let (_, cols) = read_csv("takeall.csv");
     let num = |c: &str| -> Vec<f64> { cols[c].iter().map(|s| s.parse().unwrap()).collect() };
     let n = cols["stratum"].len();
     let weight = num("weight");
@@ -128,14 +116,6 @@ fn estimator(case: &Value) -> Estimator {
         "mean" => Estimator::Mean { y, domain },
         "proportion" => Estimator::Proportion { y, domain },
         other => panic!("unknown estimator {other}"),
-    }
-}
-
-fn rel(a: f64, b: f64) -> f64 {
-    if a == b {
-        0.0
-    } else {
-        (a - b).abs() / b.abs().max(f64::MIN_POSITIVE)
     }
 }
 
