@@ -24,11 +24,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         out_dir.join("ndrs_descriptor.bin"),
         prost::Message::encode_to_vec(&descriptors),
     )?;
+    // Type names (`prost::Name`) let `ndrs_proto::json` find each message's descriptor.
+    let mut config = tonic_prost_build::Config::new();
+    config.enable_type_names();
     tonic_prost_build::configure()
         // Ordered maps keep the encoding of a figure deterministic, so content hashes are stable.
         .btree_map(".")
         .build_server(true)
         .build_client(true)
-        .compile_fds(descriptors)?;
+        .compile_fds_with_config(descriptors, config)?;
     Ok(())
 }

@@ -26,3 +26,5 @@ pub const SERVICE_NAMES: [&str; 5] = [
     "ndrs.v1.ApplicationSurveyService",
     "ndrs.v1.AggregatorService",
 ];
+
+pub mod json;
