@@ -15,7 +15,7 @@ fn main() -> ExitCode {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("ndrs: cannot start the async runtime: {e}");
-            return ExitCode::FAILURE;
+            return ExitCode::from(ndrs_cli::exit::OTHER);
         }
     };
     let outcome = runtime.block_on(ndrs_cli::commands::run(cli));
@@ -26,7 +26,7 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("ndrs: {e}");
-            ExitCode::FAILURE
+            ExitCode::from(ndrs_cli::exit::code(&e))
         }
     }
 }

@@ -12,6 +12,7 @@
 //! grpcurl and every protobuf library read and write ([`files`]).
 
 pub mod files;
+pub mod frames;
 pub mod publication;
 pub mod returns;
 pub mod review;

@@ -103,6 +103,11 @@ impl Session {
         channel(address, Some(&self.token))
     }
 
+    /// A channel to the aggregator carrying the token, for clients built elsewhere.
+    pub fn aggregator_channel(&self) -> Result<AuthedChannel> {
+        self.channel(&self.endpoints.aggregator)
+    }
+
     pub fn aggregator(&self) -> Result<AggregatorServiceClient<AuthedChannel>> {
         Ok(
             AggregatorServiceClient::new(self.channel(&self.endpoints.aggregator)?)

@@ -1,78 +1,207 @@
-//! `ndrs candidate assemble|show|list|status`: the aggregator's candidate releases, printed as a
-//! table of their published-indicator figures in presentation units.
+//! `ndrs candidate assemble|show|list|status|validate`: the aggregator's candidate releases,
+//! printed as a table of their published-indicator figures in presentation units, and stages 1
+//! and 2 run on one.
 
 use std::fmt::Write as _;
 
-use ndrs_core::Result;
+use ndrs_client::validation;
 use ndrs_core::catalogue::Catalogue;
 use ndrs_core::units::{Unit, ZettabyteBase, present};
-use ndrs_platform::grpc_status::answer;
+use ndrs_core::{Error, Result};
 use ndrs_platform::timestamp::display;
 use ndrs_proto::v1 as pb;
 
-use super::{AggregatorTarget, load_settings};
-use crate::cli::CandidateCommand;
+use super::{load_settings, session};
+use crate::cli::{CandidateCommand, Global, Output};
+use crate::output::{emit, print_json, table};
 
-pub(super) async fn run(command: CandidateCommand, target: AggregatorTarget) -> Result<()> {
-    let settings = load_settings()?;
-    let mut client = target.client(&settings)?;
-    let base = settings.presentation.zettabyte_base;
+pub(super) async fn run(
+    command: CandidateCommand,
+    global: &Global,
+    url: Option<String>,
+) -> Result<()> {
+    let session = session(global, url)?;
+    let base = load_settings()?.presentation.zettabyte_base;
+    let output = global.output;
+    let failed = |what: &'static str| {
+        let address = session.endpoints().aggregator.clone();
+        move |status| {
+            ndrs_platform::grpc_status::from_status(status)
+                .in_context(&format!("{what} at {address}"))
+        }
+    };
+    let mut client = session.aggregator()?;
     match command {
         CandidateCommand::Assemble { cycle } => {
             let request = pb::AssembleCandidateRequest { cycle_year: cycle };
-            let c = answer(client.assemble_candidate(request).await)?;
-            print!("{}", render(&c, base));
+            let c = client
+                .assemble_candidate(request)
+                .await
+                .map_err(failed("assemble a candidate"))?
+                .into_inner();
+            emit(output, &c, |c| render(c, base));
         }
         CandidateCommand::Show { cycle } => {
             let request = pb::GetCandidateRequest {
                 candidate: Some(pb::get_candidate_request::Candidate::CycleYear(cycle)),
             };
-            let c = answer(client.get_candidate(request).await)?;
-            print!("{}", render(&c, base));
+            let c = client
+                .get_candidate(request)
+                .await
+                .map_err(failed("get the candidate"))?
+                .into_inner();
+            emit(output, &c, |c| render(c, base));
         }
         CandidateCommand::Status { candidate_id } => {
-            let request = pb::GetCandidateStatusRequest { candidate_id };
-            let s = answer(client.get_candidate_status(request).await)?;
-            println!("candidate {} ({})", s.candidate_id, s.candidate_hash);
-            for stage in &s.stages {
-                let name = pb::ValidationStage::try_from(stage.stage)
-                    .map_or("unknown", |st| st.as_str_name())
-                    .trim_start_matches("VALIDATION_STAGE_")
-                    .to_lowercase();
-                println!(
-                    "  {name:<10} {}",
-                    if stage.passed { "passed" } else { "not passed" }
-                );
-                for reason in &stage.reasons {
-                    println!("    - {reason}");
+            let s = validation::status(&session, &candidate_id).await?;
+            emit(output, &s, render_status);
+        }
+        CandidateCommand::Validate { candidate_id } => {
+            let rules = validation::check_rules(&session, &candidate_id).await?;
+            let benchmarks = validation::check_benchmarks(&session, &candidate_id).await?;
+            let status = validation::status(&session, &candidate_id).await?;
+            match output {
+                Output::Json => print_json(&serde_json::json!({
+                    "rules": ndrs_proto::json::to_value(&rules),
+                    "benchmarks": ndrs_proto::json::to_value(&benchmarks),
+                    "status": ndrs_proto::json::to_value(&status),
+                })),
+                Output::Table => {
+                    print!("{}", render_rule_report(&rules));
+                    print!("{}", render_benchmark_report(&benchmarks));
+                    print!("{}", render_status(&status));
                 }
             }
-            println!(
-                "{}",
-                if s.publishable {
-                    "publishable"
-                } else {
-                    "not publishable"
-                }
-            );
+            let automatic_passed = status
+                .stages
+                .iter()
+                .filter(|s| s.stage != pb::ValidationStage::Review as i32)
+                .all(|s| s.passed);
+            if !automatic_passed {
+                return Err(Error::FailedPrecondition(format!(
+                    "candidate {candidate_id} has findings to fix or justify before review"
+                )));
+            }
         }
         CandidateCommand::List { cycle } => {
             let request = pb::ListCandidatesRequest { cycle_year: cycle };
-            let list = answer(client.list_candidates(request).await)?;
-            for c in list.candidates {
-                println!(
-                    "#{:<3} {} {} {} {}",
-                    c.sequence,
-                    c.candidate_id,
-                    c.content_hash,
-                    display(c.assembled_at.as_ref()),
-                    pb::CandidateTrigger::try_from(c.trigger)
-                        .map_or("unknown", |t| t.as_str_name())
-                );
-            }
+            let list = client
+                .list_candidates(request)
+                .await
+                .map_err(failed("list candidates"))?
+                .into_inner();
+            emit(output, &list, |list| {
+                let rows: Vec<[String; 5]> = list
+                    .candidates
+                    .iter()
+                    .map(|c| {
+                        [
+                            format!("#{}", c.sequence),
+                            c.candidate_id.clone(),
+                            c.content_hash.clone(),
+                            display(c.assembled_at.as_ref()),
+                            pb::CandidateTrigger::try_from(c.trigger)
+                                .map_or("unknown", |t| t.as_str_name())
+                                .to_string(),
+                        ]
+                    })
+                    .collect();
+                table(
+                    ["seq", "candidate", "content hash", "assembled", "trigger"],
+                    &rows,
+                )
+            });
         }
     }
     Ok(())
+}
+
+/// Where a candidate stands in the three stages, with the reasons a stage has not passed.
+fn render_status(s: &pb::CandidateStatus) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "candidate {} ({})", s.candidate_id, s.candidate_hash);
+    for stage in &s.stages {
+        let name = pb::ValidationStage::try_from(stage.stage)
+            .map_or("unknown", |st| st.as_str_name())
+            .trim_start_matches("VALIDATION_STAGE_")
+            .to_lowercase();
+        let _ = writeln!(
+            out,
+            "  {name:<10} {}",
+            if stage.passed { "passed" } else { "not passed" }
+        );
+        for reason in &stage.reasons {
+            let _ = writeln!(out, "    - {reason}");
+        }
+    }
+    let _ = writeln!(
+        out,
+        "{}",
+        if s.publishable {
+            "publishable"
+        } else {
+            "not publishable"
+        }
+    );
+    out
+}
+
+/// Stage 1's report: every rule with its outcome.
+fn render_rule_report(report: &pb::ValidationReport) -> String {
+    let rows: Vec<[String; 3]> = report
+        .results
+        .iter()
+        .map(|r| {
+            [
+                r.rule_id.clone(),
+                pb::RuleStatus::try_from(r.status)
+                    .map_or("unknown", |s| s.as_str_name())
+                    .trim_start_matches("RULE_STATUS_")
+                    .to_lowercase(),
+                r.detail.clone(),
+            ]
+        })
+        .collect();
+    format!(
+        "stage 1: rule set v{} ({} open warnings, errors {})\n{}",
+        report.rule_set_version,
+        report.open_warnings,
+        if report.passed_errors {
+            "passed"
+        } else {
+            "failed"
+        },
+        table(["rule", "status", "detail"], &rows)
+    )
+}
+
+/// Stage 2's report: every comparison with its outcome.
+fn render_benchmark_report(report: &pb::BenchmarkReport) -> String {
+    let rows: Vec<[String; 5]> = report
+        .comparisons
+        .iter()
+        .map(|c| {
+            [
+                c.benchmark_id.clone(),
+                c.figure_id.clone(),
+                format!("{:+.4}", c.deviation),
+                pb::BenchmarkOutcome::try_from(c.outcome)
+                    .map_or("unknown", |o| o.as_str_name())
+                    .trim_start_matches("BENCHMARK_OUTCOME_")
+                    .to_lowercase(),
+                c.detail.clone(),
+            ]
+        })
+        .collect();
+    format!(
+        "stage 2: benchmark registry v{} ({} open deviations)\n{}",
+        report.registry_version,
+        report.open_deviations,
+        table(
+            ["benchmark", "figure", "deviation", "outcome", "detail"],
+            &rows
+        )
+    )
 }
 
 /// A table of a candidate's published-indicator figures, in presentation units.

@@ -1,30 +1,38 @@
 //! What each command does, one module per command; `main.rs` only parses and calls [`run`].
-//! Commands that talk to the aggregator share one way to reach it ([`AggregatorTarget`]); their
-//! failures come back as the domain error the gRPC status stands for
-//! ([`ndrs_platform::grpc_status::from_status`]), so `ndrs` says "not found" for a missing release,
-//! not "unavailable".
+//!
+//! Every step of a survey round is a thin shell over `ndrs-client` (the library the demo
+//! walk-through calls too): parse the arguments, make one [`Session`], call, print with
+//! [`crate::output`]. Failures come back as the domain error the gRPC status stands for
+//! ([`ndrs_platform::grpc_status::from_status`]), naming the call and, when a service could not
+//! be reached, its address; [`crate::exit`] turns their class into the exit code.
 
 mod admin;
 mod audit;
 mod candidate;
 mod content;
 mod demo;
+mod frames;
 mod health;
 mod migrate;
 mod release;
+mod returns;
+mod review;
+mod rules;
 mod serve;
+mod submit;
 
+use ndrs_client::Session;
 use ndrs_core::{Error, Result};
-use ndrs_platform::client::{AuthedChannel, channel};
+use ndrs_platform::client::SystemEndpoints;
 use ndrs_platform::settings::Settings;
-use ndrs_proto::v1::aggregator_service_client::AggregatorServiceClient;
 
-use crate::cli::{Cli, Command};
+use crate::cli::{Cli, Command, Global};
 
 pub use candidate::render as render_candidate;
 
 /// Runs a parsed command line.
 pub async fn run(cli: Cli) -> Result<()> {
+    let global = cli.global;
     match cli.command {
         Command::Serve { service } => serve::run(service).await,
         Command::Demo {
@@ -36,22 +44,24 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Health => health::run().await,
         Command::Migrate => migrate::run().await,
         Command::Admin { command } => admin::run(command).await,
-        Command::Candidate {
-            command,
-            url,
-            token,
-        } => candidate::run(command, AggregatorTarget { url, token }).await,
-        Command::Release {
-            command,
-            url,
-            token,
-        } => release::run(command, AggregatorTarget { url, token }).await,
-        Command::Content { command, token } => content::run(command, token).await,
-        Command::Audit {
-            command,
-            url,
-            token,
-        } => audit::run(command, AggregatorTarget { url, token }).await,
+        Command::Submit(args) => submit::run(args, &global).await,
+        Command::Returns { command } => returns::run(command, &global).await,
+        Command::Design { command } => frames::design(command, &global).await,
+        Command::Register { command } => frames::register(command, &global).await,
+        Command::Rules { command } => rules::rules(command, &global).await,
+        Command::Benchmarks { command } => rules::benchmarks(command, &global).await,
+        Command::Justify(args) => rules::justify(args, &global).await,
+        Command::Candidate { command, url } => candidate::run(command, &global, url).await,
+        Command::Review { command } => review::run(command, &global).await,
+        Command::Publish(args) => release::publish(args, &global).await,
+        Command::Release { command, url } => release::run(command, &global, url).await,
+        Command::Content { command } => content::run(command, global.token).await,
+        Command::Audit { command, url } => audit::run(command, &global, url).await,
+        Command::Completions { shell } => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut command, "ndrs", &mut std::io::stdout());
+            Ok(())
+        }
     }
 }
 
@@ -60,29 +70,22 @@ fn load_settings() -> Result<Settings> {
     Settings::load().map_err(|e| Error::FailedPrecondition(e.to_string()))
 }
 
-/// The aggregator a command talks to: `--url` (default: the configured host and port) and the
-/// bearer token (`--token` or `NDRS_TOKEN`).
-struct AggregatorTarget {
-    url: Option<String>,
-    token: Option<String>,
+/// The services' addresses from the configuration, the aggregator's replaced by `--url` where
+/// a command has one.
+fn endpoints(settings: &Settings, aggregator_url: Option<String>) -> SystemEndpoints {
+    let mut endpoints = demo::configured_endpoints(settings);
+    if let Some(url) = aggregator_url {
+        endpoints.aggregator = url;
+    }
+    endpoints
 }
 
-impl AggregatorTarget {
-    /// A channel to the aggregator carrying the token.
-    fn channel(self, settings: &Settings) -> Result<AuthedChannel> {
-        let url = self.url.unwrap_or_else(|| {
-            format!(
-                "http://{}:{}",
-                settings.server.host, settings.services.aggregator.port
-            )
-        });
-        let token = self
-            .token
-            .ok_or_else(|| Error::Unauthenticated("pass --token or set NDRS_TOKEN".into()))?;
-        channel(&url, Some(&token))
-    }
-
-    fn client(self, settings: &Settings) -> Result<AggregatorServiceClient<AuthedChannel>> {
-        Ok(AggregatorServiceClient::new(self.channel(settings)?))
-    }
+/// The caller's session: the configured addresses and `--token` (or `NDRS_TOKEN`).
+fn session(global: &Global, aggregator_url: Option<String>) -> Result<Session> {
+    let settings = load_settings()?;
+    let token = global
+        .token
+        .clone()
+        .ok_or_else(|| Error::Unauthenticated("pass --token or set NDRS_TOKEN".into()))?;
+    Session::new(endpoints(&settings, aggregator_url), token)
 }
