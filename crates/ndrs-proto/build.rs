@@ -14,6 +14,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "ndrs/v1/circulation.proto",
         "ndrs/v1/application.proto",
         "ndrs/v1/aggregator.proto",
+        "ndrs/v1/cycle.proto",
     ];
     for file in &files {
         println!("cargo:rerun-if-changed={}", proto_root.join(file).display());

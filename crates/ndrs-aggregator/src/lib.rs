@@ -35,6 +35,7 @@
 pub mod audit;
 pub mod benchmarks;
 pub mod candidate;
+pub mod cycles;
 mod codes;
 pub mod derived;
 pub mod disclosure;

@@ -7,6 +7,7 @@ use ndrs_proto::v1::application_survey_service_client::ApplicationSurveyServiceC
 use ndrs_proto::v1::circulation_survey_service_client::CirculationSurveyServiceClient;
 use ndrs_proto::v1::compute_census_service_client::ComputeCensusServiceClient;
 use ndrs_proto::v1::production_storage_service_client::ProductionStorageServiceClient;
+use ndrs_proto::v1::return_activity_service_client::ReturnActivityServiceClient;
 use tracing::Instrument;
 
 /// Where the stage services are.
@@ -24,6 +25,8 @@ pub struct StageClients {
     compute: ComputeCensusServiceClient<AuthedChannel>,
     circulation: CirculationSurveyServiceClient<AuthedChannel>,
     application: ApplicationSurveyServiceClient<AuthedChannel>,
+    /// Each stage's `ReturnActivityService`, in stage order, for progress reports.
+    activity: Vec<(&'static str, ReturnActivityServiceClient<AuthedChannel>)>,
 }
 
 /// A stage service that cannot answer (or is rate limiting) makes the whole assembly
@@ -62,7 +65,42 @@ impl StageClients {
                 token,
             )?)
             .max_decoding_message_size(max),
+            activity: [
+                ("production", &endpoints.production),
+                ("compute", &endpoints.compute),
+                ("circulation", &endpoints.circulation),
+                ("application", &endpoints.application),
+            ]
+            .into_iter()
+            .map(|(stage, url)| {
+                Ok((
+                    stage,
+                    ReturnActivityServiceClient::new(channel(url, token)?)
+                        .max_decoding_message_size(max),
+                ))
+            })
+            .collect::<Result<_>>()?,
         })
+    }
+
+    /// What every stage received for a cycle, per unit and kind, fetched concurrently.
+    pub async fn activity(&self, cycle_year: i32) -> Result<Vec<pb::UnitActivity>> {
+        let calls = self.activity.iter().map(|(stage, client)| {
+            let mut client = client.clone();
+            async move {
+                client
+                    .get_return_activity(pb::GetReturnActivityRequest { cycle_year })
+                    .await
+                    .map(|r| r.into_inner().units)
+                    .map_err(|s| stage_error(stage, s))
+            }
+        });
+        let answers = futures::future::join_all(calls).await;
+        let mut units = Vec::new();
+        for answer in answers {
+            units.extend(answer?);
+        }
+        Ok(units)
     }
 
     /// Every stage's result for a cycle, in stage order, fetched concurrently.

@@ -18,7 +18,7 @@ use crate::stages::{StageClients, StageEndpoints};
 /// This service's schema: every table of [`crate::store`], by its migrations.
 pub use crate::store::migration::Migrator;
 
-pub const SERVICE_NAMES: &[&str] = &["ndrs.v1.AggregatorService"];
+pub const SERVICE_NAMES: &[&str] = &["ndrs.v1.AggregatorService", crate::cycles::SERVICE_NAME];
 
 /// Stage endpoints from settings: an explicit URL, or the service's configured port on the host.
 pub fn endpoints_from_settings(settings: &Settings) -> StageEndpoints {
@@ -72,6 +72,7 @@ pub async fn run(
         (settings.aggregator.service_token.clone(), None)
     };
     let clients = StageClients::connect(&endpoints, &token)?;
+    let cycles = crate::cycles::CycleApi::new(db.clone(), runtime.identity.clone(), clients.clone());
     let candidates = Candidates::new(db.clone(), clients);
     let validation = crate::validation::Validation::new(db.clone());
     let watcher = tokio::spawn(crate::watcher::run(
@@ -96,7 +97,8 @@ pub async fn run(
     let routes = Routes::new(
         Aggregator::new(process, runtime.identity.clone())
             .into_server(settings.server.max_message_bytes),
-    );
+    )
+    .add_service(cycles.into_server(settings.server.max_message_bytes));
     let served =
         ndrs_platform::server::serve(listener, routes, SERVICE_NAMES, shutdown.cancelled_owned())
             .await;

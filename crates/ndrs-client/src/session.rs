@@ -46,16 +46,7 @@ impl Stage {
     }
 }
 
-/// Every return kind a reporting unit can send.
-pub const RETURN_KINDS: [&str; 7] = [
-    "device_parameters",
-    "storage_medium",
-    "compute_centre",
-    "carrier_traffic",
-    "exchange_activity",
-    "application_questionnaire",
-    "sharing_hub",
-];
+pub use ndrs_platform::client::RETURN_KINDS;
 
 /// The services' addresses and the caller's token. Cheap to clone; channels connect lazily, on
 /// the first call.

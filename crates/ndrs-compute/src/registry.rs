@@ -163,6 +163,7 @@ pub mod migration {
             vec![
                 Box::new(ndrs_platform::returns::migration::CreateReturnStore),
                 Box::new(ndrs_platform::documents::migration::CreateCycleDocument),
+                Box::new(ndrs_platform::returns::migration::CreateRefusedSubmission),
             ]
         }
     }

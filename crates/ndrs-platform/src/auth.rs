@@ -245,7 +245,11 @@ pub mod migration {
 
     impl sea_orm_migration::MigratorTraitSelf for IdentityMigrator {
         fn migrations(&self) -> Vec<Box<dyn MigrationTrait>> {
-            vec![Box::new(CreateAccessToken), Box::new(AddTokenExpiry)]
+            vec![
+                Box::new(CreateAccessToken),
+                Box::new(AddTokenExpiry),
+                Box::new(crate::calendar::migration::CreateCalendar),
+            ]
         }
     }
 }
@@ -320,6 +324,11 @@ impl IdentityStore {
             limiter: RateLimiter::in_process(rate),
             rate,
         }
+    }
+
+    /// The survey calendar, in the same database ([`crate::calendar`]).
+    pub fn calendar(&self) -> crate::calendar::Calendar {
+        crate::calendar::Calendar::new(self.db.clone())
     }
 
     /// Closes the store's pool. A command-line call does this before it returns: a pool left to

@@ -56,6 +56,17 @@ pub fn channel(url: &str, token: Option<&str>) -> Result<AuthedChannel> {
     ))
 }
 
+/// Every return kind a reporting unit can send, in stage order.
+pub const RETURN_KINDS: [&str; 7] = [
+    "device_parameters",
+    "storage_medium",
+    "compute_centre",
+    "carrier_traffic",
+    "exchange_activity",
+    "application_questionnaire",
+    "sharing_hub",
+];
+
 /// Addresses the services listen on, as `http://host:port`.
 #[derive(Debug, Clone)]
 pub struct SystemEndpoints {

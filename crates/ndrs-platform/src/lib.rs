@@ -11,6 +11,7 @@
 //! - [`grpc_status`]: the single mapping between domain errors and gRPC status codes, both ways.
 //! - [`timestamp`]: wire timestamps and the RFC 3339 text the stores keep.
 //! - [`auth`]: bearer tokens (stored hashed, with a validity period) and principals with roles.
+//! - [`calendar`]: each cycle's collection window, and whether a return for it is taken now.
 //! - [`rate_limit`]: per-principal token buckets (Redis or in-process).
 //! - [`db`]: database connection and migrations (SQLite embedded, PostgreSQL by URL).
 //! - [`returns`]: the append-only return store with its transactional outbox and relay.
@@ -24,6 +25,7 @@
 
 pub mod auth;
 pub mod bus;
+pub mod calendar;
 pub mod client;
 pub mod db;
 pub mod documents;

@@ -12,6 +12,9 @@
 //! - `ndrs.outbox.backlog` (gauge) and `ndrs.outbox.lag` (gauge, seconds): committed events not yet
 //!   published and the age of the oldest, by `ndrs.stage` (the relay's measure of bus trouble).
 //! - `ndrs.returns.stored` (counter): returns stored, by `ndrs.return_kind` and `outcome`.
+//! - `ndrs.cycle.returns` (gauge): a cycle's expected returns by `ndrs.cycle_year`,
+//!   `ndrs.return_kind` and `state` (`expected`, `received`, `late`, `revised`, `refused`,
+//!   `outstanding`), as of the last progress report.
 //! - `db.client.connection.count` (gauge): each stage service's pool, by
 //!   `db.client.connection.pool.name` and `db.client.connection.state` (`used`, `idle`).
 //!
@@ -37,6 +40,7 @@ pub struct Metrics {
     pub reassembly_duration: Histogram<f64>,
     pub returns_stored: Counter<u64>,
     pub db_connections: Gauge<u64>,
+    pub cycle_returns: Gauge<u64>,
 }
 
 /// The process's instruments, created on first use from the global meter provider (installed by
@@ -86,6 +90,12 @@ pub fn metrics() -> &'static Metrics {
             returns_stored: meter
                 .u64_counter("ndrs.returns.stored")
                 .with_description("returns stored, by return kind and outcome (new, revised, replayed)")
+                .build(),
+            cycle_returns: meter
+                .u64_gauge("ndrs.cycle.returns")
+                .with_description(
+                    "a cycle's expected returns by return kind and state, as of its last progress report",
+                )
                 .build(),
         }
     })

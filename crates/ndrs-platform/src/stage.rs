@@ -14,6 +14,7 @@ use ndrs_proto::v1 as pb;
 
 use crate::returns::{EditFinding, FindingSeverity, ReturnHeader, StoredReceipt, StoredReturn};
 
+pub mod activity;
 pub mod reader;
 pub mod result;
 pub mod runtime;
@@ -42,6 +43,7 @@ impl sea_orm_migration::MigratorTraitSelf for StageMigrator {
         vec![
             Box::new(crate::returns::migration::CreateReturnStore),
             Box::new(crate::documents::migration::CreateCycleDocument),
+            Box::new(crate::returns::migration::CreateRefusedSubmission),
         ]
     }
 }
@@ -164,6 +166,8 @@ pub fn receipt_to_proto(r: StoredReceipt) -> pb::Receipt {
         return_kind: r.kind,
         // The store keeps no questionnaire per receipt; the submit path fills it in.
         questionnaire_ref: String::new(),
+        // Nor the calendar's verdict, which the submit path also fills in.
+        late: false,
     }
 }
 

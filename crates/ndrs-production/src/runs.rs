@@ -117,6 +117,7 @@ pub mod migration {
                 Box::new(ndrs_platform::returns::migration::CreateReturnStore),
                 Box::new(CreateModelRun),
                 Box::new(ndrs_platform::documents::migration::CreateCycleDocument),
+                Box::new(ndrs_platform::returns::migration::CreateRefusedSubmission),
             ]
         }
     }

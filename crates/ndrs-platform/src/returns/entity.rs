@@ -53,3 +53,26 @@ pub mod outbox_event {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+pub mod refused_submission {
+    use sea_orm::entity::prelude::*;
+
+    /// One refused submission: who, what, when and the first reason; never its payload.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "refused_submission")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub return_kind: String,
+        pub cycle_year: i32,
+        pub reporting_unit_id: String,
+        pub refused_at: String,
+        #[sea_orm(column_type = "Text")]
+        pub reason: String,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

@@ -119,6 +119,58 @@ pub struct ReturnStoreMigrator;
 
 impl sea_orm_migration::MigratorTraitSelf for ReturnStoreMigrator {
     fn migrations(&self) -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(CreateReturnStore)]
+        vec![Box::new(CreateReturnStore), Box::new(CreateRefusedSubmission)]
+    }
+}
+
+/// Refused submissions (unit, kind, cycle, when, why), for response monitoring: a unit that tried
+/// and was refused is chased differently from one that never sent anything. Nothing of the
+/// refused payload is kept.
+pub struct CreateRefusedSubmission;
+
+impl MigrationName for CreateRefusedSubmission {
+    fn name(&self) -> &str {
+        "m20261203_000002_create_refused_submission"
+    }
+}
+
+#[derive(DeriveIden)]
+enum RefusedSubmission {
+    Table,
+    Id,
+    ReturnKind,
+    CycleYear,
+    ReportingUnitId,
+    RefusedAt,
+    Reason,
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for CreateRefusedSubmission {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        use RefusedSubmission as R;
+        db::create_table(
+            manager,
+            Table::create()
+                .table(R::Table)
+                .col(big_pk_auto(R::Id))
+                .col(string(R::ReturnKind))
+                .col(integer(R::CycleYear))
+                .col(string(R::ReportingUnitId))
+                .col(string(R::RefusedAt))
+                .col(text(R::Reason)),
+        )
+        .await?;
+        db::create_index(
+            manager,
+            "refused_submission_by_cycle",
+            R::Table,
+            [R::CycleYear],
+        )
+        .await
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        db::drop_table(manager, RefusedSubmission::Table).await
     }
 }

@@ -23,6 +23,9 @@ use tokio::sync::Notify;
 use crate::db::db_error;
 use entity::{outbox_event, submitted_return};
 
+mod activity;
+pub use activity::UnitActivity;
+
 /// Topic on which stage services announce that a cycle's inputs changed.
 pub const INPUTS_CHANGED_TOPIC: &str = "ndrs.cycle-inputs-changed";
 

@@ -226,8 +226,15 @@ impl StageCore {
         .await
         .map_err(|e| Error::Internal(format!("the answer check did not finish: {e}")))
         .into_status()?;
-        let (value, findings) =
-            answered(respondent, answers, checked, &in_force.lineage_ref).into_status()?;
+        let (cycle_year, unit) = (header.cycle_year, header.reporting_unit_id.clone());
+        let (value, findings) = match answered(respondent, answers, checked, &in_force.lineage_ref)
+        {
+            Ok(answered) => answered,
+            Err(e) => {
+                self.record_refusal(R::KIND, cycle_year, &unit, &e).await;
+                return Err(crate::to_status(e));
+            }
+        };
         Ok(Submission {
             principal,
             header,
@@ -256,12 +263,28 @@ impl StageCore {
         findings.extend(value.edit_findings());
         findings.extend(self.plausibility.findings(&value.quantities()));
         findings.extend(context);
-        let mut receipt = self
-            .commit(&principal, header, &value, findings)
-            .await
-            .into_status()?;
+        let (cycle_year, unit) = (header.cycle_year, header.reporting_unit_id.clone());
+        let committed = self.commit(&principal, header, &value, findings).await;
+        if let Err(e) = &committed {
+            self.record_refusal(R::KIND, cycle_year, &unit, e).await;
+        }
+        let mut receipt = committed.into_status()?;
         receipt.questionnaire_ref = questionnaire_ref;
         Ok(Response::new(receipt))
+    }
+
+    /// Keeps who was refused, and why, for response monitoring: refusals of the return itself
+    /// (its content, or its cycle not being open), not of the caller (those name no unit the
+    /// caller may speak for).
+    async fn record_refusal(&self, kind: &str, cycle_year: i32, unit: &str, error: &Error) {
+        if matches!(
+            error,
+            Error::InvalidArgument(_) | Error::FailedPrecondition(_)
+        ) {
+            self.store
+                .record_refusal(kind, cycle_year, unit, &error.to_string())
+                .await;
+        }
     }
 
     async fn commit<R: StageReturn>(
@@ -272,6 +295,12 @@ impl StageCore {
         findings: Vec<EditFinding>,
     ) -> Result<pb::Receipt> {
         principal.require_reporter_for(&header.reporting_unit_id)?;
+        // The calendar first: a return for a cycle that is not open is refused whatever it says.
+        let admission = self
+            .identity
+            .calendar()
+            .admit(header.cycle_year, chrono::Utc::now())
+            .await?;
         let findings = refuse_on_errors(findings)?;
         let kind = R::KIND;
         let payload = serde_json::to_value(value)
@@ -298,6 +327,9 @@ impl StageCore {
             (false, 1) => "new",
             (false, _) => "revised",
         };
+        if admission.late && !receipt.replayed {
+            tracing::info!(kind, return_id = %receipt.return_id, "return received after the deadline");
+        }
         crate::metrics::metrics().returns_stored.add(
             1,
             &[
@@ -305,7 +337,9 @@ impl StageCore {
                 opentelemetry::KeyValue::new("outcome", outcome),
             ],
         );
-        Ok(receipt_to_proto(receipt))
+        let mut receipt = receipt_to_proto(receipt);
+        receipt.late = admission.late;
+        Ok(receipt)
     }
 
     /// The cycle's latest returns of kind `R` a stage may use, and those it sets aside
@@ -448,6 +482,7 @@ pub async fn run_stage<S: StageService>(
     let plausibility = runtime.settings.plausibility.clone();
     let mut service_names = S::SERVICE_NAMES.to_vec();
     service_names.push(crate::questionnaires::service::SERVICE_NAME);
+    service_names.push(super::activity::SERVICE_NAME);
     super::run_stage_service(
         runtime,
         S::STAGE_NAME,
@@ -458,9 +493,11 @@ pub async fn run_stage<S: StageService>(
         |store, identity| {
             let documents = Questionnaires::new(&store, S::RETURN_KINDS);
             let questionnaires = QuestionnaireApi::new(identity.clone(), documents.clone());
+            let activity = super::activity::ActivityApi::new(identity.clone(), store.clone());
             S::new(StageCore::new(store, identity, plausibility, documents))
                 .into_routes(max)
                 .add_service(questionnaires.into_server(max))
+                .add_service(activity.into_server(max))
         },
     )
     .await
