@@ -35,8 +35,8 @@
 pub mod audit;
 pub mod benchmarks;
 pub mod candidate;
-pub mod cycles;
 mod codes;
+pub mod cycles;
 pub mod derived;
 pub mod disclosure;
 pub mod grpc;

@@ -72,7 +72,8 @@ pub async fn run(
         (settings.aggregator.service_token.clone(), None)
     };
     let clients = StageClients::connect(&endpoints, &token)?;
-    let cycles = crate::cycles::CycleApi::new(db.clone(), runtime.identity.clone(), clients.clone());
+    let cycles =
+        crate::cycles::CycleApi::new(db.clone(), runtime.identity.clone(), clients.clone());
     let candidates = Candidates::new(db.clone(), clients);
     let validation = crate::validation::Validation::new(db.clone());
     let watcher = tokio::spawn(crate::watcher::run(

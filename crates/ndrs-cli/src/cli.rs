@@ -90,6 +90,23 @@ pub enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
+    /// A cycle's collection window: open, extend, close, and how the round is going
+    /// (organisers).
+    Cycle {
+        #[command(subcommand)]
+        command: CycleCommand,
+    },
+    /// The cycle's reporting frame: every unit expected to report (organisers).
+    Frame {
+        #[command(subcommand)]
+        command: ReportingFrameCommand,
+    },
+    /// Reporter tokens for the units of a frame, written to a file for distribution
+    /// (against the configured identity database, like `admin`).
+    Tokens {
+        #[command(subcommand)]
+        command: TokensCommand,
+    },
     /// Submit returns from JSON-lines files (organisers: with a tokens file; reporters: their
     /// own unit's), idempotently: running a file twice stores nothing twice.
     #[command(after_help = SUBMIT_HELP)]
@@ -177,6 +194,137 @@ A header without an idempotency key gets one derived from the line, so the same 
 however often it is sent; a header with a return id revises that return. Every outcome is appended
 to the receipts file as it arrives; running the same files again skips what was accepted.
 Exits 3 when a return was refused and 69 when one could not be sent (run it again to resume).";
+
+#[derive(Subcommand)]
+pub enum CycleCommand {
+    /// Open a cycle's collection window. Returns are taken from `--opens-at`; after the deadline
+    /// they are still taken but counted late, until the cycle is closed.
+    Open {
+        /// The cycle year (the reference year the figures describe).
+        #[arg(long, value_parser = parse_cycle)]
+        cycle: i32,
+        /// RFC 3339 time of the deadline, e.g. 2025-03-31T18:00:00+08:00.
+        #[arg(long)]
+        deadline: String,
+        /// RFC 3339 time the window opens (default: now).
+        #[arg(long)]
+        opens_at: Option<String>,
+        /// The standard time point, YYYY-MM-DD (default: 31 December of the cycle year).
+        #[arg(long, default_value = "")]
+        reference_date: String,
+    },
+    /// Move an open cycle's deadline later.
+    Extend {
+        /// The cycle year.
+        #[arg(long, value_parser = parse_cycle)]
+        cycle: i32,
+        /// The new deadline (RFC 3339), later than the one in force.
+        #[arg(long)]
+        deadline: String,
+        /// Why the deadline moves (recorded and audited).
+        #[arg(long)]
+        reason: String,
+    },
+    /// Close an open cycle: no return for it is taken after this.
+    Close {
+        /// The cycle year.
+        #[arg(long, value_parser = parse_cycle)]
+        cycle: i32,
+    },
+    /// A cycle's window and history.
+    Show {
+        /// The cycle year.
+        #[arg(long, value_parser = parse_cycle)]
+        cycle: i32,
+    },
+    /// Every cycle.
+    List,
+    /// How the round is going: expected, received, late, revised, refused and outstanding
+    /// returns, by kind, stratum, subject type, province and size class; response rates; the
+    /// outstanding units to chase; receipts per day.
+    Progress {
+        /// The cycle year.
+        #[arg(long, value_parser = parse_cycle)]
+        cycle: i32,
+        /// Most outstanding returns listed in the table (JSON lists them all).
+        #[arg(long, default_value_t = 20)]
+        outstanding: usize,
+        /// The breakdowns the table shows (repeat or separate with commas; default: all).
+        #[arg(long, value_enum, value_delimiter = ',')]
+        by: Vec<Breakdown>,
+    },
+}
+
+/// A breakdown of the progress report.
+#[derive(Clone, Copy, ValueEnum)]
+#[value(rename_all = "snake_case")]
+pub enum Breakdown {
+    Kind,
+    Stratum,
+    SubjectType,
+    Province,
+    SizeClass,
+}
+
+impl Breakdown {
+    pub fn code(self) -> &'static str {
+        match self {
+            Breakdown::Kind => "kind",
+            Breakdown::Stratum => "stratum",
+            Breakdown::SubjectType => "subject_type",
+            Breakdown::Province => "province",
+            Breakdown::SizeClass => "size_class",
+        }
+    }
+}
+
+#[derive(Subcommand)]
+pub enum ReportingFrameCommand {
+    /// Load a frame as the cycle's next version: a CSV (columns reporting_unit_id, name,
+    /// subject_type, province_code, industry, size_class, expected_kinds separated by `;`,
+    /// contact, stratum, design_weight) or a LoadFrameRequest in JSON or TOML.
+    Load {
+        /// The frame file.
+        file: PathBuf,
+        /// The cycle, when the file names none.
+        #[arg(long, value_parser = parse_cycle)]
+        cycle: Option<i32>,
+    },
+    /// Print a version of a cycle's frame.
+    Show {
+        /// The cycle year.
+        #[arg(long, value_parser = parse_cycle)]
+        cycle: i32,
+        /// The version (0: the latest).
+        #[arg(long, default_value_t = 0)]
+        version: u32,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum TokensCommand {
+    /// Issue a reporter token for every unit of a frame and write them to `--out` (CSV:
+    /// reporting_unit_id, name, contact, token_id, token, expires_at; readable by its owner
+    /// only). Tokens are never printed or logged; only their hashes are stored.
+    Issue {
+        /// A frame file (as `ndrs frame load` reads it) ...
+        #[arg(long, required_unless_present = "cycle", conflicts_with = "cycle")]
+        frame: Option<PathBuf>,
+        /// ... or the cycle whose loaded frame the aggregator holds (needs an organiser's token).
+        #[arg(long, value_parser = parse_cycle)]
+        cycle: Option<i32>,
+        /// Only units expected to send this return kind.
+        #[arg(long, value_enum)]
+        kind: Option<ReturnKind>,
+        /// Where the tokens are written; refused if it exists, so no file of live tokens is
+        /// overwritten by mistake.
+        #[arg(long)]
+        out: PathBuf,
+        /// Days the tokens are valid (default: the configured auth.token_validity_days).
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=3650))]
+        valid_for_days: Option<u32>,
+    },
+}
 
 #[derive(Args)]
 pub struct SubmitArgs {

@@ -165,16 +165,6 @@ struct Tokens {
     publisher: String,
 }
 
-/// Issues a reporter token per unit and writes the tokens file `ndrs submit --tokens` reads.
-fn tokens_file(served: &Served, units: &[&str], path: &Path) {
-    let mut csv = String::from("reporting_unit_id,token\n");
-    for unit in units {
-        let token = served.issue_token(&format!("reporter {unit}"), "reporter", Some(unit));
-        csv.push_str(&format!("{unit},{token}\n"));
-    }
-    std::fs::write(path, csv).unwrap();
-}
-
 fn versions_of(served: &Served, organiser: &str, kind: &str) -> Vec<u64> {
     let list = ok_json(
         served,
@@ -231,12 +221,36 @@ fn a_working_group_runs_a_round_from_files_with_the_cli() {
     );
     assert_eq!(added["version"], 2);
 
-    // Two files of returns: the sample returns (their idempotency keys dropped, so `submit`
-    // derives them) and one centre whose province code does not exist.
+    // The collection window: opened an hour ago, its deadline a few seconds from now, so that
+    // the returns sent after the pause below are late.
+    let now = chrono::Utc::now();
+    let deadline = now + chrono::Duration::seconds(6);
+    let opened = ok_json(
+        &served,
+        &[
+            "cycle",
+            "open",
+            "--cycle",
+            CYCLE,
+            "--opens-at",
+            &(now - chrono::Duration::hours(1)).to_rfc3339(),
+            "--deadline",
+            &deadline.to_rfc3339(),
+        ],
+        organiser,
+    );
+    assert_eq!(opened["state"], "CYCLE_STATE_OPEN");
+    assert_eq!(opened["referenceDate"], "2023-12-31");
+
+    // The sample returns (their idempotency keys dropped, so `submit` derives them): all but one
+    // enterprise's on time; that one's after the deadline, with a centre whose province code
+    // does not exist.
     let mut returns = ndrs_testkit::submit::sample_returns(2023);
     for r in &mut returns {
         r.header_mut().idempotency_key.clear();
     }
+    let late_enterprise = returns.pop().unwrap();
+    assert_eq!(late_enterprise.reporting_unit_id(), "kie-2");
     let mut bad = ndrs_testkit::sample::centre(
         "cc-bad-01",
         "k",
@@ -246,38 +260,119 @@ fn a_working_group_runs_a_round_from_files_with_the_cli() {
     );
     bad.header.as_mut().unwrap().idempotency_key.clear();
     write_returns(&path("returns.jsonl"), &returns);
-    write_returns(&path("late.jsonl"), &[Return::Centre(bad)]);
-    let mut units: Vec<&str> = returns.iter().map(Return::reporting_unit_id).collect();
-    units.push("cc-bad-01");
-    units.sort_unstable();
-    units.dedup();
-    tokens_file(&served, &units, &path("tokens.csv"));
-    let submit = |receipts: &str| {
-        json_and_code(
-            &served,
-            &[
-                "submit",
-                path("returns.jsonl").to_str().unwrap(),
-                path("late.jsonl").to_str().unwrap(),
+    write_returns(
+        &path("late.jsonl"),
+        &[Return::Centre(bad), late_enterprise.clone()],
+    );
+
+    // The frame: every unit above plus one centre that never reports; tokens issued from it.
+    let mut frame = String::from(
+        "reporting_unit_id,name,subject_type,province_code,expected_kinds,contact,stratum,design_weight\n",
+    );
+    let mut expected: std::collections::BTreeMap<String, Vec<&str>> = Default::default();
+    for r in returns.iter().chain([&late_enterprise]) {
+        let kinds = expected
+            .entry(r.reporting_unit_id().to_string())
+            .or_default();
+        if !kinds.contains(&r.kind()) {
+            kinds.push(r.kind());
+        }
+    }
+    expected.insert("cc-bad-01".into(), vec!["compute_centre"]);
+    expected.insert("cc-silent-01".into(), vec!["compute_centre"]);
+    for (unit, kinds) in &expected {
+        let (subject, stratum, weight) = if unit.starts_with("kie") {
+            ("KEY_INDUSTRY_ENTERPRISE", "kie", "4")
+        } else {
+            ("COMPUTE_CENTRE", "", "")
+        };
+        frame.push_str(&format!(
+            "{unit},{unit},{subject},11,{},{unit}@example.org,{stratum},{weight}\n",
+            kinds.join(";")
+        ));
+    }
+    std::fs::write(path("frame.csv"), frame).unwrap();
+    let loaded = ok_json(
+        &served,
+        &[
+            "frame",
+            "load",
+            path("frame.csv").to_str().unwrap(),
+            "--cycle",
+            CYCLE,
+        ],
+        organiser,
+    );
+    assert_eq!(loaded["units"], expected.len());
+    assert_eq!(loaded["expectedReturns"], 12);
+    let issued = ok_json(
+        &served,
+        &[
+            "tokens",
+            "issue",
+            "--frame",
+            path("frame.csv").to_str().unwrap(),
+            "--out",
+            path("tokens.csv").to_str().unwrap(),
+        ],
+        organiser,
+    );
+    assert_eq!(issued["issued"], expected.len());
+    let again = served.run(
+        &[
+            "tokens",
+            "issue",
+            "--frame",
+            path("frame.csv").to_str().unwrap(),
+            "--out",
+            path("tokens.csv").to_str().unwrap(),
+        ],
+        organiser,
+    );
+    assert_eq!(
+        code(&again),
+        3,
+        "an existing tokens file is never overwritten"
+    );
+
+    let submit = |files: &[&str], receipts: &str| {
+        let mut args = vec!["submit".to_string()];
+        args.extend(files.iter().map(|f| path(f).to_str().unwrap().to_string()));
+        args.extend(
+            [
                 "--tokens",
                 path("tokens.csv").to_str().unwrap(),
                 "--receipts",
                 path(receipts).to_str().unwrap(),
                 "--concurrency",
                 "4",
-            ],
-            "",
-        )
+            ]
+            .map(String::from),
+        );
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        json_and_code(&served, &args, "")
     };
-    let (first, exit) = submit("receipts.jsonl");
-    assert_eq!(exit, 3, "one return was refused: {first}");
+    let (first, exit) = submit(&["returns.jsonl"], "receipts.jsonl");
+    assert_eq!(exit, 0, "{first}");
     assert_eq!(first["accepted"], returns.len(), "{first}");
-    assert_eq!(first["refused"], 1, "{first}");
+
+    // After the deadline: the same file again (resumed from the receipts: nothing is sent
+    // again) and the late file (one return refused, one late).
+    let wait = deadline - chrono::Utc::now() + chrono::Duration::milliseconds(500);
+    std::thread::sleep(wait.to_std().unwrap_or_default());
+    let (second, exit) = submit(&["returns.jsonl", "late.jsonl"], "receipts.jsonl");
+    assert_eq!(exit, 3, "one return was refused: {second}");
+    assert_eq!(second["already_done"], returns.len(), "{second}");
+    assert_eq!(second["accepted"], 1, "{second}");
+    assert_eq!(second["refused"], 1, "{second}");
     let receipts = std::fs::read_to_string(path("receipts.jsonl")).unwrap();
-    let refused: Vec<serde_json::Value> = receipts
+    let records: Vec<serde_json::Value> = receipts
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
-        .filter(|r: &serde_json::Value| r["status"] == "refused")
+        .collect();
+    let refused: Vec<&serde_json::Value> = records
+        .iter()
+        .filter(|r| r["status"] == "refused")
         .collect();
     assert_eq!(refused.len(), 1);
     assert!(
@@ -289,17 +384,66 @@ fn a_working_group_runs_a_round_from_files_with_the_cli() {
         "{}",
         refused[0]
     );
+    // The receipts say which returns came late: the hand count progress is checked against.
+    let late_receipts = records
+        .iter()
+        .filter(|r| r["receipt"]["late"] == true)
+        .count();
+    assert!(
+        late_receipts >= 1,
+        "the late enterprise's receipt says late"
+    );
+    assert!(
+        records
+            .iter()
+            .any(|r| r["reporting_unit_id"] == "kie-2" && r["receipt"]["late"] == true)
+    );
 
-    // Again, resuming from the receipts: nothing is sent again but the refused line.
-    let (again, exit) = submit("receipts.jsonl");
-    assert_eq!(exit, 3);
-    assert_eq!(again["already_done"], returns.len(), "{again}");
-    assert_eq!(again["accepted"], 0, "{again}");
-    // Again without the receipts: every line is sent, and every one is a replay.
-    let (replayed, _) = submit("fresh-receipts.jsonl");
-    assert_eq!(replayed["replayed"], returns.len(), "{replayed}");
+    // Again without the receipts: every line is sent, and every accepted one is a replay.
+    let (replayed, _) = submit(&["returns.jsonl", "late.jsonl"], "fresh-receipts.jsonl");
+    assert_eq!(replayed["replayed"], returns.len() + 1, "{replayed}");
     assert_eq!(replayed["accepted"], 0, "{replayed}");
     assert_eq!(versions_of(&served, organiser, "compute_centre"), [1, 1, 1]);
+
+    // Progress, by hand: 12 expected returns (11 units, one of them owing two storage media as
+    // one return kind); 10 received, the late one late; the bad centre refused; it and the
+    // silent centre outstanding.
+    let progress = ok_json(&served, &["cycle", "progress", "--cycle", CYCLE], organiser);
+    let total = &progress["total"];
+    let count = |v: &serde_json::Value, key: &str| v[key].as_u64().unwrap_or(0);
+    assert_eq!(count(total, "expected"), 12, "{progress}");
+    assert_eq!(count(total, "received"), 10, "{progress}");
+    assert_eq!(count(total, "late"), late_receipts as u64, "{progress}");
+    assert_eq!(count(total, "refused"), 1, "{progress}");
+    assert_eq!(count(total, "outstanding"), 2, "{progress}");
+    assert_eq!(count(total, "revised"), 0, "{progress}");
+    let outstanding: Vec<&str> = progress["outstanding"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["reportingUnitId"].as_str().unwrap())
+        .collect();
+    assert_eq!(outstanding, ["cc-bad-01", "cc-silent-01"]);
+    assert!(
+        progress["outstanding"][0]["lastRefusal"]
+            .as_str()
+            .unwrap()
+            .contains("province")
+    );
+    let kie = progress["cells"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["dimension"] == "stratum" && c["value"] == "kie")
+        .unwrap();
+    assert_eq!(count(&kie["counts"], "received"), 2);
+    assert_eq!(progress["application"]["unweighted"], 1.0);
+    let table = served.run(&["cycle", "progress", "--cycle", CYCLE], organiser);
+    let table = String::from_utf8_lossy(&table.stdout).into_owned();
+    assert!(
+        table.contains("all returns") && table.contains("cc-silent-01"),
+        "{table}"
+    );
 
     // Validate, justify, review, publish.
     let candidate = ok_json(
@@ -385,6 +529,49 @@ fn a_working_group_runs_a_round_from_files_with_the_cli() {
         &tokens.publisher,
     );
     assert!(String::from_utf8_lossy(&table.stdout).contains("v1 -> v2"));
+
+    // The deadline moves later (never earlier), then the cycle closes: nothing more is taken.
+    let earlier = served.run(
+        &[
+            "cycle",
+            "extend",
+            "--cycle",
+            CYCLE,
+            "--deadline",
+            &now.to_rfc3339(),
+            "--reason",
+            "x",
+        ],
+        organiser,
+    );
+    assert_eq!(code(&earlier), 3, "{}", stderr(&earlier));
+    let extended = ok_json(
+        &served,
+        &[
+            "cycle",
+            "extend",
+            "--cycle",
+            CYCLE,
+            "--deadline",
+            &(now + chrono::Duration::days(7)).to_rfc3339(),
+            "--reason",
+            "two provinces asked for a week",
+        ],
+        organiser,
+    );
+    assert_eq!(extended["events"].as_array().unwrap().len(), 2);
+    let closed = ok_json(&served, &["cycle", "close", "--cycle", CYCLE], organiser);
+    assert_eq!(closed["state"], "CYCLE_STATE_CLOSED");
+    let (after_close, exit) = submit(&["late.jsonl"], "after-close.jsonl");
+    assert_eq!(exit, 3, "{after_close}");
+    assert_eq!(after_close["refused"], 2, "{after_close}");
+    assert!(
+        std::fs::read_to_string(path("after-close.jsonl"))
+            .unwrap()
+            .contains("closed")
+    );
+    let audit = served.run(&["audit", "verify"], organiser);
+    assert_eq!(code(&audit), 0, "{}", stderr(&audit));
 
     // Exit codes a script branches on.
     let reporter = served.issue_token("a reporter", "reporter", Some("carrier-1"));

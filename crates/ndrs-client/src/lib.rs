@@ -11,6 +11,7 @@
 //! Request files are read in the proto3 JSON mapping (or TOML with the same field names), the form
 //! grpcurl and every protobuf library read and write ([`files`]).
 
+pub mod cycles;
 pub mod files;
 pub mod frames;
 pub mod publication;
@@ -18,6 +19,7 @@ pub mod returns;
 pub mod review;
 mod session;
 pub mod submit;
+pub mod text;
 pub mod validation;
 
-pub use session::{Session, Stage};
+pub use session::{MAX_RESPONSE_BYTES, Session, Stage};

@@ -109,6 +109,25 @@ impl Return {
         header.get_or_insert_with(Default::default)
     }
 
+    /// The idempotency key it is sent under (empty when the header names none).
+    pub fn idempotency_key(&self) -> &str {
+        self.header().map_or("", |h| h.idempotency_key.as_str())
+    }
+
+    /// The cycle it reports for (0 when the header names none).
+    pub fn cycle_year(&self) -> i32 {
+        self.header().map_or(0, |h| h.cycle_year)
+    }
+
+    /// This return as a revision of the stored return `return_id`: a new version of it, under a
+    /// new idempotency key (the original key with its original content would be a retry).
+    pub fn revising(mut self, return_id: &str) -> Self {
+        let header = self.header_mut();
+        header.return_id = return_id.to_string();
+        header.idempotency_key = format!("{}-revision", header.idempotency_key);
+        self
+    }
+
     /// The reporting unit the return is for (empty when the header names none).
     pub fn reporting_unit_id(&self) -> &str {
         self.header().map_or("", |h| h.reporting_unit_id.as_str())

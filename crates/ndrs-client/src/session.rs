@@ -1,8 +1,9 @@
 //! Who calls and where: the services' addresses and the caller's bearer token, and the one way
 //! a failed call becomes an error that names the call and the address.
 
+use ndrs_core::error::bounded;
 use ndrs_core::{Error, Result};
-use ndrs_platform::client::{AuthedChannel, SystemEndpoints, channel};
+use ndrs_platform::client::{AuthedChannel, CallContext, SystemEndpoints};
 use ndrs_platform::grpc_status::from_status;
 use ndrs_proto::v1 as pb;
 use pb::aggregator_service_client::AggregatorServiceClient;
@@ -10,6 +11,8 @@ use pb::application_survey_service_client::ApplicationSurveyServiceClient;
 use pb::circulation_survey_service_client::CirculationSurveyServiceClient;
 use pb::compute_census_service_client::ComputeCensusServiceClient;
 use pb::production_storage_service_client::ProductionStorageServiceClient;
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::{Channel, Endpoint};
 
 /// Responses of census size (a candidate, a stage's returns) exceed gRPC's default 4 MiB.
 pub const MAX_RESPONSE_BYTES: usize = ndrs_aggregator::stages::MAX_STAGE_RESULT_BYTES;
@@ -37,7 +40,7 @@ impl Stage {
                     "kind",
                     format!(
                         "`{}` is not a return kind; expected one of {}",
-                        ndrs_core::error::bounded(kind, 64),
+                        bounded(kind, 64),
                         RETURN_KINDS.join(", ")
                     ),
                 ));
@@ -48,12 +51,34 @@ impl Stage {
 
 pub use ndrs_platform::client::RETURN_KINDS;
 
-/// The services' addresses and the caller's token. Cheap to clone; channels connect lazily, on
-/// the first call.
+/// The services' addresses and the caller's token. Cheap to clone: the channels are made once,
+/// connect lazily on the first call, and are shared by every clone and every [`as_caller`]
+/// session, so a thousand reporters submitting through one session open a handful of
+/// connections, not a thousand.
+///
+/// [`as_caller`]: Session::as_caller
 #[derive(Clone)]
 pub struct Session {
     endpoints: SystemEndpoints,
+    channels: Channels,
     token: String,
+}
+
+/// One lazily connecting channel per service.
+#[derive(Clone)]
+struct Channels {
+    aggregator: Channel,
+    production: Channel,
+    compute: Channel,
+    circulation: Channel,
+    application: Channel,
+}
+
+fn lazy(address: &str) -> Result<Channel> {
+    Ok(Endpoint::from_shared(address.to_string())
+        .map_err(|e| Error::invalid("url", format!("{}: {e}", bounded(address, 200))))?
+        .connect_timeout(std::time::Duration::from_secs(5))
+        .connect_lazy())
 }
 
 impl Session {
@@ -66,14 +91,22 @@ impl Session {
                     "url",
                     format!(
                         "`{}` (for {name}) needs a scheme, e.g. http://{}",
-                        ndrs_core::error::bounded(address, 200),
-                        ndrs_core::error::bounded(address, 200)
+                        bounded(address, 200),
+                        bounded(address, 200)
                     ),
                 ));
             }
         }
+        let channels = Channels {
+            aggregator: lazy(&endpoints.aggregator)?,
+            production: lazy(&endpoints.production)?,
+            compute: lazy(&endpoints.compute)?,
+            circulation: lazy(&endpoints.circulation)?,
+            application: lazy(&endpoints.application)?,
+        };
         Ok(Self {
             endpoints,
+            channels,
             token: token.into(),
         })
     }
@@ -82,54 +115,59 @@ impl Session {
         &self.endpoints
     }
 
-    /// The same addresses with another caller's token (a reporter's, for its own returns).
+    /// The same addresses and channels with another caller's token (a reporter's, for its own
+    /// returns).
     pub fn as_caller(&self, token: impl Into<String>) -> Self {
         Self {
             endpoints: self.endpoints.clone(),
+            channels: self.channels.clone(),
             token: token.into(),
         }
     }
 
-    fn channel(&self, address: &str) -> Result<AuthedChannel> {
-        channel(address, Some(&self.token))
+    fn authed(&self, channel: &Channel) -> Result<AuthedChannel> {
+        Ok(InterceptedService::new(
+            channel.clone(),
+            CallContext::new(Some(&self.token))?,
+        ))
     }
 
     /// A channel to the aggregator carrying the token, for clients built elsewhere.
     pub fn aggregator_channel(&self) -> Result<AuthedChannel> {
-        self.channel(&self.endpoints.aggregator)
+        self.authed(&self.channels.aggregator)
     }
 
     pub fn aggregator(&self) -> Result<AggregatorServiceClient<AuthedChannel>> {
         Ok(
-            AggregatorServiceClient::new(self.channel(&self.endpoints.aggregator)?)
+            AggregatorServiceClient::new(self.authed(&self.channels.aggregator)?)
                 .max_decoding_message_size(MAX_RESPONSE_BYTES),
         )
     }
 
     pub fn production(&self) -> Result<ProductionStorageServiceClient<AuthedChannel>> {
         Ok(
-            ProductionStorageServiceClient::new(self.channel(&self.endpoints.production)?)
+            ProductionStorageServiceClient::new(self.authed(&self.channels.production)?)
                 .max_decoding_message_size(MAX_RESPONSE_BYTES),
         )
     }
 
     pub fn compute(&self) -> Result<ComputeCensusServiceClient<AuthedChannel>> {
         Ok(
-            ComputeCensusServiceClient::new(self.channel(&self.endpoints.compute)?)
+            ComputeCensusServiceClient::new(self.authed(&self.channels.compute)?)
                 .max_decoding_message_size(MAX_RESPONSE_BYTES),
         )
     }
 
     pub fn circulation(&self) -> Result<CirculationSurveyServiceClient<AuthedChannel>> {
         Ok(
-            CirculationSurveyServiceClient::new(self.channel(&self.endpoints.circulation)?)
+            CirculationSurveyServiceClient::new(self.authed(&self.channels.circulation)?)
                 .max_decoding_message_size(MAX_RESPONSE_BYTES),
         )
     }
 
     pub fn application(&self) -> Result<ApplicationSurveyServiceClient<AuthedChannel>> {
         Ok(
-            ApplicationSurveyServiceClient::new(self.channel(&self.endpoints.application)?)
+            ApplicationSurveyServiceClient::new(self.authed(&self.channels.application)?)
                 .max_decoding_message_size(MAX_RESPONSE_BYTES),
         )
     }

@@ -10,90 +10,24 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use crate::demo_data::{DemoData, Submission, targets};
+use crate::demo_data::{CycleData, DemoData, Submission, targets};
+use ndrs_client::Session;
 use ndrs_core::{Error, Result};
 use ndrs_platform::auth::{IdentityStore, Role};
-use ndrs_platform::client::{AuthedChannel, CallContext, channel};
 use ndrs_proto::v1 as pb;
-use ndrs_proto::v1::application_survey_service_client::ApplicationSurveyServiceClient;
-use ndrs_proto::v1::circulation_survey_service_client::CirculationSurveyServiceClient;
-use ndrs_proto::v1::compute_census_service_client::ComputeCensusServiceClient;
-use ndrs_proto::v1::production_storage_service_client::ProductionStorageServiceClient;
 use tokio::sync::Semaphore;
-use tonic::service::interceptor::InterceptedService;
-use tonic::transport::{Channel, Endpoint};
 
-use crate::target::SystemEndpoints;
 use crate::target::Target;
 
 /// Submissions in flight at once: enough to keep two cores busy, few enough that SQLite's single
 /// writer per service is not swamped.
 pub const CONCURRENCY: usize = 16;
 
-use crate::target::MAX_RESPONSE_BYTES;
-
 /// Published indicators the pipeline does not produce yet, and why. The reproduction table lists
 /// them; a check fails if one of them starts being produced, so the list cannot go stale.
 /// Empty since P08 and P15 are produced; kept so that a newly published indicator the pipeline
 /// cannot yet produce is listed with its reason rather than failing the table.
 pub const NOT_PRODUCED: [(&str, &str); 0] = [];
-
-/// One lazily connected channel per service, shared by every reporter (each call carries its own
-/// token), so thousands of reporters do not open thousands of connections.
-#[derive(Clone)]
-pub struct Channels {
-    production: Channel,
-    compute: Channel,
-    circulation: Channel,
-    application: Channel,
-}
-
-fn lazy(url: &str) -> Result<Channel> {
-    Ok(Endpoint::from_shared(url.to_string())
-        .map_err(|e| Error::invalid("endpoint", e.to_string()))?
-        .connect_lazy())
-}
-
-impl Channels {
-    pub fn new(endpoints: &SystemEndpoints) -> Result<Self> {
-        Ok(Self {
-            production: lazy(&endpoints.production)?,
-            compute: lazy(&endpoints.compute)?,
-            circulation: lazy(&endpoints.circulation)?,
-            application: lazy(&endpoints.application)?,
-        })
-    }
-}
-
-fn authed(channel: &Channel, token: &str) -> Result<AuthedChannel> {
-    Ok(InterceptedService::new(
-        channel.clone(),
-        CallContext::new(Some(token))?,
-    ))
-}
-
-/// Sends one return to its service; the receipt names the stored return and its version.
-pub async fn submit(
-    channels: &Channels,
-    token: &str,
-    s: Submission,
-) -> Result<pb::Receipt, tonic::Status> {
-    let auth = |c: &Channel| authed(c, token).map_err(|e| tonic::Status::internal(e.to_string()));
-    let production = || auth(&channels.production).map(ProductionStorageServiceClient::new);
-    let compute = || auth(&channels.compute).map(ComputeCensusServiceClient::new);
-    let circulation = || auth(&channels.circulation).map(CirculationSurveyServiceClient::new);
-    let application = || auth(&channels.application).map(ApplicationSurveyServiceClient::new);
-    let receipt = match s {
-        Submission::DeviceParameters(r) => production()?.submit_device_parameters(r).await?,
-        Submission::StorageMedium(r) => production()?.submit_storage_medium(r).await?,
-        Submission::Centre(r) => compute()?.submit_centre_return(r).await?,
-        Submission::Carrier(r) => circulation()?.submit_carrier_return(r).await?,
-        Submission::Exchange(r) => circulation()?.submit_exchange_return(r).await?,
-        Submission::Questionnaire(r) => application()?.submit_questionnaire(r).await?,
-        Submission::SharingHub(r) => application()?.submit_sharing_hub_return(r).await?,
-    };
-    Ok(receipt.into_inner())
-}
 
 async fn organiser_token(identity: &IdentityStore) -> Result<String> {
     Ok(identity
@@ -106,26 +40,110 @@ fn rpc(what: String) -> impl FnOnce(tonic::Status) -> Error {
     move |s| ndrs_platform::grpc_status::from_status(s).in_context(&what)
 }
 
-/// The organiser publishes every cycle's questionnaires (the shipped content documents) and
-/// loads its compute register and application sample design.
+/// How long the demo's collection windows stay open: the walk-through's late revisions come
+/// well within it.
+const COLLECTION_WINDOW_DAYS: i64 = 90;
+
+/// The organiser's session.
+pub async fn organiser(target: &Target<'_>) -> Result<Session> {
+    Session::new(
+        target.endpoints.clone(),
+        organiser_token(target.identity).await?,
+    )
+}
+
+/// The organiser opens every cycle's collection window, loads its reporting frame (every unit
+/// the dataset has returns from, classified as its design or register classifies it), publishes
+/// its questionnaires (the shipped content documents) and loads its compute register and
+/// application sample design: all through the client functions the `ndrs` commands call.
 pub async fn load_frames(target: &Target<'_>, data: &DemoData) -> Result<()> {
+    let session = organiser(target).await?;
     let token = organiser_token(target.identity).await?;
     let e = target.endpoints;
-    let mut compute = ComputeCensusServiceClient::new(channel(&e.compute, Some(&token))?);
-    let mut application =
-        ApplicationSurveyServiceClient::new(channel(&e.application, Some(&token))?);
+    let deadline = ndrs_proto::prost_types::Timestamp {
+        seconds: chrono::Utc::now().timestamp() + COLLECTION_WINDOW_DAYS * 86_400,
+        nanos: 0,
+    };
     for cycle in &data.cycles {
+        ndrs_client::cycles::open(&session, cycle.year, "", None, deadline).await?;
+        ndrs_client::cycles::load_frame(&session, reporting_frame(cycle)).await?;
         ndrs_platform::client::publish_shipped_content(e, &token, cycle.year).await?;
-        compute
-            .load_centre_registry(cycle.centre_register.clone())
-            .await
-            .map_err(rpc(format!("centre register {}", cycle.year)))?;
-        application
-            .load_sample_design(cycle.sample_design.clone())
-            .await
-            .map_err(rpc(format!("sample design {}", cycle.year)))?;
+        ndrs_client::frames::load_register(&session, cycle.centre_register.clone()).await?;
+        ndrs_client::frames::load_design(&session, cycle.sample_design.clone()).await?;
     }
     Ok(())
+}
+
+/// The reporting frame of a cycle of the dataset: every unit of the application sample design
+/// (owing a questionnaire) and of the compute register (owing a centre return), responding or
+/// not, and every other unit the dataset has returns from, with the kinds it sends (carriers,
+/// exchanges, vendors, the sharing hub).
+pub fn reporting_frame(cycle: &CycleData) -> pb::LoadFrameRequest {
+    let mut units: BTreeMap<String, pb::FrameUnit> = BTreeMap::new();
+    let blank = |id: &str| pb::FrameUnit {
+        reporting_unit_id: id.to_string(),
+        name: id.to_string(),
+        contact: format!("survey-contact@{id}.example"),
+        ..Default::default()
+    };
+    for u in &cycle.sample_design.units {
+        let mut unit = blank(&u.reporting_unit_id);
+        unit.subject_type = u.subject_type;
+        unit.province_code.clone_from(&u.province_code);
+        unit.industry.clone_from(&u.industry);
+        unit.size_class = pb::SizeClass::try_from(u.size_class)
+            .ok()
+            .filter(|c| *c != pb::SizeClass::Unspecified)
+            .map(|c| {
+                c.as_str_name()
+                    .trim_start_matches("SIZE_CLASS_")
+                    .to_lowercase()
+            })
+            .unwrap_or_default();
+        unit.stratum.clone_from(&u.stratum);
+        unit.design_weight = u.design_weight;
+        unit.expected_kinds.push("application_questionnaire".into());
+        units.insert(u.reporting_unit_id.clone(), unit);
+    }
+    for c in &cycle.centre_register.centres {
+        let unit = units
+            .entry(c.centre_id.clone())
+            .or_insert_with(|| blank(&c.centre_id));
+        unit.subject_type = pb::SubjectType::ComputeCentre as i32;
+        unit.province_code.clone_from(&c.province_code);
+        unit.name.clone_from(&c.operator_name);
+        unit.expected_kinds.push("compute_centre".into());
+    }
+    for s in cycle.submissions() {
+        let unit = units
+            .entry(s.reporting_unit_id().to_string())
+            .or_insert_with(|| blank(s.reporting_unit_id()));
+        if unit.subject_type == 0 {
+            unit.subject_type = match s.kind() {
+                "carrier_traffic" => pb::SubjectType::TelecomCarrier,
+                "exchange_activity" => pb::SubjectType::DataExchange,
+                "sharing_hub" => pb::SubjectType::NationalDepartment,
+                _ => pb::SubjectType::DeviceVendor,
+            } as i32;
+        }
+        if !unit.expected_kinds.iter().any(|k| k == s.kind()) {
+            unit.expected_kinds.push(s.kind().to_string());
+        }
+    }
+    pb::LoadFrameRequest {
+        cycle_year: cycle.year,
+        units: units.into_values().collect(),
+    }
+}
+
+/// How each cycle's round went, as `ndrs cycle progress` reports it.
+pub async fn progress(target: &Target<'_>, data: &DemoData) -> Result<Vec<pb::CycleProgress>> {
+    let session = organiser(target).await?;
+    let mut reports = Vec::new();
+    for cycle in &data.cycles {
+        reports.push(ndrs_client::cycles::progress(&session, cycle.year).await?);
+    }
+    Ok(reports)
 }
 
 /// What submitting the dataset did.
@@ -225,7 +243,8 @@ async fn send(
     }
     let returns = by_unit.values().map(Vec::len).sum();
     let units = by_unit.len();
-    let channels = Channels::new(target.endpoints)?;
+    // One session's channels for every reporter; each call carries its own unit's token.
+    let session = Session::new(target.endpoints.clone(), "")?;
     let permits = Arc::new(Semaphore::new(CONCURRENCY));
     let mut tasks = tokio::task::JoinSet::new();
     for (unit, submissions) in by_unit {
@@ -234,7 +253,7 @@ async fn send(
             .acquire_owned()
             .await
             .map_err(|e| Error::Internal(e.to_string()))?;
-        let channels = channels.clone();
+        let session = session.clone();
         let identity = target.identity.clone();
         tasks.spawn(async move {
             let _permit = permit;
@@ -249,18 +268,15 @@ async fn send(
                 Ok(issued) => issued.token,
                 Err(e) => return (vec![format!("{unit}: token: {e}")], Vec::new()),
             };
+            let reporter = session.as_caller(token);
             let mut refused = Vec::new();
             let mut receipts = Vec::new();
             for s in submissions {
                 let what = format!("{unit} {}", s.cycle_year());
                 let key = (unit.clone(), s.idempotency_key().to_string());
-                match submit(&channels, &token, s).await {
+                match s.send(&reporter).await {
                     Ok(receipt) => receipts.push((key, receipt.return_id)),
-                    Err(status) => refused.push(
-                        ndrs_platform::grpc_status::from_status(status)
-                            .in_context(&what)
-                            .to_string(),
-                    ),
+                    Err(e) => refused.push(e.in_context(&what).to_string()),
                 }
             }
             (refused, receipts)
@@ -288,10 +304,7 @@ async fn send(
 /// The organiser runs the full-volume model of every cycle (earlier cycles first: growth needs
 /// them).
 pub async fn run_models(target: &Target<'_>, data: &DemoData) -> Result<Vec<pb::ModelRun>> {
-    let token = organiser_token(target.identity).await?;
-    let mut production =
-        ProductionStorageServiceClient::new(channel(&target.endpoints.production, Some(&token))?)
-            .max_decoding_message_size(MAX_RESPONSE_BYTES);
+    let mut production = organiser(target).await?.production()?;
     let mut runs = Vec::new();
     for cycle in &data.cycles {
         runs.push(

@@ -55,7 +55,7 @@ pub async fn walk_through(
         }
     }
 
-    println!("== the organiser loads each cycle's frames and rule set");
+    println!("== the organiser opens each cycle, loads its frames and rule set");
     dataset::load_frames(target, &data).await?;
     let mut rule_sets = BTreeMap::new();
     for (cycle, year) in data.cycles.iter().zip(&years) {
@@ -97,6 +97,13 @@ pub async fn walk_through(
             submitted.refused.len(),
             submitted.refused.join("\n")
         )));
+    }
+    println!("== the organiser watches the round: `ndrs cycle progress`");
+    for report in dataset::progress(target, &data).await? {
+        print!(
+            "{}",
+            ndrs_client::text::progress_table(&report, 5, &["kind"])
+        );
     }
 
     println!("== the organiser runs the full-volume model (seeded Monte Carlo)");
@@ -228,9 +235,9 @@ async fn what_validation_catches(
         },
     );
     let revisions = dataset::changed_returns(data, &planted, year)?;
-    let mut kinds: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut kinds: BTreeMap<String, usize> = BTreeMap::new();
     for (_, revision) in &revisions {
-        *kinds.entry(revision.kind()).or_default() += 1;
+        *kinds.entry(revision.kind().to_string()).or_default() += 1;
     }
     let revised = dataset::submit_revisions(target, revisions, receipts).await?;
     if !revised.refused.is_empty() {

@@ -428,6 +428,16 @@ impl IdentityStore {
         })
     }
 
+    /// When a token expires (RFC 3339), by its id; `None` for a token of before expiry existed.
+    pub async fn expiry(&self, token_id: &str) -> Result<Option<String>> {
+        Ok(token_entity::Entity::find_by_id(token_id.to_string())
+            .one(&self.db)
+            .await
+            .map_err(db_error)?
+            .ok_or_else(|| Error::NotFound(format!("token {token_id}")))?
+            .expires_at)
+    }
+
     /// Revokes a token by id; later calls with it are unauthenticated.
     pub async fn revoke(&self, token_id: &str) -> Result<()> {
         let row = token_entity::Entity::find_by_id(token_id.to_string())

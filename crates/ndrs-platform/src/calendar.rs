@@ -180,9 +180,9 @@ impl Calendar {
         if opening.deadline <= opens_at {
             v.push("deadline", "must be after the window opens");
         }
-        let reference_date = opening.reference_date.or_else(|| {
-            NaiveDate::from_ymd_opt(opening.cycle_year, 12, 31)
-        });
+        let reference_date = opening
+            .reference_date
+            .or_else(|| NaiveDate::from_ymd_opt(opening.cycle_year, 12, 31));
         if reference_date.is_none() {
             v.push("reference_date", "is required");
         }
@@ -214,7 +214,16 @@ impl Calendar {
                 opening.cycle_year
             ))
         })?;
-        record(&txn, opening.cycle_year, now, actor, "open", Some(opening.deadline), "").await?;
+        record(
+            &txn,
+            opening.cycle_year,
+            now,
+            actor,
+            "open",
+            Some(opening.deadline),
+            "",
+        )
+        .await?;
         txn.commit().await.map_err(db_error)?;
         self.get(opening.cycle_year).await
     }
@@ -252,7 +261,16 @@ impl Calendar {
         let mut row: cycle::ActiveModel = current.into();
         row.deadline = Set(text(deadline));
         row.update(&txn).await.map_err(db_error)?;
-        record(&txn, cycle_year, now, actor, "extend", Some(deadline), reason).await?;
+        record(
+            &txn,
+            cycle_year,
+            now,
+            actor,
+            "extend",
+            Some(deadline),
+            reason,
+        )
+        .await?;
         txn.commit().await.map_err(db_error)?;
         self.get(cycle_year).await
     }
@@ -350,16 +368,19 @@ fn to_cycle(row: cycle::Model, events: Vec<cycle_event::Model>) -> Result<Cycle>
                 at: parse("at", &e.at)?,
                 actor: e.actor,
                 action: e.action,
-                deadline: e.deadline.as_deref().map(|d| parse("deadline", d)).transpose()?,
+                deadline: e
+                    .deadline
+                    .as_deref()
+                    .map(|d| parse("deadline", d))
+                    .transpose()?,
                 reason: e.reason,
             })
         })
         .collect::<Result<Vec<_>>>()?;
     Ok(Cycle {
         cycle_year: row.cycle_year,
-        reference_date: NaiveDate::parse_from_str(&row.reference_date, "%Y-%m-%d").map_err(
-            |e| Error::Internal(format!("stored reference date does not parse: {e}")),
-        )?,
+        reference_date: NaiveDate::parse_from_str(&row.reference_date, "%Y-%m-%d")
+            .map_err(|e| Error::Internal(format!("stored reference date does not parse: {e}")))?,
         opens_at: parse("opens_at", &row.opens_at)?,
         deadline: parse("deadline", &row.deadline)?,
         state: CycleState::from_code(&row.state),

@@ -10,14 +10,38 @@ use ndrs_proto::v1 as pb;
 
 use crate::sample;
 
-/// Publishes, as an organiser, the shipped questionnaires and indicator documents for
-/// `cycle_year` (and so for the later cycles that publish none): returns are not taken before
-/// the questionnaire they answer is published, and a stage has no figures before its indicators.
+/// Opens, as an organiser, the collection window of `cycle_year` from now for a year, as a round
+/// starts: a return for a cycle that is not open is refused. A cycle opened before stays as it is.
+pub async fn open_cycle(
+    e: &SystemEndpoints,
+    identity: &IdentityStore,
+    cycle_year: i32,
+) -> Result<()> {
+    let organiser = identity
+        .issue("test organiser", Role::Organiser, None)
+        .await?;
+    let session = Session::new(e.clone(), organiser.token)?;
+    let deadline = ndrs_proto::prost_types::Timestamp {
+        seconds: chrono::Utc::now().timestamp() + 365 * 86_400,
+        nanos: 0,
+    };
+    match ndrs_client::cycles::open(&session, cycle_year, "", None, deadline).await {
+        Ok(_) => Ok(()),
+        Err(ndrs_core::Error::FailedPrecondition(m)) if m.contains("opened before") => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+/// Opens the cycle ([`open_cycle`]) and publishes, as an organiser, the shipped questionnaires
+/// and indicator documents for `cycle_year` (and so for the later cycles that publish none):
+/// returns are not taken before the questionnaire they answer is published, and a stage has no
+/// figures before its indicators.
 pub async fn publish_content(
     e: &SystemEndpoints,
     identity: &IdentityStore,
     cycle_year: i32,
 ) -> Result<()> {
+    open_cycle(e, identity, cycle_year).await?;
     let organiser = identity
         .issue("test organiser", Role::Organiser, None)
         .await?;

@@ -7,12 +7,26 @@ use ndrs_platform::client::{AuthedChannel, channel};
 use ndrs_proto::v1 as pb;
 use ndrs_testkit::env::TestEnv;
 
+/// The system in process on a fresh test environment, with every cycle it knows open for a
+/// year (tests of the calendar itself start from [`system::start`], where none is).
 pub async fn start() -> (TestEnv, RunningSystem) {
     let env = TestEnv::new().await;
     let system = system::start(env.settings.clone())
         .await
         .unwrap_or_else(|e| panic!("system did not start on {}: {e}", env.backend));
+    open_every_cycle(&system).await;
     (env, system)
+}
+
+/// Opens the collection window of every cycle year the services accept, for a year from now.
+pub async fn open_every_cycle(system: &RunningSystem) {
+    use chrono::Datelike as _;
+    let this_year = chrono::Utc::now().year();
+    for year in ndrs_platform::stage::FIRST_CYCLE_YEAR..=this_year {
+        ndrs_testkit::submit::open_cycle(&system.endpoints, &system.runtime.identity, year)
+            .await
+            .unwrap_or_else(|e| panic!("open cycle {year}: {e}"));
+    }
 }
 
 pub async fn token(system: &RunningSystem, role: Role, unit: Option<&str>) -> String {

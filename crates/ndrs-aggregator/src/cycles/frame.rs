@@ -19,7 +19,8 @@ pub const DOCUMENT_KIND: &str = "reporting_frame";
 /// fits).
 pub const MAX_UNITS: usize = 200_000;
 const MAX_NAME_CHARS: usize = 200;
-const MAX_CODE_CHARS: usize = 32;
+/// Codes (industry, size class, stratum) are identifiers, as long as a unit id may be.
+const MAX_CODE_CHARS: usize = 128;
 const MAX_CONTACT_CHARS: usize = 200;
 
 /// One unit of the frame, as stored.
@@ -71,10 +72,7 @@ pub fn from_request(request: pb::LoadFrameRequest) -> Result<(i32, FrameBody)> {
         if !seen.insert(u.reporting_unit_id.clone()) {
             v.push(
                 field("reporting_unit_id"),
-                format!(
-                    "{} is listed twice",
-                    bounded(&u.reporting_unit_id, 128)
-                ),
+                format!("{} is listed twice", bounded(&u.reporting_unit_id, 128)),
             );
         }
         v.check(
@@ -88,8 +86,15 @@ pub fn from_request(request: pb::LoadFrameRequest) -> Result<(i32, FrameBody)> {
         if subject_type.is_none() {
             v.push(field("subject_type"), "a known subject type is required");
         }
-        check_province(field("province_code"), &u.province_code, &mut v);
-        for (name, code) in [("industry", &u.industry), ("size_class", &u.size_class), ("stratum", &u.stratum)] {
+        // A unit without a place (a national vendor, an association) has no province.
+        if !u.province_code.is_empty() {
+            check_province(field("province_code"), &u.province_code, &mut v);
+        }
+        for (name, code) in [
+            ("industry", &u.industry),
+            ("size_class", &u.size_class),
+            ("stratum", &u.stratum),
+        ] {
             v.check(
                 code.chars().count() <= MAX_CODE_CHARS,
                 field(name),
@@ -147,8 +152,7 @@ pub fn unit_to_proto(u: &FrameUnit) -> pb::FrameUnit {
     pb::FrameUnit {
         reporting_unit_id: u.reporting_unit_id.clone(),
         name: u.name.clone(),
-        subject_type: pb::SubjectType::from_str_name(&u.subject_type)
-            .map_or(0, |t| t as i32),
+        subject_type: pb::SubjectType::from_str_name(&u.subject_type).map_or(0, |t| t as i32),
         province_code: u.province_code.clone(),
         industry: u.industry.clone(),
         size_class: u.size_class.clone(),

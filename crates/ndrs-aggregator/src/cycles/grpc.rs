@@ -65,7 +65,13 @@ impl CycleApi {
     }
 
     /// Appends an audit row, retrying while concurrent appends take the sequence number first.
-    async fn audit(&self, actor: &str, action: &str, subject: &str, details: serde_json::Value) -> Result<()> {
+    async fn audit(
+        &self,
+        actor: &str,
+        action: &str,
+        subject: &str,
+        details: serde_json::Value,
+    ) -> Result<()> {
         let mut attempt = 0;
         loop {
             attempt += 1;
@@ -106,15 +112,16 @@ impl SurveyCycleService for CycleApi {
         &self,
         request: Request<pb::OpenCycleRequest>,
     ) -> std::result::Result<Response<pb::Cycle>, Status> {
-        let (who, req) = self.admit(request, &[Role::Organiser], "open a cycle").await?;
+        let (who, req) = self
+            .admit(request, &[Role::Organiser], "open a cycle")
+            .await?;
         let opening = (|| {
             let reference_date = if req.reference_date.trim().is_empty() {
                 None
             } else {
                 Some(
-                    NaiveDate::parse_from_str(req.reference_date.trim(), "%Y-%m-%d").map_err(
-                        |_| Error::invalid("reference_date", "a date, YYYY-MM-DD"),
-                    )?,
+                    NaiveDate::parse_from_str(req.reference_date.trim(), "%Y-%m-%d")
+                        .map_err(|_| Error::invalid("reference_date", "a date, YYYY-MM-DD"))?,
                 )
             };
             Ok::<_, Error>(Opening {
@@ -183,7 +190,9 @@ impl SurveyCycleService for CycleApi {
         &self,
         request: Request<pb::CloseCycleRequest>,
     ) -> std::result::Result<Response<pb::Cycle>, Status> {
-        let (who, req) = self.admit(request, &[Role::Organiser], "close a cycle").await?;
+        let (who, req) = self
+            .admit(request, &[Role::Organiser], "close a cycle")
+            .await?;
         cycle_checked(req.cycle_year).into_status()?;
         let cycle = self
             .calendar

@@ -12,8 +12,8 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use ndrs_platform::calendar::Cycle;
 use ndrs_platform::documents::Versioned;
-use ndrs_proto::v1 as pb;
 use ndrs_proto::prost_types::Timestamp;
+use ndrs_proto::v1 as pb;
 
 use super::frame::{FrameBody, FrameUnit};
 
@@ -100,7 +100,8 @@ pub fn progress(
     let mut by_dimension: BTreeMap<(&str, String), Tally> = BTreeMap::new();
     let mut outstanding = Vec::new();
     let mut first_receipts: BTreeMap<String, u32> = BTreeMap::new();
-    let (mut sampled, mut responded, mut weight_sampled, mut weight_responded) = (0u32, 0u32, 0.0, 0.0);
+    let (mut sampled, mut responded, mut weight_sampled, mut weight_responded) =
+        (0u32, 0u32, 0.0, 0.0);
     let mut expected_keys = std::collections::BTreeSet::new();
     for unit in &units.units {
         for kind in &unit.expected_kinds {
@@ -169,14 +170,16 @@ pub fn progress(
             counts: Some(t.done()),
         })
         .collect();
-    cells.extend(by_dimension.into_iter().map(|((dimension, value), t)| {
-        pb::ProgressCell {
-            dimension: dimension.to_string(),
-            value,
-            return_kind: String::new(),
-            counts: Some(t.done()),
-        }
-    }));
+    cells.extend(
+        by_dimension
+            .into_iter()
+            .map(|((dimension, value), t)| pb::ProgressCell {
+                dimension: dimension.to_string(),
+                value,
+                return_kind: String::new(),
+                counts: Some(t.done()),
+            }),
+    );
     let mut cumulative = 0;
     let receipts_by_day = first_receipts
         .into_iter()

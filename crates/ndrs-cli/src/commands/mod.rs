@@ -10,6 +10,7 @@ mod admin;
 mod audit;
 mod candidate;
 mod content;
+mod cycle;
 mod demo;
 mod frames;
 mod health;
@@ -20,6 +21,7 @@ mod review;
 mod rules;
 mod serve;
 mod submit;
+mod tokens;
 
 use ndrs_client::Session;
 use ndrs_core::{Error, Result};
@@ -44,6 +46,9 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Health => health::run().await,
         Command::Migrate => migrate::run().await,
         Command::Admin { command } => admin::run(command).await,
+        Command::Cycle { command } => cycle::run(command, &global).await,
+        Command::Frame { command } => cycle::frame(command, &global).await,
+        Command::Tokens { command } => tokens::run(command, &global).await,
         Command::Submit(args) => submit::run(args, &global).await,
         Command::Returns { command } => returns::run(command, &global).await,
         Command::Design { command } => frames::design(command, &global).await,

@@ -72,7 +72,11 @@ async fn an_extension_moves_the_deadline_later_only_and_lateness_is_judged_at_th
         .unwrap();
     assert_eq!(cycle.deadline, at(20));
     assert_eq!(
-        cycle.events.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(),
+        cycle
+            .events
+            .iter()
+            .map(|e| e.action.as_str())
+            .collect::<Vec<_>>(),
         ["open", "extend"]
     );
     // A return on day 11 came after the deadline then in force (day 10); one on day 15, after

@@ -119,7 +119,10 @@ pub struct ReturnStoreMigrator;
 
 impl sea_orm_migration::MigratorTraitSelf for ReturnStoreMigrator {
     fn migrations(&self) -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(CreateReturnStore), Box::new(CreateRefusedSubmission)]
+        vec![
+            Box::new(CreateReturnStore),
+            Box::new(CreateRefusedSubmission),
+        ]
     }
 }
 

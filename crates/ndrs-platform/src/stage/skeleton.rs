@@ -44,8 +44,8 @@ pub trait StageReturn:
 
 /// A return kind whose message is its only form: the conversion names every bad field.
 pub trait TypedReturn: StageReturn {
-    /// The message a reporting unit submits.
-    type Proto: Send + 'static;
+    /// The message a reporting unit submits (its header, as in every return message, field 1).
+    type Proto: prost::Message + Send + 'static;
     /// Converts and validates the message, naming every offending field.
     fn from_proto(message: Self::Proto) -> Result<(ReturnHeader, Self)>;
 }
@@ -54,8 +54,8 @@ pub trait TypedReturn: StageReturn {
 /// id (`SubmitAnswers`) or as its typed message, which is read as answers; either way the one
 /// check is the published questionnaire's ([`ndrs_content::CompiledQuestionnaire::check`]).
 pub trait AnsweredReturn: StageReturn {
-    /// The typed message, the convenience form.
-    type Proto: Send + 'static;
+    /// The typed message, the convenience form (its header, as in every return message, field 1).
+    type Proto: prost::Message + Send + 'static;
     /// Reads the typed message as the answers it gives (see [`TypedAnswers`]), refusing only
     /// what cannot be read at all (an unknown enum value, a missing header).
     fn typed_answers(message: Self::Proto) -> Result<(ReturnHeader, Respondent, TypedAnswers)>;
@@ -71,6 +71,21 @@ pub trait AnsweredReturn: StageReturn {
         answers: Answers,
         questionnaire_ref: String,
     ) -> Result<Self>;
+}
+
+/// The header of any return message, read without converting the rest: every return message
+/// carries its `ReturnHeader` as field 1, so its encoding decodes as this.
+#[derive(Clone, PartialEq, prost::Message)]
+struct HeaderOnly {
+    #[prost(message, optional, tag = "1")]
+    header: Option<pb::ReturnHeader>,
+}
+
+/// The header a return message names, if it can be read.
+fn peek_header<M: prost::Message>(message: &M) -> Option<pb::ReturnHeader> {
+    <HeaderOnly as prost::Message>::decode(message.encode_to_vec().as_slice())
+        .ok()
+        .and_then(|h| h.header)
 }
 
 /// A converted submission whose caller may report for its unit, not yet stored: a stage with
@@ -156,7 +171,12 @@ impl StageCore {
         request: Request<R::Proto>,
     ) -> std::result::Result<Submission<R>, Status> {
         let principal = self.principal(&request).await?;
-        let (header, value) = R::from_proto(request.into_inner()).into_status()?;
+        let message = request.into_inner();
+        let peeked = peek_header(&message);
+        let (header, value) = match R::from_proto(message) {
+            Ok(converted) => converted,
+            Err(e) => return Err(self.refused(R::KIND, &principal, peeked, e).await),
+        };
         principal
             .require_reporter_for(&header.reporting_unit_id)
             .into_status()?;
@@ -176,7 +196,12 @@ impl StageCore {
         request: Request<<R as AnsweredReturn>::Proto>,
     ) -> std::result::Result<Submission<R>, Status> {
         let principal = self.principal(&request).await?;
-        let (header, respondent, typed) = R::typed_answers(request.into_inner()).into_status()?;
+        let message = request.into_inner();
+        let peeked = peek_header(&message);
+        let (header, respondent, typed) = match R::typed_answers(message) {
+            Ok(read) => read,
+            Err(e) => return Err(self.refused(R::KIND, &principal, peeked, e).await),
+        };
         self.under_questionnaire(principal, header, respondent, |q, r| {
             let (answers, checked) = q.check_typed(typed, r);
             (answers, in_typed_fields::<R>(checked))
@@ -191,8 +216,12 @@ impl StageCore {
         request: Request<pb::AnswerReturn>,
     ) -> std::result::Result<Submission<R>, Status> {
         let principal = self.principal(&request).await?;
-        let (header, respondent, answers) =
-            wire::answer_return_from_proto(request.into_inner(), R::KIND).into_status()?;
+        let message = request.into_inner();
+        let peeked = message.header.clone();
+        let (header, respondent, answers) = match wire::answer_return_from_proto(message, R::KIND) {
+            Ok(read) => read,
+            Err(e) => return Err(self.refused(R::KIND, &principal, peeked, e).await),
+        };
         self.under_questionnaire(principal, header, respondent, |q, r| {
             let checked = q.check(&answers, r);
             (answers, checked)
@@ -271,6 +300,25 @@ impl StageCore {
         let mut receipt = committed.into_status()?;
         receipt.questionnaire_ref = questionnaire_ref;
         Ok(Response::new(receipt))
+    }
+
+    /// A submission refused before its header was read: recorded against the unit its header
+    /// names when the caller may report for that unit (so nobody can fill another unit's
+    /// record), then answered as the status.
+    async fn refused(
+        &self,
+        kind: &str,
+        principal: &Principal,
+        header: Option<pb::ReturnHeader>,
+        error: Error,
+    ) -> Status {
+        if let Some(h) = header
+            && principal.require_reporter_for(&h.reporting_unit_id).is_ok()
+        {
+            self.record_refusal(kind, h.cycle_year, &h.reporting_unit_id, &error)
+                .await;
+        }
+        crate::to_status(error)
     }
 
     /// Keeps who was refused, and why, for response monitoring: refusals of the return itself

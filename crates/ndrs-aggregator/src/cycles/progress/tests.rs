@@ -126,9 +126,15 @@ fn progress_matches_hand_counts() {
             .unwrap()
     };
     let compute = cell("kind", "compute_centre");
-    assert_eq!((compute.expected, compute.received, compute.late), (3, 2, 1));
+    assert_eq!(
+        (compute.expected, compute.received, compute.late),
+        (3, 2, 1)
+    );
     let shanghai = cell("province", "31");
-    assert_eq!((shanghai.expected, shanghai.received, shanghai.refused), (2, 1, 1));
+    assert_eq!(
+        (shanghai.expected, shanghai.received, shanghai.refused),
+        (2, 1, 1)
+    );
     let s1 = cell("stratum", "S1");
     assert_eq!((s1.expected, s1.received), (3, 1));
     assert_eq!(cell("subject_type", "COMPUTE_CENTRE").expected, 6);
