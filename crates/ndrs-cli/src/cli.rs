@@ -193,6 +193,11 @@ Each line of a file is one return of one unit, a JSON object:
 A header without an idempotency key gets one derived from the line, so the same line is stored once
 however often it is sent; a header with a return id revises that return. Every outcome is appended
 to the receipts file as it arrives; running the same files again skips what was accepted.
+A CSV (for kinds answered by question id: compute_centre, application_questionnaire) has a
+header row: reserved columns kind (or --kind), reporting_unit_id, cycle_year (or --cycle),
+idempotency_key, return_id, subject_type, province_code, industry, size_class, and one column
+per question id of the kind's published questionnaire, typed by it. An empty cell is a question
+not answered; several codes of a choice are separated by `;`; repeat groups need JSON lines.
 Exits 3 when a return was refused and 69 when one could not be sent (run it again to resume).";
 
 #[derive(Subcommand)]
@@ -328,9 +333,13 @@ pub enum TokensCommand {
 
 #[derive(Args)]
 pub struct SubmitArgs {
-    /// Files of returns, one JSON object per line (`#` starts a comment line).
+    /// Files of returns: JSON lines (`.jsonl`, one return per line, `#` starts a comment line)
+    /// or a CSV of answers by question id (`.csv`, one return per row, see below).
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
+    /// The return kind of every row of a CSV that has no `kind` column.
+    #[arg(long, value_enum)]
+    pub kind: Option<ReturnKind>,
     /// The cycle of returns whose header names none.
     #[arg(long, value_parser = parse_cycle)]
     pub cycle: Option<i32>,

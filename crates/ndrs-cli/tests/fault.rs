@@ -309,6 +309,15 @@ async fn the_survey_converges_after_kills_outages_and_a_lost_stream() {
     ndrs_platform::client::publish_shipped_content(&content, &organiser, sample::CYCLE)
         .await
         .expect("shipped content published");
+    // The cycle's collection window, which every stage asks before it stores a return.
+    let round = ndrs_client::Session::new(content.clone(), organiser.clone()).unwrap();
+    let deadline = ndrs_proto::prost_types::Timestamp {
+        seconds: chrono::Utc::now().timestamp() + 86_400,
+        nanos: 0,
+    };
+    ndrs_client::cycles::open(&round, sample::CYCLE, "", None, deadline)
+        .await
+        .expect("cycle opened");
     // The default rule set, so that both replicas also validate automatically.
     aggregator(&system, "aggregator", &organiser)
         .await

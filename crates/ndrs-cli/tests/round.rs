@@ -260,10 +260,22 @@ fn a_working_group_runs_a_round_from_files_with_the_cli() {
     );
     bad.header.as_mut().unwrap().idempotency_key.clear();
     write_returns(&path("returns.jsonl"), &returns);
-    write_returns(
-        &path("late.jsonl"),
-        &[Return::Centre(bad), late_enterprise.clone()],
-    );
+    write_returns(&path("late.jsonl"), &[Return::Centre(bad)]);
+    // The late enterprise's questionnaire as a spreadsheet row: answers by question id, typed by
+    // the published questionnaire; the empty cell is a question not answered.
+    std::fs::write(
+        path("late.csv"),
+        "kind,reporting_unit_id,subject_type,province_code,industry,size_class,\
+         has_data_management_system,applies_data_in_scenarios,achieves_data_reuse_value_add,\
+         in_digital_transformation,storage_capacity_bytes,storage_stored_bytes,\
+         storage_cloud_stored_bytes,storage_unused_for_a_year_bytes,digital_investment_yuan,\
+         uses_government_open_data,data_inflow_bytes,data_outflow_bytes,\
+         industrial_chain_collaboration,industrial_chain_risk_prediction,\
+         data_purchased_on_exchanges_yuan,scenarios\n\
+         application_questionnaire,kie-2,key_industry_enterprise,44,industry,large,yes,no,no,\
+         yes,6000,3000,800,750,1000000,no,1000000,1000000,no,no,100000,\n",
+    )
+    .unwrap();
 
     // The frame: every unit above plus one centre that never reports; tokens issued from it.
     let mut frame = String::from(
@@ -305,6 +317,28 @@ fn a_working_group_runs_a_round_from_files_with_the_cli() {
     );
     assert_eq!(loaded["units"], expected.len());
     assert_eq!(loaded["expectedReturns"], 12);
+    // A design naming a unit the frame does not list is refused, naming it.
+    std::fs::write(
+        path("design.json"),
+        r#"{"cycleYear": 2023, "units": [
+            {"reportingUnitId": "kie-1", "stratum": "kie", "designWeight": 4,
+             "subjectType": "SUBJECT_TYPE_KEY_INDUSTRY_ENTERPRISE", "provinceCode": "11"},
+            {"reportingUnitId": "kie-ghost", "stratum": "kie", "designWeight": 4,
+             "subjectType": "SUBJECT_TYPE_KEY_INDUSTRY_ENTERPRISE", "provinceCode": "11"}],
+            "strata": [{"stratum": "kie", "populationPsus": 8}]}"#,
+    )
+    .unwrap();
+    let design = served.run(
+        &["design", "load", path("design.json").to_str().unwrap()],
+        organiser,
+    );
+    assert_eq!(code(&design), 3, "{}", stderr(&design));
+    assert!(
+        stderr(&design).contains("units[1].reporting_unit_id")
+            && stderr(&design).contains("kie-ghost"),
+        "{}",
+        stderr(&design)
+    );
     let issued = ok_json(
         &served,
         &[
@@ -346,6 +380,8 @@ fn a_working_group_runs_a_round_from_files_with_the_cli() {
                 path(receipts).to_str().unwrap(),
                 "--concurrency",
                 "4",
+                "--cycle",
+                CYCLE,
             ]
             .map(String::from),
         );
@@ -360,7 +396,10 @@ fn a_working_group_runs_a_round_from_files_with_the_cli() {
     // again) and the late file (one return refused, one late).
     let wait = deadline - chrono::Utc::now() + chrono::Duration::milliseconds(500);
     std::thread::sleep(wait.to_std().unwrap_or_default());
-    let (second, exit) = submit(&["returns.jsonl", "late.jsonl"], "receipts.jsonl");
+    let (second, exit) = submit(
+        &["returns.jsonl", "late.jsonl", "late.csv"],
+        "receipts.jsonl",
+    );
     assert_eq!(exit, 3, "one return was refused: {second}");
     assert_eq!(second["already_done"], returns.len(), "{second}");
     assert_eq!(second["accepted"], 1, "{second}");
@@ -400,7 +439,10 @@ fn a_working_group_runs_a_round_from_files_with_the_cli() {
     );
 
     // Again without the receipts: every line is sent, and every accepted one is a replay.
-    let (replayed, _) = submit(&["returns.jsonl", "late.jsonl"], "fresh-receipts.jsonl");
+    let (replayed, _) = submit(
+        &["returns.jsonl", "late.jsonl", "late.csv"],
+        "fresh-receipts.jsonl",
+    );
     assert_eq!(replayed["replayed"], returns.len() + 1, "{replayed}");
     assert_eq!(replayed["accepted"], 0, "{replayed}");
     assert_eq!(versions_of(&served, organiser, "compute_centre"), [1, 1, 1]);
@@ -562,7 +604,7 @@ fn a_working_group_runs_a_round_from_files_with_the_cli() {
     assert_eq!(extended["events"].as_array().unwrap().len(), 2);
     let closed = ok_json(&served, &["cycle", "close", "--cycle", CYCLE], organiser);
     assert_eq!(closed["state"], "CYCLE_STATE_CLOSED");
-    let (after_close, exit) = submit(&["late.jsonl"], "after-close.jsonl");
+    let (after_close, exit) = submit(&["late.jsonl", "late.csv"], "after-close.jsonl");
     assert_eq!(exit, 3, "{after_close}");
     assert_eq!(after_close["refused"], 2, "{after_close}");
     assert!(

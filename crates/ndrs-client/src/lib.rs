@@ -11,6 +11,7 @@
 //! Request files are read in the proto3 JSON mapping (or TOML with the same field names), the form
 //! grpcurl and every protobuf library read and write ([`files`]).
 
+pub mod answers_csv;
 pub mod cycles;
 pub mod files;
 pub mod frames;

@@ -132,6 +132,17 @@ impl Session {
         ))
     }
 
+    /// A channel to a stage's service carrying the token, for the services every stage serves
+    /// beside its own (questionnaires, return activity).
+    pub fn stage_channel(&self, stage: Stage) -> Result<AuthedChannel> {
+        self.authed(match stage {
+            Stage::Production => &self.channels.production,
+            Stage::Compute => &self.channels.compute,
+            Stage::Circulation => &self.channels.circulation,
+            Stage::Application => &self.channels.application,
+        })
+    }
+
     /// A channel to the aggregator carrying the token, for clients built elsewhere.
     pub fn aggregator_channel(&self) -> Result<AuthedChannel> {
         self.authed(&self.channels.aggregator)

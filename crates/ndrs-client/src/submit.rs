@@ -103,12 +103,18 @@ fn line_of(
         .get("kind")
         .and_then(|k| k.as_str())
         .ok_or("`kind` (a string) is required")?;
-    let mut ret = match (object.get("return"), object.get("answers")) {
+    let ret = match (object.get("return"), object.get("answers")) {
         (Some(body), None) => Return::from_json(kind, false, body),
         (None, Some(body)) => Return::from_json(kind, true, body),
         _ => Err("a line has exactly one of `return` and `answers`".to_string()),
     }
     .map_err(|e| format!("{kind}: {e}"))?;
+    Ok(prepared(ret, cycle_year))
+}
+
+/// A return ready to send: its header's cycle filled from `cycle_year` when it names none, and
+/// its idempotency key derived from its content when it has none ([`derived_key`]).
+pub fn prepared(mut ret: Return, cycle_year: Option<i32>) -> Return {
     let header = ret.header_mut();
     if header.cycle_year == 0 {
         header.cycle_year = cycle_year.unwrap_or(0);
@@ -117,7 +123,7 @@ fn line_of(
         let key = derived_key(&ret);
         ret.header_mut().idempotency_key = key;
     }
-    Ok(ret)
+    ret
 }
 
 /// Whose token each line is sent with.

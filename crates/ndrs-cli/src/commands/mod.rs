@@ -91,6 +91,7 @@ fn session(global: &Global, aggregator_url: Option<String>) -> Result<Session> {
     let token = global
         .token
         .clone()
+        .filter(|t| !t.trim().is_empty())
         .ok_or_else(|| Error::Unauthenticated("pass --token or set NDRS_TOKEN".into()))?;
     Session::new(endpoints(&settings, aggregator_url), token)
 }

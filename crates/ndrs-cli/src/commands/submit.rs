@@ -13,20 +13,33 @@ use crate::cli::{Global, Output, SubmitArgs};
 use crate::output::{fields, print_json};
 
 pub(super) async fn run(args: SubmitArgs, global: &Global) -> Result<()> {
-    // Every file is read and checked before anything is sent.
-    let mut lines = Vec::new();
-    for file in &args.files {
-        lines.extend(submit::read(file, args.cycle)?);
-    }
     let session = match &args.tokens {
-        // With a tokens file, no token of the caller's own is needed.
-        Some(_) if global.token.is_none() => {
+        // With a tokens file, no token of the caller's own is needed (questionnaires, which a
+        // CSV of answers is typed by, are public to every token holder: the first unit's is used).
+        Some(path) if global.token.as_deref().is_none_or(str::is_empty) => {
             let mut global = global.clone();
-            global.token = Some(String::new());
+            global.token = submit::read_tokens(path)?.into_values().next();
             session(&global, None)?
         }
         _ => session(global, None)?,
     };
+    // Every file is read and checked before anything is sent.
+    let mut lines = Vec::new();
+    for file in &args.files {
+        if ndrs_client::files::Format::of(file) == ndrs_client::files::Format::Csv {
+            let kind = args.kind.map(|k| k.code());
+            for (number, ret) in
+                ndrs_client::answers_csv::read(&session, file, kind, args.cycle).await?
+            {
+                lines.push(submit::Line {
+                    number,
+                    ret: submit::prepared(ret, args.cycle),
+                });
+            }
+        } else {
+            lines.extend(submit::read(file, args.cycle)?);
+        }
+    }
     let callers = match &args.tokens {
         Some(path) => Callers::PerUnit {
             session,
