@@ -57,6 +57,29 @@ async fn prometheus_scrapes_the_rpc_and_return_metrics() {
     bad.average_utilisation = 2.0;
     reporter.submit_centre_return(bad).await.unwrap_err();
 
+    // The round's progress as gauges, once a progress report is computed over a frame.
+    let organiser = ndrs_client::Session::new(
+        e.clone(),
+        common::token(&system, ndrs_platform::auth::Role::Organiser, None).await,
+    )
+    .unwrap();
+    let frame = pb::LoadFrameRequest {
+        cycle_year: sample::CYCLE,
+        units: vec![pb::FrameUnit {
+            reporting_unit_id: "cc-m".into(),
+            subject_type: pb::SubjectType::ComputeCentre as i32,
+            province_code: "11".into(),
+            expected_kinds: vec!["compute_centre".into()],
+            ..Default::default()
+        }],
+    };
+    ndrs_client::cycles::load_frame(&organiser, frame)
+        .await
+        .unwrap();
+    ndrs_client::cycles::progress(&organiser, sample::CYCLE)
+        .await
+        .unwrap();
+
     // The automatic re-assembly after the submission, for its duration histogram.
     let scrape = || async move {
         tokio::task::spawn_blocking(move || get(address, "/metrics"))
@@ -87,6 +110,13 @@ async fn prometheus_scrapes_the_rpc_and_return_metrics() {
         body.lines().any(|l| l.starts_with("ndrs_outbox_backlog{")
             && l.contains(r#"ndrs_stage="compute""#)),
         "no outbox backlog gauge in:\n{body}"
+    );
+    assert!(
+        body.lines().any(|l| l.starts_with("ndrs_cycle_returns{")
+            && l.contains(r#"ndrs_return_kind="compute_centre""#)
+            && l.contains(r#"state="received""#)
+            && l.ends_with(" 1")),
+        "no cycle progress gauge in:\n{body}"
     );
     assert!(
         body.contains("ndrs_outbox_lag_seconds{"),

@@ -74,6 +74,12 @@ pub async fn run(
     let clients = StageClients::connect(&endpoints, &token)?;
     let cycles =
         crate::cycles::CycleApi::new(db.clone(), runtime.identity.clone(), clients.clone());
+    let monitor = (settings.aggregator.progress_interval_ms > 0).then(|| {
+        tokio::spawn(cycles.clone().monitor(
+            Duration::from_millis(settings.aggregator.progress_interval_ms),
+            shutdown.clone(),
+        ))
+    });
     let candidates = Candidates::new(db.clone(), clients);
     let validation = crate::validation::Validation::new(db.clone());
     let watcher = tokio::spawn(crate::watcher::run(
@@ -103,6 +109,11 @@ pub async fn run(
     let served =
         ndrs_platform::server::serve(listener, routes, SERVICE_NAMES, shutdown.cancelled_owned())
             .await;
+    if let Some(monitor) = monitor
+        && let Err(e) = monitor.await
+    {
+        tracing::warn!(error = %e, "cycle monitor task failed");
+    }
     match watcher.await {
         Ok(Err(e)) => tracing::warn!(error = %e, "watcher stopped with an error"),
         Err(e) => tracing::warn!(error = %e, "watcher task failed"),

@@ -152,6 +152,9 @@ pub struct AggregatorSettings {
     /// Disclosure control: a published breakdown cell whose largest reporter contributes more than
     /// this share of its total is suppressed (dominance rule).
     pub disclosure_max_share: f64,
+    /// How often the progress of every open cycle is computed for the `ndrs.cycle.returns`
+    /// gauges; 0: only when someone asks (`GetCycleProgress`).
+    pub progress_interval_ms: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -50,6 +50,50 @@ impl CycleApi {
             .max_encoding_message_size(max_message_bytes * 16)
     }
 
+    /// Computes and records (as gauges) the progress of every open cycle, every `interval`,
+    /// until `shutdown`: a dashboard follows the round without anyone asking. A failure (a stage
+    /// down) is logged and the next tick tries again.
+    pub async fn monitor(
+        self,
+        interval: std::time::Duration,
+        shutdown: tokio_util::sync::CancellationToken,
+    ) {
+        let mut ticks = tokio::time::interval(interval);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                () = shutdown.cancelled() => return,
+                _ = ticks.tick() => {}
+            }
+            if let Err(e) = self.record_open_cycles().await {
+                tracing::warn!(error = %e, "cycle progress not recorded; retrying at the next tick");
+            }
+        }
+    }
+
+    async fn record_open_cycles(&self) -> Result<()> {
+        for cycle in self.calendar.list().await? {
+            if cycle.state != ndrs_platform::calendar::CycleState::Open {
+                continue;
+            }
+            let report = self.report(&cycle).await?;
+            super::record_metrics(&report);
+        }
+        Ok(())
+    }
+
+    /// The progress report of `cycle` now.
+    async fn report(&self, cycle: &ndrs_platform::calendar::Cycle) -> Result<pb::CycleProgress> {
+        let frame = self.frames.get(cycle.cycle_year, 0).await?;
+        let activity = self.stages.activity(cycle.cycle_year).await?;
+        Ok(progress::progress(
+            cycle,
+            frame.as_ref(),
+            &activity,
+            Utc::now(),
+        ))
+    }
+
     async fn admit<T>(
         &self,
         request: Request<T>,
@@ -295,9 +339,7 @@ impl SurveyCycleService for CycleApi {
             .await?;
         cycle_checked(req.cycle_year).into_status()?;
         let cycle = self.calendar.get(req.cycle_year).await.into_status()?;
-        let frame = self.frames.get(req.cycle_year, 0).await.into_status()?;
-        let activity = self.stages.activity(req.cycle_year).await.into_status()?;
-        let report = progress::progress(&cycle, frame.as_ref(), &activity, Utc::now());
+        let report = self.report(&cycle).await.into_status()?;
         crate::cycles::record_metrics(&report);
         Ok(Response::new(report))
     }
