@@ -78,12 +78,7 @@ impl Aggregator {
         roles: &[Role],
         action: &str,
     ) -> Result<(Principal, T), Status> {
-        let principal = self
-            .identity
-            .authorise(request.metadata(), roles, action)
-            .await
-            .into_status()?;
-        Ok((principal, request.into_inner()))
+        self.identity.admit(request, roles, action).await
     }
 }
 

@@ -96,10 +96,13 @@ pub enum Command {
         #[command(subcommand)]
         command: CycleCommand,
     },
-    /// The cycle's reporting frame: every unit expected to report (organisers).
+    /// The cycle's reporting frame: every unit expected to report (organisers). Besides JSON and
+    /// TOML, a frame loads from a CSV with the columns reporting_unit_id, name, subject_type,
+    /// province_code, industry, size_class, expected_kinds (separated by `;`), contact, stratum
+    /// and design_weight.
     Frame {
         #[command(subcommand)]
-        command: ReportingFrameCommand,
+        command: FrameCommand,
     },
     /// Reporter tokens for the units of a frame, written to a file for distribution
     /// (against the configured identity database, like `admin`).
@@ -284,29 +287,6 @@ impl Breakdown {
 }
 
 #[derive(Subcommand)]
-pub enum ReportingFrameCommand {
-    /// Load a frame as the cycle's next version: a CSV (columns reporting_unit_id, name,
-    /// subject_type, province_code, industry, size_class, expected_kinds separated by `;`,
-    /// contact, stratum, design_weight) or a LoadFrameRequest in JSON or TOML.
-    Load {
-        /// The frame file.
-        file: PathBuf,
-        /// The cycle, when the file names none.
-        #[arg(long, value_parser = parse_cycle)]
-        cycle: Option<i32>,
-    },
-    /// Print a version of a cycle's frame.
-    Show {
-        /// The cycle year.
-        #[arg(long, value_parser = parse_cycle)]
-        cycle: i32,
-        /// The version (0: the latest).
-        #[arg(long, default_value_t = 0)]
-        version: u32,
-    },
-}
-
-#[derive(Subcommand)]
 pub enum TokensCommand {
     /// Issue a reporter token for every unit of a frame and write them to `--out` (CSV:
     /// reporting_unit_id, name, contact, token_id, token, expires_at; readable by its owner
@@ -415,7 +395,7 @@ pub enum ReturnsCommand {
 #[derive(Subcommand)]
 pub enum FrameCommand {
     /// Load a file (the load request in the proto3 JSON mapping, `.json`, or the same fields in
-    /// TOML, `.toml`) as the cycle's next version.
+    /// TOML, `.toml`; a frame also `.csv`) as the cycle's next version.
     Load {
         /// The file.
         file: PathBuf,

@@ -159,6 +159,24 @@ fn review_and_publish(
     ok_json(served, &args, &tokens.publisher)
 }
 
+/// Assembles a candidate, takes it through the three stages and publishes it; returns its id
+/// and the release.
+fn assemble_and_publish(
+    served: &Served,
+    tokens: &Tokens,
+    note: &str,
+) -> (String, serde_json::Value) {
+    let candidate = ok_json(
+        served,
+        &["candidate", "assemble", "--cycle", CYCLE],
+        &tokens.organiser,
+    );
+    let id = str_of(&candidate, "candidateId").to_string();
+    pass_automatic_stages(served, &tokens.organiser, &id);
+    let release = review_and_publish(served, tokens, &id, note);
+    (id, release)
+}
+
 struct Tokens {
     organiser: String,
     expert: String,
@@ -488,14 +506,7 @@ fn a_working_group_runs_a_round_from_files_with_the_cli() {
     );
 
     // Validate, justify, review, publish.
-    let candidate = ok_json(
-        &served,
-        &["candidate", "assemble", "--cycle", CYCLE],
-        organiser,
-    );
-    let c1 = str_of(&candidate, "candidateId").to_string();
-    pass_automatic_stages(&served, organiser, &c1);
-    let v1 = review_and_publish(&served, &tokens, &c1, "");
+    let (c1, v1) = assemble_and_publish(&served, &tokens, "");
     assert_eq!(v1["version"], 1);
 
     // A carrier revises its return (the return id its receipt named); a second version follows.
@@ -546,15 +557,8 @@ fn a_working_group_runs_a_round_from_files_with_the_cli() {
         "{history}"
     );
 
-    let candidate = ok_json(
-        &served,
-        &["candidate", "assemble", "--cycle", CYCLE],
-        organiser,
-    );
-    let c2 = str_of(&candidate, "candidateId").to_string();
+    let (c2, v2) = assemble_and_publish(&served, &tokens, "carrier-1 revised its traffic");
     assert_ne!(c1, c2);
-    pass_automatic_stages(&served, organiser, &c2);
-    let v2 = review_and_publish(&served, &tokens, &c2, "carrier-1 revised its traffic");
     assert_eq!(v2["version"], 2);
     let diff = ok_json(
         &served,

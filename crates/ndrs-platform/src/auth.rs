@@ -526,6 +526,21 @@ impl IdentityStore {
         principal.require_role(roles, action)?;
         Ok(principal)
     }
+
+    /// Authorises the caller of `request` for `action` and opens the request: a handler that
+    /// starts here cannot read a request before its caller is checked.
+    pub async fn admit<T>(
+        &self,
+        request: tonic::Request<T>,
+        roles: &[Role],
+        action: &str,
+    ) -> std::result::Result<(Principal, T), tonic::Status> {
+        let principal = self
+            .authorise(request.metadata(), roles, action)
+            .await
+            .map_err(crate::grpc_status::to_status)?;
+        Ok((principal, request.into_inner()))
+    }
 }
 
 /// Extracts the token from `authorization: Bearer <token>`.

@@ -100,12 +100,7 @@ impl CycleApi {
         roles: &[Role],
         action: &str,
     ) -> std::result::Result<(Principal, T), Status> {
-        let principal = self
-            .identity
-            .authorise(request.metadata(), roles, action)
-            .await
-            .into_status()?;
-        Ok((principal, request.into_inner()))
+        self.identity.admit(request, roles, action).await
     }
 
     /// Appends an audit row, retrying while concurrent appends take the sequence number first.

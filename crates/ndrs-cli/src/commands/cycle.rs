@@ -8,7 +8,7 @@ use ndrs_proto::prost_types::Timestamp;
 use ndrs_proto::v1 as pb;
 
 use super::session;
-use crate::cli::{CycleCommand, Global, ReportingFrameCommand};
+use crate::cli::{CycleCommand, FrameCommand, Global};
 use crate::output::{emit, fields, table};
 
 /// An RFC 3339 time from the command line, as a wire timestamp; the error names the option.
@@ -99,15 +99,15 @@ pub(super) async fn run(command: CycleCommand, global: &Global) -> Result<()> {
     Ok(())
 }
 
-pub(super) async fn frame(command: ReportingFrameCommand, global: &Global) -> Result<()> {
+pub(super) async fn frame(command: FrameCommand, global: &Global) -> Result<()> {
     let session = session(global, None)?;
     match command {
-        ReportingFrameCommand::Load { file, cycle } => {
+        FrameCommand::Load { file, cycle } => {
             let request = cycles::read_frame(&file, cycle)?;
             let s = cycles::load_frame(&session, request).await?;
             emit(global.output, &s, render_frame_summary);
         }
-        ReportingFrameCommand::Show { cycle, version } => {
+        FrameCommand::Show { cycle, version } => {
             let f = cycles::frame(&session, cycle, version).await?;
             emit(global.output, &f, |f| {
                 let mut text = f
