@@ -12,6 +12,7 @@
 //! grpcurl and every protobuf library read and write ([`files`]).
 
 pub mod answers_csv;
+pub mod candidates;
 pub mod cycles;
 pub mod files;
 pub mod frames;

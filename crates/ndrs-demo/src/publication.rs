@@ -9,16 +9,14 @@
 
 use std::path::{Path, PathBuf};
 
+use ndrs_client::validation::{self, RuleSource};
+use ndrs_client::{Session, candidates, publication, review};
 use ndrs_core::{Error, Result};
 use ndrs_platform::auth::Role;
-use ndrs_platform::client::{AuthedChannel, channel};
 use ndrs_proto::v1 as pb;
-use ndrs_proto::v1::aggregator_service_client::AggregatorServiceClient;
 
 use crate::target::Target;
 pub use ndrs_report::Trail;
-
-type Aggregator = AggregatorServiceClient<AuthedChannel>;
 
 /// The demo's expert panel: three labelled demo accounts, a quorum of three.
 pub const DEMO_EXPERTS: [&str; 3] = [
@@ -27,46 +25,24 @@ pub const DEMO_EXPERTS: [&str; 3] = [
     "demo expert 3 (not a real reviewer)",
 ];
 
-/// What a call answered, as the domain error it stands for, naming the call.
-fn rpc(what: &str) -> impl FnOnce(tonic::Status) -> Error + '_ {
-    ndrs_platform::grpc_status::from_status_in(what)
-}
-
-/// The message of the answer to the call `what`, or the domain error its status stands for.
-fn answer<T>(
-    what: &str,
-    outcome: std::result::Result<tonic::Response<T>, tonic::Status>,
-) -> Result<T> {
-    ndrs_platform::grpc_status::answer(outcome).map_err(|e| e.in_context(what))
-}
-
-async fn client(target: &Target<'_>, name: &str, role: Role) -> Result<Aggregator> {
+/// A session of a person the walk-through acts for, with a token issued for them.
+async fn session(target: &Target<'_>, name: &str, role: Role) -> Result<Session> {
     let issued = target.identity.issue(name, role, None).await?;
-    Ok(
-        AggregatorServiceClient::new(channel(&target.endpoints.aggregator, Some(&issued.token))?)
-            .max_decoding_message_size(crate::MAX_RESPONSE_BYTES),
-    )
+    Session::new(target.endpoints.clone(), issued.token)
+}
+
+async fn organiser(target: &Target<'_>) -> Result<Session> {
+    session(target, "demo organiser", Role::Organiser).await
 }
 
 /// Assembles a cycle's candidate, as the organiser does before validating it.
 pub async fn assemble(target: &Target<'_>, cycle_year: i32) -> Result<pb::Candidate> {
-    let mut organiser = client(target, "demo organiser", Role::Organiser).await?;
-    Ok(organiser
-        .assemble_candidate(pb::AssembleCandidateRequest { cycle_year })
-        .await
-        .map_err(rpc("assemble candidate"))?
-        .into_inner())
+    candidates::assemble(&organiser(target).await?, cycle_year).await
 }
 
 /// The releases already published for a cycle, oldest first.
 pub async fn releases(target: &Target<'_>, cycle_year: i32) -> Result<Vec<pb::ReleaseSummary>> {
-    let mut organiser = client(target, "demo organiser", Role::Organiser).await?;
-    Ok(organiser
-        .list_releases(pb::ListReleasesRequest { cycle_year })
-        .await
-        .map_err(rpc("list releases"))?
-        .into_inner()
-        .releases)
+    publication::list(&organiser(target).await?, cycle_year).await
 }
 
 /// Loads the default rule set for the cycle, as the organiser does before validating.
@@ -74,29 +50,7 @@ pub async fn load_default_rules(
     target: &Target<'_>,
     cycle_year: i32,
 ) -> Result<pb::RuleSetSummary> {
-    let mut organiser = client(target, "demo organiser", Role::Organiser).await?;
-    Ok(organiser
-        .load_rule_set(pb::LoadRuleSetRequest {
-            cycle_year,
-            source: Some(pb::load_rule_set_request::Source::UseDefault(true)),
-        })
-        .await
-        .map_err(rpc("load the default rule set"))?
-        .into_inner())
-}
-
-/// The stage-1 report on `candidate`: its cross-entity rules run by the organiser.
-async fn stage_1(
-    organiser: &mut Aggregator,
-    candidate: &pb::Candidate,
-) -> Result<pb::ValidationReport> {
-    let request = pb::ValidateCandidateRequest {
-        candidate_id: candidate.candidate_id.clone(),
-    };
-    answer(
-        "validate the candidate",
-        organiser.validate_candidate(request).await,
-    )
+    validation::load_rules(&organiser(target).await?, cycle_year, RuleSource::Default).await
 }
 
 /// Stage 1 alone on a candidate, as the working group runs it whenever data change.
@@ -104,15 +58,9 @@ pub async fn validate(
     target: &Target<'_>,
     candidate: &pb::Candidate,
 ) -> Result<(pb::ValidationReport, pb::CandidateStatus)> {
-    let mut organiser = client(target, "demo organiser", Role::Organiser).await?;
-    let report = stage_1(&mut organiser, candidate).await?;
-    let request = pb::GetCandidateStatusRequest {
-        candidate_id: candidate.candidate_id.clone(),
-    };
-    let status = answer(
-        "candidate status",
-        organiser.get_candidate_status(request).await,
-    )?;
+    let organiser = organiser(target).await?;
+    let report = validation::check_rules(&organiser, &candidate.candidate_id).await?;
+    let status = validation::status(&organiser, &candidate.candidate_id).await?;
     Ok((report, status))
 }
 
@@ -122,11 +70,11 @@ pub async fn validate_review_publish(
     candidate: &pb::Candidate,
     rule_set: pb::RuleSetSummary,
 ) -> Result<Trail> {
-    let mut organiser = client(target, "demo organiser", Role::Organiser).await?;
-    let id = || candidate.candidate_id.clone();
+    let organiser = organiser(target).await?;
+    let id = candidate.candidate_id.as_str();
 
     // Stage 1: cross-entity rules. Errors stop here; each failed warning gets a justification.
-    let validation = stage_1(&mut organiser, candidate).await?;
+    let validation = validation::check_rules(&organiser, id).await?;
     if !validation.passed_errors {
         let failed: Vec<String> = validation
             .results
@@ -143,18 +91,6 @@ pub async fn validate_review_publish(
         )));
     }
     let mut justifications = Vec::new();
-    let mut justify = async |stage: pb::ValidationStage, subject: &str, why: String| {
-        organiser
-            .justify(pb::JustifyRequest {
-                candidate_id: id(),
-                stage: stage as i32,
-                subject: subject.to_string(),
-                text: format!("(demo organiser) {why}"),
-            })
-            .await
-            .map_err(rpc("justify a finding"))
-            .map(|r| r.into_inner())
-    };
     for r in validation
         .results
         .iter()
@@ -171,49 +107,45 @@ pub async fn validate_review_publish(
                 r.rule_id, r.description
             )
         };
-        justifications.push(justify(pb::ValidationStage::Rules, &r.rule_id, why).await?);
+        let text = format!("(demo organiser) {why}");
+        justifications.push(
+            validation::justify(
+                &organiser,
+                id,
+                pb::ValidationStage::Rules,
+                &r.rule_id,
+                &text,
+            )
+            .await?,
+        );
     }
 
     // Stage 2: outside benchmarks; each deviation outside its band gets a justification.
-    let mut organiser = client(target, "demo organiser", Role::Organiser).await?;
-    let request = pb::CheckBenchmarksRequest { candidate_id: id() };
-    let benchmarks = answer(
-        "check benchmarks",
-        organiser.check_benchmarks(request).await,
-    )?;
+    let benchmarks = validation::check_benchmarks(&organiser, id).await?;
     for c in benchmarks.comparisons.iter().filter(|c| {
         c.outcome == pb::BenchmarkOutcome::OutOfBand as i32
             || c.outcome == pb::BenchmarkOutcome::MissingInputs as i32
     }) {
-        let why = format!(
-            "{} vs {}: {}; the definitions differ as the methods note explains",
+        let text = format!(
+            "(demo organiser) {} vs {}: {}; the definitions differ as the methods note explains",
             c.figure_id, c.benchmark_id, c.detail
         );
-        let request = pb::JustifyRequest {
-            candidate_id: id(),
-            stage: pb::ValidationStage::Benchmarks as i32,
-            subject: c.benchmark_id.clone(),
-            text: format!("(demo organiser) {why}"),
-        };
-        let j = answer(
-            "justify a benchmark deviation",
-            organiser.justify(request).await,
-        )?;
-        justifications.push(j);
+        justifications.push(
+            validation::justify(
+                &organiser,
+                id,
+                pb::ValidationStage::Benchmarks,
+                &c.benchmark_id,
+                &text,
+            )
+            .await?,
+        );
     }
 
     // Stage 3: the demo panel reviews the frozen candidate.
-    let request = pb::OpenReviewRoundRequest {
-        candidate_id: id(),
-        quorum: DEMO_EXPERTS.len() as u32,
-    };
-    let round = answer(
-        "open a review round",
-        organiser.open_review_round(request).await,
-    )?;
+    let round = review::open(&organiser, id, DEMO_EXPERTS.len() as u32).await?;
     let mut last = round.clone();
     for expert in DEMO_EXPERTS {
-        let mut e = client(target, expert, Role::Expert).await?;
         let request = pb::CastVoteRequest {
             round_id: round.round_id.clone(),
             candidate_hash: candidate.content_hash.clone(),
@@ -222,22 +154,12 @@ pub async fn validate_review_publish(
             reason: "demo review: figures, intervals and lineage read; approved for the demo"
                 .into(),
         };
-        last = answer("cast a vote", e.cast_vote(request).await)?;
+        last = review::vote(&session(target, expert, Role::Expert).await?, request).await?;
     }
 
-    let request = pb::GetCandidateStatusRequest { candidate_id: id() };
-
-    let status = answer(
-        "read the candidate's status",
-        organiser.get_candidate_status(request).await,
-    )?;
-    let mut publisher = client(target, "demo publisher", Role::Publisher).await?;
-    let request = pb::PublishRequest {
-        candidate_id: id(),
-        embargo_until: None,
-        note: String::new(),
-    };
-    let release = answer("publish", publisher.publish(request).await)?;
+    let status = validation::status(&organiser, id).await?;
+    let publisher = session(target, "demo publisher", Role::Publisher).await?;
+    let release = publication::publish(&publisher, id, None, "").await?;
     Ok(Trail {
         rule_set,
         validation,
@@ -251,7 +173,7 @@ pub async fn validate_review_publish(
 
 /// Fetches the release in every format and writes it, with the HTML report, under `dir`.
 pub async fn write_release(target: &Target<'_>, trail: &Trail, dir: &Path) -> Result<Vec<PathBuf>> {
-    let mut reader = client(target, "demo reader", Role::Reader).await?;
+    let reader = session(target, "demo reader", Role::Reader).await?;
     std::fs::create_dir_all(dir)
         .map_err(|e| Error::Internal(format!("create {}: {e}", dir.display())))?;
     let mut written = Vec::new();
@@ -261,12 +183,13 @@ pub async fn write_release(target: &Target<'_>, trail: &Trail, dir: &Path) -> Re
         (pb::ReleaseFormat::Csv, "release.csv"),
         (pb::ReleaseFormat::Sdmx, "release.sdmx.xml"),
     ] {
-        let request = pb::GetReleaseRequest {
-            cycle_year: trail.release.cycle_year,
-            version: trail.release.version,
-            format: format as i32,
-        };
-        let doc = answer("read the release", reader.get_release(request).await)?;
+        let doc = publication::get(
+            &reader,
+            trail.release.cycle_year,
+            trail.release.version,
+            format,
+        )
+        .await?;
         let path = dir.join(name);
         std::fs::write(&path, &doc.content)
             .map_err(|e| Error::Internal(format!("write {}: {e}", path.display())))?;

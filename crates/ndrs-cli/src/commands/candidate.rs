@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 
-use ndrs_client::validation;
+use ndrs_client::{candidates, validation};
 use ndrs_core::catalogue::Catalogue;
 use ndrs_core::units::{Unit, ZettabyteBase, present};
 use ndrs_core::{Error, Result};
@@ -23,33 +23,13 @@ pub(super) async fn run(
     let session = session(global, url)?;
     let base = load_settings()?.presentation.zettabyte_base;
     let output = global.output;
-    let failed = |what: &'static str| {
-        let address = session.endpoints().aggregator.clone();
-        move |status| {
-            ndrs_platform::grpc_status::from_status(status)
-                .in_context(&format!("{what} at {address}"))
-        }
-    };
-    let mut client = session.aggregator()?;
     match command {
         CandidateCommand::Assemble { cycle } => {
-            let request = pb::AssembleCandidateRequest { cycle_year: cycle };
-            let c = client
-                .assemble_candidate(request)
-                .await
-                .map_err(failed("assemble a candidate"))?
-                .into_inner();
+            let c = candidates::assemble(&session, cycle).await?;
             emit(output, &c, |c| render(c, base));
         }
         CandidateCommand::Show { cycle } => {
-            let request = pb::GetCandidateRequest {
-                candidate: Some(pb::get_candidate_request::Candidate::CycleYear(cycle)),
-            };
-            let c = client
-                .get_candidate(request)
-                .await
-                .map_err(failed("get the candidate"))?
-                .into_inner();
+            let c = candidates::latest(&session, cycle).await?;
             emit(output, &c, |c| render(c, base));
         }
         CandidateCommand::Status { candidate_id } => {
@@ -84,12 +64,7 @@ pub(super) async fn run(
             }
         }
         CandidateCommand::List { cycle } => {
-            let request = pb::ListCandidatesRequest { cycle_year: cycle };
-            let list = client
-                .list_candidates(request)
-                .await
-                .map_err(failed("list candidates"))?
-                .into_inner();
+            let list = candidates::list(&session, cycle).await?;
             emit(output, &list, |list| {
                 let rows: Vec<[String; 5]> = list
                     .candidates

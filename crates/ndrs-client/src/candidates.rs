@@ -1,0 +1,39 @@
+//! Candidate releases: assembled from the stage services' current results, read back, listed.
+
+use ndrs_core::Result;
+use ndrs_proto::v1 as pb;
+
+use crate::session::Session;
+
+/// Assembles a new candidate for a cycle from the stage services' current results.
+pub async fn assemble(session: &Session, cycle_year: i32) -> Result<pb::Candidate> {
+    Ok(session
+        .aggregator()?
+        .assemble_candidate(pb::AssembleCandidateRequest { cycle_year })
+        .await
+        .map_err(session.at_aggregator("assemble a candidate"))?
+        .into_inner())
+}
+
+/// The latest candidate of a cycle.
+pub async fn latest(session: &Session, cycle_year: i32) -> Result<pb::Candidate> {
+    let request = pb::GetCandidateRequest {
+        candidate: Some(pb::get_candidate_request::Candidate::CycleYear(cycle_year)),
+    };
+    Ok(session
+        .aggregator()?
+        .get_candidate(request)
+        .await
+        .map_err(session.at_aggregator("get the candidate"))?
+        .into_inner())
+}
+
+/// A cycle's candidates, oldest first.
+pub async fn list(session: &Session, cycle_year: i32) -> Result<pb::ListCandidatesResponse> {
+    Ok(session
+        .aggregator()?
+        .list_candidates(pb::ListCandidatesRequest { cycle_year })
+        .await
+        .map_err(session.at_aggregator("list candidates"))?
+        .into_inner())
+}
