@@ -9,8 +9,27 @@ use ndrs_cli::cli::Cli;
 /// How long a command waits for background tasks after its work before it exits anyway.
 const SHUTDOWN_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
 
+/// A command whose output is piped into `head` ends quietly when the reader goes away, as Unix
+/// tools do, instead of panicking on the write. Not for the commands that serve: their sockets
+/// must not be ended by a client hanging up.
+#[cfg(unix)]
+fn end_quietly_on_closed_stdout() {
+    // SAFETY: sets SIGPIPE back to its default disposition before any other thread exists; no
+    // handler runs Rust code.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    #[cfg(unix)]
+    if !matches!(
+        cli.command,
+        ndrs_cli::cli::Command::Serve { .. } | ndrs_cli::cli::Command::Demo { .. }
+    ) {
+        end_quietly_on_closed_stdout();
+    }
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {

@@ -48,3 +48,32 @@ fn issue_token_ends_every_time() {
         assert!(token.trim().len() >= 32, "call {call} printed no token");
     }
 }
+
+/// A reader that goes away (`ndrs ... | head`) ends the command quietly, as it ends any Unix tool,
+/// not with a panic about a broken pipe.
+#[cfg(unix)]
+#[test]
+fn a_reader_that_goes_away_ends_the_command_quietly() {
+    use std::io::Read as _;
+    use std::os::unix::process::ExitStatusExt as _;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ndrs"))
+        .args(["completions", "zsh"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let mut first = [0u8; 16];
+    stdout.read_exact(&mut first).unwrap();
+    drop(stdout);
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    // Either it had written everything before the reader left, or SIGPIPE ended it.
+    assert!(
+        out.status.success() || out.status.signal() == Some(13),
+        "{:?}: {stderr}",
+        out.status
+    );
+}
