@@ -58,7 +58,8 @@ impl CycleApi {
         interval: std::time::Duration,
         shutdown: tokio_util::sync::CancellationToken,
     ) {
-        let mut ticks = tokio::time::interval(interval);
+        // The first report one interval after start, when the stage services are up.
+        let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + interval, interval);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tokio::select! {

@@ -5,7 +5,9 @@
 use std::collections::BTreeMap;
 
 use ndrs_core::Result;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+};
 
 use super::entity::{refused_submission, submitted_return};
 use super::{EditFinding, FindingSeverity, ReturnStore};
@@ -53,10 +55,20 @@ impl ReturnStore {
 
     /// Every unit's activity for the cycle, ordered by unit and kind.
     pub async fn activity(&self, cycle_year: i32) -> Result<Vec<UnitActivity>> {
-        let rows = submitted_return::Entity::find()
+        // Only the columns monitoring reads: a census round's payloads stay in the database.
+        type Row = (String, i32, String, String, String, String);
+        let rows: Vec<Row> = submitted_return::Entity::find()
+            .select_only()
+            .column(submitted_return::Column::ReturnId)
+            .column(submitted_return::Column::Version)
+            .column(submitted_return::Column::ReportingUnitId)
+            .column(submitted_return::Column::ReturnKind)
+            .column(submitted_return::Column::ReceivedAt)
+            .column(submitted_return::Column::FindingsJson)
             .filter(submitted_return::Column::CycleYear.eq(cycle_year))
             .order_by_asc(submitted_return::Column::ReturnId)
             .order_by_asc(submitted_return::Column::Version)
+            .into_tuple()
             .all(&self.db)
             .await
             .map_err(db_error)?;
@@ -70,30 +82,29 @@ impl ReturnStore {
                 })
                 .clone()
         };
-        let mut latest: BTreeMap<String, &submitted_return::Model> = BTreeMap::new();
-        for row in &rows {
-            let mut a = entry(&mut by_unit, &row.reporting_unit_id, &row.return_kind);
-            if row.version == 1 {
+        // The latest version's findings of every return, by return id.
+        let mut latest: BTreeMap<&str, (&str, &str, &str)> = BTreeMap::new();
+        for (return_id, version, unit, kind, received_at, findings) in &rows {
+            let mut a = entry(&mut by_unit, unit, kind);
+            if *version == 1 {
                 a.returns += 1;
             }
-            a.max_version = a.max_version.max(u32::try_from(row.version).unwrap_or(0));
-            if a.first_received_at.is_empty() || row.received_at < a.first_received_at {
-                a.first_received_at.clone_from(&row.received_at);
+            a.max_version = a.max_version.max(u32::try_from(*version).unwrap_or(0));
+            if a.first_received_at.is_empty() || *received_at < a.first_received_at {
+                a.first_received_at.clone_from(received_at);
             }
-            if row.received_at > a.last_received_at {
-                a.last_received_at.clone_from(&row.received_at);
+            if *received_at > a.last_received_at {
+                a.last_received_at.clone_from(received_at);
             }
-            by_unit.insert((row.reporting_unit_id.clone(), row.return_kind.clone()), a);
-            latest.insert(row.return_id.clone(), row);
+            by_unit.insert((unit.clone(), kind.clone()), a);
+            latest.insert(return_id, (unit, kind, findings));
         }
-        for row in latest.values() {
-            let findings: Vec<EditFinding> =
-                serde_json::from_str(&row.findings_json).unwrap_or_default();
+        for (unit, kind, findings) in latest.into_values() {
+            let findings: Vec<EditFinding> = serde_json::from_str(findings).unwrap_or_default();
             if findings
                 .iter()
                 .any(|f| f.severity == FindingSeverity::Warning)
-                && let Some(a) =
-                    by_unit.get_mut(&(row.reporting_unit_id.clone(), row.return_kind.clone()))
+                && let Some(a) = by_unit.get_mut(&(unit.to_string(), kind.to_string()))
             {
                 a.latest_has_warnings = true;
             }
