@@ -103,13 +103,6 @@ fn answer(
     Ok(Some(pb::Answer { value: Some(value) }))
 }
 
-fn subject_type(text: &str) -> Option<i32> {
-    let upper = text.trim().to_uppercase();
-    pb::SubjectType::from_str_name(&upper)
-        .or_else(|| pb::SubjectType::from_str_name(&format!("SUBJECT_TYPE_{upper}")))
-        .map(|t| t as i32)
-}
-
 /// Reads a CSV of answers into returns, each checked here only for what the questionnaire's
 /// types say (the service checks the rest, as for any submission). Every bad cell is named by
 /// row and column; a file with one sends nothing.
@@ -219,8 +212,8 @@ pub async fn read(
         let subject = cell(row, "subject_type");
         let subject_type = if subject.is_empty() {
             0
-        } else if let Some(t) = subject_type(&subject) {
-            t
+        } else if let Some(t) = crate::cycles::subject_type(&subject) {
+            t as i32
         } else {
             violations.push(FieldViolation::new(
                 at("subject_type"),

@@ -155,8 +155,9 @@ pub fn read_frame_file(path: &std::path::Path) -> Result<pb::LoadFrameRequest> {
     }
 }
 
-/// A subject type by its proto name, with or without the `SUBJECT_TYPE_` prefix, any case.
-fn subject_type(text: &str) -> Option<pb::SubjectType> {
+/// A subject type by its proto name, with or without the `SUBJECT_TYPE_` prefix, any case (what
+/// a frame or an answers CSV writes).
+pub fn subject_type(text: &str) -> Option<pb::SubjectType> {
     let upper = text.trim().to_uppercase();
     pb::SubjectType::from_str_name(&upper)
         .or_else(|| pb::SubjectType::from_str_name(&format!("SUBJECT_TYPE_{upper}")))

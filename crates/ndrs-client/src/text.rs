@@ -44,7 +44,8 @@ pub fn fields(pairs: &[(&str, String)]) -> String {
         .collect()
 }
 
-fn cycle_state(c: &pb::Cycle) -> String {
+/// A cycle's state as a word (`open`, `closed`).
+pub fn cycle_state(c: &pb::Cycle) -> String {
     pb::CycleState::try_from(c.state)
         .map_or("unknown", |s| s.as_str_name())
         .trim_start_matches("CYCLE_STATE_")

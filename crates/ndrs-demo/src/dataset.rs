@@ -57,8 +57,8 @@ pub async fn organiser(target: &Target<'_>) -> Result<Session> {
 /// its questionnaires (the shipped content documents) and loads its compute register and
 /// application sample design: all through the client functions the `ndrs` commands call.
 pub async fn load_frames(target: &Target<'_>, data: &DemoData) -> Result<()> {
-    let session = organiser(target).await?;
     let token = organiser_token(target.identity).await?;
+    let session = Session::new(target.endpoints.clone(), token.clone())?;
     let e = target.endpoints;
     let deadline = ndrs_proto::prost_types::Timestamp {
         seconds: chrono::Utc::now().timestamp() + COLLECTION_WINDOW_DAYS * 86_400,

@@ -10,6 +10,7 @@ use ndrs_proto::v1 as pb;
 use super::session;
 use crate::cli::{CycleCommand, FrameCommand, Global};
 use crate::output::{emit, fields, table};
+use ndrs_client::text::cycle_state as state;
 
 /// An RFC 3339 time from the command line, as a wire timestamp; the error names the option.
 fn time(option: &str, text: &str) -> Result<Timestamp> {
@@ -148,13 +149,6 @@ fn render_frame_summary(s: &pb::FrameSummary) -> String {
         ("content hash", s.content_hash.clone()),
         ("loaded", display(s.loaded_at.as_ref())),
     ])
-}
-
-fn state(c: &pb::Cycle) -> String {
-    pb::CycleState::try_from(c.state)
-        .map_or("unknown", |s| s.as_str_name())
-        .trim_start_matches("CYCLE_STATE_")
-        .to_lowercase()
 }
 
 fn render_cycle(c: &pb::Cycle) -> String {
