@@ -15,6 +15,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "ndrs/v1/application.proto",
         "ndrs/v1/aggregator.proto",
         "ndrs/v1/cycle.proto",
+        "ndrs/v1/identity.proto",
     ];
     for file in &files {
         println!("cargo:rerun-if-changed={}", proto_root.join(file).display());

@@ -484,7 +484,7 @@ async fn calls_without_a_valid_token_or_role_are_refused() {
 /// grpcio-reflection, older Postman and Evans speak v1alpha), each listing exactly what the port
 /// serves: its service, the questionnaire and return-activity services on a stage's port, the
 /// indicator service on the ports of stages whose figures are indicator documents, the cycle
-/// service on the aggregator's, health and reflection.
+/// and identity services on the aggregator's, health and reflection.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_service_reports_serving_and_reflection_lists_what_its_port_serves() {
     let (_env, system) = start().await;
@@ -508,6 +508,7 @@ async fn every_service_reports_serving_and_reflection_lists_what_its_port_serves
             .collect();
         if service == "ndrs.v1.AggregatorService" {
             expected.push(ndrs_aggregator::cycles::SERVICE_NAME.into());
+            expected.push(ndrs_platform::auth::service::SERVICE_NAME.into());
         } else {
             expected.push(ndrs_platform::questionnaires::service::SERVICE_NAME.into());
             expected.push(ndrs_platform::stage::activity::SERVICE_NAME.into());

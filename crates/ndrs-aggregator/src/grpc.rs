@@ -403,6 +403,44 @@ impl AggregatorService for Aggregator {
         Ok(Response::new(round))
     }
 
+    async fn list_review_rounds(
+        &self,
+        request: Request<pb::ListReviewRoundsRequest>,
+    ) -> Result<Response<pb::ListReviewRoundsResponse>, Status> {
+        let (_, pb::ListReviewRoundsRequest { cycle_year }) = self
+            .admit(request, CANDIDATE_READERS, "read review rounds")
+            .await?;
+        let cycle_year = cycle("cycle_year", cycle_year).into_status()?;
+        let rounds = self.process.review.list(cycle_year).await.into_status()?;
+        Ok(Response::new(pb::ListReviewRoundsResponse { rounds }))
+    }
+
+    async fn list_justifications(
+        &self,
+        request: Request<pb::ListJustificationsRequest>,
+    ) -> Result<Response<pb::ListJustificationsResponse>, Status> {
+        let (_, pb::ListJustificationsRequest { candidate_id }) = self
+            .admit(request, CANDIDATE_READERS, "read justifications")
+            .await?;
+        let mut v = Violations::new();
+        v.line(
+            "candidate_id",
+            &candidate_id,
+            ndrs_core::limits::MAX_LINE_CHARS,
+            true,
+        );
+        v.finish(()).into_status()?;
+        let justifications = self
+            .process
+            .justifications
+            .list(&candidate_id)
+            .await
+            .into_status()?;
+        Ok(Response::new(pb::ListJustificationsResponse {
+            justifications,
+        }))
+    }
+
     async fn publish(
         &self,
         request: Request<pb::PublishRequest>,

@@ -11,7 +11,7 @@ use ndrs_core::{Error, Result};
 use ndrs_platform::db::db_error;
 use ndrs_proto::v1 as pb;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set,
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
     TransactionTrait,
 };
 
@@ -34,6 +34,12 @@ impl JustifiedStage {
             JustifiedStage::Rules => "rules",
             JustifiedStage::Benchmarks => "benchmarks",
         }
+    }
+
+    fn from_code(code: &str) -> Option<Self> {
+        [JustifiedStage::Rules, JustifiedStage::Benchmarks]
+            .into_iter()
+            .find(|s| s.code() == code)
     }
 
     fn to_proto(self) -> pb::ValidationStage {
@@ -96,6 +102,29 @@ impl Justifications {
             .await
             .map_err(db_error)?;
         Ok(rows.into_iter().map(|r| r.subject).collect())
+    }
+
+    /// Every justification written on the candidate `candidate_id` (on any of its hashes' stages),
+    /// oldest first.
+    pub async fn list(&self, candidate_id: &str) -> Result<Vec<pb::Justification>> {
+        let rows = justification::Entity::find()
+            .filter(justification::Column::CandidateId.eq(candidate_id.to_string()))
+            .order_by_asc(justification::Column::JustifiedAt)
+            .all(&self.db)
+            .await
+            .map_err(db_error)?;
+        Ok(rows
+            .into_iter()
+            .map(|r| pb::Justification {
+                candidate_id: r.candidate_id,
+                candidate_hash: r.candidate_hash,
+                stage: JustifiedStage::from_code(&r.stage).map_or(0, |s| s.to_proto() as i32),
+                subject: r.subject,
+                text: r.text,
+                justified_by: r.justified_by,
+                justified_at: ndrs_platform::timestamp::from_text(&r.justified_at),
+            })
+            .collect())
     }
 
     /// Stores a justification (already checked by the caller against the stage's open findings)

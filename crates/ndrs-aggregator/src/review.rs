@@ -284,6 +284,16 @@ impl Review {
         Ok(round_to_proto(&row, &[]))
     }
 
+    /// Every round of the cycle, oldest first, with its votes.
+    pub async fn list(&self, cycle_year: i32) -> Result<Vec<pb::ReviewRound>> {
+        let mut rounds = Vec::new();
+        for row in self.rounds_of_cycle(cycle_year).await? {
+            let votes = votes_of(&self.db, &row.round_id).await?;
+            rounds.push(round_to_proto(&row, &votes));
+        }
+        Ok(rounds)
+    }
+
     pub async fn get(&self, round_id: &str) -> Result<pb::ReviewRound> {
         let row = review_round::Entity::find_by_id(round_id.to_string())
             .one(&self.db)

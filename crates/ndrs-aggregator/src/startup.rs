@@ -18,7 +18,11 @@ use crate::stages::{StageClients, StageEndpoints};
 /// This service's schema: every table of [`crate::store`], by its migrations.
 pub use crate::store::migration::Migrator;
 
-pub const SERVICE_NAMES: &[&str] = &["ndrs.v1.AggregatorService", crate::cycles::SERVICE_NAME];
+pub const SERVICE_NAMES: &[&str] = &[
+    "ndrs.v1.AggregatorService",
+    crate::cycles::SERVICE_NAME,
+    ndrs_platform::auth::service::SERVICE_NAME,
+];
 
 /// Stage endpoints from settings: an explicit URL, or the service's configured port on the host.
 pub fn endpoints_from_settings(settings: &Settings) -> StageEndpoints {
@@ -105,7 +109,10 @@ pub async fn run(
         Aggregator::new(process, runtime.identity.clone())
             .into_server(settings.server.max_message_bytes),
     )
-    .add_service(cycles.into_server(settings.server.max_message_bytes));
+    .add_service(cycles.into_server(settings.server.max_message_bytes))
+    .add_service(
+        ndrs_platform::auth::service::IdentityApi::new(runtime.identity.clone()).into_server(),
+    );
     let served =
         ndrs_platform::server::serve(listener, routes, SERVICE_NAMES, shutdown.cancelled_owned())
             .await;

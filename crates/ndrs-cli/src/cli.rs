@@ -613,6 +613,8 @@ pub enum Service {
     Circulation,
     Application,
     Aggregator,
+    /// The web console and public pages, a client of the aggregator.
+    Web,
 }
 
 /// Parses a role by its code (organiser, reporter, expert, publisher, reader, service).

@@ -11,7 +11,7 @@
 //!
 //! The demo itself is the `ndrs-demo` crate and the release's HTML report `ndrs-report`.
 
-pub mod audit;
+pub use ndrs_client::audit;
 pub mod cli;
 pub mod commands;
 pub mod exit;

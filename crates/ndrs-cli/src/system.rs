@@ -18,6 +18,8 @@ pub use ndrs_platform::client::SystemEndpoints;
 
 pub struct RunningSystem {
     pub endpoints: SystemEndpoints,
+    /// The web console and public pages (`http://host:port`).
+    pub web: String,
     pub runtime: Runtime,
     shutdown: CancellationToken,
     tasks: Vec<(&'static str, JoinHandle<Result<()>>)>,
@@ -47,6 +49,7 @@ pub async fn start(settings: Settings) -> Result<RunningSystem> {
         bind(s.application.port).await?,
         bind(s.aggregator.port).await?,
     );
+    let web_listener = bind(s.web.port).await?;
     let url = |l: &tokio::net::TcpListener| -> Result<String> {
         let addr = l.local_addr().map_err(|e| Error::Internal(e.to_string()))?;
         Ok(format!("http://{addr}"))
@@ -58,6 +61,8 @@ pub async fn start(settings: Settings) -> Result<RunningSystem> {
         circulation: url(&circulation)?,
         application: url(&application)?,
     };
+    let web = url(&web_listener)?;
+    let web_settings = settings.web.clone();
     let runtime = Runtime::from_settings(settings).await?;
     let shutdown = CancellationToken::new();
     let stage_endpoints = ndrs_aggregator::stages::StageEndpoints {
@@ -81,8 +86,29 @@ pub async fn start(settings: Settings) -> Result<RunningSystem> {
             shutdown.clone(),
         )),
     ));
+    // The public pages read as a reader principal, issued here and kept only in memory, so the
+    // aggregator enforces embargoes for them as for any reader.
+    let reader_token = if web_settings.reader_token.is_empty() {
+        runtime
+            .identity
+            .issue(
+                "web (embedded reader principal)",
+                ndrs_platform::auth::Role::Reader,
+                None,
+            )
+            .await?
+            .token
+    } else {
+        web_settings.reader_token.clone()
+    };
+    let site = ndrs_web::Web::new(endpoints.clone(), &reader_token, &web_settings)?;
+    tasks.push((
+        "web",
+        tokio::spawn(ndrs_web::serve(web_listener, site, shutdown.clone())),
+    ));
     let mut system = RunningSystem {
         endpoints,
+        web,
         runtime,
         shutdown,
         tasks,

@@ -37,3 +37,18 @@ pub async fn list(session: &Session, cycle_year: i32) -> Result<pb::ListCandidat
         .map_err(session.at_aggregator("list candidates"))?
         .into_inner())
 }
+
+/// One candidate by its id.
+pub async fn get(session: &Session, candidate_id: &str) -> Result<pb::Candidate> {
+    let request = pb::GetCandidateRequest {
+        candidate: Some(pb::get_candidate_request::Candidate::CandidateId(
+            candidate_id.to_string(),
+        )),
+    };
+    Ok(session
+        .aggregator()?
+        .get_candidate(request)
+        .await
+        .map_err(session.at_aggregator("get the candidate"))?
+        .into_inner())
+}

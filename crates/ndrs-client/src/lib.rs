@@ -12,10 +12,12 @@
 //! grpcurl and every protobuf library read and write ([`files`]).
 
 pub mod answers_csv;
+pub mod audit;
 pub mod candidates;
 pub mod cycles;
 pub mod files;
 pub mod frames;
+pub mod identity;
 pub mod publication;
 pub mod returns;
 pub mod review;

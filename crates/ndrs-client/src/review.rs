@@ -33,6 +33,17 @@ pub async fn show(session: &Session, round_id: &str) -> Result<pb::ReviewRound> 
         .into_inner())
 }
 
+/// A cycle's review rounds, oldest first, with their votes.
+pub async fn rounds(session: &Session, cycle_year: i32) -> Result<Vec<pb::ReviewRound>> {
+    Ok(session
+        .aggregator()?
+        .list_review_rounds(pb::ListReviewRoundsRequest { cycle_year })
+        .await
+        .map_err(session.at_aggregator("list the review rounds"))?
+        .into_inner()
+        .rounds)
+}
+
 /// An expert's vote. `candidate_hash` is the hash of the candidate the expert reviewed: when it
 /// is not the round's, the vote is refused, so no one signs off on figures they did not see.
 /// With `candidate_hash` empty, the round's own is used (the expert votes on what `show` shows).

@@ -139,3 +139,49 @@ pub async fn status(session: &Session, candidate_id: &str) -> Result<pb::Candida
         .map_err(session.at_aggregator("get the candidate status"))?
         .into_inner())
 }
+
+/// The latest stage-1 report of a candidate: each rule with the values it read.
+pub async fn rule_report(session: &Session, candidate_id: &str) -> Result<pb::ValidationReport> {
+    let request = pb::GetValidationReportRequest {
+        candidate_id: candidate_id.to_string(),
+    };
+    Ok(session
+        .aggregator()?
+        .get_validation_report(request)
+        .await
+        .map_err(session.at_aggregator("get the validation report"))?
+        .into_inner())
+}
+
+/// The latest stage-2 report of a candidate: each benchmark against its band.
+pub async fn benchmark_report(
+    session: &Session,
+    candidate_id: &str,
+) -> Result<pb::BenchmarkReport> {
+    let request = pb::GetBenchmarkReportRequest {
+        candidate_id: candidate_id.to_string(),
+    };
+    Ok(session
+        .aggregator()?
+        .get_benchmark_report(request)
+        .await
+        .map_err(session.at_aggregator("get the benchmark report"))?
+        .into_inner())
+}
+
+/// The justifications written on a candidate, oldest first.
+pub async fn justifications(
+    session: &Session,
+    candidate_id: &str,
+) -> Result<Vec<pb::Justification>> {
+    let request = pb::ListJustificationsRequest {
+        candidate_id: candidate_id.to_string(),
+    };
+    Ok(session
+        .aggregator()?
+        .list_justifications(request)
+        .await
+        .map_err(session.at_aggregator("list the justifications"))?
+        .into_inner()
+        .justifications)
+}

@@ -453,11 +453,11 @@ impl IdentityStore {
 
     /// Resolves a presented token to its principal.
     pub async fn authenticate(&self, token: &str) -> Result<Principal> {
-        self.lookup(token).await.map(|(_, principal)| principal)
+        self.lookup(token).await.map(|found| found.principal)
     }
 
-    /// The token's id and principal, if it is known, not revoked and not expired.
-    async fn lookup(&self, token: &str) -> Result<(String, Principal)> {
+    /// The token's id, principal and expiry, if it is known, not revoked and not expired.
+    async fn lookup(&self, token: &str) -> Result<Found> {
         let row = token_entity::Entity::find()
             .filter(token_entity::Column::TokenSha256.eq(sha256_hex(token)))
             .one(&self.db)
@@ -484,21 +484,34 @@ impl IdentityStore {
         let role = Role::from_code(&row.role).ok_or_else(|| {
             Error::Internal(format!("stored token has unknown role {}", row.role))
         })?;
-        Ok((
-            row.token_id,
-            Principal {
+        Ok(Found {
+            token_id: row.token_id,
+            principal: Principal {
                 name: row.principal_name,
                 role,
                 reporting_unit_id: row.reporting_unit_id,
             },
-        ))
+            expires_at,
+        })
     }
 
     /// Authenticates the bearer token in a request's metadata and takes the call from the
     /// token's rate limit ([`crate::rate_limit`]); the system's own service principals are not
     /// limited.
     pub async fn principal(&self, metadata: &MetadataMap) -> Result<Principal> {
-        let (token_id, principal) = self.lookup(bearer_token(metadata)?).await?;
+        self.caller(metadata).await.map(|(principal, _)| principal)
+    }
+
+    /// As [`IdentityStore::principal`], with the time the caller's token expires.
+    pub async fn caller(
+        &self,
+        metadata: &MetadataMap,
+    ) -> Result<(Principal, chrono::DateTime<Utc>)> {
+        let Found {
+            token_id,
+            principal,
+            expires_at,
+        } = self.lookup(bearer_token(metadata)?).await?;
         if principal.role != Role::Service
             && let Some(retry_after) = self.limiter.acquire(&token_id).await
         {
@@ -512,7 +525,7 @@ impl IdentityStore {
                 retry_after,
             });
         }
-        Ok(principal)
+        Ok((principal, expires_at))
     }
 
     /// Authenticates the caller and checks that its role may perform `action`.
@@ -543,6 +556,13 @@ impl IdentityStore {
     }
 }
 
+/// A token found valid.
+struct Found {
+    token_id: String,
+    principal: Principal,
+    expires_at: chrono::DateTime<Utc>,
+}
+
 /// Extracts the token from `authorization: Bearer <token>`.
 pub fn bearer_token(metadata: &MetadataMap) -> Result<&str> {
     let value = metadata
@@ -560,3 +580,5 @@ pub fn bearer_token(metadata: &MetadataMap) -> Result<&str> {
 
 #[cfg(test)]
 mod tests;
+
+pub mod service;

@@ -30,6 +30,7 @@ pub struct Settings {
     pub server: ServerSettings,
     pub services: ServicesSettings,
     pub aggregator: AggregatorSettings,
+    pub web: WebSettings,
     pub relay: RelaySettings,
     pub estimation: EstimationSettings,
     /// Per-quantity bounds on what one return may report ([`crate::plausibility`]).
@@ -126,6 +127,8 @@ pub struct ServicesSettings {
     pub compute: ServiceSettings,
     pub circulation: ServiceSettings,
     pub application: ServiceSettings,
+    /// The web console and public dissemination (HTTP, not gRPC).
+    pub web: ServiceSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -155,6 +158,25 @@ pub struct AggregatorSettings {
     /// How often the progress of every open cycle is computed for the `ndrs.cycle.returns`
     /// gauges; 0: only when someone asks (`GetCycleProgress`).
     pub progress_interval_ms: u64,
+}
+
+/// The web service (`ndrs-web`): the console for organisers and experts, and the public pages and
+/// SDMX REST API, all as one more client of the gRPC services.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebSettings {
+    /// The aggregator the web service calls; empty: `http://{server.host}:{services.aggregator.port}`.
+    pub aggregator_url: String,
+    /// Token of a `reader` principal the public pages read releases with, so embargoes are
+    /// enforced by the aggregator. Empty in embedded mode, where one is issued at start and kept
+    /// only in memory.
+    pub reader_token: String,
+    /// Session cookies carry `Secure` (set it behind TLS, as the Kubernetes overlays do).
+    pub secure_cookies: bool,
+    /// How long a console sign-in lasts, in minutes (at most the token's own validity).
+    pub session_minutes: u64,
+    /// Console sessions held at once; the oldest is signed out when a new one would pass this.
+    pub max_sessions: usize,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -259,6 +281,11 @@ impl Settings {
         if !(self.auth.rate_limit_burst.is_finite() && self.auth.rate_limit_burst >= 1.0) {
             return Err(SettingsError(
                 "auth.rate_limit_burst: must be at least 1".into(),
+            ));
+        }
+        if self.web.session_minutes == 0 || self.web.max_sessions == 0 {
+            return Err(SettingsError(
+                "web.session_minutes and web.max_sessions: must be at least 1".into(),
             ));
         }
         if self.relay.batch_size == 0 {

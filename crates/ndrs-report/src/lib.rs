@@ -30,7 +30,7 @@ use ndrs_core::catalogue::{Catalogue, IndicatorStage};
 pub use crate::format::shown;
 use crate::format::{escape, interval_text};
 pub use crate::labels::{CHARTS, HEADLINE, headline_ids};
-use crate::style::STYLE;
+pub use crate::style::STYLE;
 pub use crate::trail::Trail;
 
 /// The report of `doc`, with the validation and review trail it passed when the caller holds it

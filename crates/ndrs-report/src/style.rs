@@ -1,6 +1,6 @@
 //! The report's stylesheet, inline so that the file stands alone.
 
-pub(crate) const STYLE: &str = "body{font-family:system-ui,'Noto Sans CJK SC',sans-serif;margin:2rem auto;max-width:1100px;color:#1d2733}\
+pub const STYLE: &str = "body{font-family:system-ui,'Noto Sans CJK SC',sans-serif;margin:2rem auto;max-width:1100px;color:#1d2733}\
 h1{margin-bottom:.2rem}h2{border-bottom:2px solid #1f5fa8;padding-bottom:.2rem;margin-top:2.2rem}\
 .en{color:#5a6775;font-size:.9em}.meta,.note{color:#5a6775;font-size:.85em}\
 .cards{display:grid;grid-template-columns:repeat(4,1fr);gap:.8rem}\

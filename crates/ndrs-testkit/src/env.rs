@@ -111,6 +111,7 @@ impl TestEnv {
         settings.services.compute.port = 0;
         settings.services.circulation.port = 0;
         settings.services.application.port = 0;
+        settings.services.web.port = 0;
         settings.relay.poll_interval_ms = 100;
         settings.aggregator.revalidate_debounce_ms = 50;
         settings.telemetry.log_filter = "warn".into();

@@ -1,6 +1,8 @@
 //! Helpers shared by the end-to-end test files.
 #![allow(dead_code)]
 
+pub mod http;
+
 use ndrs_cli::system::{self, RunningSystem};
 use ndrs_platform::auth::Role;
 use ndrs_platform::client::{AuthedChannel, channel};

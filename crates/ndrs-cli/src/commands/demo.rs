@@ -39,6 +39,7 @@ async fn in_process(data_dir: Option<PathBuf>, out: &Path, options: &DemoOptions
         &mut settings.services.compute.port,
         &mut settings.services.circulation.port,
         &mut settings.services.application.port,
+        &mut settings.services.web.port,
     ] {
         *port = 0;
     }

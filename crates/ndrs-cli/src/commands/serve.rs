@@ -18,6 +18,7 @@ pub(super) async fn run(service: Service) -> Result<()> {
         Service::Circulation => "ndrs-circulation",
         Service::Application => "ndrs-application",
         Service::Aggregator => "ndrs-aggregator",
+        Service::Web => "ndrs-web",
     };
     let telemetry = ndrs_platform::telemetry::init(&settings.telemetry, name)
         .map_err(Error::FailedPrecondition)?;
@@ -33,6 +34,7 @@ pub(super) async fn run(service: Service) -> Result<()> {
         for (name, endpoint) in system.endpoints.services() {
             println!("{name:<36} {endpoint}");
         }
+        println!("{:<36} {}", "web console and public pages", system.web);
         println!("all services serving; Ctrl-C to stop");
         tokio::select! {
             _ = shutdown_signal() => {}
@@ -43,13 +45,16 @@ pub(super) async fn run(service: Service) -> Result<()> {
         }
         return system.stop().await;
     }
+    if let Service::Web = service {
+        return serve_web(&settings).await;
+    }
     let s = &settings.services;
     let port = match service {
         Service::Production => s.production.port,
         Service::Compute => s.compute.port,
         Service::Circulation => s.circulation.port,
         Service::Application => s.application.port,
-        Service::Aggregator | Service::All => s.aggregator.port,
+        Service::Aggregator | Service::All | Service::Web => s.aggregator.port,
     };
     let listener = ndrs_platform::server::bind(&settings.server.host, port).await?;
     let endpoints = ndrs_aggregator::startup::endpoints_from_settings(&settings);
@@ -60,8 +65,37 @@ pub(super) async fn run(service: Service) -> Result<()> {
         Service::Compute => ndrs_compute::startup::run(runtime, listener, shutdown).await,
         Service::Circulation => ndrs_circulation::startup::run(runtime, listener, shutdown).await,
         Service::Application => ndrs_application::startup::run(runtime, listener, shutdown).await,
-        Service::Aggregator | Service::All => {
+        Service::Aggregator | Service::All | Service::Web => {
             ndrs_aggregator::startup::run(runtime, listener, endpoints, shutdown).await
         }
     }
+}
+
+/// The web service on its own (its own Deployment): a client of the aggregator at
+/// `web.aggregator_url`, reading public pages with `web.reader_token`.
+async fn serve_web(settings: &ndrs_platform::settings::Settings) -> Result<()> {
+    if settings.web.reader_token.is_empty() {
+        return Err(Error::FailedPrecondition(
+            "web.reader_token: the web service on its own needs a reader token \
+             (NDRS__WEB__READER_TOKEN; issue one with `ndrs admin issue-token --role reader`)"
+                .into(),
+        ));
+    }
+    let host = &settings.server.host;
+    let aggregator = if settings.web.aggregator_url.is_empty() {
+        format!("http://{host}:{}", settings.services.aggregator.port)
+    } else {
+        settings.web.aggregator_url.clone()
+    };
+    let stages = ndrs_aggregator::startup::endpoints_from_settings(settings);
+    let endpoints = ndrs_platform::client::SystemEndpoints {
+        aggregator,
+        production: stages.production,
+        compute: stages.compute,
+        circulation: stages.circulation,
+        application: stages.application,
+    };
+    let web = ndrs_web::Web::new(endpoints, &settings.web.reader_token, &settings.web)?;
+    let listener = ndrs_platform::server::bind(host, settings.services.web.port).await?;
+    ndrs_web::serve(listener, web, cancel_on_signal()).await
 }

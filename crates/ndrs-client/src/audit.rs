@@ -1,6 +1,6 @@
-//! `ndrs audit verify`: fetches the aggregator's audit log and recomputes its hash chain here, on
-//! the caller's machine, so a row edited in the database (or by a compromised server) is
-//! detected without trusting the server's own judgement.
+//! The aggregator's audit log, read a page at a time (the web console) or whole with its hash
+//! chain recomputed here, on the caller's machine (`ndrs audit verify`), so a row edited in the
+//! database (or by a compromised server) is detected without trusting the server's own judgement.
 
 use ndrs_aggregator::audit::{ChainBreak, verify_chain};
 use ndrs_core::Result;
@@ -21,6 +21,22 @@ pub enum Verdict {
         head: String,
     },
     Broken(ChainBreak),
+}
+
+/// Up to `limit` rows after sequence number `after_seq`, in order.
+pub async fn page(
+    channel: AuthedChannel,
+    after_seq: u64,
+    limit: u32,
+) -> Result<Vec<pb::AuditEntry>> {
+    Ok(AggregatorServiceClient::new(channel)
+        .list_audit_log(pb::ListAuditLogRequest { after_seq, limit })
+        .await
+        .map_err(ndrs_platform::grpc_status::from_status_in(
+            "list the audit log",
+        ))?
+        .into_inner()
+        .entries)
 }
 
 /// Fetches every audit row in order.

@@ -1,0 +1,272 @@
+//! Data queries (`data/{flow}/{key}`): which release versions, which series and which periods,
+//! and the answer in SDMX-ML 2.1 structure-specific data or SDMX-CSV 1.0.
+//!
+//! Without `includeHistory`, each cycle contributes its latest visible version, so a series runs
+//! across cycles with one observation a year. With `includeHistory=true`, every visible version
+//! is its own data set (`validFromDate` its publication time): the vintages as they were
+//! disseminated. `updatedAfter` keeps the versions published after a time.
+
+use chrono::{DateTime, Utc};
+use ndrs_aggregator::release::Figure;
+use ndrs_core::{Error, Result};
+
+use super::structure::{AGENCY, DATAFLOW, Structure, VERSION};
+use super::xml::escape;
+use crate::releases::Published;
+
+/// Largest number of key parts or alternatives accepted in one key.
+const MAX_KEY_CODES: usize = 2_000;
+
+/// A parsed data query.
+#[derive(Debug, Clone, Default)]
+pub struct Query {
+    /// Per dimension: the codes asked for (empty: any).
+    pub key: Vec<Vec<String>>,
+    pub start_year: Option<i32>,
+    pub end_year: Option<i32>,
+    pub include_history: bool,
+    pub updated_after: Option<DateTime<Utc>>,
+}
+
+/// Parses a key (`all`, or dot-separated parts, one per dimension, each empty or `A+B`).
+pub fn parse_key(key: &str, structure: &Structure) -> Result<Vec<Vec<String>>> {
+    let n = structure.dimensions.len();
+    if key.is_empty() || key == "all" {
+        return Ok(vec![Vec::new(); n]);
+    }
+    let parts: Vec<&str> = key.split('.').collect();
+    if parts.len() != n || key.len() > MAX_KEY_CODES * 8 {
+        let names: Vec<&str> = structure.dimensions.iter().map(|d| d.id.as_str()).collect();
+        return Err(Error::invalid(
+            "key",
+            format!(
+                "has {} parts; {} has {n} dimensions: {}",
+                parts.len(),
+                super::structure::DSD,
+                names.join(".")
+            ),
+        ));
+    }
+    Ok(parts
+        .into_iter()
+        .map(|p| {
+            p.split('+')
+                .filter(|c| !c.is_empty())
+                .map(str::to_string)
+                .collect()
+        })
+        .collect())
+}
+
+/// A period parameter's year: `2023`, `2023-12`, `2023-12-31` or `2023-A1`.
+pub fn period_year(field: &str, text: &str) -> Result<i32> {
+    text.get(..4)
+        .filter(|y| y.bytes().all(|b| b.is_ascii_digit()))
+        .and_then(|y| y.parse().ok())
+        .filter(|_| text.len() == 4 || text.as_bytes().get(4) == Some(&b'-'))
+        .ok_or_else(|| Error::invalid(field, "expected a period such as 2023 or 2023-12-31"))
+}
+
+/// The data sets a query selects: (release, its matching figures), oldest first.
+pub fn select<'a>(
+    releases: &'a [Published],
+    structure: &Structure,
+    query: &Query,
+) -> Vec<(&'a Published, Vec<&'a Figure>)> {
+    let mut chosen: Vec<&Published> = releases
+        .iter()
+        .filter(|r| {
+            let year = r.summary.cycle_year;
+            query.start_year.is_none_or(|s| year >= s) && query.end_year.is_none_or(|e| year <= e)
+        })
+        .filter(|r| {
+            query.updated_after.is_none_or(|after| {
+                r.summary
+                    .published_at
+                    .as_ref()
+                    .and_then(|t| std::time::SystemTime::try_from(*t).ok())
+                    .is_some_and(|t| DateTime::<Utc>::from(t) > after)
+            })
+        })
+        .collect();
+    if !query.include_history {
+        // The latest version of each cycle.
+        chosen.retain(|r| {
+            !releases.iter().any(|o| {
+                o.summary.cycle_year == r.summary.cycle_year
+                    && o.summary.version > r.summary.version
+            })
+        });
+    }
+    chosen
+        .into_iter()
+        .map(|r| {
+            let figures = r
+                .document
+                .figures
+                .iter()
+                .filter(|f| {
+                    structure
+                        .series_key(f)
+                        .iter()
+                        .zip(&query.key)
+                        .all(|(code, wanted)| wanted.is_empty() || wanted.contains(code))
+                })
+                .collect();
+            (r, figures)
+        })
+        .filter(|(_, figures): &(_, Vec<&Figure>)| !figures.is_empty())
+        .collect()
+}
+
+fn number(v: f64) -> String {
+    if v.is_finite() {
+        format!("{v:?}")
+    } else {
+        "NaN".into()
+    }
+}
+
+/// The observation-level attributes of a figure: (id, value).
+fn observation_attributes(f: &Figure) -> Vec<(&'static str, String)> {
+    let mut out = Vec::new();
+    if f.value.is_some() {
+        out.push(("OBS_STATUS", "A".to_string()));
+        out.push(("CONF_STATUS", "F".to_string()));
+    } else {
+        out.push(("OBS_STATUS", "O".to_string()));
+        let why = f.suppression.as_deref().unwrap_or_default().to_lowercase();
+        // The disclosure rule's reasons (aggregator `disclosure` and `release::suppression`).
+        let conf = if why.starts_with("fewer than") {
+            "A"
+        } else if why.starts_with("one reporter contributes") {
+            "O"
+        } else if why.starts_with("complementary suppression") {
+            "D"
+        } else {
+            "C"
+        };
+        out.push(("CONF_STATUS", conf.to_string()));
+    }
+    if let Some(i) = &f.interval {
+        out.push(("LOWER_BOUND", number(i.lower)));
+        out.push(("UPPER_BOUND", number(i.upper)));
+    }
+    out
+}
+
+const STRUCTURE_ID: &str = "NDRS_DF_NDRS_1_0";
+
+/// SDMX-ML 2.1 structure-specific data: one data set per selected release version.
+pub fn structure_specific(
+    sets: &[(&Published, Vec<&Figure>)],
+    structure: &Structure,
+    prepared: &str,
+) -> String {
+    let namespace = format!(
+        "urn:sdmx:org.sdmx.infomodel.datastructure.Dataflow={AGENCY}:{DATAFLOW}({VERSION}):ObsLevelDim:TIME_PERIOD"
+    );
+    let mut x = String::new();
+    x.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    x.push_str(&format!(
+        "<message:StructureSpecificData xmlns:message=\"http://www.sdmx.org/resources/sdmxml/schemas/v2_1/message\" xmlns:ss=\"http://www.sdmx.org/resources/sdmxml/schemas/v2_1/data/structurespecific\" xmlns:common=\"http://www.sdmx.org/resources/sdmxml/schemas/v2_1/common\" xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" xmlns:ns1=\"{namespace}\">\n"
+    ));
+    x.push_str(&format!(
+        "  <message:Header>\n    <message:ID>NDRS_DATA</message:ID>\n    <message:Test>false</message:Test>\n    <message:Prepared>{}</message:Prepared>\n    <message:Sender id=\"{AGENCY}\"/>\n    <message:Structure structureID=\"{STRUCTURE_ID}\" namespace=\"{namespace}\" dimensionAtObservation=\"TIME_PERIOD\">\n      <common:StructureUsage><Ref agencyID=\"{AGENCY}\" id=\"{DATAFLOW}\" version=\"{VERSION}\"/></common:StructureUsage>\n    </message:Structure>\n  </message:Header>\n",
+        escape(prepared)
+    ));
+    for (release, figures) in sets {
+        let s = &release.summary;
+        let valid_from = ndrs_platform::timestamp::display(s.published_at.as_ref());
+        x.push_str(&format!(
+            "  <message:DataSet ss:structureRef=\"{STRUCTURE_ID}\" xsi:type=\"ns1:DataSetType\" ss:dataScope=\"DataStructure\" action=\"Information\" ss:setID=\"NDRS_{}_V{}\" ss:validFromDate=\"{}\" ss:publicationYear=\"{}\">\n",
+            s.cycle_year,
+            s.version,
+            escape(&valid_from),
+            s.cycle_year
+        ));
+        for f in figures {
+            let key = structure.series_key(f);
+            x.push_str("    <Series");
+            for (d, code) in structure.dimensions.iter().zip(&key) {
+                x.push_str(&format!(" {}=\"{}\"", d.id, escape(code)));
+            }
+            x.push_str(&format!(
+                " UNIT_MEASURE=\"{}\">\n      <Obs TIME_PERIOD=\"{}\" OBS_VALUE=\"{}\"",
+                escape(&f.unit.to_uppercase()),
+                s.cycle_year,
+                f.value.map_or_else(|| "NaN".into(), number)
+            ));
+            for (id, value) in observation_attributes(f) {
+                x.push_str(&format!(" {id}=\"{}\"", escape(&value)));
+            }
+            x.push_str("/>\n    </Series>\n");
+        }
+        x.push_str("  </message:DataSet>\n");
+    }
+    x.push_str("</message:StructureSpecificData>\n");
+    x
+}
+
+/// SDMX-CSV 1.0: one row per observation, the dataflow first, then the dimensions, the time
+/// period, the value and the attributes.
+pub fn csv(sets: &[(&Published, Vec<&Figure>)], structure: &Structure) -> Result<String> {
+    let mut w = ::csv::Writer::from_writer(Vec::new());
+    let internal = |e: ::csv::Error| Error::Internal(format!("SDMX-CSV: {e}"));
+    let mut header = vec!["DATAFLOW".to_string()];
+    header.extend(structure.dimensions.iter().map(|d| d.id.clone()));
+    header.extend(
+        [
+            "TIME_PERIOD",
+            "OBS_VALUE",
+            "UNIT_MEASURE",
+            "OBS_STATUS",
+            "CONF_STATUS",
+            "LOWER_BOUND",
+            "UPPER_BOUND",
+        ]
+        .map(str::to_string),
+    );
+    w.write_record(&header).map_err(internal)?;
+    let flow = format!("{AGENCY}:{DATAFLOW}({VERSION})");
+    for (release, figures) in sets {
+        for f in figures {
+            let mut row = vec![flow.clone()];
+            row.extend(structure.series_key(f));
+            row.push(release.summary.cycle_year.to_string());
+            row.push(f.value.map(number).unwrap_or_default());
+            row.push(f.unit.to_uppercase());
+            let attributes = observation_attributes(f);
+            for id in ["OBS_STATUS", "CONF_STATUS", "LOWER_BOUND", "UPPER_BOUND"] {
+                row.push(
+                    attributes
+                        .iter()
+                        .find(|(a, _)| *a == id)
+                        .map(|(_, v)| v.clone())
+                        .unwrap_or_default(),
+                );
+            }
+            w.write_record(&row).map_err(internal)?;
+        }
+    }
+    let bytes = w
+        .into_inner()
+        .map_err(|e| Error::Internal(format!("SDMX-CSV: {e}")))?;
+    String::from_utf8(bytes).map_err(|e| Error::Internal(format!("SDMX-CSV: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn periods_are_years_in_any_sdmx_form() {
+        assert_eq!(period_year("startPeriod", "2023").unwrap(), 2023);
+        assert_eq!(period_year("startPeriod", "2023-12-31").unwrap(), 2023);
+        assert_eq!(period_year("startPeriod", "2023-A1").unwrap(), 2023);
+        for bad in ["", "20", "2023x", "abcd", "２０２３"] {
+            let e = period_year("startPeriod", bad).unwrap_err();
+            assert_eq!(e.field_violations()[0].field, "startPeriod", "{bad}");
+        }
+    }
+}
