@@ -663,6 +663,7 @@ async fn organisers_experts_and_readers_do_their_part_on_the_web() {
         let out = std::process::Command::new(python)
             .arg(script)
             .arg(format!("{web}/sdmx"))
+            .arg(format!("{web}/releases/{CYCLE}/latest/release.json"))
             .output()
             .expect("run the SDMX REST check");
         assert!(

@@ -77,3 +77,37 @@ pub async fn serve(
         .await
         .map_err(|e| Error::Internal(format!("web server: {e}")))
 }
+
+/// The web service on its own, as its Deployment runs it: a client of the aggregator at
+/// `web.aggregator_url`, reading public pages with `web.reader_token`, on `services.web.port`.
+pub async fn run(
+    settings: &ndrs_platform::settings::Settings,
+    shutdown: CancellationToken,
+) -> Result<()> {
+    if settings.web.reader_token.is_empty() {
+        return Err(Error::FailedPrecondition(
+            "web.reader_token: the web service on its own needs a reader token \
+             (NDRS__WEB__READER_TOKEN; issue one with `ndrs admin issue-token --role reader`)"
+                .into(),
+        ));
+    }
+    let host = &settings.server.host;
+    let aggregator = if settings.web.aggregator_url.is_empty() {
+        format!("http://{host}:{}", settings.services.aggregator.port)
+    } else {
+        settings.web.aggregator_url.clone()
+    };
+    // The web calls only the aggregator; the stage addresses are the configured ones, unused.
+    let stage = |port: u16| format!("http://{host}:{port}");
+    let s = &settings.services;
+    let endpoints = ndrs_platform::client::SystemEndpoints {
+        aggregator,
+        production: stage(s.production.port),
+        compute: stage(s.compute.port),
+        circulation: stage(s.circulation.port),
+        application: stage(s.application.port),
+    };
+    let web = Web::new(endpoints, &settings.web.reader_token, &settings.web)?;
+    let listener = ndrs_platform::server::bind(host, settings.services.web.port).await?;
+    serve(listener, web, shutdown).await
+}

@@ -46,7 +46,7 @@ pub(super) async fn run(service: Service) -> Result<()> {
         return system.stop().await;
     }
     if let Service::Web = service {
-        return serve_web(&settings).await;
+        return ndrs_web::run(&settings, cancel_on_signal()).await;
     }
     let s = &settings.services;
     let port = match service {
@@ -71,31 +71,3 @@ pub(super) async fn run(service: Service) -> Result<()> {
     }
 }
 
-/// The web service on its own (its own Deployment): a client of the aggregator at
-/// `web.aggregator_url`, reading public pages with `web.reader_token`.
-async fn serve_web(settings: &ndrs_platform::settings::Settings) -> Result<()> {
-    if settings.web.reader_token.is_empty() {
-        return Err(Error::FailedPrecondition(
-            "web.reader_token: the web service on its own needs a reader token \
-             (NDRS__WEB__READER_TOKEN; issue one with `ndrs admin issue-token --role reader`)"
-                .into(),
-        ));
-    }
-    let host = &settings.server.host;
-    let aggregator = if settings.web.aggregator_url.is_empty() {
-        format!("http://{host}:{}", settings.services.aggregator.port)
-    } else {
-        settings.web.aggregator_url.clone()
-    };
-    let stages = ndrs_aggregator::startup::endpoints_from_settings(settings);
-    let endpoints = ndrs_platform::client::SystemEndpoints {
-        aggregator,
-        production: stages.production,
-        compute: stages.compute,
-        circulation: stages.circulation,
-        application: stages.application,
-    };
-    let web = ndrs_web::Web::new(endpoints, &settings.web.reader_token, &settings.web)?;
-    let listener = ndrs_platform::server::bind(host, settings.services.web.port).await?;
-    ndrs_web::serve(listener, web, cancel_on_signal()).await
-}

@@ -157,10 +157,48 @@ fn observation_attributes(f: &Figure) -> Vec<(&'static str, String)> {
 
 const STRUCTURE_ID: &str = "NDRS_DF_NDRS_1_0";
 
-/// SDMX-ML 2.1 structure-specific data: one data set per selected release version.
+/// One data set of the answer: its id and publication time when it is one release version (a
+/// vintage), and its series, each with its observations by year.
+struct DataSet<'a> {
+    vintage: Option<&'a Published>,
+    series: Vec<(Vec<String>, &'a str, Vec<(i32, &'a Figure)>)>,
+}
+
+/// Without history, one data set whose series run across the cycles; with history, one data set
+/// per release version.
+fn data_sets<'a>(
+    sets: &[(&'a Published, Vec<&'a Figure>)],
+    structure: &Structure,
+    history: bool,
+) -> Vec<DataSet<'a>> {
+    let mut out: Vec<DataSet<'a>> = Vec::new();
+    let mut index: std::collections::HashMap<Vec<String>, usize> = Default::default();
+    for (release, figures) in sets {
+        if history || out.is_empty() {
+            out.push(DataSet {
+                vintage: history.then_some(*release),
+                series: Vec::new(),
+            });
+            index.clear();
+        }
+        let set = out.last_mut().expect("a data set was pushed");
+        for f in figures {
+            let key = structure.series_key(f);
+            let at = *index.entry(key.clone()).or_insert_with(|| {
+                set.series.push((key, f.unit.as_str(), Vec::new()));
+                set.series.len() - 1
+            });
+            set.series[at].2.push((release.summary.cycle_year, f));
+        }
+    }
+    out
+}
+
+/// SDMX-ML 2.1 structure-specific data.
 pub fn structure_specific(
     sets: &[(&Published, Vec<&Figure>)],
     structure: &Structure,
+    history: bool,
     prepared: &str,
 ) -> String {
     let namespace = format!(
@@ -175,32 +213,37 @@ pub fn structure_specific(
         "  <message:Header>\n    <message:ID>NDRS_DATA</message:ID>\n    <message:Test>false</message:Test>\n    <message:Prepared>{}</message:Prepared>\n    <message:Sender id=\"{AGENCY}\"/>\n    <message:Structure structureID=\"{STRUCTURE_ID}\" namespace=\"{namespace}\" dimensionAtObservation=\"TIME_PERIOD\">\n      <common:StructureUsage><Ref agencyID=\"{AGENCY}\" id=\"{DATAFLOW}\" version=\"{VERSION}\"/></common:StructureUsage>\n    </message:Structure>\n  </message:Header>\n",
         escape(prepared)
     ));
-    for (release, figures) in sets {
-        let s = &release.summary;
-        let valid_from = ndrs_platform::timestamp::display(s.published_at.as_ref());
+    for set in data_sets(sets, structure, history) {
         x.push_str(&format!(
-            "  <message:DataSet ss:structureRef=\"{STRUCTURE_ID}\" xsi:type=\"ns1:DataSetType\" ss:dataScope=\"DataStructure\" action=\"Information\" ss:setID=\"NDRS_{}_V{}\" ss:validFromDate=\"{}\" ss:publicationYear=\"{}\">\n",
-            s.cycle_year,
-            s.version,
-            escape(&valid_from),
-            s.cycle_year
+            "  <message:DataSet ss:structureRef=\"{STRUCTURE_ID}\" xsi:type=\"ns1:DataSetType\" ss:dataScope=\"DataStructure\" ss:action=\"Information\""
         ));
-        for f in figures {
-            let key = structure.series_key(f);
+        if let Some(release) = set.vintage {
+            let s = &release.summary;
+            x.push_str(&format!(
+                " ss:setID=\"NDRS_{}_V{}\" ss:validFromDate=\"{}\"",
+                s.cycle_year,
+                s.version,
+                escape(&ndrs_platform::timestamp::display(s.published_at.as_ref()))
+            ));
+        }
+        x.push_str(">\n");
+        for (key, unit, observations) in &set.series {
             x.push_str("    <Series");
-            for (d, code) in structure.dimensions.iter().zip(&key) {
+            for (d, code) in structure.dimensions.iter().zip(key) {
                 x.push_str(&format!(" {}=\"{}\"", d.id, escape(code)));
             }
-            x.push_str(&format!(
-                " UNIT_MEASURE=\"{}\">\n      <Obs TIME_PERIOD=\"{}\" OBS_VALUE=\"{}\"",
-                escape(&f.unit.to_uppercase()),
-                s.cycle_year,
-                f.value.map_or_else(|| "NaN".into(), number)
-            ));
-            for (id, value) in observation_attributes(f) {
-                x.push_str(&format!(" {id}=\"{}\"", escape(&value)));
+            x.push_str(&format!(" UNIT_MEASURE=\"{}\">\n", escape(&unit.to_uppercase())));
+            for (year, f) in observations {
+                x.push_str(&format!(
+                    "      <Obs TIME_PERIOD=\"{year}\" OBS_VALUE=\"{}\"",
+                    f.value.map_or_else(|| "NaN".into(), number)
+                ));
+                for (id, value) in observation_attributes(f) {
+                    x.push_str(&format!(" {id}=\"{}\"", escape(&value)));
+                }
+                x.push_str("/>\n");
             }
-            x.push_str("/>\n    </Series>\n");
+            x.push_str("    </Series>\n");
         }
         x.push_str("  </message:DataSet>\n");
     }

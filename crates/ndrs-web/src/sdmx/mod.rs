@@ -280,7 +280,7 @@ async fn data(
     match format {
         DataFormat::StructureSpecific => (
             [(header::CONTENT_TYPE, STRUCTURE_SPECIFIC)],
-            data::structure_specific(&sets, &structure, &prepared()),
+            data::structure_specific(&sets, &structure, query.include_history, &prepared()),
         )
             .into_response(),
         DataFormat::Csv => match data::csv(&sets, &structure) {
