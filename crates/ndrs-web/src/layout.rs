@@ -55,11 +55,15 @@ pub fn value(value: Option<f64>, unit: &str) -> String {
     }
 }
 
-/// A wire timestamp as UTC text, "—" when unset.
+/// A wire timestamp as people read it, to the minute in UTC ("2027-03-01 09:00 UTC"); "—" when
+/// unset.
 pub fn time(t: Option<&Timestamp>) -> String {
-    match t {
-        None => "—".into(),
-        Some(_) => ndrs_platform::timestamp::display(t),
+    let Some(t) = t else { return "—".into() };
+    match std::time::SystemTime::try_from(*t) {
+        Ok(at) => chrono::DateTime::<chrono::Utc>::from(at)
+            .format("%Y-%m-%d %H:%M UTC")
+            .to_string(),
+        Err(_) => ndrs_platform::timestamp::display(Some(t)),
     }
 }
 

@@ -46,8 +46,14 @@ pub async fn request(
     head.push_str("\r\n");
     stream.write_all(head.as_bytes()).await.unwrap();
     stream.write_all(body).await.unwrap();
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).await.unwrap();
+    // Read until the body is complete by its Content-Length (a peer may keep the connection
+    // open despite `Connection: close`), or to the end; never longer than a minute.
+    let raw = tokio::time::timeout(
+        std::time::Duration::from_secs(60),
+        read_response(&mut stream),
+    )
+    .await
+    .unwrap_or_else(|_| panic!("{method} {path}: no complete response within a minute"));
     let split = raw
         .windows(4)
         .position(|w| w == b"\r\n\r\n")
@@ -82,6 +88,35 @@ pub async fn request(
         status,
         headers,
         body,
+    }
+}
+
+async fn read_response(stream: &mut tokio::net::TcpStream) -> Vec<u8> {
+    let mut raw = Vec::new();
+    let mut buffer = [0u8; 16_384];
+    loop {
+        let n = stream.read(&mut buffer).await.unwrap_or(0);
+        if n == 0 {
+            return raw;
+        }
+        raw.extend_from_slice(&buffer[..n]);
+        let Some(split) = raw.windows(4).position(|w| w == b"\r\n\r\n") else {
+            continue;
+        };
+        let head = String::from_utf8_lossy(&raw[..split]).to_lowercase();
+        let body = raw.len() - split - 4;
+        let length = head
+            .lines()
+            .find_map(|l| l.strip_prefix("content-length:"))
+            .and_then(|v| v.trim().parse::<usize>().ok());
+        match length {
+            Some(length) if body >= length => return raw,
+            Some(_) => {}
+            None if head.contains("transfer-encoding: chunked") && raw.ends_with(b"0\r\n\r\n") => {
+                return raw;
+            }
+            None => {}
+        }
     }
 }
 

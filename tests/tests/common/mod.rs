@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod http;
+pub mod webdriver;
 
 use ndrs_cli::system::{self, RunningSystem};
 use ndrs_platform::auth::Role;

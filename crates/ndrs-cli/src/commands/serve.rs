@@ -70,4 +70,3 @@ pub(super) async fn run(service: Service) -> Result<()> {
         }
     }
 }
-

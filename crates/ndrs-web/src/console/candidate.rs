@@ -41,8 +41,9 @@ fn word(name: &str, prefix: &str) -> String {
         .replace('_', " ")
 }
 
-/// The rule results that need attention (not passed), as a table.
-pub(crate) fn rule_findings(report: &pb::ValidationReport) -> Markup {
+/// The rule results that need attention (not passed), as a table; `justified` are the subjects
+/// justified on the report's candidate hash.
+pub(crate) fn rule_findings(report: &pb::ValidationReport, justified: &[&str]) -> Markup {
     let open: Vec<&pb::RuleResult> = report
         .results
         .iter()
@@ -54,7 +55,7 @@ pub(crate) fn rule_findings(report: &pb::ValidationReport) -> Markup {
             "; " (report.open_warnings) " warnings need a justification." }
         @if !open.is_empty() {
             table id="rules" {
-                tr { th { "Rule" } th { "Severity" } th { "Status" } th { "Values read" } th { "Detail" } }
+                tr { th { "Rule" } th { "Severity" } th { "Status" } th { "Values read" } th { "Detail" } th { "Justified" } }
                 @for r in &open {
                     tr {
                         td { code { (r.rule_id) } br; span.note { (r.description) } }
@@ -62,6 +63,7 @@ pub(crate) fn rule_findings(report: &pb::ValidationReport) -> Markup {
                         td.failed { (word(pb::RuleStatus::try_from(r.status).map_or("", |s| s.as_str_name()), "RULE_STATUS_")) }
                         td { @for (name, value) in &r.inputs { code { (name) } " = " (format!("{value:e}")) br; } }
                         td { (r.detail) }
+                        td { @if justified.contains(&r.rule_id.as_str()) { span.passed { "yes" } } @else { "—" } }
                     }
                 }
             }
@@ -69,8 +71,8 @@ pub(crate) fn rule_findings(report: &pb::ValidationReport) -> Markup {
     }
 }
 
-/// The benchmark comparisons outside their band or missing inputs.
-pub(crate) fn benchmark_findings(report: &pb::BenchmarkReport) -> Markup {
+/// Every benchmark comparison with its band; those out of band or missing inputs first.
+pub(crate) fn benchmark_findings(report: &pb::BenchmarkReport, justified: &[&str]) -> Markup {
     let open: Vec<&pb::BenchmarkComparison> = report
         .comparisons
         .iter()
@@ -84,16 +86,20 @@ pub(crate) fn benchmark_findings(report: &pb::BenchmarkReport) -> Markup {
     html! {
         p { (report.comparisons.len()) " comparisons (registry v" (report.registry_version) "), "
             (open.len()) " out of band or missing inputs." }
-        @if !open.is_empty() {
+        @if !report.comparisons.is_empty() {
             table id="benchmarks" {
-                tr { th { "Benchmark" } th { "Figure" } th { "Candidate" } th { "Benchmark" } th { "Deviation" } th { "Band (±)" } th { "Outcome" } th { "Detail" } }
-                @for c in &open {
+                tr { th { "Benchmark" } th { "Figure" } th { "Candidate" } th { "Benchmark" } th { "Deviation" } th { "Band (±)" } th { "Outcome" } th { "Detail" } th { "Justified" } }
+                @for c in open.iter().copied().chain(report.comparisons.iter().filter(|c| !open.iter().any(|o| std::ptr::eq(*o, *c)))) {
                     tr {
                         td { code { (c.benchmark_id) } } td { code { (c.figure_id) } }
                         td.num { (format!("{:e}", c.candidate_value)) } td.num { (format!("{:e}", c.benchmark_value)) }
-                        td.num { (format!("{:.3}", c.deviation)) } td.num { (format!("{:.3}", c.tolerance)) }
-                        td.failed { (word(pb::BenchmarkOutcome::try_from(c.outcome).map_or("", |o| o.as_str_name()), "BENCHMARK_OUTCOME_")) }
+                        td.num { (format!("{:+.1}%", c.deviation * 100.0)) }
+                        td.num { @if c.tolerance > 0.0 { (format!("{:.1}%", c.tolerance * 100.0)) } @else { "—" } }
+                        @let outcome = pb::BenchmarkOutcome::try_from(c.outcome).unwrap_or(pb::BenchmarkOutcome::Unspecified);
+                        td class=(if open.iter().any(|o| std::ptr::eq(*o, c)) { "failed" } else { "passed" }) {
+                            (word(outcome.as_str_name(), "BENCHMARK_OUTCOME_")) }
                         td { (c.detail) }
+                        td { @if justified.contains(&c.benchmark_id.as_str()) { span.passed { "yes" } } @else { "—" } }
                     }
                 }
             }
@@ -114,6 +120,11 @@ pub async fn show(
     let benchmarks = ndrs_client::validation::benchmark_report(session, id).await;
     let justifications = ndrs_client::validation::justifications(session, id).await?;
     let figures: usize = candidate.stages.iter().map(|s| s.figures.len()).sum();
+    let justified: Vec<&str> = justifications
+        .iter()
+        .filter(|j| j.candidate_hash == candidate.content_hash)
+        .map(|j| j.subject.as_str())
+        .collect();
     let who = &console.who;
     Ok(page(
         &format!("Candidate {id}"),
@@ -138,18 +149,19 @@ pub async fn show(
             p { @if status.publishable { span.passed { "Publishable: all three stages passed on this hash." } }
                 @else { span.open { "Not publishable yet." } } }
             h2 { "Stage 1 · rules" }
-            @match &rules { Ok(r) => { (rule_findings(r)) } Err(e) => { p.note { (e) } } }
+            @match &rules { Ok(r) => { (rule_findings(r, &justified)) } Err(e) => { p.note { (e) } } }
             h2 { "Stage 2 · benchmarks" }
-            @match &benchmarks { Ok(r) => { (benchmark_findings(r)) } Err(e) => { p.note { (e) } } }
+            @match &benchmarks { Ok(r) => { (benchmark_findings(r, &justified)) } Err(e) => { p.note { (e) } } }
             h2 { "Justifications" }
             @if justifications.is_empty() { p.note { "None written." } }
-            table id="justifications" {
+            @if !justifications.is_empty() { table id="justifications" {
+                tr { th { "Stage" } th { "Subject" } th { "Why acceptable" } th { "By" } th { "When" } th { "" } }
                 @for j in &justifications {
                     tr { td { (stage_name(j.stage)) } td { code { (j.subject) } } td { (j.text) }
                          td { (j.justified_by) } td { (time(j.justified_at.as_ref())) }
                          td { @if j.candidate_hash != candidate.content_hash { "on an earlier hash" } } }
                 }
-            }
+            } }
             @if who.is("organiser") {
                 h2 { "Actions" }
                 form.action method="post" action={ "/console/candidates/" (candidate.candidate_id) "/justify" } {

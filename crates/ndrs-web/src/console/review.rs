@@ -27,6 +27,24 @@ fn unit_code(f: &pb::Figure) -> &'static str {
     Unit::from_i32(f.unit).map_or("", |u| u.code())
 }
 
+/// The first clause of a method description (the whole is in the cell's title).
+fn first_clause(method: &str) -> String {
+    let clause = method.split(';').next().unwrap_or_default();
+    if clause.chars().count() > 90 {
+        format!("{}…", clause.chars().take(90).collect::<String>())
+    } else {
+        clause.to_string()
+    }
+}
+
+/// A figure's name: the catalogue's (Chinese and English), else its label.
+fn figure_name(f: &pb::Figure) -> String {
+    match ndrs_core::catalogue::Catalogue::embedded().get(&f.id) {
+        Some(i) => format!("{} · {}", i.name_zh, i.name_en),
+        None => f.label.clone(),
+    }
+}
+
 fn verdict_word(v: i32) -> String {
     pb::Verdict::try_from(v)
         .map_or("unknown", |v| v.as_str_name())
@@ -90,6 +108,14 @@ pub async fn show(
             m
         })
         .unwrap_or_default();
+    let justifications = ndrs_client::validation::justifications(session, &round.candidate_id)
+        .await
+        .unwrap_or_default();
+    let justified: Vec<&str> = justifications
+        .iter()
+        .filter(|j| j.candidate_hash == round.candidate_hash)
+        .map(|j| j.subject.as_str())
+        .collect();
     let open = round.state == pb::RoundState::Open as i32;
     let who = &console.who;
     let votes_on: HashMap<&str, Vec<&pb::Vote>> =
@@ -112,9 +138,9 @@ pub async fn show(
                                          None => { "No earlier release to compare with." } } }
             h2 { "Validation findings" }
             h3 { "Stage 1 · rules" }
-            @match &rules { Ok(r) => { (rule_findings(r)) } Err(e) => { p.note { (e) } } }
+            @match &rules { Ok(r) => { (rule_findings(r, &justified)) } Err(e) => { p.note { (e) } } }
             h3 { "Stage 2 · benchmarks" }
-            @match &benchmarks { Ok(r) => { (benchmark_findings(r)) } Err(e) => { p.note { (e) } } }
+            @match &benchmarks { Ok(r) => { (benchmark_findings(r, &justified)) } Err(e) => { p.note { (e) } } }
             @if !round.votes.is_empty() {
                 h2 { "Votes" }
                 table id="votes" {
@@ -130,13 +156,13 @@ pub async fn show(
             form id="vote" method="post" action={ "/console/rounds/" (round.round_id) "/vote" } {
                 (csrf_field(who))
                 input type="hidden" name="candidate_hash" value=(round.candidate_hash);
-                table id="figures" {
+                table.compact id="figures" {
                     tr { th { "Figure" } th { "Value" } th { "Interval" } th { "Previous release" } th { "Lineage" } th { "Benchmarks" }
                          @if open && who.is("expert") { th { "Your verdict" } th { "Reason" } } }
                     @for frozen in &round.figures {
                         @let f = figures.get(&frozen.figure_id);
                         tr data-figure=(frozen.figure_id) {
-                            td { code { (frozen.figure_id) } @if let Some(f) = f { br; span.note { (f.label) } }
+                            td { code { (frozen.figure_id) } @if let Some(f) = f { br; span.note { (figure_name(f)) } }
                                  @if let Some(v) = votes_on.get(frozen.figure_id.as_str()) { br; span.note { (v.len()) " votes" } } }
                             td.num { @if let Some(f) = f { (value(Some(f.value), unit_code(f))) } }
                             td { @if let Some(i) = f.and_then(|f| f.interval.as_ref()) {
@@ -147,9 +173,10 @@ pub async fn show(
                                 Some(v) => { (value(*v, f.map_or("", |f| unit_code(f)))) }
                                 None => { "—" } } }
                             td { @if let Some(l) = f.and_then(|f| f.lineage.as_ref()) {
-                                    (l.method) br; span.note { (l.returns.len()) " returns; imputed " (format!("{:.1}%", l.imputed_share * 100.0)) } } }
+                                    span title=(l.method) { (first_clause(&l.method)) } br; span.note { (l.returns.len()) " returns; imputed " (format!("{:.1}%", l.imputed_share * 100.0)) } } }
                             td { @for c in by_figure.get(f.map_or("", |f| f.id.as_str())).map(|v| v.as_slice()).unwrap_or_default() {
-                                    code { (c.benchmark_id) } " " (format!("{:+.1}% (±{:.1}%)", c.deviation * 100.0, c.tolerance * 100.0)) br; } }
+                                    code { (c.benchmark_id) } " " (format!("{:+.1}%", c.deviation * 100.0))
+                                    @if c.tolerance > 0.0 { (format!(" (band ±{:.1}%)", c.tolerance * 100.0)) } br; } }
                             @if open && who.is("expert") {
                                 td { select name={ "verdict." (frozen.figure_id) } {
                                         option value="" { "—" }

@@ -232,7 +232,10 @@ pub fn structure_specific(
             for (d, code) in structure.dimensions.iter().zip(key) {
                 x.push_str(&format!(" {}=\"{}\"", d.id, escape(code)));
             }
-            x.push_str(&format!(" UNIT_MEASURE=\"{}\">\n", escape(&unit.to_uppercase())));
+            x.push_str(&format!(
+                " UNIT_MEASURE=\"{}\">\n",
+                escape(&unit.to_uppercase())
+            ));
             for (year, f) in observations {
                 x.push_str(&format!(
                     "      <Obs TIME_PERIOD=\"{year}\" OBS_VALUE=\"{}\"",

@@ -1,0 +1,313 @@
+//! The console in a real browser that clicks: headless Chromium driven through WebDriver
+//! (Debian's `chromium` and `chromium-driver`). An expert signs in, opens the round from the
+//! cycle page, rejects one figure with a reason and approves the rest; the organiser sees the
+//! round closed by the rejection; a review page opened before a revision refuses to vote on the
+//! newer candidate; a form whose CSRF token was removed is refused; a reader sees nothing of a
+//! release under embargo. Screenshots of the dashboard, the candidate page and the review page
+//! are written under `target/tmp/web-screenshots/`.
+//!
+//! `.ci/run` installs both packages and sets `NDRS_TEST_CHROMIUM`, which makes their absence a
+//! failure; without it the test looks for a browser on PATH and is skipped, saying so.
+
+mod common;
+
+use std::path::PathBuf;
+
+use common::webdriver::Driver;
+use common::{Aggregator, as_organiser, as_reporter, token};
+use ndrs_platform::auth::Role;
+use ndrs_platform::client::channel;
+use ndrs_proto::v1 as pb;
+use ndrs_proto::v1::compute_census_service_client::ComputeCensusServiceClient;
+use ndrs_testkit::sample::{self, CYCLE};
+
+const CHROMIUM_VAR: &str = "NDRS_TEST_CHROMIUM";
+
+fn chromium() -> Option<PathBuf> {
+    if let Some(path) = std::env::var_os(CHROMIUM_VAR) {
+        return Some(PathBuf::from(path));
+    }
+    let path = std::env::var_os("PATH")?;
+    let on_path = |b: &str| {
+        std::env::split_paths(&path)
+            .map(|d| d.join(b))
+            .find(|p| p.is_file())
+    };
+    on_path("chromedriver")?;
+    on_path("chromium")
+}
+
+async fn revise(
+    system: &ndrs_cli::system::RunningSystem,
+    agg: &mut Aggregator,
+    unit: &str,
+) -> pb::Candidate {
+    let mut reporter =
+        ComputeCensusServiceClient::new(as_reporter(system, &system.endpoints.compute, unit).await);
+    reporter
+        .submit_centre_return(sample::centre(
+            unit,
+            "k",
+            pb::CentreType::General,
+            "52",
+            1.0e18,
+        ))
+        .await
+        .unwrap();
+    common::assemble(agg, CYCLE).await
+}
+
+async fn sign_in(browser: &Driver, web: &str, token: &str) {
+    browser.goto(&format!("{web}/console")).await;
+    assert!(
+        browser.url().await.ends_with("/console/sign-in"),
+        "an anonymous console visit signs in first"
+    );
+    browser.type_into("input[name=token]", token).await;
+    browser.click("form.action button[type=submit]").await;
+    assert!(
+        browser.url().await.ends_with("/console"),
+        "{}",
+        browser.source().await
+    );
+}
+
+async fn sign_out(browser: &Driver, web: &str) {
+    browser.goto(&format!("{web}/console")).await;
+    browser.click("header form button[type=submit]").await;
+    browser.wait_for_url(&format!("{web}/")).await;
+    browser.goto(&format!("{web}/console")).await;
+    let url = browser.url().await;
+    assert!(url.ends_with("/console/sign-in"), "not signed out: {url} {}", browser.source().await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expert_reviews_and_an_organiser_follows_in_a_browser() {
+    let Some(chromium) = chromium() else {
+        eprintln!(
+            "skipped: no chromium and chromedriver on PATH (set {CHROMIUM_VAR} to require them, as CI does)"
+        );
+        return;
+    };
+    let shots = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("web-screenshots");
+    let (_env, system) = common::start().await;
+    let web = system.web.clone();
+    let mut agg = Aggregator::new(as_organiser(&system, &system.endpoints.aggregator).await);
+    common::load_rules(&mut agg, CYCLE, Vec::new(), true)
+        .await
+        .unwrap();
+    common::submit_samples(&system).await;
+    let c1 = common::assemble(&mut agg, CYCLE).await;
+    common::pass_stages_1_and_2(&mut agg, &c1).await;
+    let round1 = agg
+        .open_review_round(pb::OpenReviewRoundRequest {
+            candidate_id: c1.candidate_id.clone(),
+            quorum: 1,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let expert_token = token(&system, Role::Expert, None).await;
+    let organiser_token = token(&system, Role::Organiser, None).await;
+    let browser = Driver::start(&chromium).await;
+
+    // The expert signs in, finds the round on the cycle page and opens it.
+    sign_in(&browser, &web, &expert_token).await;
+    browser
+        .click(&format!("a[href='/console/cycles/{CYCLE}']"))
+        .await;
+    browser
+        .click(&format!("a[href='/console/rounds/{}']", round1.round_id))
+        .await;
+    let page = browser.source().await;
+    assert!(
+        page.contains(&c1.content_hash),
+        "the review page shows the frozen hash"
+    );
+    browser.screenshot(&shots.join("review.png")).await;
+    let rejected = round1.figures[0].figure_id.clone();
+    let reason = "the interval is implausibly narrow for so few reporters";
+    browser
+        .click(&format!(
+            "select[name=\"verdict.{rejected}\"] option[value=reject]"
+        ))
+        .await;
+    browser
+        .type_into(&format!("input[name=\"reason.{rejected}\"]"), reason)
+        .await;
+    browser
+        .click("select[name=whole] option[value=approve_rest]")
+        .await;
+    browser.click("#vote button[type=submit]").await;
+    let after = browser.wait_for_text("This round is rejected").await;
+    assert!(
+        after.contains("rejected") && after.contains(reason),
+        "{after}"
+    );
+    let round = agg
+        .get_review_round(pb::GetReviewRoundRequest {
+            round_id: round1.round_id.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(round.state, pb::RoundState::Rejected as i32);
+    assert_eq!(
+        round
+            .votes
+            .iter()
+            .filter(|v| v.verdict == pb::Verdict::Approve as i32)
+            .count(),
+        round1.figures.len() - 1
+    );
+    let rejection = round
+        .votes
+        .iter()
+        .find(|v| v.verdict == pb::Verdict::Reject as i32)
+        .expect("the rejection");
+    assert_eq!(
+        (rejection.figure_id.as_str(), rejection.reason.as_str()),
+        (rejected.as_str(), reason)
+    );
+
+    // A page opened before a revision: round 2's page is open when round 3 supersedes it.
+    let c2 = revise(&system, &mut agg, "browser-revision-1").await;
+    common::pass_stages_1_and_2(&mut agg, &c2).await;
+    let round2 = agg
+        .open_review_round(pb::OpenReviewRoundRequest {
+            candidate_id: c2.candidate_id.clone(),
+            quorum: 1,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    browser
+        .goto(&format!("{web}/console/rounds/{}", round2.round_id))
+        .await;
+    let c3 = revise(&system, &mut agg, "browser-revision-2").await;
+    common::pass_stages_1_and_2(&mut agg, &c3).await;
+    let round3 = agg
+        .open_review_round(pb::OpenReviewRoundRequest {
+            candidate_id: c3.candidate_id.clone(),
+            quorum: 1,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    browser
+        .click("select[name=whole] option[value=approve]")
+        .await;
+    browser.click("#vote button[type=submit]").await;
+    let refused = browser.source().await;
+    assert!(
+        refused.contains("409"),
+        "the stale page's vote was not refused: {refused}"
+    );
+    let round3_now = agg
+        .get_review_round(pb::GetReviewRoundRequest {
+            round_id: round3.round_id.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(
+        round3_now.votes.is_empty(),
+        "the stale page voted on the newer candidate"
+    );
+
+    // A form whose CSRF token was taken out is refused, and records nothing.
+    browser
+        .goto(&format!("{web}/console/rounds/{}", round3.round_id))
+        .await;
+    browser
+        .run("document.querySelector('#vote input[name=csrf]').remove()")
+        .await;
+    browser
+        .click("select[name=whole] option[value=approve]")
+        .await;
+    browser.click("#vote button[type=submit]").await;
+    assert!(
+        browser.source().await.contains("403"),
+        "a form without its CSRF token was accepted"
+    );
+    let round3_now = agg
+        .get_review_round(pb::GetReviewRoundRequest {
+            round_id: round3.round_id.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(round3_now.votes.is_empty());
+
+    // The organiser sees round 1 closed by the rejection, and the cycle's progress.
+    sign_out(&browser, &web).await;
+    sign_in(&browser, &web, &organiser_token).await;
+    browser
+        .click(&format!("a[href='/console/cycles/{CYCLE}']"))
+        .await;
+    let cycle = browser.source().await;
+    let row = cycle
+        .split(&format!("/console/rounds/{}", round1.round_id))
+        .nth(1)
+        .and_then(|rest| rest.split("</tr>").next())
+        .expect("round 1 on the cycle page");
+    assert!(row.contains("rejected"), "{row}");
+    assert!(
+        cycle.contains("id=\"progress\""),
+        "the dashboard shows the progress"
+    );
+    browser.screenshot(&shots.join("dashboard.png")).await;
+    browser
+        .goto(&format!("{web}/console/candidates/{}", c3.candidate_id))
+        .await;
+    assert!(browser.source().await.contains("3 · expert review"));
+    browser.screenshot(&shots.join("candidate.png")).await;
+
+    // A release under embargo: a reader sees nothing of it.
+    let mut expert =
+        Aggregator::new(channel(&system.endpoints.aggregator, Some(&expert_token)).unwrap());
+    expert
+        .cast_vote(pb::CastVoteRequest {
+            round_id: round3.round_id.clone(),
+            candidate_hash: c3.content_hash.clone(),
+            figure_id: String::new(),
+            verdict: pb::Verdict::Approve as i32,
+            reason: String::new(),
+        })
+        .await
+        .unwrap();
+    let mut publisher = Aggregator::new(
+        channel(
+            &system.endpoints.aggregator,
+            Some(&token(&system, Role::Publisher, None).await),
+        )
+        .unwrap(),
+    );
+    let embargo = std::time::SystemTime::now() + std::time::Duration::from_secs(3600);
+    publisher
+        .publish(pb::PublishRequest {
+            candidate_id: c3.candidate_id.clone(),
+            embargo_until: Some(embargo.into()),
+            note: String::new(),
+        })
+        .await
+        .unwrap();
+    sign_out(&browser, &web).await;
+    for path in [
+        "/".to_string(),
+        format!("/releases/{CYCLE}"),
+        format!("/releases/{CYCLE}/1"),
+    ] {
+        browser.goto(&format!("{web}{path}")).await;
+        let page = browser.source().await;
+        assert!(
+            !page.contains(&format!("/releases/{CYCLE}/1/release.json")),
+            "{path} shows the embargoed release: {page}"
+        );
+    }
+    browser.goto(&format!("{web}/releases/{CYCLE}/1")).await;
+    assert!(browser.source().await.contains("404"));
+    browser.quit().await;
+    println!("screenshots in {}", shots.display());
+    system.stop().await.unwrap();
+}
