@@ -65,11 +65,7 @@ async fn sign_in(browser: &Driver, web: &str, token: &str) {
     );
     browser.type_into("input[name=token]", token).await;
     browser.click("form.action button[type=submit]").await;
-    assert!(
-        browser.url().await.ends_with("/console"),
-        "{}",
-        browser.source().await
-    );
+    browser.wait_for_url("/console").await;
 }
 
 async fn sign_out(browser: &Driver, web: &str) {
@@ -78,7 +74,11 @@ async fn sign_out(browser: &Driver, web: &str) {
     browser.wait_for_url(&format!("{web}/")).await;
     browser.goto(&format!("{web}/console")).await;
     let url = browser.url().await;
-    assert!(url.ends_with("/console/sign-in"), "not signed out: {url} {}", browser.source().await);
+    assert!(
+        url.ends_with("/console/sign-in"),
+        "not signed out: {url} {}",
+        browser.source().await
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -117,7 +117,13 @@ async fn an_expert_reviews_and_an_organiser_follows_in_a_browser() {
         .click(&format!("a[href='/console/cycles/{CYCLE}']"))
         .await;
     browser
+        .wait_for_url(&format!("/console/cycles/{CYCLE}"))
+        .await;
+    browser
         .click(&format!("a[href='/console/rounds/{}']", round1.round_id))
+        .await;
+    browser
+        .wait_for_url(&format!("/console/rounds/{}", round1.round_id))
         .await;
     let page = browser.source().await;
     assert!(
@@ -244,6 +250,9 @@ async fn an_expert_reviews_and_an_organiser_follows_in_a_browser() {
     sign_in(&browser, &web, &organiser_token).await;
     browser
         .click(&format!("a[href='/console/cycles/{CYCLE}']"))
+        .await;
+    browser
+        .wait_for_url(&format!("/console/cycles/{CYCLE}"))
         .await;
     let cycle = browser.source().await;
     let row = cycle

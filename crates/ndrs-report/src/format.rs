@@ -15,7 +15,11 @@ pub(crate) fn escape(text: &str) -> String {
 /// (number, unit label).
 pub fn shown(value: f64, unit: &str) -> (String, String) {
     match Unit::from_code(unit) {
-        // A count that is a whole number reads as one: 536,135,000,000 calls, not 536135000000.00.
+        // Large counts as the 2023 report prints them: 5361.35亿 (10^8) calls.
+        Some(Unit::Count) if value.abs() >= 1e8 && value.abs() < 1e20 => {
+            (format!("{:.2}", value / 1e8), "亿".into())
+        }
+        // A count that is a whole number reads as one: 53,613 units, not 53613.00.
         Some(Unit::Count) if value.fract() == 0.0 && value.abs() < 1e15 => {
             (group_thousands(value as i64), "count".into())
         }
@@ -68,7 +72,11 @@ mod tests {
 
     #[test]
     fn whole_counts_are_grouped_and_other_values_keep_their_precision() {
-        assert_eq!(shown(536_135_000_000.0, "count").0, "536,135,000,000");
+        assert_eq!(
+            shown(536_135_000_000.0, "count"),
+            ("5361.35".into(), "亿".into())
+        );
+        assert_eq!(shown(53_613.0, "count").0, "53,613");
         assert_eq!(shown(53.0, "count").0, "53");
         assert_eq!(shown(-1234.0, "count").0, "-1,234");
         // A weighted count is an estimate, not a whole number.

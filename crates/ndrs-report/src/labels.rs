@@ -136,3 +136,28 @@ pub(crate) fn level_label(dimension: &str, level: &str) -> String {
     };
     name.map_or(level.to_string(), str::to_string)
 }
+
+/// A breakdown level in both languages, as the charts label it ("北京 · Beijing"); the code where
+/// the classification has no name.
+pub(crate) fn level_label_bilingual(dimension: &str, level: &str) -> String {
+    use ndrs_core::classification::{IndustryGroup, MacroRegion, SubjectType};
+    let names: Option<(&str, &str)> = match dimension {
+        "province" => ndrs_core::classification::province(level).map(|p| (p.name_zh, p.name_en)),
+        "industry" => IndustryGroup::from_code(level).map(|i| (i.name_zh(), i.name_en())),
+        "macro_region" => MacroRegion::from_code(level).map(|r| (r.name_zh(), r.name_en())),
+        "subject_type" => SubjectType::from_code(level).map(|t| (t.name_zh(), t.name_en())),
+        "category" => SOURCE_CATEGORIES
+            .iter()
+            .find(|(_, code, _, _)| *code == level)
+            .map(|(_, _, zh, en)| (*zh, *en)),
+        "scenario" => {
+            // The report's own Chinese names of the scenarios, the classification's English.
+            return match ndrs_core::classification::Scenario::from_code(level) {
+                Some(s) => format!("{} · {}", level_label(dimension, level), s.name_en()),
+                None => level.to_string(),
+            };
+        }
+        _ => None,
+    };
+    names.map_or(level.to_string(), |(zh, en)| format!("{zh} · {en}"))
+}

@@ -111,18 +111,34 @@ pub fn render(doc: &Document, trail: Option<&Trail>) -> String {
     }
 
     out.push_str("<section id=charts><h2>图表 · Figures</h2>\n");
+    let source = format!(
+        "全国数据资源调查（{0}年），发布版本 v{1} · National data resource survey {0}, release v{1}",
+        doc.cycle_year, doc.version
+    );
     for (id, dimension, zh, en) in CHARTS {
-        let mut cells: BTreeMap<String, (f64, &str)> = BTreeMap::new();
-        for f in doc.figures.iter().filter(|f| f.id == id) {
-            if let (Some(level), Some(v)) = (f.dimensions.get(dimension), f.value)
-                && f.dimensions.len() == 1
-            {
-                cells.insert(labels::level_label(dimension, level), (v, f.unit.as_str()));
-            }
-        }
-        let unit = cells.values().next().map_or("", |(_, u)| *u).to_string();
-        let list: Vec<(&str, f64)> = cells.iter().map(|(k, (v, _))| (k.as_str(), *v)).collect();
-        chart::bar_chart(&mut out, &list, zh, en, &unit);
+        let mut labelled: Vec<(String, &Figure)> = doc
+            .figures
+            .iter()
+            .filter(|f| f.id == id && f.dimensions.len() == 1 && f.value.is_some())
+            .filter_map(|f| {
+                let level = f.dimensions.get(dimension)?;
+                Some((labels::level_label_bilingual(dimension, level), f))
+            })
+            .collect();
+        labelled.sort_by(|a, b| a.0.cmp(&b.0));
+        let unit = labelled
+            .first()
+            .map_or("", |(_, f)| f.unit.as_str())
+            .to_string();
+        let mut cells: Vec<chart::Cell<'_>> = labelled
+            .iter()
+            .map(|(label, f)| chart::Cell {
+                label,
+                value: f.value.unwrap_or_default(),
+                interval: f.interval.as_ref().map(|i| (i.lower, i.upper)),
+            })
+            .collect();
+        chart::bar_chart(&mut out, &mut cells, (zh, en), &unit, &source);
     }
     let suppressed = doc.figures.iter().filter(|f| f.value.is_none()).count();
     let _ = writeln!(

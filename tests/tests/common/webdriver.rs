@@ -134,7 +134,10 @@ impl Driver {
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        panic!("the browser never reached …{suffix}; it is at {}", self.url().await)
+        panic!(
+            "the browser never reached …{suffix}; it is at {}",
+            self.url().await
+        )
     }
 
     /// Waits (up to ten seconds) until the page holds `text`; the page's source then.

@@ -161,8 +161,11 @@ const STRUCTURE_ID: &str = "NDRS_DF_NDRS_1_0";
 /// vintage), and its series, each with its observations by year.
 struct DataSet<'a> {
     vintage: Option<&'a Published>,
-    series: Vec<(Vec<String>, &'a str, Vec<(i32, &'a Figure)>)>,
+    series: Vec<Series<'a>>,
 }
+
+/// A series: its key, its unit and its observations (cycle year, figure).
+type Series<'a> = (Vec<String>, &'a str, Vec<(i32, &'a Figure)>);
 
 /// Without history, one data set whose series run across the cycles; with history, one data set
 /// per release version.
