@@ -12,6 +12,8 @@
 
 pub mod data;
 pub mod structure;
+#[cfg(test)]
+mod tests;
 mod xml;
 
 use std::collections::HashMap;
