@@ -20,6 +20,8 @@ pub struct RunningSystem {
     pub endpoints: SystemEndpoints,
     /// The web console and public pages (`http://host:port`).
     pub web: String,
+    /// The embedded reader token the web service was given, revoked at stop.
+    web_token_id: Option<String>,
     pub runtime: Runtime,
     shutdown: CancellationToken,
     tasks: Vec<(&'static str, JoinHandle<Result<()>>)>,
@@ -86,20 +88,20 @@ pub async fn start(settings: Settings) -> Result<RunningSystem> {
             shutdown.clone(),
         )),
     ));
-    // The public pages read as a reader principal, issued here and kept only in memory, so the
-    // aggregator enforces embargoes for them as for any reader.
-    let reader_token = if web_settings.reader_token.is_empty() {
-        runtime
+    // The public pages read as a reader principal, issued here, kept only in memory and revoked
+    // at stop, so the aggregator enforces embargoes for them as for any reader.
+    let (reader_token, web_token_id) = if web_settings.reader_token.is_empty() {
+        let issued = runtime
             .identity
             .issue(
                 "web (embedded reader principal)",
                 ndrs_platform::auth::Role::Reader,
                 None,
             )
-            .await?
-            .token
+            .await?;
+        (issued.token, Some(issued.token_id))
     } else {
-        web_settings.reader_token.clone()
+        (web_settings.reader_token.clone(), None)
     };
     let site = ndrs_web::Web::new(endpoints.clone(), &reader_token, &web_settings)?;
     tasks.push((
@@ -109,6 +111,7 @@ pub async fn start(settings: Settings) -> Result<RunningSystem> {
     let mut system = RunningSystem {
         endpoints,
         web,
+        web_token_id,
         runtime,
         shutdown,
         tasks,
@@ -200,6 +203,11 @@ impl RunningSystem {
                     first.get_or_insert(Error::Internal(format!("{name} panicked: {e}")));
                 }
             }
+        }
+        if let Some(id) = &self.web_token_id
+            && let Err(e) = self.runtime.identity.revoke(id).await
+        {
+            tracing::warn!(error = %e, "could not revoke the web service's embedded reader token");
         }
         first.map_or(Ok(()), Err)
     }

@@ -72,7 +72,7 @@ pub(crate) fn bar_chart(
 ) {
     let upper = |c: &Cell<'_>| c.interval.map_or(c.value, |(_, hi)| hi.max(c.value));
     let max = cells.iter().map(upper).fold(0.0, f64::max);
-    if cells.is_empty() || !(max > 0.0) {
+    if cells.is_empty() || max.is_nan() || max <= 0.0 {
         return;
     }
     cells.sort_by(|a, b| b.value.total_cmp(&a.value).then(a.label.cmp(b.label)));

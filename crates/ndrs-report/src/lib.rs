@@ -21,7 +21,6 @@ mod sections;
 mod style;
 mod trail;
 
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use ndrs_aggregator::release::{Document, Figure};
@@ -211,7 +210,7 @@ mod tests {
                 candidate_id: "c".into(),
                 candidate_sequence: 1,
                 candidate_hash: "cd".repeat(32),
-                stage_hashes: BTreeMap::new(),
+                stage_hashes: std::collections::BTreeMap::new(),
                 rule_set: version.clone(),
                 benchmark_registry: version,
                 review_rounds: Vec::new(),
