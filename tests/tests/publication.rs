@@ -7,8 +7,8 @@
 mod common;
 
 use common::{
-    as_organiser, as_reporter, assemble, figure, justify, load_rules, pass_stages_1_and_2, refused,
-    stage, start, status, submit_samples, token, validate,
+    as_organiser, assemble, figure, justify, load_rules, pass_stages_1_and_2, refused, stage,
+    start, status, submit_samples, token, validate,
 };
 use ndrs_platform::auth::Role;
 use ndrs_platform::client::{AuthedChannel, channel};
@@ -17,7 +17,6 @@ use ndrs_platform::grpc_status::field_violations;
 use ndrs_proto::prost_types::Timestamp;
 use ndrs_proto::v1 as pb;
 use ndrs_proto::v1::aggregator_service_client::AggregatorServiceClient;
-use ndrs_proto::v1::compute_census_service_client::ComputeCensusServiceClient;
 use ndrs_testkit::sample;
 use prost::Message;
 use sea_orm::ConnectionTrait;
@@ -37,32 +36,6 @@ async fn as_named(
         .await
         .expect("issue token");
     channel(&system.endpoints.aggregator, Some(&issued.token)).unwrap()
-}
-
-/// Changes the cycle's inputs (one more compute centre reports) and assembles the new candidate.
-async fn revise(
-    system: &ndrs_cli::system::RunningSystem,
-    agg: &mut Client,
-    unit: &str,
-) -> pb::Candidate {
-    let mut reporter =
-        ComputeCensusServiceClient::new(as_reporter(system, &system.endpoints.compute, unit).await);
-    reporter
-        .submit_centre_return(sample::centre(
-            unit,
-            "k",
-            pb::CentreType::General,
-            "52",
-            1.0e18,
-        ))
-        .await
-        .unwrap();
-    agg.assemble_candidate(pb::AssembleCandidateRequest {
-        cycle_year: sample::CYCLE,
-    })
-    .await
-    .unwrap()
-    .into_inner()
 }
 
 async fn vote(
@@ -436,7 +409,7 @@ async fn three_stages_gate_publication_and_releases_are_immutable_and_audited() 
     );
 
     // The organiser revises: the inputs change, giving a new candidate, judged afresh.
-    let c2 = revise(&system, &mut org, "cc-revision-1").await;
+    let c2 = common::revise(&system, &mut org, "cc-revision-1").await;
     assert_ne!(c2.content_hash, c1.content_hash);
     let s = status(&mut org, &c2).await;
     assert!(s.stages.iter().all(|s| !s.passed), "{s:#?}");
@@ -675,11 +648,11 @@ async fn three_stages_gate_publication_and_releases_are_immutable_and_audited() 
     }
 
     // --- A revision: new inputs, all three stages again, a note, a diff; v1 stays readable. ---
-    let c3 = revise(&system, &mut org, "cc-revision-2").await;
+    let c3 = common::revise(&system, &mut org, "cc-revision-2").await;
     pass_stages_1_and_2(&mut org, &c3).await;
     let round3 = open_round(&mut org, &c3, 1).await;
     // The inputs change again while round 3 is open: its candidate is stale.
-    let c4 = revise(&system, &mut org, "cc-revision-3").await;
+    let c4 = common::revise(&system, &mut org, "cc-revision-3").await;
     let stale = refused(
         vote(
             &mut e1,

@@ -12,34 +12,12 @@ mod common;
 
 use base64::Engine as _;
 use common::http::{self, get, hidden, post_form, set_cookie};
-use common::{Aggregator, as_organiser, as_reporter, token};
+use common::{Aggregator, as_organiser, review_round, token};
 use ndrs_platform::auth::Role;
 use ndrs_platform::client::channel;
 use ndrs_proto::v1 as pb;
-use ndrs_proto::v1::compute_census_service_client::ComputeCensusServiceClient;
-use ndrs_testkit::sample::{self, CYCLE};
+use ndrs_testkit::sample::CYCLE;
 use sha2::{Digest, Sha256};
-
-/// Changes the cycle's inputs (one more compute centre reports) and assembles the new candidate.
-async fn revise(
-    system: &ndrs_cli::system::RunningSystem,
-    agg: &mut Aggregator,
-    unit: &str,
-) -> pb::Candidate {
-    let mut reporter =
-        ComputeCensusServiceClient::new(as_reporter(system, &system.endpoints.compute, unit).await);
-    reporter
-        .submit_centre_return(sample::centre(
-            unit,
-            "k",
-            pb::CentreType::General,
-            "52",
-            1.0e18,
-        ))
-        .await
-        .unwrap();
-    common::assemble(agg, CYCLE).await
-}
 
 /// Signs in through the form as a browser does; the session cookie (`name=value`).
 async fn sign_in(web: &str, token: &str) -> String {
@@ -92,15 +70,6 @@ fn assert_secure_headers(r: &http::Response, what: &str) {
     assert_eq!(r.header("x-content-type-options"), "nosniff", "{what}");
     assert_eq!(r.header("x-frame-options"), "DENY", "{what}");
     assert_eq!(r.header("referrer-policy"), "no-referrer", "{what}");
-}
-
-async fn round(agg: &mut Aggregator, round_id: &str) -> pb::ReviewRound {
-    agg.get_review_round(pb::GetReviewRoundRequest {
-        round_id: round_id.into(),
-    })
-    .await
-    .unwrap()
-    .into_inner()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -204,7 +173,7 @@ async fn organisers_experts_and_readers_do_their_part_on_the_web() {
         .header("location")
         .trim_start_matches("/console/rounds/")
         .to_string();
-    let round1 = round(&mut agg, &round1_id).await;
+    let round1 = review_round(&mut agg, &round1_id).await;
     assert_eq!(round1.candidate_hash, c1.content_hash);
 
     // The expert's review page: every frozen figure with its value, and the vote bound to the hash.
@@ -273,7 +242,7 @@ async fn organisers_experts_and_readers_do_their_part_on_the_web() {
     .await;
     assert_eq!(wrong_csrf.status, 403);
     assert!(
-        round(&mut agg, &round1_id).await.votes.is_empty(),
+        review_round(&mut agg, &round1_id).await.votes.is_empty(),
         "a refused form recorded a vote"
     );
     let no_reason = post_form(
@@ -303,7 +272,7 @@ async fn organisers_experts_and_readers_do_their_part_on_the_web() {
     )
     .await;
     assert_eq!(voted.status, 303, "{}", voted.text());
-    let closed = round(&mut agg, &round1_id).await;
+    let closed = review_round(&mut agg, &round1_id).await;
     assert_eq!(closed.state, pb::RoundState::Rejected as i32);
     let rejection: Vec<&pb::Vote> = closed
         .votes
@@ -348,16 +317,7 @@ async fn organisers_experts_and_readers_do_their_part_on_the_web() {
 
     // A page opened before a revision: round 2 on the revised candidate, its page loaded, then the
     // inputs change again and round 3 supersedes it. The old page's vote is refused.
-    let c2 = revise(&system, &mut agg, "web-revision-1").await;
-    common::pass_stages_1_and_2(&mut agg, &c2).await;
-    let round2 = agg
-        .open_review_round(pb::OpenReviewRoundRequest {
-            candidate_id: c2.candidate_id.clone(),
-            quorum: 1,
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let (c2, round2) = common::revise_for_review(&system, &mut agg, "web-revision-1").await;
     let stale_page = get(
         &web,
         &format!("/console/rounds/{}", round2.round_id),
@@ -365,17 +325,11 @@ async fn organisers_experts_and_readers_do_their_part_on_the_web() {
     )
     .await
     .text();
-    let c3 = revise(&system, &mut agg, "web-revision-2").await;
-    assert_ne!(c3.content_hash, c2.content_hash);
-    common::pass_stages_1_and_2(&mut agg, &c3).await;
-    let round3 = agg
-        .open_review_round(pb::OpenReviewRoundRequest {
-            candidate_id: c3.candidate_id.clone(),
-            quorum: 1,
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let (c3, round3) = common::revise_for_review(&system, &mut agg, "web-revision-2").await;
+    assert_ne!(
+        c3.content_hash, c2.content_hash,
+        "the revision is new content"
+    );
     let stale = post_form(
         &web,
         &format!("/console/rounds/{}/vote", round2.round_id),
@@ -392,7 +346,10 @@ async fn organisers_experts_and_readers_do_their_part_on_the_web() {
     .await;
     assert_eq!(stale.status, 409, "{}", stale.text());
     assert!(
-        round(&mut agg, &round3.round_id).await.votes.is_empty(),
+        review_round(&mut agg, &round3.round_id)
+            .await
+            .votes
+            .is_empty(),
         "the stale page voted on the newer candidate"
     );
     // The current page votes on the current candidate.
@@ -420,7 +377,7 @@ async fn organisers_experts_and_readers_do_their_part_on_the_web() {
     .await;
     assert_eq!(approved.status, 303, "{}", approved.text());
     assert_eq!(
-        round(&mut as_expert, &round3.round_id).await.state,
+        review_round(&mut as_expert, &round3.round_id).await.state,
         pb::RoundState::Passed as i32
     );
 
@@ -509,16 +466,7 @@ async fn organisers_experts_and_readers_do_their_part_on_the_web() {
     );
 
     // A later version under embargo: invisible to the public, listed to the organiser.
-    let c4 = revise(&system, &mut agg, "web-revision-3").await;
-    common::pass_stages_1_and_2(&mut agg, &c4).await;
-    let round4 = agg
-        .open_review_round(pb::OpenReviewRoundRequest {
-            candidate_id: c4.candidate_id.clone(),
-            quorum: 1,
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let (c4, round4) = common::revise_for_review(&system, &mut agg, "web-revision-3").await;
     as_expert
         .cast_vote(pb::CastVoteRequest {
             round_id: round4.round_id.clone(),

@@ -14,12 +14,11 @@ mod common;
 use std::path::PathBuf;
 
 use common::webdriver::Driver;
-use common::{Aggregator, as_organiser, as_reporter, token};
+use common::{Aggregator, as_organiser, review_round, token};
 use ndrs_platform::auth::Role;
 use ndrs_platform::client::channel;
 use ndrs_proto::v1 as pb;
-use ndrs_proto::v1::compute_census_service_client::ComputeCensusServiceClient;
-use ndrs_testkit::sample::{self, CYCLE};
+use ndrs_testkit::sample::CYCLE;
 
 const CHROMIUM_VAR: &str = "NDRS_TEST_CHROMIUM";
 
@@ -35,26 +34,6 @@ fn chromium() -> Option<PathBuf> {
     };
     on_path("chromedriver")?;
     on_path("chromium")
-}
-
-async fn revise(
-    system: &ndrs_cli::system::RunningSystem,
-    agg: &mut Aggregator,
-    unit: &str,
-) -> pb::Candidate {
-    let mut reporter =
-        ComputeCensusServiceClient::new(as_reporter(system, &system.endpoints.compute, unit).await);
-    reporter
-        .submit_centre_return(sample::centre(
-            unit,
-            "k",
-            pb::CentreType::General,
-            "52",
-            1.0e18,
-        ))
-        .await
-        .unwrap();
-    common::assemble(agg, CYCLE).await
 }
 
 async fn sign_in(browser: &Driver, web: &str, token: &str) {
@@ -150,13 +129,7 @@ async fn an_expert_reviews_and_an_organiser_follows_in_a_browser() {
         after.contains("rejected") && after.contains(reason),
         "{after}"
     );
-    let round = agg
-        .get_review_round(pb::GetReviewRoundRequest {
-            round_id: round1.round_id.clone(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let round = review_round(&mut agg, &round1.round_id).await;
     assert_eq!(round.state, pb::RoundState::Rejected as i32);
     assert_eq!(
         round
@@ -177,29 +150,15 @@ async fn an_expert_reviews_and_an_organiser_follows_in_a_browser() {
     );
 
     // A page opened before a revision: round 2's page is open when round 3 supersedes it.
-    let c2 = revise(&system, &mut agg, "browser-revision-1").await;
-    common::pass_stages_1_and_2(&mut agg, &c2).await;
-    let round2 = agg
-        .open_review_round(pb::OpenReviewRoundRequest {
-            candidate_id: c2.candidate_id.clone(),
-            quorum: 1,
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let (c2, round2) = common::revise_for_review(&system, &mut agg, "browser-revision-1").await;
     browser
         .goto(&format!("{web}/console/rounds/{}", round2.round_id))
         .await;
-    let c3 = revise(&system, &mut agg, "browser-revision-2").await;
-    common::pass_stages_1_and_2(&mut agg, &c3).await;
-    let round3 = agg
-        .open_review_round(pb::OpenReviewRoundRequest {
-            candidate_id: c3.candidate_id.clone(),
-            quorum: 1,
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let (c3, round3) = common::revise_for_review(&system, &mut agg, "browser-revision-2").await;
+    assert_ne!(
+        c3.content_hash, c2.content_hash,
+        "the revision is new content"
+    );
     browser
         .click("select[name=whole] option[value=approve]")
         .await;
@@ -209,13 +168,7 @@ async fn an_expert_reviews_and_an_organiser_follows_in_a_browser() {
         refused.contains("409"),
         "the stale page's vote was not refused: {refused}"
     );
-    let round3_now = agg
-        .get_review_round(pb::GetReviewRoundRequest {
-            round_id: round3.round_id.clone(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let round3_now = review_round(&mut agg, &round3.round_id).await;
     assert!(
         round3_now.votes.is_empty(),
         "the stale page voted on the newer candidate"
@@ -236,13 +189,7 @@ async fn an_expert_reviews_and_an_organiser_follows_in_a_browser() {
         browser.source().await.contains("403"),
         "a form without its CSRF token was accepted"
     );
-    let round3_now = agg
-        .get_review_round(pb::GetReviewRoundRequest {
-            round_id: round3.round_id.clone(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let round3_now = review_round(&mut agg, &round3.round_id).await;
     assert!(round3_now.votes.is_empty());
 
     // The organiser sees round 1 closed by the rejection, and the cycle's progress.

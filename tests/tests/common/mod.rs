@@ -282,6 +282,54 @@ pub async fn pass_stages_1_and_2(agg: &mut Aggregator, candidate: &pb::Candidate
     assert!(stage(&s, pb::ValidationStage::Benchmarks).passed, "{s:#?}");
 }
 
+/// Changes the sample cycle's inputs (one more compute centre, `unit`, reports) and assembles
+/// the new candidate.
+pub async fn revise(system: &RunningSystem, agg: &mut Aggregator, unit: &str) -> pb::Candidate {
+    use ndrs_proto::v1::compute_census_service_client::ComputeCensusServiceClient;
+    let mut reporter =
+        ComputeCensusServiceClient::new(as_reporter(system, &system.endpoints.compute, unit).await);
+    reporter
+        .submit_centre_return(ndrs_testkit::sample::centre(
+            unit,
+            "k",
+            pb::CentreType::General,
+            "52",
+            1.0e18,
+        ))
+        .await
+        .unwrap();
+    assemble(agg, ndrs_testkit::sample::CYCLE).await
+}
+
+/// A revision that passes stages 1 and 2, with a review round (quorum 1) opened on it.
+pub async fn revise_for_review(
+    system: &RunningSystem,
+    agg: &mut Aggregator,
+    unit: &str,
+) -> (pb::Candidate, pb::ReviewRound) {
+    let candidate = revise(system, agg, unit).await;
+    pass_stages_1_and_2(agg, &candidate).await;
+    let round = agg
+        .open_review_round(pb::OpenReviewRoundRequest {
+            candidate_id: candidate.candidate_id.clone(),
+            quorum: 1,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    (candidate, round)
+}
+
+/// A review round as the aggregator has it now.
+pub async fn review_round(agg: &mut Aggregator, round_id: &str) -> pb::ReviewRound {
+    agg.get_review_round(pb::GetReviewRoundRequest {
+        round_id: round_id.into(),
+    })
+    .await
+    .unwrap()
+    .into_inner()
+}
+
 /// The application questionnaire of the tests' 2024 round: the shipped 2023 one and the
 /// data-assets questions (whether the enterprise records data resources as assets, and for how
 /// much, asked only of those that do).

@@ -19,6 +19,19 @@ use crate::layout::{csrf_field, page, short, time};
 /// Longest candidate id read from a path.
 const MAX_ID_CHARS: usize = 100;
 
+/// The subjects justified on the candidate's hash `hash` (a justification on an earlier hash of
+/// the same candidate id does not count).
+pub(crate) fn justified_on<'a>(
+    justifications: &'a [pb::Justification],
+    hash: &str,
+) -> Vec<&'a str> {
+    justifications
+        .iter()
+        .filter(|j| j.candidate_hash == hash)
+        .map(|j| j.subject.as_str())
+        .collect()
+}
+
 pub(crate) fn checked_id(id: &str) -> Result<&str, WebError> {
     if id.is_empty() || id.chars().count() > MAX_ID_CHARS {
         return Err(Error::invalid("id", format!("1 to {MAX_ID_CHARS} characters")).into());
@@ -120,11 +133,7 @@ pub async fn show(
     let benchmarks = ndrs_client::validation::benchmark_report(session, id).await;
     let justifications = ndrs_client::validation::justifications(session, id).await?;
     let figures: usize = candidate.stages.iter().map(|s| s.figures.len()).sum();
-    let justified: Vec<&str> = justifications
-        .iter()
-        .filter(|j| j.candidate_hash == candidate.content_hash)
-        .map(|j| j.subject.as_str())
-        .collect();
+    let justified = justified_on(&justifications, &candidate.content_hash);
     let who = &console.who;
     Ok(page(
         &format!("Candidate {id}"),

@@ -17,7 +17,7 @@ use ndrs_core::units::Unit;
 use ndrs_proto::v1 as pb;
 
 use super::Console;
-use super::candidate::{benchmark_findings, checked_id, rule_findings};
+use super::candidate::{benchmark_findings, checked_id, justified_on, rule_findings};
 use super::dashboard::round_state;
 use crate::Web;
 use crate::error::WebError;
@@ -111,11 +111,7 @@ pub async fn show(
     let justifications = ndrs_client::validation::justifications(session, &round.candidate_id)
         .await
         .unwrap_or_default();
-    let justified: Vec<&str> = justifications
-        .iter()
-        .filter(|j| j.candidate_hash == round.candidate_hash)
-        .map(|j| j.subject.as_str())
-        .collect();
+    let justified = justified_on(&justifications, &round.candidate_hash);
     let open = round.state == pb::RoundState::Open as i32;
     let who = &console.who;
     let votes_on: HashMap<&str, Vec<&pb::Vote>> =

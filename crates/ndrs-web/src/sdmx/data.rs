@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use ndrs_aggregator::release::Figure;
 use ndrs_core::{Error, Result};
 
-use super::structure::{AGENCY, DATAFLOW, Structure, VERSION};
+use super::structure::{AGENCY, DATAFLOW, OBSERVATION_COMPONENTS, Structure, VERSION};
 use super::xml::escape;
 use crate::releases::Published;
 
@@ -264,18 +264,7 @@ pub fn csv(sets: &[(&Published, Vec<&Figure>)], structure: &Structure) -> Result
     let internal = |e: ::csv::Error| Error::Internal(format!("SDMX-CSV: {e}"));
     let mut header = vec!["DATAFLOW".to_string()];
     header.extend(structure.dimensions.iter().map(|d| d.id.clone()));
-    header.extend(
-        [
-            "TIME_PERIOD",
-            "OBS_VALUE",
-            "UNIT_MEASURE",
-            "OBS_STATUS",
-            "CONF_STATUS",
-            "LOWER_BOUND",
-            "UPPER_BOUND",
-        ]
-        .map(str::to_string),
-    );
+    header.extend(OBSERVATION_COMPONENTS.map(str::to_string));
     w.write_record(&header).map_err(internal)?;
     let flow = format!("{AGENCY}:{DATAFLOW}({VERSION})");
     for (release, figures) in sets {

@@ -104,10 +104,9 @@ fn classification(variable: &str) -> Option<Vec<Code>> {
     })
 }
 
-/// Ids a breakdown dimension may not take (the fixed components).
-const RESERVED: [&str; 9] = [
-    "FREQ",
-    "INDICATOR",
+/// The components after the dimensions, in the order SDMX-CSV lists them: the time dimension,
+/// the measure and the attributes.
+pub const OBSERVATION_COMPONENTS: [&str; 7] = [
     "TIME_PERIOD",
     "OBS_VALUE",
     "UNIT_MEASURE",
@@ -116,6 +115,17 @@ const RESERVED: [&str; 9] = [
     "LOWER_BOUND",
     "UPPER_BOUND",
 ];
+
+/// The dimension id of a breakdown variable: its name in capitals, prefixed `BD_` where it
+/// would be a fixed component's.
+fn dimension_id(variable: &str) -> String {
+    let id = sdmx_id(variable).to_uppercase();
+    if id == "FREQ" || id == "INDICATOR" || OBSERVATION_COMPONENTS.contains(&id.as_str()) {
+        format!("BD_{id}")
+    } else {
+        id
+    }
+}
 
 /// Gives each distinct source text a distinct SDMX id (a suffix where two would clash).
 fn unique_ids(texts: impl IntoIterator<Item = String>) -> BTreeMap<String, String> {
@@ -254,22 +264,9 @@ impl Structure {
             },
         ];
         let mut value_codes = BTreeMap::new();
-        let dimension_ids = unique_ids(variables.iter().map(|v| {
-            let id = sdmx_id(v).to_uppercase();
-            if RESERVED.contains(&id.as_str()) {
-                format!("BD_{id}")
-            } else {
-                id
-            }
-        }));
+        let dimension_ids = unique_ids(variables.iter().map(|v| dimension_id(v)));
         for variable in &variables {
-            let upper = sdmx_id(variable).to_uppercase();
-            let upper = if RESERVED.contains(&upper.as_str()) {
-                format!("BD_{upper}")
-            } else {
-                upper
-            };
-            let id = dimension_ids[&upper].clone();
+            let id = dimension_ids[&dimension_id(variable)].clone();
             let mut codes = vec![code(TOTAL, "Total", Some("合计"))];
             let listed = classification(variable).unwrap_or_default();
             let published = values.get(variable).cloned().unwrap_or_default();
