@@ -80,6 +80,14 @@ async fn prometheus_scrapes_the_rpc_and_return_metrics() {
         .await
         .unwrap();
 
+    // A reader on the web: a release that does not exist yet (404), by route template.
+    let web: std::net::SocketAddr = system.web.trim_start_matches("http://").parse().unwrap();
+    let (not_yet, _) =
+        tokio::task::spawn_blocking(move || get(web, &format!("/releases/{}", sample::CYCLE)))
+            .await
+            .unwrap();
+    assert!(not_yet.contains("404"), "{not_yet}");
+
     // The automatic re-assembly after the submission, for its duration histogram.
     let scrape = || async move {
         tokio::task::spawn_blocking(move || get(address, "/metrics"))
@@ -134,6 +142,14 @@ async fn prometheus_scrapes_the_rpc_and_return_metrics() {
                 && l.contains(r#"rpc_grpc_status_code="3""#)
         ),
         "no RPC duration histogram for the refusal in:\n{body}"
+    );
+    assert!(
+        body.lines().any(
+            |l| l.starts_with("http_server_request_duration_seconds_bucket{")
+                && l.contains(r#"http_route="/releases/{year}""#)
+                && l.contains(r#"http_response_status_code="404""#)
+        ),
+        "no HTTP duration histogram by route template in:\n{body}"
     );
     let (missing, _) = tokio::task::spawn_blocking(move || get(address, "/other"))
         .await

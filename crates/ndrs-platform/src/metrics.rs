@@ -15,6 +15,9 @@
 //! - `ndrs.cycle.returns` (gauge): a cycle's expected returns by `ndrs.cycle_year`,
 //!   `ndrs.return_kind` and `state` (`expected`, `received`, `late`, `revised`, `refused`,
 //!   `outstanding`), as of the last progress report.
+//! - `http.server.request.duration` (histogram, seconds; the OpenTelemetry HTTP convention):
+//!   every request to the web service, by `http.request.method`, `http.route` (the route
+//!   template, never the path with its ids) and `http.response.status_code`.
 //! - `db.client.connection.count` (gauge): each stage service's pool, by
 //!   `db.client.connection.pool.name` and `db.client.connection.state` (`used`, `idle`).
 //!
@@ -32,6 +35,7 @@ use opentelemetry::metrics::{Counter, Gauge, Histogram};
 
 pub struct Metrics {
     pub rpc_duration: Histogram<f64>,
+    pub http_duration: Histogram<f64>,
     pub returns_received: Counter<u64>,
     pub rule_outcomes: Counter<u64>,
     pub revalidation_backlog: Gauge<u64>,
@@ -54,6 +58,11 @@ pub fn metrics() -> &'static Metrics {
                 .f64_histogram("rpc.server.call.duration")
                 .with_unit("s")
                 .with_description("gRPC server call duration")
+                .build(),
+            http_duration: meter
+                .f64_histogram("http.server.request.duration")
+                .with_unit("s")
+                .with_description("HTTP server request duration")
                 .build(),
             returns_received: meter
                 .u64_counter("ndrs.returns.received")
@@ -143,6 +152,18 @@ pub fn record_rpc(path: &str, code: tonic::Code, seconds: f64) {
             ],
         );
     }
+}
+
+/// Records one finished HTTP request (the web service's middleware calls this).
+pub fn record_http(method: &str, route: &str, status: u16, seconds: f64) {
+    metrics().http_duration.record(
+        seconds,
+        &[
+            KeyValue::new("http.request.method", method.to_string()),
+            KeyValue::new("http.route", route.to_string()),
+            KeyValue::new("http.response.status_code", i64::from(status)),
+        ],
+    );
 }
 
 /// Tower layer that times every call and records it with [`record_rpc`].

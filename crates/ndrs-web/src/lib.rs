@@ -16,11 +16,13 @@
 //! - [`sessions`]: signing in with a token, exchanged for a session cookie (HttpOnly,
 //!   SameSite=Strict, Secure behind TLS), and the CSRF token every form carries.
 //! - [`security`]: the headers every response carries (a strict Content-Security-Policy among
-//!   them); [`error`]: the one place a domain error becomes an HTTP status.
+//!   them); [`error`]: the one place a domain error becomes an HTTP status; `observe`: a span and
+//!   a duration per request, by route template.
 
 pub mod console;
 pub mod error;
 mod layout;
+mod observe;
 pub mod public;
 mod releases;
 pub mod sdmx;
@@ -61,6 +63,7 @@ pub fn router(web: Web) -> Router {
         .layer(axum::middleware::from_fn(move |request, next| {
             security::headers(secure, request, next)
         }))
+        .route_layer(axum::middleware::from_fn(observe::requests))
         .with_state(web)
 }
 
