@@ -56,6 +56,7 @@ pub fn serve() -> Served {
         "compute",
         "circulation",
         "application",
+        "web",
     ] {
         env.push((
             format!("NDRS__SERVICES__{}__PORT", service.to_uppercase()),
