@@ -72,8 +72,24 @@ fn assert_secure_headers(r: &http::Response, what: &str) {
     assert_eq!(r.header("referrer-policy"), "no-referrer", "{what}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn organisers_experts_and_readers_do_their_part_on_the_web() {
+/// The system and the people signed in to it, shared by the phases of the scenario.
+struct World {
+    system: ndrs_cli::system::RunningSystem,
+    web: String,
+    agg: Aggregator,
+    organiser: String,
+    expert: String,
+    as_expert: Aggregator,
+}
+
+/// The scenario in phases, each its own (boxed) future, on a thread with room for them
+/// ([`common::run_scenario`]).
+#[test]
+fn organisers_experts_and_readers_do_their_part_on_the_web() {
+    common::run_scenario(scenario);
+}
+
+async fn scenario() {
     let (_env, system) = common::start().await;
     let web = system.web.clone();
     let mut agg = Aggregator::new(as_organiser(&system, &system.endpoints.aggregator).await);
@@ -86,13 +102,37 @@ async fn organisers_experts_and_readers_do_their_part_on_the_web() {
     let organiser = sign_in(&web, &token(&system, Role::Organiser, None).await).await;
     let expert_token = token(&system, Role::Expert, None).await;
     let expert = sign_in(&web, &expert_token).await;
-    let mut as_expert =
+    let as_expert =
         Aggregator::new(channel(&system.endpoints.aggregator, Some(&expert_token)).unwrap());
 
+    let mut w = World {
+        system,
+        web,
+        agg,
+        organiser,
+        expert,
+        as_expert,
+    };
+    Box::pin(review_with_a_rejection(&mut w, c1)).await;
+    let c3 = Box::pin(a_stale_page_cannot_vote(&mut w)).await;
+    Box::pin(publication_from_the_console(&mut w, c3)).await;
+    Box::pin(embargo(&mut w)).await;
+    Box::pin(sdmx_rest(&mut w)).await;
+    w.system.stop().await.unwrap();
+}
+
+async fn review_with_a_rejection(w: &mut World, c1: pb::Candidate) {
+    let World {
+        web,
+        agg,
+        organiser,
+        expert,
+        ..
+    } = w;
     // A wrong token is refused on the sign-in page, naming why, without a session.
-    let form = get(&web, "/console/sign-in", &[]).await;
+    let form = get(web, "/console/sign-in", &[]).await;
     let refused = post_form(
-        &web,
+        web,
         "/console/sign-in",
         set_cookie(&form, "ndrs_sign_in").unwrap(),
         &[
@@ -104,7 +144,7 @@ async fn organisers_experts_and_readers_do_their_part_on_the_web() {
     assert_eq!(refused.status, 401, "{}", refused.text());
     assert!(set_cookie(&refused, "ndrs_session").is_none());
     // A console page without a session goes to the sign-in page.
-    let anonymous = get(&web, "/console", &[]).await;
+    let anonymous = get(web, "/console", &[]).await;
     assert_eq!(
         (anonymous.status, anonymous.header("location")),
         (303, "/console/sign-in")
@@ -112,9 +152,9 @@ async fn organisers_experts_and_readers_do_their_part_on_the_web() {
 
     // The organiser's candidate page: the three stages, and the actions behind confirmations.
     let page = get(
-        &web,
+        web,
         &format!("/console/candidates/{}", c1.candidate_id),
-        &[("Cookie", &organiser)],
+        &[("Cookie", organiser)],
     )
     .await;
     assert_eq!(page.status, 200, "{}", page.text());
@@ -132,17 +172,17 @@ async fn organisers_experts_and_readers_do_their_part_on_the_web() {
     let csrf = hidden(&text, "csrf").unwrap();
     let open_path = format!("/console/candidates/{}/review", c1.candidate_id);
     let no_csrf = post_form(
-        &web,
+        web,
         &open_path,
-        &organiser,
+        organiser,
         &[("quorum", "1"), ("confirm", "yes")],
     )
     .await;
     assert_eq!(no_csrf.status, 403, "{}", no_csrf.text());
     let no_confirm = post_form(
-        &web,
+        web,
         &open_path,
-        &organiser,
+        organiser,
         &[("csrf", &csrf), ("quorum", "1")],
     )
     .await;
@@ -157,14 +197,11 @@ async fn organisers_experts_and_readers_do_their_part_on_the_web() {
                 .rounds
         }
     };
-    assert!(
-        rounds(&mut agg).await.is_empty(),
-        "refused forms opened nothing"
-    );
+    assert!(rounds(agg).await.is_empty(), "refused forms opened nothing");
     let opened = post_form(
-        &web,
+        web,
         &open_path,
-        &organiser,
+        organiser,
         &[("csrf", &csrf), ("quorum", "1"), ("confirm", "yes")],
     )
     .await;
@@ -173,14 +210,14 @@ async fn organisers_experts_and_readers_do_their_part_on_the_web() {
         .header("location")
         .trim_start_matches("/console/rounds/")
         .to_string();
-    let round1 = review_round(&mut agg, &round1_id).await;
+    let round1 = review_round(agg, &round1_id).await;
     assert_eq!(round1.candidate_hash, c1.content_hash);
 
     // The expert's review page: every frozen figure with its value, and the vote bound to the hash.
     let review = get(
-        &web,
+        web,
         &format!("/console/rounds/{round1_id}"),
-        &[("Cookie", &expert)],
+        &[("Cookie", expert)],
     )
     .await;
     assert_eq!(review.status, 200, "{}", review.text());
@@ -203,9 +240,7 @@ async fn organisers_experts_and_readers_do_their_part_on_the_web() {
     assert_ne!(
         csrf,
         hidden(
-            &get(&web, "/console", &[("Cookie", &organiser)])
-                .await
-                .text(),
+            &get(web, "/console", &[("Cookie", organiser)]).await.text(),
             "csrf"
         )
         .unwrap(),
@@ -217,9 +252,9 @@ async fn organisers_experts_and_readers_do_their_part_on_the_web() {
     let reason_field = format!("reason.{rejected}");
     let reason = "the interval is implausibly narrow for 12 reporters";
     let forged = post_form(
-        &web,
+        web,
         &vote_path,
-        &expert,
+        expert,
         &[
             ("candidate_hash", &c1.content_hash),
             (&verdict_field, "reject"),
@@ -230,9 +265,9 @@ async fn organisers_experts_and_readers_do_their_part_on_the_web() {
     .await;
     assert_eq!(forged.status, 403, "{}", forged.text());
     let wrong_csrf = post_form(
-        &web,
+        web,
         &vote_path,
-        &expert,
+        expert,
         &[
             ("csrf", &"0".repeat(64)),
             ("candidate_hash", &c1.content_hash),
@@ -242,13 +277,13 @@ async fn organisers_experts_and_readers_do_their_part_on_the_web() {
     .await;
     assert_eq!(wrong_csrf.status, 403);
     assert!(
-        review_round(&mut agg, &round1_id).await.votes.is_empty(),
+        review_round(agg, &round1_id).await.votes.is_empty(),
         "a refused form recorded a vote"
     );
     let no_reason = post_form(
-        &web,
+        web,
         &vote_path,
-        &expert,
+        expert,
         &[
             ("csrf", &csrf),
             ("candidate_hash", &c1.content_hash),
@@ -259,9 +294,9 @@ async fn organisers_experts_and_readers_do_their_part_on_the_web() {
     .await;
     assert_eq!(no_reason.status, 400, "a rejection needs a reason");
     let voted = post_form(
-        &web,
+        web,
         &vote_path,
-        &expert,
+        expert,
         &[
             ("csrf", &csrf),
             ("candidate_hash", &c1.content_hash),
@@ -272,7 +307,7 @@ async fn organisers_experts_and_readers_do_their_part_on_the_web() {
     )
     .await;
     assert_eq!(voted.status, 303, "{}", voted.text());
-    let closed = review_round(&mut agg, &round1_id).await;
+    let closed = review_round(agg, &round1_id).await;
     assert_eq!(closed.state, pb::RoundState::Rejected as i32);
     let rejection: Vec<&pb::Vote> = closed
         .votes
@@ -299,9 +334,9 @@ async fn organisers_experts_and_readers_do_their_part_on_the_web() {
     );
     // The organiser sees the round closed by the rejection.
     let cycle_page = get(
-        &web,
+        web,
         &format!("/console/cycles/{CYCLE}"),
-        &[("Cookie", &organiser)],
+        &[("Cookie", organiser)],
     )
     .await;
     assert_eq!(cycle_page.status, 200, "{}", cycle_page.text());
@@ -314,26 +349,36 @@ async fn organisers_experts_and_readers_do_their_part_on_the_web() {
         text.contains("id=\"progress\""),
         "the organiser sees the cycle's progress"
     );
+}
 
+async fn a_stale_page_cannot_vote(w: &mut World) -> pb::Candidate {
+    let World {
+        system,
+        web,
+        agg,
+        expert,
+        as_expert,
+        ..
+    } = w;
     // A page opened before a revision: round 2 on the revised candidate, its page loaded, then the
     // inputs change again and round 3 supersedes it. The old page's vote is refused.
-    let (c2, round2) = common::revise_for_review(&system, &mut agg, "web-revision-1").await;
+    let (c2, round2) = common::revise_for_review(system, agg, "web-revision-1").await;
     let stale_page = get(
-        &web,
+        web,
         &format!("/console/rounds/{}", round2.round_id),
-        &[("Cookie", &expert)],
+        &[("Cookie", expert)],
     )
     .await
     .text();
-    let (c3, round3) = common::revise_for_review(&system, &mut agg, "web-revision-2").await;
+    let (c3, round3) = common::revise_for_review(system, agg, "web-revision-2").await;
     assert_ne!(
         c3.content_hash, c2.content_hash,
         "the revision is new content"
     );
     let stale = post_form(
-        &web,
+        web,
         &format!("/console/rounds/{}/vote", round2.round_id),
-        &expert,
+        expert,
         &[
             ("csrf", &hidden(&stale_page, "csrf").unwrap()),
             (
@@ -346,17 +391,14 @@ async fn organisers_experts_and_readers_do_their_part_on_the_web() {
     .await;
     assert_eq!(stale.status, 409, "{}", stale.text());
     assert!(
-        review_round(&mut agg, &round3.round_id)
-            .await
-            .votes
-            .is_empty(),
+        review_round(agg, &round3.round_id).await.votes.is_empty(),
         "the stale page voted on the newer candidate"
     );
     // The current page votes on the current candidate.
     let page3 = get(
-        &web,
+        web,
         &format!("/console/rounds/{}", round3.round_id),
-        &[("Cookie", &expert)],
+        &[("Cookie", expert)],
     )
     .await
     .text();
@@ -365,9 +407,9 @@ async fn organisers_experts_and_readers_do_their_part_on_the_web() {
         Some(c3.content_hash.as_str())
     );
     let approved = post_form(
-        &web,
+        web,
         &format!("/console/rounds/{}/vote", round3.round_id),
-        &expert,
+        expert,
         &[
             ("csrf", &hidden(&page3, "csrf").unwrap()),
             ("candidate_hash", &c3.content_hash),
@@ -377,14 +419,19 @@ async fn organisers_experts_and_readers_do_their_part_on_the_web() {
     .await;
     assert_eq!(approved.status, 303, "{}", approved.text());
     assert_eq!(
-        review_round(&mut as_expert, &round3.round_id).await.state,
+        review_round(as_expert, &round3.round_id).await.state,
         pb::RoundState::Passed as i32
     );
 
+    c3
+}
+
+async fn publication_from_the_console(w: &mut World, c3: pb::Candidate) {
+    let World { system, web, .. } = w;
     // The publisher publishes from the console.
-    let publisher = sign_in(&web, &token(&system, Role::Publisher, None).await).await;
+    let publisher = sign_in(web, &token(system, Role::Publisher, None).await).await;
     let page = get(
-        &web,
+        web,
         &format!("/console/candidates/{}", c3.candidate_id),
         &[("Cookie", &publisher)],
     )
@@ -392,7 +439,7 @@ async fn organisers_experts_and_readers_do_their_part_on_the_web() {
     .text();
     assert!(page.contains("Publishable"), "{page}");
     let published = post_form(
-        &web,
+        web,
         &format!("/console/candidates/{}/publish", c3.candidate_id),
         &publisher,
         &[
@@ -406,7 +453,7 @@ async fn organisers_experts_and_readers_do_their_part_on_the_web() {
     assert_eq!(published.status, 303, "{}", published.text());
 
     // The public pages: the release, its files byte for byte as published, the report under the CSP.
-    let index = get(&web, "/", &[]).await;
+    let index = get(web, "/", &[]).await;
     assert_eq!(index.status, 200);
     assert_secure_headers(&index, "index");
     assert!(
@@ -417,7 +464,7 @@ async fn organisers_experts_and_readers_do_their_part_on_the_web() {
     let mut reader = Aggregator::new(
         channel(
             &system.endpoints.aggregator,
-            Some(&token(&system, Role::Reader, None).await),
+            Some(&token(system, Role::Reader, None).await),
         )
         .unwrap(),
     );
@@ -426,7 +473,7 @@ async fn organisers_experts_and_readers_do_their_part_on_the_web() {
         ("release.csv", pb::ReleaseFormat::Csv),
         ("release.xml", pb::ReleaseFormat::Sdmx),
     ] {
-        let served = get(&web, &format!("/releases/{CYCLE}/1/{file}"), &[]).await;
+        let served = get(web, &format!("/releases/{CYCLE}/1/{file}"), &[]).await;
         assert_eq!(served.status, 200, "{file}");
         let published = reader
             .get_release(pb::GetReleaseRequest {
@@ -449,7 +496,7 @@ async fn organisers_experts_and_readers_do_their_part_on_the_web() {
             );
         }
     }
-    let report = get(&web, &format!("/releases/{CYCLE}/1"), &[]).await;
+    let report = get(web, &format!("/releases/{CYCLE}/1"), &[]).await;
     assert_eq!(report.status, 200);
     let html = report.text();
     let style = html
@@ -464,9 +511,19 @@ async fn organisers_experts_and_readers_do_their_part_on_the_web() {
             .contains(&format!("'sha256-{hash}'")),
         "the CSP does not allow the report's own stylesheet"
     );
+}
 
+async fn embargo(w: &mut World) {
+    let World {
+        system,
+        web,
+        agg,
+        organiser,
+        as_expert,
+        ..
+    } = w;
     // A later version under embargo: invisible to the public, listed to the organiser.
-    let (c4, round4) = common::revise_for_review(&system, &mut agg, "web-revision-3").await;
+    let (c4, round4) = common::revise_for_review(system, agg, "web-revision-3").await;
     as_expert
         .cast_vote(pb::CastVoteRequest {
             round_id: round4.round_id.clone(),
@@ -480,7 +537,7 @@ async fn organisers_experts_and_readers_do_their_part_on_the_web() {
     let mut publisher_grpc = Aggregator::new(
         channel(
             &system.endpoints.aggregator,
-            Some(&token(&system, Role::Publisher, None).await),
+            Some(&token(system, Role::Publisher, None).await),
         )
         .unwrap(),
     );
@@ -500,7 +557,7 @@ async fn organisers_experts_and_readers_do_their_part_on_the_web() {
         format!("/releases/{CYCLE}/2"),
         format!("/releases/{CYCLE}/2/release.json"),
     ] {
-        let hidden_page = get(&web, &path, &[]).await;
+        let hidden_page = get(web, &path, &[]).await;
         assert_eq!(
             hidden_page.status,
             404,
@@ -513,19 +570,19 @@ async fn organisers_experts_and_readers_do_their_part_on_the_web() {
         );
         assert_secure_headers(&hidden_page, "error page");
     }
-    let cycle = get(&web, &format!("/releases/{CYCLE}"), &[]).await.text();
+    let cycle = get(web, &format!("/releases/{CYCLE}"), &[]).await.text();
     assert!(
         cycle.contains(&format!("/releases/{CYCLE}/1"))
             && !cycle.contains(&format!("/releases/{CYCLE}/2")),
         "{cycle}"
     );
-    let latest = get(&web, &format!("/releases/{CYCLE}/latest/release.json"), &[]).await;
+    let latest = get(web, &format!("/releases/{CYCLE}/latest/release.json"), &[]).await;
     let latest: serde_json::Value = serde_json::from_slice(&latest.body).unwrap();
     assert_eq!(latest["version"], 1, "the latest a reader sees is v1");
     let console_cycle = get(
-        &web,
+        web,
         &format!("/console/cycles/{CYCLE}"),
-        &[("Cookie", &organiser)],
+        &[("Cookie", organiser)],
     )
     .await
     .text();
@@ -533,10 +590,13 @@ async fn organisers_experts_and_readers_do_their_part_on_the_web() {
         console_cycle.contains(&format!("/releases/{CYCLE}/2")),
         "the organiser sees the embargoed v2 listed"
     );
+}
 
+async fn sdmx_rest(w: &mut World) {
+    let World { web, .. } = w;
     // SDMX REST: the structure, the data, its vintages, and the errors clients expect.
     let flow = get(
-        &web,
+        web,
         "/sdmx/dataflow/NDRS/DF_NDRS/latest?references=all",
         &[],
     )
@@ -553,7 +613,7 @@ async fn organisers_experts_and_readers_do_their_part_on_the_web() {
     ] {
         assert!(structure.contains(needle), "no {needle} in the structure");
     }
-    let data = get(&web, "/sdmx/data/DF_NDRS/all?includeHistory=true", &[]).await;
+    let data = get(web, "/sdmx/data/DF_NDRS/all?includeHistory=true", &[]).await;
     assert_eq!(data.status, 200, "{}", data.text());
     let text = data.text();
     assert!(
@@ -561,7 +621,7 @@ async fn organisers_experts_and_readers_do_their_part_on_the_web() {
         "the embargoed vintage leaked into SDMX"
     );
     let csv = get(
-        &web,
+        web,
         "/sdmx/data/DF_NDRS/all",
         &[("Accept", "application/vnd.sdmx.data+csv;version=1.0.0")],
     )
@@ -574,7 +634,7 @@ async fn organisers_experts_and_readers_do_their_part_on_the_web() {
     );
     assert_eq!(
         get(
-            &web,
+            web,
             "/sdmx/data/DF_NDRS/all",
             &[("Accept", "application/json")]
         )
@@ -583,14 +643,14 @@ async fn organisers_experts_and_readers_do_their_part_on_the_web() {
         406
     );
     assert_eq!(
-        get(&web, "/sdmx/data/DF_NDRS/A.P01", &[]).await.status,
+        get(web, "/sdmx/data/DF_NDRS/A.P01", &[]).await.status,
         400,
         "a key with too few parts"
     );
-    assert_eq!(get(&web, "/sdmx/data/DF_OTHER/all", &[]).await.status, 404);
+    assert_eq!(get(web, "/sdmx/data/DF_OTHER/all", &[]).await.status, 404);
     assert_eq!(
         get(
-            &web,
+            web,
             &format!("/sdmx/data/DF_NDRS/all?startPeriod={}", CYCLE + 1),
             &[]
         )
@@ -600,7 +660,7 @@ async fn organisers_experts_and_readers_do_their_part_on_the_web() {
         "no results"
     );
     assert_eq!(
-        get(&web, "/sdmx/data/DF_NDRS/all?startPeriod=soon", &[])
+        get(web, "/sdmx/data/DF_NDRS/all?startPeriod=soon", &[])
             .await
             .status,
         400
@@ -622,7 +682,6 @@ async fn organisers_experts_and_readers_do_their_part_on_the_web() {
         );
         println!("{}", String::from_utf8_lossy(&out.stdout));
     }
-    system.stop().await.unwrap();
 }
 
 fn prost_types_timestamp(t: std::time::SystemTime) -> ndrs_proto::prost_types::Timestamp {

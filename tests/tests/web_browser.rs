@@ -60,8 +60,25 @@ async fn sign_out(browser: &Driver, web: &str) {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_expert_reviews_and_an_organiser_follows_in_a_browser() {
+/// The system, the browser and the tokens the phases of the scenario share.
+struct Browsing {
+    system: ndrs_cli::system::RunningSystem,
+    web: String,
+    agg: Aggregator,
+    browser: Driver,
+    shots: PathBuf,
+    expert_token: String,
+    organiser_token: String,
+}
+
+/// The scenario in phases, each its own (boxed) future, on a thread with room for them
+/// ([`common::run_scenario`]).
+#[test]
+fn an_expert_reviews_and_an_organiser_follows_in_a_browser() {
+    common::run_scenario(scenario);
+}
+
+async fn scenario() {
     let Some(chromium) = chromium() else {
         eprintln!(
             "skipped: no chromium and chromedriver on PATH (set {CHROMIUM_VAR} to require them, as CI does)"
@@ -90,8 +107,45 @@ async fn an_expert_reviews_and_an_organiser_follows_in_a_browser() {
     let organiser_token = token(&system, Role::Organiser, None).await;
     let browser = Driver::start(&chromium).await;
 
+    let mut b = Browsing {
+        system,
+        web,
+        agg,
+        browser,
+        shots,
+        expert_token,
+        organiser_token,
+    };
+    Box::pin(an_expert_rejects_one_figure(&mut b, &c1, &round1)).await;
+    let (c3, round3) = Box::pin(stale_pages_and_forged_forms_are_refused(&mut b)).await;
+    Box::pin(the_organiser_follows(&mut b, &round1, &c3)).await;
+    Box::pin(a_reader_sees_nothing_under_embargo(&mut b, &c3, &round3)).await;
+    let Browsing {
+        system,
+        browser,
+        shots,
+        ..
+    } = b;
+    browser.quit().await;
+    println!("screenshots in {}", shots.display());
+    system.stop().await.unwrap();
+}
+
+async fn an_expert_rejects_one_figure(
+    b: &mut Browsing,
+    c1: &pb::Candidate,
+    round1: &pb::ReviewRound,
+) {
+    let Browsing {
+        web,
+        agg,
+        browser,
+        shots,
+        expert_token,
+        ..
+    } = b;
     // The expert signs in, finds the round on the cycle page and opens it.
-    sign_in(&browser, &web, &expert_token).await;
+    sign_in(browser, web, expert_token).await;
     browser
         .click(&format!("a[href='/console/cycles/{CYCLE}']"))
         .await;
@@ -129,7 +183,7 @@ async fn an_expert_reviews_and_an_organiser_follows_in_a_browser() {
         after.contains("rejected") && after.contains(reason),
         "{after}"
     );
-    let round = review_round(&mut agg, &round1.round_id).await;
+    let round = review_round(agg, &round1.round_id).await;
     assert_eq!(round.state, pb::RoundState::Rejected as i32);
     assert_eq!(
         round
@@ -148,13 +202,24 @@ async fn an_expert_reviews_and_an_organiser_follows_in_a_browser() {
         (rejection.figure_id.as_str(), rejection.reason.as_str()),
         (rejected.as_str(), reason)
     );
+}
 
+async fn stale_pages_and_forged_forms_are_refused(
+    b: &mut Browsing,
+) -> (pb::Candidate, pb::ReviewRound) {
+    let Browsing {
+        system,
+        web,
+        agg,
+        browser,
+        ..
+    } = b;
     // A page opened before a revision: round 2's page is open when round 3 supersedes it.
-    let (c2, round2) = common::revise_for_review(&system, &mut agg, "browser-revision-1").await;
+    let (c2, round2) = common::revise_for_review(system, agg, "browser-revision-1").await;
     browser
         .goto(&format!("{web}/console/rounds/{}", round2.round_id))
         .await;
-    let (c3, round3) = common::revise_for_review(&system, &mut agg, "browser-revision-2").await;
+    let (c3, round3) = common::revise_for_review(system, agg, "browser-revision-2").await;
     assert_ne!(
         c3.content_hash, c2.content_hash,
         "the revision is new content"
@@ -168,7 +233,7 @@ async fn an_expert_reviews_and_an_organiser_follows_in_a_browser() {
         refused.contains("409"),
         "the stale page's vote was not refused: {refused}"
     );
-    let round3_now = review_round(&mut agg, &round3.round_id).await;
+    let round3_now = review_round(agg, &round3.round_id).await;
     assert!(
         round3_now.votes.is_empty(),
         "the stale page voted on the newer candidate"
@@ -185,16 +250,24 @@ async fn an_expert_reviews_and_an_organiser_follows_in_a_browser() {
         .click("select[name=whole] option[value=approve]")
         .await;
     browser.click("#vote button[type=submit]").await;
-    assert!(
-        browser.source().await.contains("403"),
-        "a form without its CSRF token was accepted"
-    );
-    let round3_now = review_round(&mut agg, &round3.round_id).await;
+    browser.wait_for_text("403").await;
+    let round3_now = review_round(agg, &round3.round_id).await;
     assert!(round3_now.votes.is_empty());
 
+    (c3, round3)
+}
+
+async fn the_organiser_follows(b: &mut Browsing, round1: &pb::ReviewRound, c3: &pb::Candidate) {
+    let Browsing {
+        web,
+        browser,
+        shots,
+        organiser_token,
+        ..
+    } = b;
     // The organiser sees round 1 closed by the rejection, and the cycle's progress.
-    sign_out(&browser, &web).await;
-    sign_in(&browser, &web, &organiser_token).await;
+    sign_out(browser, web).await;
+    sign_in(browser, web, organiser_token).await;
     browser
         .click(&format!("a[href='/console/cycles/{CYCLE}']"))
         .await;
@@ -218,10 +291,23 @@ async fn an_expert_reviews_and_an_organiser_follows_in_a_browser() {
         .await;
     assert!(browser.source().await.contains("3 · expert review"));
     browser.screenshot(&shots.join("candidate.png")).await;
+}
 
+async fn a_reader_sees_nothing_under_embargo(
+    b: &mut Browsing,
+    c3: &pb::Candidate,
+    round3: &pb::ReviewRound,
+) {
+    let Browsing {
+        system,
+        web,
+        browser,
+        expert_token,
+        ..
+    } = b;
     // A release under embargo: a reader sees nothing of it.
     let mut expert =
-        Aggregator::new(channel(&system.endpoints.aggregator, Some(&expert_token)).unwrap());
+        Aggregator::new(channel(&system.endpoints.aggregator, Some(expert_token)).unwrap());
     expert
         .cast_vote(pb::CastVoteRequest {
             round_id: round3.round_id.clone(),
@@ -235,7 +321,7 @@ async fn an_expert_reviews_and_an_organiser_follows_in_a_browser() {
     let mut publisher = Aggregator::new(
         channel(
             &system.endpoints.aggregator,
-            Some(&token(&system, Role::Publisher, None).await),
+            Some(&token(system, Role::Publisher, None).await),
         )
         .unwrap(),
     );
@@ -248,7 +334,7 @@ async fn an_expert_reviews_and_an_organiser_follows_in_a_browser() {
         })
         .await
         .unwrap();
-    sign_out(&browser, &web).await;
+    sign_out(browser, web).await;
     for path in [
         "/".to_string(),
         format!("/releases/{CYCLE}"),
@@ -263,7 +349,4 @@ async fn an_expert_reviews_and_an_organiser_follows_in_a_browser() {
     }
     browser.goto(&format!("{web}/releases/{CYCLE}/1")).await;
     assert!(browser.source().await.contains("404"));
-    browser.quit().await;
-    println!("screenshots in {}", shots.display());
-    system.stop().await.unwrap();
 }

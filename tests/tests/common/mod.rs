@@ -330,6 +330,30 @@ pub async fn review_round(agg: &mut Aggregator, round_id: &str) -> pb::ReviewRou
     .into_inner()
 }
 
+/// Runs a long scenario test on a thread of its own with an 8 MiB stack and a two-worker runtime.
+/// A debug build keeps every local of an async fn in its poll frame, and a scenario that walks a
+/// whole round nests many of them; the test harness's 2 MiB thread is too small for that, and how
+/// small depends on the build, not the code under test.
+pub fn run_scenario<F>(scenario: impl FnOnce() -> F + Send + 'static)
+where
+    F: std::future::Future<Output = ()>,
+{
+    std::thread::Builder::new()
+        .name("scenario".into())
+        .stack_size(8 << 20)
+        .spawn(move || {
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .expect("a runtime")
+                .block_on(scenario())
+        })
+        .expect("a scenario thread")
+        .join()
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+}
+
 /// The application questionnaire of the tests' 2024 round: the shipped 2023 one and the
 /// data-assets questions (whether the enterprise records data resources as assets, and for how
 /// much, asked only of those that do).
