@@ -191,14 +191,7 @@ async fn publish_round(
 ) -> serde_json::Value {
     let candidate = assemble(org, cycle_year).await;
     pass_stages_1_and_2(org, &candidate).await;
-    let round = org
-        .open_review_round(pb::OpenReviewRoundRequest {
-            candidate_id: candidate.candidate_id.clone(),
-            quorum: 1,
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let round = common::open_round(org, &candidate, 1).await;
     expert
         .cast_vote(pb::CastVoteRequest {
             round_id: round.round_id.clone(),

@@ -524,34 +524,14 @@ async fn embargo(w: &mut World) {
     } = w;
     // A later version under embargo: invisible to the public, listed to the organiser.
     let (c4, round4) = common::revise_for_review(system, agg, "web-revision-3").await;
-    as_expert
-        .cast_vote(pb::CastVoteRequest {
-            round_id: round4.round_id.clone(),
-            candidate_hash: c4.content_hash.clone(),
-            figure_id: String::new(),
-            verdict: pb::Verdict::Approve as i32,
-            reason: String::new(),
-        })
-        .await
-        .unwrap();
-    let mut publisher_grpc = Aggregator::new(
-        channel(
-            &system.endpoints.aggregator,
-            Some(&token(system, Role::Publisher, None).await),
-        )
-        .unwrap(),
-    );
-    let embargo =
-        prost_types_timestamp(std::time::SystemTime::now() + std::time::Duration::from_secs(3600));
-    let v2 = publisher_grpc
-        .publish(pb::PublishRequest {
-            candidate_id: c4.candidate_id.clone(),
-            embargo_until: Some(embargo),
-            note: "three late compute-centre returns added".into(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let v2 = common::approve_and_publish_under_embargo(
+        system,
+        as_expert,
+        &c4,
+        &round4,
+        "three late compute-centre returns added",
+    )
+    .await;
     assert_eq!(v2.version, 2);
     for path in [
         format!("/releases/{CYCLE}/2"),
@@ -682,8 +662,4 @@ async fn sdmx_rest(w: &mut World) {
         );
         println!("{}", String::from_utf8_lossy(&out.stdout));
     }
-}
-
-fn prost_types_timestamp(t: std::time::SystemTime) -> ndrs_proto::prost_types::Timestamp {
-    t.into()
 }

@@ -95,14 +95,7 @@ async fn scenario() {
     common::submit_samples(&system).await;
     let c1 = common::assemble(&mut agg, CYCLE).await;
     common::pass_stages_1_and_2(&mut agg, &c1).await;
-    let round1 = agg
-        .open_review_round(pb::OpenReviewRoundRequest {
-            candidate_id: c1.candidate_id.clone(),
-            quorum: 1,
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let round1 = common::open_round(&mut agg, &c1, 1).await;
     let expert_token = token(&system, Role::Expert, None).await;
     let organiser_token = token(&system, Role::Organiser, None).await;
     let browser = Driver::start(&chromium).await;
@@ -308,32 +301,7 @@ async fn a_reader_sees_nothing_under_embargo(
     // A release under embargo: a reader sees nothing of it.
     let mut expert =
         Aggregator::new(channel(&system.endpoints.aggregator, Some(expert_token)).unwrap());
-    expert
-        .cast_vote(pb::CastVoteRequest {
-            round_id: round3.round_id.clone(),
-            candidate_hash: c3.content_hash.clone(),
-            figure_id: String::new(),
-            verdict: pb::Verdict::Approve as i32,
-            reason: String::new(),
-        })
-        .await
-        .unwrap();
-    let mut publisher = Aggregator::new(
-        channel(
-            &system.endpoints.aggregator,
-            Some(&token(system, Role::Publisher, None).await),
-        )
-        .unwrap(),
-    );
-    let embargo = std::time::SystemTime::now() + std::time::Duration::from_secs(3600);
-    publisher
-        .publish(pb::PublishRequest {
-            candidate_id: c3.candidate_id.clone(),
-            embargo_until: Some(embargo.into()),
-            note: String::new(),
-        })
-        .await
-        .unwrap();
+    common::approve_and_publish_under_embargo(system, &mut expert, c3, round3, "").await;
     sign_out(browser, web).await;
     for path in [
         "/".to_string(),

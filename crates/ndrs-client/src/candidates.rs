@@ -17,15 +17,11 @@ pub async fn assemble(session: &Session, cycle_year: i32) -> Result<pb::Candidat
 
 /// The latest candidate of a cycle.
 pub async fn latest(session: &Session, cycle_year: i32) -> Result<pb::Candidate> {
-    let request = pb::GetCandidateRequest {
-        candidate: Some(pb::get_candidate_request::Candidate::CycleYear(cycle_year)),
-    };
-    Ok(session
-        .aggregator()?
-        .get_candidate(request)
-        .await
-        .map_err(session.at_aggregator("get the candidate"))?
-        .into_inner())
+    fetch(
+        session,
+        pb::get_candidate_request::Candidate::CycleYear(cycle_year),
+    )
+    .await
 }
 
 /// A cycle's candidates, oldest first.
@@ -40,10 +36,16 @@ pub async fn list(session: &Session, cycle_year: i32) -> Result<pb::ListCandidat
 
 /// One candidate by its id.
 pub async fn get(session: &Session, candidate_id: &str) -> Result<pb::Candidate> {
+    let which = pb::get_candidate_request::Candidate::CandidateId(candidate_id.to_string());
+    fetch(session, which).await
+}
+
+async fn fetch(
+    session: &Session,
+    which: pb::get_candidate_request::Candidate,
+) -> Result<pb::Candidate> {
     let request = pb::GetCandidateRequest {
-        candidate: Some(pb::get_candidate_request::Candidate::CandidateId(
-            candidate_id.to_string(),
-        )),
+        candidate: Some(which),
     };
     Ok(session
         .aggregator()?

@@ -309,15 +309,61 @@ pub async fn revise_for_review(
 ) -> (pb::Candidate, pb::ReviewRound) {
     let candidate = revise(system, agg, unit).await;
     pass_stages_1_and_2(agg, &candidate).await;
-    let round = agg
-        .open_review_round(pb::OpenReviewRoundRequest {
+    let round = open_round(agg, &candidate, 1).await;
+    (candidate, round)
+}
+
+/// Opens the cycle's next review round on `candidate`; the test fails if the aggregator refuses.
+pub async fn open_round(
+    agg: &mut Aggregator,
+    candidate: &pb::Candidate,
+    quorum: u32,
+) -> pb::ReviewRound {
+    agg.open_review_round(pb::OpenReviewRoundRequest {
+        candidate_id: candidate.candidate_id.clone(),
+        quorum,
+    })
+    .await
+    .unwrap()
+    .into_inner()
+}
+
+/// An expert approves the whole of `candidate` in `round` (quorum 1 passes it) and a publisher
+/// publishes it under an embargo that ends in an hour, with `note`.
+pub async fn approve_and_publish_under_embargo(
+    system: &RunningSystem,
+    expert: &mut Aggregator,
+    candidate: &pb::Candidate,
+    round: &pb::ReviewRound,
+    note: &str,
+) -> pb::ReleaseSummary {
+    expert
+        .cast_vote(pb::CastVoteRequest {
+            round_id: round.round_id.clone(),
+            candidate_hash: candidate.content_hash.clone(),
+            figure_id: String::new(),
+            verdict: pb::Verdict::Approve as i32,
+            reason: String::new(),
+        })
+        .await
+        .unwrap();
+    let mut publisher = Aggregator::new(
+        channel(
+            &system.endpoints.aggregator,
+            Some(&token(system, Role::Publisher, None).await),
+        )
+        .unwrap(),
+    );
+    let embargo = std::time::SystemTime::now() + std::time::Duration::from_secs(3600);
+    publisher
+        .publish(pb::PublishRequest {
             candidate_id: candidate.candidate_id.clone(),
-            quorum: 1,
+            embargo_until: Some(embargo.into()),
+            note: note.into(),
         })
         .await
         .unwrap()
-        .into_inner();
-    (candidate, round)
+        .into_inner()
 }
 
 /// A review round as the aggregator has it now.
