@@ -12,7 +12,9 @@ document (the authoritative form) that the API must agree with.
   JSON document with the same indicator and breakdown.
 - pysdmx fetches the data and the structure, binds them (`get_datasets`: the data set's structure
   is the DSD's schema, not just a reference) and writes SDMX-CSV 1.0 from them, which must hold
-  the same observations as the API's own SDMX-CSV answer.
+  the same observations as the API's own SDMX-CSV answer; it also converts the release's stored
+  SDMX-ML download (generic data) with the same DSD: one observation per figure of the JSON
+  document, with its value.
 Exits non-zero with the differences if anything disagrees.
 """
 
@@ -34,6 +36,11 @@ def fetch(url, accept=None):
     request = urllib.request.Request(url, headers={"Accept": accept} if accept else {})
     with urllib.request.urlopen(request, timeout=60) as response:
         return response.read()
+
+
+def code_of(text):
+    """SDMX ids allow no dots: check.compute.x is coded check_compute_x."""
+    return re.sub(r"[^A-Za-z0-9_@$-]", "_", text) or "_"
 
 
 def close(a, b):
@@ -87,8 +94,7 @@ def main(base, release_url):
     for figure in doc["figures"]:
         if figure["value"] is None:
             continue
-        # SDMX ids allow no dots: check.compute.x is coded check_compute_x.
-        code = re.sub(r"[^A-Za-z0-9_@$-]", "_", figure["id"])
+        code = code_of(figure["id"])
         matches = [
             v
             for (key, period), v in by_key.items()
@@ -129,13 +135,35 @@ def main(base, release_url):
         c = converted_obs.get(k)
         if (v is None) != (c is None) or (v is not None and not close(v, c)):
             problems.append(f"{k}: pysdmx {c}, API {v}")
+    # The release's own SDMX-ML download (generic data, stored at publication) converts with the
+    # same DSD to the same observations as the API serves for that cycle.
+    download = release_url.rsplit("/", 1)[0] + "/release.xml"
+    stored = get_datasets(download, f"{base}/dataflow/NDRS/DF_NDRS/latest?references=all")
+    if not stored or not isinstance(stored[0].structure, Schema):
+        problems.append("pysdmx did not bind the stored export to the DSD's schema")
+    stored_obs = keyed(list(csv.DictReader(io.StringIO(write_sdmx(stored, Format.DATA_SDMX_CSV_1_0_0)))))
+    if len(stored_obs) != len(doc["figures"]):
+        problems.append(f"the stored export has {len(stored_obs)} observations for {len(doc['figures'])} figures")
+    for figure in doc["figures"]:
+        key = tuple(
+            "A" if d == "FREQ" else code_of(figure["id"]) if d == "INDICATOR"
+            else code_of(figure["dimensions"].get(d.lower(), "_T"))
+            for d in dims
+        )
+        if (key, year) not in stored_obs:
+            problems.append(f"{figure['key']}: not in the stored export")
+            continue
+        v = stored_obs[(key, year)]
+        if (v is None) != (figure["value"] is None) or (v is not None and not close(v, figure["value"])):
+            problems.append(f"{figure['key']}: stored export {v}, release {figure['value']}")
     if problems:
         print("\n".join(problems[:50]), file=sys.stderr)
         return 1
     print(
         f"sdmx1 read {observations} observations with DSD_NDRS ({len(dimensions)} dimensions) and "
         f"matched {checked} figures of release {doc['cycle_year']} v{doc['version']}; pysdmx wrote "
-        f"{len(rows)} SDMX-CSV rows equal to the API's"
+        f"{len(rows)} SDMX-CSV rows equal to the API's and converted the stored export "
+        f"({len(stored_obs)} observations) with the same DSD"
     )
     return 0
 

@@ -627,6 +627,7 @@ async fn three_stages_gate_publication_and_releases_are_immutable_and_audited() 
     assert_eq!(sdmx1.content, sdmx2.content);
     let sdmx_text = String::from_utf8(sdmx1.content.clone()).unwrap();
     assert!(sdmx_text.contains("<generic:Value id=\"INDICATOR\" value=\"P01\"/>"));
+    assert!(sdmx_text.contains("<Ref agencyID=\"NDRS\" id=\"DF_NDRS\" version=\"1.0\"/>"));
     if let Ok(python) = std::env::var("NDRS_TEST_SDMX_PYTHON") {
         let dir = tempfile::tempdir().unwrap();
         let (x, j) = (dir.path().join("r.xml"), dir.path().join("r.json"));
@@ -639,6 +640,7 @@ async fn three_stages_gate_publication_and_releases_are_immutable_and_audited() 
             .arg(&j)
             .output()
             .expect("run the SDMX check");
+        println!("{}", String::from_utf8_lossy(&out.stdout));
         assert!(
             out.status.success(),
             "sdmx1 check failed: {}{}",

@@ -134,6 +134,46 @@ async fn echoed_values_are_bounded_and_oversize_messages_are_resource_exhausted(
     );
     assert!(status.message().len() < 4_000);
 
+    // The console's listings check their input like every other call.
+    for cycle_year in [0, -1, i32::MAX] {
+        let status = refused(
+            organiser
+                .list_review_rounds(pb::ListReviewRoundsRequest { cycle_year })
+                .await,
+            Code::InvalidArgument,
+        );
+        assert_eq!(violated_fields(&status), ["cycle_year"], "{cycle_year}");
+    }
+    for candidate_id in [String::new(), "c".repeat(1_000_000), "a\nb".into()] {
+        let status = refused(
+            organiser
+                .list_justifications(pb::ListJustificationsRequest {
+                    candidate_id: candidate_id.clone(),
+                })
+                .await,
+            Code::InvalidArgument,
+        );
+        assert_eq!(violated_fields(&status), ["candidate_id"]);
+        assert!(status.message().len() < 4_000, "{}", status.message().len());
+    }
+    let unknown = organiser
+        .list_justifications(pb::ListJustificationsRequest {
+            candidate_id: "no-such-candidate".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(unknown.justifications.is_empty());
+    // A reporting unit may not read the review rounds.
+    let mut vendor =
+        AggregatorServiceClient::new(as_reporter(&system, &e.aggregator, "vendor").await);
+    refused(
+        vendor
+            .list_review_rounds(pb::ListReviewRoundsRequest { cycle_year: 2023 })
+            .await,
+        Code::PermissionDenied,
+    );
+
     // Over server.max_message_bytes (4 MiB by default).
     medium.installed_capacity_bytes.as_mut().unwrap().unit = "Z".repeat(5 << 20);
     let status = reporter.submit_storage_medium(medium).await.unwrap_err();

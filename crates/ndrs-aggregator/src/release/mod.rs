@@ -11,7 +11,8 @@
 //! - [`document`]: the document model and the published figures of a candidate.
 //! - [`suppression`]: complementary suppression within a breakdown.
 //! - [`diff`](mod@diff): what changed between two versions.
-//! - [`csv`] and [`sdmx`]: the export formats.
+//! - [`csv`] and [`sdmx`]: the export formats; [`sdmx`] also holds the SDMX data structure and
+//!   the data messages the web service's SDMX REST API answers with.
 //! - [`embargo`]: when a release becomes visible to readers.
 //! - [`service`]: publishing and reading releases in the database.
 

@@ -14,7 +14,7 @@ use serde::Deserialize;
 use super::{Console, confirmed};
 use crate::Web;
 use crate::error::WebError;
-use crate::layout::{csrf_field, page, short, time};
+use crate::layout::{Units, csrf_field, page, short, time};
 
 /// Longest candidate id read from a path.
 const MAX_ID_CHARS: usize = 100;
@@ -55,8 +55,12 @@ fn word(name: &str, prefix: &str) -> String {
 }
 
 /// The rule results that need attention (not passed), as a table; `justified` are the subjects
-/// justified on the report's candidate hash.
-pub(crate) fn rule_findings(report: &pb::ValidationReport, justified: &[&str]) -> Markup {
+/// justified on the report's candidate hash, `units` the candidate's figures' units.
+pub(crate) fn rule_findings(
+    report: &pb::ValidationReport,
+    justified: &[&str],
+    units: &Units,
+) -> Markup {
     let open: Vec<&pb::RuleResult> = report
         .results
         .iter()
@@ -74,7 +78,7 @@ pub(crate) fn rule_findings(report: &pb::ValidationReport, justified: &[&str]) -
                         td { code { (r.rule_id) } br; span.note { (r.description) } }
                         td { (word(pb::Severity::try_from(r.severity).map_or("", |s| s.as_str_name()), "SEVERITY_")) }
                         td.failed { (word(pb::RuleStatus::try_from(r.status).map_or("", |s| s.as_str_name()), "RULE_STATUS_")) }
-                        td { @for (name, value) in &r.inputs { code { (name) } " = " (format!("{value:e}")) br; } }
+                        td { @for (name, value) in &r.inputs { code { (name) } " = " (units.show(name, *value)) br; } }
                         td { (r.detail) }
                         td { @if justified.contains(&r.rule_id.as_str()) { span.passed { "yes" } } @else { "—" } }
                     }
@@ -85,7 +89,11 @@ pub(crate) fn rule_findings(report: &pb::ValidationReport, justified: &[&str]) -
 }
 
 /// Every benchmark comparison with its band; those out of band or missing inputs first.
-pub(crate) fn benchmark_findings(report: &pb::BenchmarkReport, justified: &[&str]) -> Markup {
+pub(crate) fn benchmark_findings(
+    report: &pb::BenchmarkReport,
+    justified: &[&str],
+    units: &Units,
+) -> Markup {
     let open: Vec<&pb::BenchmarkComparison> = report
         .comparisons
         .iter()
@@ -105,7 +113,7 @@ pub(crate) fn benchmark_findings(report: &pb::BenchmarkReport, justified: &[&str
                 @for c in open.iter().copied().chain(report.comparisons.iter().filter(|c| !open.iter().any(|o| std::ptr::eq(*o, *c)))) {
                     tr {
                         td { code { (c.benchmark_id) } } td { code { (c.figure_id) } }
-                        td.num { (format!("{:e}", c.candidate_value)) } td.num { (format!("{:e}", c.benchmark_value)) }
+                        td.num { (units.show(&c.figure_id, c.candidate_value)) } td.num { (units.show(&c.figure_id, c.benchmark_value)) }
                         td.num { (format!("{:+.1}%", c.deviation * 100.0)) }
                         td.num { @if c.tolerance > 0.0 { (format!("{:.1}%", c.tolerance * 100.0)) } @else { "—" } }
                         @let outcome = pb::BenchmarkOutcome::try_from(c.outcome).unwrap_or(pb::BenchmarkOutcome::Unspecified);
@@ -134,6 +142,7 @@ pub async fn show(
     let justifications = ndrs_client::validation::justifications(session, id).await?;
     let figures: usize = candidate.stages.iter().map(|s| s.figures.len()).sum();
     let justified = justified_on(&justifications, &candidate.content_hash);
+    let units = Units::of(&candidate);
     let who = &console.who;
     Ok(page(
         &format!("Candidate {id}"),
@@ -158,9 +167,9 @@ pub async fn show(
             p { @if status.publishable { span.passed { "Publishable: all three stages passed on this hash." } }
                 @else { span.open { "Not publishable yet." } } }
             h2 { "Stage 1 · rules" }
-            @match &rules { Ok(r) => { (rule_findings(r, &justified)) } Err(e) => { p.note { (e) } } }
+            @match &rules { Ok(r) => { (rule_findings(r, &justified, &units)) } Err(e) => { p.note { (e) } } }
             h2 { "Stage 2 · benchmarks" }
-            @match &benchmarks { Ok(r) => { (benchmark_findings(r, &justified)) } Err(e) => { p.note { (e) } } }
+            @match &benchmarks { Ok(r) => { (benchmark_findings(r, &justified, &units)) } Err(e) => { p.note { (e) } } }
             h2 { "Justifications" }
             @if justifications.is_empty() { p.note { "None written." } }
             @if !justifications.is_empty() { table id="justifications" {

@@ -13,7 +13,6 @@ use http::StatusCode;
 use maud::{Markup, html};
 use ndrs_aggregator::review::figure_key;
 use ndrs_core::Error;
-use ndrs_core::units::Unit;
 use ndrs_proto::v1 as pb;
 
 use super::Console;
@@ -21,11 +20,7 @@ use super::candidate::{benchmark_findings, checked_id, justified_on, rule_findin
 use super::dashboard::round_state;
 use crate::Web;
 use crate::error::WebError;
-use crate::layout::{csrf_field, page, short, time, value};
-
-fn unit_code(f: &pb::Figure) -> &'static str {
-    Unit::from_i32(f.unit).map_or("", |u| u.code())
-}
+use crate::layout::{Units, csrf_field, page, short, time, unit_code, value};
 
 /// The first clause of a method description (the whole is in the cell's title).
 fn first_clause(method: &str) -> String {
@@ -134,9 +129,9 @@ pub async fn show(
                                          None => { "No earlier release to compare with." } } }
             h2 { "Validation findings" }
             h3 { "Stage 1 · rules" }
-            @match &rules { Ok(r) => { (rule_findings(r, &justified)) } Err(e) => { p.note { (e) } } }
+            @match &rules { Ok(r) => { (rule_findings(r, &justified, &Units::of(&candidate))) } Err(e) => { p.note { (e) } } }
             h3 { "Stage 2 · benchmarks" }
-            @match &benchmarks { Ok(r) => { (benchmark_findings(r, &justified)) } Err(e) => { p.note { (e) } } }
+            @match &benchmarks { Ok(r) => { (benchmark_findings(r, &justified, &Units::of(&candidate))) } Err(e) => { p.note { (e) } } }
             @if !round.votes.is_empty() {
                 h2 { "Votes" }
                 table id="votes" {

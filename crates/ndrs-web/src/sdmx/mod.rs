@@ -7,14 +7,12 @@
 //! - `dataflow`, `datastructure`, `codelist` and `conceptscheme` `/{agency}/{id}/{version}`,
 //!   with `references` ([`structure`]).
 //!
-//! Answers are SDMX-ML 2.1 (structure-specific data; structure messages) or SDMX-CSV 1.0,
+//! Answers are SDMX-ML 2.1 (structure-specific or generic data; structure messages) or SDMX-CSV 1.0,
 //! chosen by the `Accept` header or the `format` parameter; anything else is 406.
 
 pub mod data;
-pub mod structure;
 #[cfg(test)]
 mod tests;
-mod xml;
 
 use std::collections::HashMap;
 
@@ -25,14 +23,14 @@ use axum::routing::get;
 use http::{HeaderMap, StatusCode, header};
 use ndrs_core::{Error, Result};
 
-use self::structure::{AGENCY, DATAFLOW, DSD, Selection, Structure, VERSION};
+use ndrs_aggregator::release::sdmx::{
+    self as model, AGENCY, DATAFLOW, DSD, GENERIC_DATA, SDMX_CSV, STRUCTURE_MESSAGE as STRUCTURE,
+    STRUCTURE_SPECIFIC_DATA as STRUCTURE_SPECIFIC, Selection, Structure, VERSION,
+};
+
 use crate::Web;
 use crate::error::WebError;
 use crate::releases;
-
-pub const STRUCTURE_SPECIFIC: &str = "application/vnd.sdmx.structurespecificdata+xml;version=2.1";
-pub const STRUCTURE: &str = "application/vnd.sdmx.structure+xml;version=2.1";
-pub const SDMX_CSV: &str = "application/vnd.sdmx.data+csv;version=1.0.0";
 
 /// Longest query parameter value read, in bytes.
 const MAX_PARAMETER_BYTES: usize = 16_384;
@@ -65,7 +63,9 @@ fn sdmx_error(e: impl Into<WebError>) -> Response {
 fn not_acceptable(what: &str) -> Response {
     WebError::new(
         StatusCode::NOT_ACCEPTABLE,
-        format!("{what} is served as {STRUCTURE_SPECIFIC} or {SDMX_CSV} (or format=csv)"),
+        format!(
+            "{what} is served as {STRUCTURE_SPECIFIC}, {GENERIC_DATA} or {SDMX_CSV} (or format=csv)"
+        ),
     )
     .plain()
     .into_response()
@@ -75,6 +75,7 @@ fn not_acceptable(what: &str) -> Response {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum DataFormat {
     StructureSpecific,
+    Generic,
     Csv,
 }
 
@@ -83,6 +84,7 @@ fn data_format(headers: &HeaderMap, params: &HashMap<String, String>) -> Option<
         return match f.to_ascii_lowercase().as_str() {
             "csv" | "csvfile" | "csvdata" | "sdmx-csv" => Some(DataFormat::Csv),
             "structurespecificdata" | "xml" | "sdmx-ml" => Some(DataFormat::StructureSpecific),
+            "genericdata" => Some(DataFormat::Generic),
             _ => None,
         };
     }
@@ -95,6 +97,7 @@ fn data_format(headers: &HeaderMap, params: &HashMap<String, String>) -> Option<
         let media = choice.split(';').next().unwrap_or("").trim();
         match media {
             "application/vnd.sdmx.data+csv" | "text/csv" => return Some(DataFormat::Csv),
+            "application/vnd.sdmx.genericdata+xml" => return Some(DataFormat::Generic),
             "application/vnd.sdmx.structurespecificdata+xml"
             | "application/xml"
             | "text/xml"
@@ -264,7 +267,7 @@ async fn data(
         Ok(p) => p,
         Err(e) => return sdmx_error(e),
     };
-    let structure = Structure::of(&published);
+    let structure = Structure::of(published.iter().map(|p| &*p.document));
     let query = match data_query(&key, &structure, &params) {
         Ok(q) => q,
         Err(e) => return sdmx_error(e),
@@ -282,10 +285,21 @@ async fn data(
     match format {
         DataFormat::StructureSpecific => (
             [(header::CONTENT_TYPE, STRUCTURE_SPECIFIC)],
-            data::structure_specific(&sets, &structure, query.include_history, &prepared()),
+            model::data::structure_specific(&sets, &structure, query.include_history, &prepared()),
         )
             .into_response(),
-        DataFormat::Csv => match data::csv(&sets, &structure) {
+        DataFormat::Generic => (
+            [(header::CONTENT_TYPE, GENERIC_DATA)],
+            model::data::generic(
+                &sets,
+                &structure,
+                query.include_history,
+                "NDRS_DATA",
+                &prepared(),
+            ),
+        )
+            .into_response(),
+        DataFormat::Csv => match model::data::csv(&sets, &structure) {
             Ok(text) => ([(header::CONTENT_TYPE, SDMX_CSV)], text).into_response(),
             Err(e) => sdmx_error(e),
         },
@@ -460,7 +474,7 @@ async fn structure_query(
         Ok(p) => p,
         Err(e) => return sdmx_error(e),
     };
-    let structure = Structure::of(&published);
+    let structure = Structure::of(published.iter().map(|p| &*p.document));
     let references = params.get("references").map_or("none", String::as_str);
     match selection(&resource, &agency, &id, &version, references, &structure) {
         Ok(s) => (

@@ -7,8 +7,10 @@ use ndrs_aggregator::disclosure::DisclosureRule;
 use ndrs_aggregator::release::{Document, Figure, Interval, Lineage, SCHEMA, Software, VersionRef};
 use ndrs_proto::v1 as pb;
 
+use ndrs_aggregator::release::sdmx::data as write;
+use ndrs_aggregator::release::sdmx::{Selection, Structure};
+
 use super::data::{self, Query};
-use super::structure::{Selection, Structure};
 use crate::releases::Published;
 
 fn figure(id: &str, dims: &[(&str, &str)], value: Option<f64>, unit: &str) -> Figure {
@@ -119,7 +121,7 @@ fn releases() -> Vec<Published> {
 #[test]
 fn the_structure_has_a_dimension_per_breakdown_and_classification_code_lists() {
     let published = releases();
-    let s = Structure::of(&published);
+    let s = Structure::of(published.iter().map(|p| &*p.document));
     let ids: Vec<&str> = s.dimensions.iter().map(|d| d.id.as_str()).collect();
     assert_eq!(&ids[..2], ["FREQ", "INDICATOR"]);
     assert!(
@@ -163,7 +165,7 @@ fn the_structure_has_a_dimension_per_breakdown_and_classification_code_lists() {
 #[test]
 fn data_queries_pick_the_latest_versions_or_every_vintage_and_filter_by_key_and_period() {
     let published = releases();
-    let s = Structure::of(&published);
+    let s = Structure::of(published.iter().map(|p| &*p.document));
     let all = data::parse_key("all", &s).unwrap();
     let latest = data::select(
         &published,
@@ -175,7 +177,7 @@ fn data_queries_pick_the_latest_versions_or_every_vintage_and_filter_by_key_and_
     );
     let versions: Vec<(i32, u32)> = latest
         .iter()
-        .map(|(r, _)| (r.summary.cycle_year, r.summary.version))
+        .map(|(d, _)| (d.cycle_year, d.version))
         .collect();
     assert_eq!(
         versions,
@@ -210,7 +212,7 @@ fn data_queries_pick_the_latest_versions_or_every_vintage_and_filter_by_key_and_
     let err = data::parse_key("A.P01", &s).unwrap_err();
     assert_eq!(err.field_violations()[0].field, "key");
 
-    let xml = data::structure_specific(&latest, &s, false, "now");
+    let xml = write::structure_specific(&latest, &s, false, "now");
     assert_eq!(
         xml.matches("<message:DataSet").count(),
         1,
@@ -222,10 +224,18 @@ fn data_queries_pick_the_latest_versions_or_every_vintage_and_filter_by_key_and_
         xml.contains("OBS_VALUE=\"NaN\" OBS_STATUS=\"O\" CONF_STATUS=\"A\""),
         "a cell withheld for small counts"
     );
-    let vintages = data::structure_specific(&history, &s, true, "now");
+    let vintages = write::structure_specific(&history, &s, true, "now");
     assert_eq!(vintages.matches("<message:DataSet").count(), 3);
     assert!(vintages.contains("ss:setID=\"NDRS_2023_V1\""));
-    let csv = data::csv(&latest, &s).unwrap();
+    let generic = write::generic(&history, &s, true, "NDRS_DATA", "now");
+    assert_eq!(generic.matches("<message:DataSet").count(), 3);
+    assert!(generic.contains(" setID=\"NDRS_2023_V2\" validFromDate=\"2024-05-01T00:00:00Z\""));
+    assert_eq!(
+        generic.matches("<generic:Obs>").count(),
+        vintages.matches("<Obs ").count(),
+        "both SDMX-ML forms carry the same observations"
+    );
+    let csv = write::csv(&latest, &s).unwrap();
     let mut reader = ::csv::Reader::from_reader(csv.as_bytes());
     assert_eq!(reader.headers().unwrap().get(0), Some("DATAFLOW"));
     assert_eq!(reader.records().count(), 5);

@@ -22,7 +22,7 @@ use ndrs_core::classification as cls;
 use ndrs_core::units::Unit;
 
 use super::xml::{escape, sdmx_id};
-use crate::releases::Published;
+use crate::release::{Document, Figure};
 
 pub const AGENCY: &str = "NDRS";
 pub const DATAFLOW: &str = "DF_NDRS";
@@ -148,8 +148,9 @@ fn unique_ids(texts: impl IntoIterator<Item = String>) -> BTreeMap<String, Strin
 }
 
 impl Structure {
-    /// The structure of `releases` (every visible version).
-    pub fn of(releases: &[Published]) -> Self {
+    /// The structure of `documents`: every visible version when the REST API answers, the one
+    /// being published when its export is written.
+    pub fn of<'a>(documents: impl IntoIterator<Item = &'a Document>) -> Self {
         let catalogue = Catalogue::embedded();
         let families = figure_families();
         let mut variables: BTreeSet<String> = families
@@ -158,7 +159,7 @@ impl Structure {
             .collect();
         let mut figure_ids: BTreeMap<String, String> = BTreeMap::new();
         let mut values: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-        for f in releases.iter().flat_map(|r| &r.document.figures) {
+        for f in documents.into_iter().flat_map(|d| &d.figures) {
             figure_ids
                 .entry(f.id.clone())
                 .or_insert_with(|| f.label.clone());
@@ -317,7 +318,7 @@ impl Structure {
     }
 
     /// The series key of a figure: one code per dimension, in order.
-    pub fn series_key(&self, figure: &ndrs_aggregator::release::Figure) -> Vec<String> {
+    pub fn series_key(&self, figure: &Figure) -> Vec<String> {
         self.dimensions
             .iter()
             .map(|d| match &d.breakdown {
