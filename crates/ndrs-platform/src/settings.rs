@@ -177,6 +177,10 @@ pub struct WebSettings {
     pub session_minutes: u64,
     /// Console sessions held at once; the oldest is signed out when a new one would pass this.
     pub max_sessions: usize,
+    /// How long the public listing of cycles and release versions is kept before it is read
+    /// again, in milliseconds (0: read on every request). Bounds the calls the public site makes
+    /// whatever its traffic; a lifted embargo shows this much later.
+    pub listing_cache_ms: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -112,6 +112,8 @@ impl TestEnv {
         settings.services.circulation.port = 0;
         settings.services.application.port = 0;
         settings.services.web.port = 0;
+        // Tests publish over gRPC and read the public pages at once.
+        settings.web.listing_cache_ms = 0;
         settings.relay.poll_interval_ms = 100;
         settings.aggregator.revalidate_debounce_ms = 50;
         settings.telemetry.log_filter = "warn".into();

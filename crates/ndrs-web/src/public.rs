@@ -56,7 +56,7 @@ async fn index(State(web): State<Web>) -> Result<Markup, WebError> {
             h1 { "全国数据资源调查 · National data resource survey" }
             p.note { "Every published release version, with its report and files exactly as published. \
                       Machine access: the SDMX 2.1 REST API at " a href="/sdmx/dataflow/NDRS" { code { "/sdmx" } } "." }
-            @for c in &cycles {
+            @for c in cycles.iter() {
                 h2 { a href={ "/releases/" (c.cycle.cycle_year) } { (c.cycle.cycle_year) "年 · cycle " (c.cycle.cycle_year) } }
                 @if c.releases.is_empty() {
                     p.note { "No release published yet." }

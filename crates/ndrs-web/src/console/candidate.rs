@@ -305,6 +305,7 @@ fn embargo(text: &str) -> Result<Option<ndrs_proto::prost_types::Timestamp>, Web
 }
 
 pub async fn publish(
+    State(web): State<Web>,
     console: Console,
     Path(id): Path<String>,
     Form(form): Form<PublishForm>,
@@ -320,5 +321,6 @@ pub async fn publish(
         form.note.as_deref().unwrap_or_default(),
     )
     .await?;
+    web.forget_listing();
     Ok(Redirect::to(&format!("/console/cycles/{}", summary.cycle_year)).into_response())
 }
