@@ -20,7 +20,7 @@ pub(crate) struct Cell<'a> {
 
 /// The presentation unit of a chart: the one its largest value is shown in, as (factor the base
 /// value is divided by, unit label). Every bar of the chart is shown in it.
-fn chart_unit(max: f64, unit: &str) -> (f64, String) {
+pub(crate) fn chart_unit(max: f64, unit: &str) -> (f64, String) {
     match Unit::from_code(unit) {
         Some(Unit::Count) => {
             if max >= 1e8 {
@@ -41,7 +41,7 @@ fn chart_unit(max: f64, unit: &str) -> (f64, String) {
 }
 
 /// Decimals that show the smallest bar's value with three significant digits, at most 2.
-fn decimals(max_shown: f64) -> usize {
+pub(crate) fn decimals(max_shown: f64) -> usize {
     if max_shown >= 100.0 {
         0
     } else if max_shown >= 10.0 {

@@ -10,13 +10,15 @@
 
 //!
 //! - [`labels`]: the findings' groups, the charts and the names of breakdown levels.
-//! - `format`: numbers and text as printed ([`shown`]); `chart`: inline SVG bar charts;
+//! - `format`: numbers and text as printed ([`shown`]); `chart`: inline SVG bar charts; `map`:
+//!   the provinces as a tile map;
 //!   `sections`: the figure and sample tables; `trail`: the validation and review trail;
 //!   `style`: the stylesheet.
 
 mod chart;
 mod format;
 pub mod labels;
+mod map;
 mod sections;
 mod style;
 mod trail;
@@ -138,6 +140,21 @@ pub fn render(doc: &Document, trail: Option<&Trail>) -> String {
             })
             .collect();
         chart::bar_chart(&mut out, &mut cells, (zh, en), &unit, &source);
+        if dimension == "province" {
+            let by_code: Vec<(&str, chart::Cell<'_>)> = labelled
+                .iter()
+                .map(|(label, f)| {
+                    let code = f.dimensions.get(dimension).map_or("", String::as_str);
+                    let cell = chart::Cell {
+                        label,
+                        value: f.value.unwrap_or(f64::NAN),
+                        interval: None,
+                    };
+                    (code, cell)
+                })
+                .collect();
+            map::province_map(&mut out, &by_code, (zh, en), &unit, &source);
+        }
     }
     let suppressed = doc.figures.iter().filter(|f| f.value.is_none()).count();
     let _ = writeln!(
