@@ -102,6 +102,8 @@ pub(crate) fn province_map(
     for (code, col, row) in TILES {
         let (x, y) = (f64::from(col) * (tile + gap), f64::from(row) * (tile + gap));
         let name = province(code).map_or(code, |p| p.name_zh);
+        // XPCC's name is too long for a tile; its title keeps it whole.
+        let short = if code == "66" { "兵团" } else { name };
         let cell = cells.iter().find(|(c, _)| *c == code).map(|(_, c)| c);
         let (fill, ink, shown) = match cell {
             Some(c) if c.value.is_finite() => {
@@ -120,7 +122,7 @@ pub(crate) fn province_map(
             escape(&shown),
             x + tile / 2.0,
             y + 26.0,
-            escape(name),
+            escape(short),
             x + tile / 2.0,
             y + 44.0,
             escape(&shown)
@@ -130,7 +132,7 @@ pub(crate) fn province_map(
     let legend_y = 8.0 * (tile + gap) + 8.0;
     let mut lower = values[0];
     for (i, upper) in bounds.iter().enumerate() {
-        let x = i as f64 * 100.0;
+        let x = i as f64 * 86.0;
         let _ = writeln!(
             out,
             "<rect x={x:.1} y={legend_y:.1} width=18 height=14 fill=\"{}\"></rect>\
@@ -145,8 +147,8 @@ pub(crate) fn province_map(
     }
     let _ = writeln!(
         out,
-        "<rect x=500 y={legend_y:.1} width=18 height=14 fill=\"#eceff2\"></rect>\
-         <text x=522 y={:.1} font-size=11 class=tick>no value · 无数据</text></svg>",
+        "<rect x=430 y={legend_y:.1} width=18 height=14 fill=\"#eceff2\"></rect>\
+         <text x=452 y={:.1} font-size=11 class=tick>无数据 · none</text></svg>",
         legend_y + 11.0
     );
     let outside: Vec<&str> = cells
