@@ -8,7 +8,6 @@ use ndrs_proto::v1::circulation_survey_service_client::CirculationSurveyServiceC
 use ndrs_proto::v1::compute_census_service_client::ComputeCensusServiceClient;
 use ndrs_proto::v1::production_storage_service_client::ProductionStorageServiceClient;
 use ndrs_proto::v1::return_activity_service_client::ReturnActivityServiceClient;
-use tracing::Instrument;
 
 /// Where the stage services are.
 #[derive(Debug, Clone)]
@@ -113,22 +112,10 @@ impl StageClients {
             self.application.clone(),
         );
         let (p, c, f, a) = tokio::join!(
-            traced(
-                "ndrs.v1.ProductionStorageService",
-                p.get_stage_result(request())
-            ),
-            traced(
-                "ndrs.v1.ComputeCensusService",
-                c.get_stage_result(request())
-            ),
-            traced(
-                "ndrs.v1.CirculationSurveyService",
-                f.get_stage_result(request())
-            ),
-            traced(
-                "ndrs.v1.ApplicationSurveyService",
-                a.get_stage_result(request())
-            ),
+            p.get_stage_result(request()),
+            c.get_stage_result(request()),
+            f.get_stage_result(request()),
+            a.get_stage_result(request()),
         );
         Ok(vec![
             p.map_err(|s| stage_error("production", s))?.into_inner(),
@@ -137,15 +124,4 @@ impl StageClients {
             a.map_err(|s| stage_error("application", s))?.into_inner(),
         ])
     }
-}
-
-/// A `GetStageResult` call in its client span, with the outcome recorded on it.
-async fn traced<T>(
-    service: &str,
-    call: impl std::future::Future<Output = std::result::Result<T, tonic::Status>>,
-) -> std::result::Result<T, tonic::Status> {
-    let span = ndrs_platform::telemetry::client_span(service, "GetStageResult");
-    let outcome = call.instrument(span.clone()).await;
-    ndrs_platform::telemetry::record_client_status(&span, &outcome);
-    outcome
 }

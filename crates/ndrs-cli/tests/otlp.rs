@@ -2,7 +2,9 @@
 //! an OTLP/gRPC receiver in the test (the collector protocol's own service definitions) takes
 //! their spans and metrics. Each process names itself in its resource (`service.name`,
 //! `service.version`, `service.instance.id`, `deployment.environment.name`), server spans follow
-//! the RPC semantic conventions, and a health check makes no span.
+//! the RPC semantic conventions, and a health check makes no span. A CLI command run against them
+//! exports its own span and a client span per call, and the server's span is the client span's
+//! child in the same trace.
 
 use std::collections::BTreeMap;
 use std::process::{Child, Command, Stdio};
@@ -22,6 +24,7 @@ use opentelemetry_proto::tonic::collector::trace::v1::{
     ExportTraceServiceRequest, ExportTraceServiceResponse,
 };
 use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
+use opentelemetry_proto::tonic::trace::v1::span::SpanKind;
 use opentelemetry_proto::tonic::trace::v1::status::StatusCode;
 use tonic::{Request, Response, Status};
 
@@ -32,6 +35,10 @@ struct Received {
     name: String,
     attributes: BTreeMap<String, String>,
     status: i32,
+    kind: i32,
+    trace_id: Vec<u8>,
+    span_id: Vec<u8>,
+    parent_span_id: Vec<u8>,
 }
 
 #[derive(Default, Clone)]
@@ -74,6 +81,10 @@ impl TraceService for Collector {
                         name: span.name,
                         attributes: map(&span.attributes),
                         status: span.status.map_or(0, |s| s.code),
+                        kind: span.kind,
+                        trace_id: span.trace_id,
+                        span_id: span.span_id,
+                        parent_span_id: span.parent_span_id,
                     });
                 }
             }
@@ -222,12 +233,39 @@ async fn a_collector_sees_each_process_by_name_and_calls_by_convention() {
     .unwrap_err();
     assert_eq!(status.code(), tonic::Code::Unimplemented);
 
+    // A CLI command, as the working group runs it, with a token the service does not know.
+    let cli = Command::new(env!("CARGO_BIN_EXE_ndrs"))
+        .args([
+            "returns",
+            "list",
+            "--kind",
+            "compute_centre",
+            "--cycle",
+            "2023",
+        ])
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("NDRS__SERVER__HOST", "127.0.0.1")
+        .env("NDRS__DATA_DIR", dir.path().join("cli"))
+        .env("NDRS__SERVICES__COMPUTE__PORT", compute_port.to_string())
+        .env(
+            "OTEL_EXPORTER_OTLP_ENDPOINT",
+            format!("http://127.0.0.1:{collector_port}"),
+        )
+        .env("NDRS__TELEMETRY__LOG_FILTER", "warn")
+        .env("NDRS_TOKEN", "not-a-token")
+        .output()
+        .unwrap();
+    assert!(!cli.status.success(), "an unknown token is refused");
+    let cli_stderr = String::from_utf8_lossy(&cli.stderr).to_string();
+    assert!(cli_stderr.contains("unauthenticated"), "{cli_stderr}");
+
     // Wait until both processes' spans and metrics have arrived.
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let spans = collector.spans.lock().unwrap().len();
         let metrics = collector.metrics.lock().unwrap().len();
-        if (spans >= 3 && metrics >= 2) || Instant::now() > deadline {
+        if (spans >= 6 && metrics >= 2) || Instant::now() > deadline {
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -245,7 +283,10 @@ async fn a_collector_sees_each_process_by_name_and_calls_by_convention() {
     );
     let server_spans: Vec<&Received> = spans
         .iter()
-        .filter(|s| s.attributes.get("rpc.system").map(String::as_str) == Some("grpc"))
+        .filter(|s| {
+            s.attributes.get("rpc.system").map(String::as_str) == Some("grpc")
+                && s.kind == SpanKind::Server as i32
+        })
         .collect();
 
     // Each process under its own name, with version, instance and environment.
@@ -281,6 +322,56 @@ async fn a_collector_sees_each_process_by_name_and_calls_by_convention() {
         !spans.iter().any(|s| s.name.contains("grpc.health")),
         "health checks traced: {spans:#?}"
     );
+    // The CLI's command span, its client span, and the server's span below it in one trace.
+    let command = spans
+        .iter()
+        .find(|s| {
+            s.resource.get("service.name").map(String::as_str) == Some("ndrs-cli")
+                && s.name == "ndrs returns list"
+        })
+        .unwrap_or_else(|| panic!("no command span from the CLI ({cli_stderr}): {spans:#?}"));
+    let client = spans
+        .iter()
+        .find(|s| {
+            s.resource.get("service.name").map(String::as_str) == Some("ndrs-cli")
+                && s.name == "ndrs.v1.ComputeCensusService/ListReturns"
+        })
+        .unwrap_or_else(|| panic!("no client span from the CLI: {spans:#?}"));
+    assert_eq!(client.kind, SpanKind::Client as i32);
+    assert_eq!(client.attributes["rpc.system"], "grpc");
+    assert_eq!(client.attributes["rpc.method"], "ListReturns");
+    assert_eq!(client.attributes["rpc.grpc.status_code"], "int:16");
+    assert_eq!(
+        client.status,
+        StatusCode::Error as i32,
+        "a failed call fails the caller"
+    );
+    assert_eq!(client.trace_id, command.trace_id);
+    assert_eq!(client.parent_span_id, command.span_id);
+    let served = server_spans
+        .iter()
+        .find(|s| s.name == "ndrs.v1.ComputeCensusService/ListReturns")
+        .unwrap_or_else(|| panic!("no server span for the CLI's call: {spans:#?}"));
+    assert_eq!(served.resource["service.name"], "ndrs-compute");
+    assert_eq!(served.kind, SpanKind::Server as i32);
+    assert_eq!(
+        served.trace_id, client.trace_id,
+        "one trace from the CLI to the service"
+    );
+    assert_eq!(served.parent_span_id, client.span_id);
+    let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
+    for s in [command, client, *served] {
+        println!(
+            "trace {} span {} parent {:16} {} {:?} {:?}",
+            hex(&s.trace_id),
+            hex(&s.span_id),
+            hex(&s.parent_span_id),
+            s.resource["service.name"],
+            s.name,
+            s.attributes
+        );
+    }
+
     // Metrics arrive under each process's name too.
     let metrics = collector.metrics.lock().unwrap().clone();
     for process in ["ndrs-compute", "ndrs-circulation"] {

@@ -3,7 +3,7 @@
 
 use ndrs_core::error::bounded;
 use ndrs_core::{Error, Result};
-use ndrs_platform::client::{AuthedChannel, CallContext, SystemEndpoints};
+use ndrs_platform::client::{AuthedChannel, SystemEndpoints};
 use ndrs_platform::grpc_status::from_status;
 use ndrs_proto::v1 as pb;
 use pb::aggregator_service_client::AggregatorServiceClient;
@@ -11,7 +11,6 @@ use pb::application_survey_service_client::ApplicationSurveyServiceClient;
 use pb::circulation_survey_service_client::CirculationSurveyServiceClient;
 use pb::compute_census_service_client::ComputeCensusServiceClient;
 use pb::production_storage_service_client::ProductionStorageServiceClient;
-use tonic::service::interceptor::InterceptedService;
 use tonic::transport::{Channel, Endpoint};
 
 /// Responses of census size (a candidate, a stage's returns) exceed gRPC's default 4 MiB.
@@ -126,10 +125,7 @@ impl Session {
     }
 
     fn authed(&self, channel: &Channel) -> Result<AuthedChannel> {
-        Ok(InterceptedService::new(
-            channel.clone(),
-            CallContext::new(Some(&self.token))?,
-        ))
+        ndrs_platform::client::authed(channel.clone(), Some(&self.token))
     }
 
     /// A channel to a stage's service carrying the token, for the services every stage serves

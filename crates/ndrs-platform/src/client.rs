@@ -1,7 +1,12 @@
 //! Outgoing gRPC calls: a channel plus an interceptor that adds the bearer token and the W3C trace
-//! context to every request.
+//! context to every request, inside a client span per call ([`Traced`]).
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 
 use ndrs_core::{Error, Result};
+use tonic::codegen::Bytes;
 use tonic::metadata::{Ascii, MetadataValue};
 use tonic::service::Interceptor;
 use tonic::service::interceptor::InterceptedService;
@@ -41,8 +46,115 @@ impl Interceptor for CallContext {
     }
 }
 
-/// A channel whose requests carry the call context.
-pub type AuthedChannel = InterceptedService<Channel, CallContext>;
+/// A channel whose requests carry the call context, each call in its own client span.
+pub type AuthedChannel = Traced<InterceptedService<Channel, CallContext>>;
+
+/// `channel` with `token` on every call.
+pub fn authed(channel: Channel, token: Option<&str>) -> Result<AuthedChannel> {
+    Ok(Traced(InterceptedService::new(
+        channel,
+        CallContext::new(token)?,
+    )))
+}
+
+/// Runs every outgoing call in a client span named and attributed by the OpenTelemetry RPC
+/// conventions ([`crate::telemetry::client_span`]), so the CLI's, the web service's and the
+/// aggregator's calls show in a trace as the client half of the server's span. The interceptor
+/// inside runs in the span, so the `traceparent` it sends is the client span's. The status is
+/// recorded from the response headers (a trailers-only error) or, for a call that streamed a
+/// body, from its trailers; the span ends when the body does.
+#[derive(Clone)]
+pub struct Traced<S>(S);
+
+impl<S, B, R> tower::Service<http::Request<B>> for Traced<S>
+where
+    S: tower::Service<http::Request<B>, Response = http::Response<R>>,
+    S::Future: Send + 'static,
+    R: http_body::Body<Data = Bytes> + Send + Unpin + 'static,
+    R::Error: Into<tonic::codegen::StdError>,
+{
+    type Response = http::Response<tonic::body::Body>;
+    type Error = S::Error;
+    type Future =
+        Pin<Box<dyn Future<Output = std::result::Result<Self::Response, S::Error>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<std::result::Result<(), S::Error>> {
+        self.0.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: http::Request<B>) -> Self::Future {
+        use tracing::Instrument;
+        let path = request.uri().path().trim_start_matches('/');
+        let (service, method) = path.split_once('/').unwrap_or((path, ""));
+        let span = crate::telemetry::client_span(service, method);
+        let call = {
+            let _inside = span.enter();
+            self.0.call(request)
+        };
+        Box::pin(async move {
+            let outcome = call.instrument(span.clone()).await;
+            match outcome {
+                Ok(response) => {
+                    if let Some(code) = grpc_status(response.headers()) {
+                        crate::telemetry::record_client_code(&span, code);
+                    }
+                    let (parts, body) = response.into_parts();
+                    let body = tonic::body::Body::new(StatusFromTrailers { body, span });
+                    Ok(http::Response::from_parts(parts, body))
+                }
+                Err(e) => {
+                    // The channel could not make the call (no connection): UNAVAILABLE to tonic.
+                    crate::telemetry::record_client_code(&span, tonic::Code::Unavailable);
+                    Err(e)
+                }
+            }
+        })
+    }
+}
+
+fn grpc_status(headers: &http::HeaderMap) -> Option<tonic::Code> {
+    let code = headers
+        .get("grpc-status")?
+        .to_str()
+        .ok()?
+        .parse::<i32>()
+        .ok()?;
+    Some(tonic::Code::from_i32(code))
+}
+
+/// A response body that records the call's status from its trailers on the client span, and
+/// holds the span open until the body is done.
+struct StatusFromTrailers<R> {
+    body: R,
+    span: tracing::Span,
+}
+
+impl<R: http_body::Body + Unpin> http_body::Body for StatusFromTrailers<R> {
+    type Data = R::Data;
+    type Error = R::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<std::result::Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        let polled = Pin::new(&mut self.body).poll_frame(cx);
+        if let Poll::Ready(Some(Ok(frame))) = &polled
+            && let Some(trailers) = frame.trailers_ref()
+            && let Some(code) = grpc_status(trailers)
+        {
+            crate::telemetry::record_client_code(&self.span, code);
+        }
+        polled
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.body.size_hint()
+    }
+}
 
 /// Lazily connecting channel to `url`; connection errors surface on the first call, so services
 /// can start in any order.
@@ -50,10 +162,7 @@ pub fn channel(url: &str, token: Option<&str>) -> Result<AuthedChannel> {
     let endpoint = Endpoint::from_shared(url.to_string())
         .map_err(|e| Error::invalid("url", format!("{url}: {e}")))?
         .connect_timeout(std::time::Duration::from_secs(5));
-    Ok(InterceptedService::new(
-        endpoint.connect_lazy(),
-        CallContext::new(token)?,
-    ))
+    authed(endpoint.connect_lazy(), token)
 }
 
 /// Every return kind a reporting unit can send, in stage order.

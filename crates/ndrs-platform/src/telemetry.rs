@@ -290,10 +290,7 @@ pub fn client_span(service: &str, method: &str) -> tracing::Span {
 
 /// Records a finished outgoing call's status on its client span: the code always, Error for
 /// any failure (for the caller every failed call is one).
-pub fn record_client_status<T>(span: &tracing::Span, outcome: &Result<T, tonic::Status>) {
-    let code = outcome
-        .as_ref()
-        .map_or_else(|s| s.code(), |_| tonic::Code::Ok);
+pub fn record_client_code(span: &tracing::Span, code: tonic::Code) {
     span.record("rpc.grpc.status_code", code as i64);
     if code != tonic::Code::Ok {
         span.record("otel.status_code", "ERROR");

@@ -32,8 +32,55 @@ use crate::cli::{Cli, Command, Global};
 
 pub use candidate::render as render_candidate;
 
-/// Runs a parsed command line.
+/// Runs a parsed command line. A command that calls the services runs in one span, its calls
+/// in client spans under it, exported when an OTLP endpoint is configured
+/// (`telemetry.otlp_endpoint` or `OTEL_EXPORTER_OTLP_ENDPOINT`), so a working-group command and
+/// everything the services did for it are one trace.
 pub async fn run(cli: Cli) -> Result<()> {
+    use tracing::Instrument;
+    let calls_services = !matches!(
+        cli.command,
+        Command::Serve { .. } | Command::Demo { .. } | Command::Completions { .. }
+    );
+    let _telemetry = if calls_services {
+        client_telemetry()
+    } else {
+        None
+    };
+    let name = command_name(std::env::args().skip(1));
+    let span = tracing::info_span!("ndrs.cli", otel.name = %name, otel.kind = "internal");
+    dispatch(cli).instrument(span).await
+}
+
+/// The command's name for its span: `ndrs` and the subcommand words (`ndrs candidate list`),
+/// never an argument (a token, a path, an id).
+fn command_name(args: impl Iterator<Item = String>) -> String {
+    let words: Vec<String> = args
+        .take_while(|a| !a.is_empty() && a.chars().all(|c| c.is_ascii_lowercase() || c == '-'))
+        .take(2)
+        .collect();
+    std::iter::once("ndrs".to_string())
+        .chain(words)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Telemetry as `ndrs-cli`, when the configuration names an OTLP endpoint (none: the CLI keeps
+/// its output to what it prints).
+fn client_telemetry() -> Option<ndrs_platform::telemetry::TelemetryGuard> {
+    let settings = Settings::load().ok()?;
+    let configured = !settings.telemetry.otlp_endpoint.is_empty()
+        || std::env::var("OTEL_EXPORTER_OTLP_ENDPOINT").is_ok_and(|e| !e.is_empty());
+    if !configured {
+        return None;
+    }
+    let mut telemetry = settings.telemetry.clone();
+    // The CLI serves no scrape endpoint, whatever the services' configuration says.
+    telemetry.metrics_port = 0;
+    ndrs_platform::telemetry::init(&telemetry, "ndrs-cli").ok()
+}
+
+async fn dispatch(cli: Cli) -> Result<()> {
     let global = cli.global;
     match cli.command {
         Command::Serve { service } => serve::run(service).await,
@@ -67,6 +114,24 @@ pub async fn run(cli: Cli) -> Result<()> {
             clap_complete::generate(shell, &mut command, "ndrs", &mut std::io::stdout());
             Ok(())
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_command_span_is_named_by_its_subcommands_only() {
+        let name = |args: &[&str]| super::command_name(args.iter().map(|a| a.to_string()));
+        assert_eq!(
+            name(&["candidate", "list", "--cycle", "2023"]),
+            "ndrs candidate list"
+        );
+        assert_eq!(name(&["--token", "secret", "release", "get"]), "ndrs");
+        assert_eq!(
+            name(&["returns", "show", "ret-2023-abc"]),
+            "ndrs returns show"
+        );
+        assert_eq!(name(&["publish", "cand-7f3a"]), "ndrs publish");
     }
 }
 
