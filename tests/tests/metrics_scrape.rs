@@ -130,6 +130,16 @@ async fn prometheus_scrapes_the_rpc_and_return_metrics() {
         body.contains("ndrs_outbox_lag_seconds{"),
         "no outbox lag in:\n{body}"
     );
+    // The aggregator's subscription to the stage services' events (in process, or Redis
+    // Streams when the test runs on Redis): unread and unacknowledged events by group.
+    for gauge in ["ndrs_bus_lag{", "ndrs_bus_pending{"] {
+        assert!(
+            body.lines().any(|l| l.starts_with(gauge)
+                && l.contains("messaging_system=")
+                && l.contains("messaging_consumer_group_name=")),
+            "no {gauge} in:\n{body}"
+        );
+    }
     let accepted = body.lines().any(|l| {
         l.starts_with("ndrs_returns_received_total{")
             && l.contains(r#"outcome="accepted""#)

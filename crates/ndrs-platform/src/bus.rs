@@ -110,12 +110,16 @@ impl EventBus for InProcessBus {
         Ok(())
     }
 
-    async fn subscribe(&self, topic: &str, _group: &str, consumer: &str) -> Result<Subscription> {
+    async fn subscribe(&self, topic: &str, group: &str, consumer: &str) -> Result<Subscription> {
         let mut source = self.sender(topic).await.subscribe();
         let (tx, rx) = mpsc::channel(256);
         let consumer = consumer.to_string();
+        let (topic, group) = (topic.to_string(), group.to_string());
         tokio::spawn(async move {
             loop {
+                // Nothing is acknowledged in process; the lag is what the subscriber has not
+                // taken from the broadcast yet.
+                crate::metrics::record_bus("in_process", &topic, &group, 0, source.len() as u64);
                 let event = match source.recv().await {
                     Ok((seq, payload)) => BusEvent::Message(Delivery {
                         id: seq.to_string(),
@@ -144,6 +148,9 @@ impl EventBus for InProcessBus {
         "in_process"
     }
 }
+
+/// How often a Redis consumer samples its group's pending and unread entries for the metrics.
+const BUS_SAMPLE_EVERY: Duration = Duration::from_secs(5);
 
 /// How long one XREADGROUP waits for new entries.
 const READ_BLOCK_MS: u64 = 1_000;
@@ -233,6 +240,7 @@ async fn ensure_group(
 struct RedisReader {
     reader: redis::aio::MultiplexedConnection,
     key: String,
+    topic: String,
     group: String,
     consumer: String,
     claim_idle: Duration,
@@ -301,6 +309,25 @@ impl RedisReader {
         }
     }
 
+    /// Records the group's pending and unread entries (`XINFO GROUPS`; `lag` needs Redis 7).
+    async fn sample(&mut self) -> redis::RedisResult<()> {
+        let reply: redis::streams::StreamInfoGroupsReply = redis::cmd("XINFO")
+            .arg("GROUPS")
+            .arg(&self.key)
+            .query_async(&mut self.reader)
+            .await?;
+        if let Some(group) = reply.groups.iter().find(|g| g.name == self.group) {
+            crate::metrics::record_bus(
+                "redis",
+                &self.topic,
+                &self.group,
+                group.pending as u64,
+                group.lag.unwrap_or(0) as u64,
+            );
+        }
+        Ok(())
+    }
+
     /// Reads from `cursor` ("0": this consumer's own pending entries, ">": new ones).
     async fn read(&mut self, cursor: &str) -> redis::RedisResult<Vec<redis::streams::StreamId>> {
         let reply: Option<redis::streams::StreamReadReply> = redis::cmd("XREADGROUP")
@@ -333,10 +360,17 @@ impl RedisReader {
         // the start of the pending list onwards, then new ones (">").
         let mut cursor = "0".to_string();
         let mut next_claim = tokio::time::Instant::now();
+        let mut next_sample = tokio::time::Instant::now();
         let mut backoff = Duration::from_millis(100);
         loop {
             if self.tx.is_closed() {
                 return;
+            }
+            if tokio::time::Instant::now() >= next_sample {
+                next_sample = tokio::time::Instant::now() + BUS_SAMPLE_EVERY;
+                if let Err(e) = self.sample().await {
+                    tracing::debug!(error = %e, stream = %self.key, "bus lag not measured");
+                }
             }
             let step: redis::RedisResult<bool> = async {
                 if tokio::time::Instant::now() >= next_claim {
@@ -460,6 +494,7 @@ impl EventBus for RedisBus {
         let reader = RedisReader {
             reader,
             key,
+            topic: topic.to_string(),
             group: group.to_string(),
             consumer: consumer.to_string(),
             claim_idle: self.claim_idle,

@@ -20,6 +20,11 @@
 //!   template, never the path with its ids) and `http.response.status_code`.
 //! - `db.client.connection.count` (gauge): each stage service's pool, by
 //!   `db.client.connection.pool.name` and `db.client.connection.state` (`used`, `idle`).
+//! - `ndrs.bus.pending` and `ndrs.bus.lag` (gauges): a consumer group's events delivered but not
+//!   yet acknowledged, and those in the stream it has not read yet, by `messaging.system`
+//!   (`redis`, `in_process`), `messaging.destination.name` (the topic) and
+//!   `messaging.consumer.group.name` (the OpenTelemetry messaging attributes): a lag that grows
+//!   while the outbox backlog is zero is an aggregator that does not keep up.
 //!
 //! RPC metrics are taken by a tower layer around every server ([`RpcMetricsLayer`]), so no handler
 //! has to remember to record them.
@@ -45,6 +50,8 @@ pub struct Metrics {
     pub returns_stored: Counter<u64>,
     pub db_connections: Gauge<u64>,
     pub cycle_returns: Gauge<u64>,
+    pub bus_pending: Gauge<u64>,
+    pub bus_lag: Gauge<u64>,
 }
 
 /// The process's instruments, created on first use from the global meter provider (installed by
@@ -100,6 +107,14 @@ pub fn metrics() -> &'static Metrics {
                 .u64_counter("ndrs.returns.stored")
                 .with_description("returns stored, by return kind and outcome (new, revised, replayed)")
                 .build(),
+            bus_pending: meter
+                .u64_gauge("ndrs.bus.pending")
+                .with_description("events delivered to a consumer group and not yet acknowledged")
+                .build(),
+            bus_lag: meter
+                .u64_gauge("ndrs.bus.lag")
+                .with_description("events in the stream a consumer group has not read yet")
+                .build(),
             cycle_returns: meter
                 .u64_gauge("ndrs.cycle.returns")
                 .with_description(
@@ -108,6 +123,18 @@ pub fn metrics() -> &'static Metrics {
                 .build(),
         }
     })
+}
+
+/// Records a consumer group's pending and unread events (see the module's list).
+pub fn record_bus(system: &'static str, topic: &str, group: &str, pending: u64, lag: u64) {
+    let attributes = [
+        KeyValue::new("messaging.system", system),
+        KeyValue::new("messaging.destination.name", topic.to_string()),
+        KeyValue::new("messaging.consumer.group.name", group.to_string()),
+    ];
+    let m = metrics();
+    m.bus_pending.record(pending, &attributes);
+    m.bus_lag.record(lag, &attributes);
 }
 
 /// The gRPC status of a response: from `grpc-status` when the call failed before any message
