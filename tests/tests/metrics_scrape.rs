@@ -132,6 +132,13 @@ async fn prometheus_scrapes_the_rpc_and_return_metrics() {
     );
     // The aggregator's subscription to the stage services' events (in process, or Redis
     // Streams when the test runs on Redis): unread and unacknowledged events by group.
+    assert!(
+        body.lines().any(
+            |l| l.starts_with("db_client_connection_wait_time_seconds_count{")
+                && l.contains(r#"db_client_connection_pool_name="compute""#)
+        ),
+        "no pool wait time in:\n{body}"
+    );
     for gauge in ["ndrs_bus_lag{", "ndrs_bus_pending{"] {
         assert!(
             body.lines().any(|l| l.starts_with(gauge)

@@ -271,10 +271,47 @@ fn index_statement<T: IntoIden>(
     index
 }
 
-/// Records the pool's connections in use and idle as `db.client.connection.count` (the
-/// OpenTelemetry database-client convention), named by `pool`: a pool that stays fully used is
-/// where submissions queue.
-pub fn record_pool_usage(pool: &'static str, db: &DatabaseConnection) {
+/// Longest a pool probe waits for a connection; a wait this long is recorded as this long.
+const POOL_PROBE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Records the pool's connections in use and idle as `db.client.connection.count`, and how long
+/// a query waits for a connection as `db.client.connection.wait_time` (the OpenTelemetry
+/// database-client conventions), named by `pool`: a pool that stays fully used, or whose wait
+/// grows, is where submissions queue. sea-orm acquires connections inside each query, where no
+/// hook sees the wait, so the wait is probed: one connection acquired and handed straight back,
+/// which queues exactly as a query would at that moment.
+pub async fn sample_pool(pool: &'static str, db: &DatabaseConnection) {
+    record_pool_usage(pool, db);
+    let started = std::time::Instant::now();
+    let probe = async {
+        match db.get_database_backend() {
+            sea_orm::DatabaseBackend::Sqlite => {
+                db.get_sqlite_connection_pool().acquire().await.map(drop)
+            }
+            sea_orm::DatabaseBackend::Postgres => {
+                db.get_postgres_connection_pool().acquire().await.map(drop)
+            }
+            _ => Ok(()),
+        }
+    };
+    let waited = match tokio::time::timeout(POOL_PROBE_TIMEOUT, probe).await {
+        Ok(Ok(())) => started.elapsed(),
+        Ok(Err(e)) => {
+            tracing::debug!(error = %e, pool, "pool wait not measured");
+            return;
+        }
+        Err(_) => POOL_PROBE_TIMEOUT,
+    };
+    crate::metrics::metrics().db_wait.record(
+        waited.as_secs_f64(),
+        &[opentelemetry::KeyValue::new(
+            "db.client.connection.pool.name",
+            pool,
+        )],
+    );
+}
+
+fn record_pool_usage(pool: &'static str, db: &DatabaseConnection) {
     let (size, idle) = match db.get_database_backend() {
         sea_orm::DatabaseBackend::Sqlite => {
             let p = db.get_sqlite_connection_pool();

@@ -19,7 +19,9 @@
 //!   every request to the web service, by `http.request.method`, `http.route` (the route
 //!   template, never the path with its ids) and `http.response.status_code`.
 //! - `db.client.connection.count` (gauge): each stage service's pool, by
-//!   `db.client.connection.pool.name` and `db.client.connection.state` (`used`, `idle`).
+//!   `db.client.connection.pool.name` and `db.client.connection.state` (`used`, `idle`), and
+//!   `db.client.connection.wait_time` (histogram, seconds): how long a query waits for one of
+//!   its connections, probed once a second.
 //! - `ndrs.bus.pending` and `ndrs.bus.lag` (gauges): a consumer group's events delivered but not
 //!   yet acknowledged, and those in the stream it has not read yet, by `messaging.system`
 //!   (`redis`, `in_process`), `messaging.destination.name` (the topic) and
@@ -49,6 +51,7 @@ pub struct Metrics {
     pub reassembly_duration: Histogram<f64>,
     pub returns_stored: Counter<u64>,
     pub db_connections: Gauge<u64>,
+    pub db_wait: Histogram<f64>,
     pub cycle_returns: Gauge<u64>,
     pub bus_pending: Gauge<u64>,
     pub bus_lag: Gauge<u64>,
@@ -102,6 +105,14 @@ pub fn metrics() -> &'static Metrics {
             db_connections: meter
                 .u64_gauge("db.client.connection.count")
                 .with_description("database pool connections, by pool and state (used, idle)")
+                .build(),
+            db_wait: meter
+                .f64_histogram("db.client.connection.wait_time")
+                .with_unit("s")
+                .with_description("time to obtain a connection from the pool, probed once a second")
+                .with_boundaries(vec![
+                    0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0,
+                ])
                 .build(),
             returns_stored: meter
                 .u64_counter("ndrs.returns.stored")

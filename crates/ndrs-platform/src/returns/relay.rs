@@ -81,7 +81,7 @@ pub async fn run_relay(
                 tracing::debug!(error = %e, "outbox backlog not measured");
             }
             // The relay is the one loop every stage service runs, so it also samples the pool.
-            crate::db::record_pool_usage(stage, &db);
+            crate::db::sample_pool(stage, &db).await;
         }
         match outcome {
             // A full batch may mean more is waiting: go again at once.
