@@ -8,6 +8,7 @@
 //! aggregator's re-validation and its calls back to the stage services.
 
 use std::collections::HashMap;
+use std::fmt::Write as _;
 
 use opentelemetry::propagation::{Extractor, Injector, TextMapPropagator};
 use opentelemetry::trace::TracerProvider as _;
@@ -112,12 +113,7 @@ pub fn init(settings: &TelemetrySettings, service_name: &str) -> Result<Telemetr
     let registry = tracing_subscriber::registry().with(otel);
     let _ = if settings.json_logs {
         registry
-            .with(
-                tracing_subscriber::fmt::layer()
-                    .json()
-                    .with_writer(std::io::stderr)
-                    .with_filter(log_filter()?),
-            )
+            .with(json_log_layer(std::io::stderr).with_filter(log_filter()?))
             .try_init()
     } else {
         // Colour only for a person at a terminal: redirected logs stay plain text.
@@ -137,6 +133,63 @@ pub fn init(settings: &TelemetrySettings, service_name: &str) -> Result<Telemetr
         scrape,
         metrics_port: settings.metrics_port,
     })
+}
+
+/// The JSON log layer: one object per line, with the `trace_id` and `span_id` of the span it was
+/// written in at the top level, whatever span that is (a server call, the relay, a
+/// re-validation), so a log search can jump to the trace.
+pub fn json_log_layer<S, W>(
+    writer: W,
+) -> tracing_subscriber::fmt::Layer<S, tracing_subscriber::fmt::format::JsonFields, JsonWithTrace, W>
+where
+    S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+    W: for<'w> tracing_subscriber::fmt::MakeWriter<'w> + 'static,
+{
+    tracing_subscriber::fmt::layer()
+        .json()
+        .event_format(JsonWithTrace(tracing_subscriber::fmt::format().json()))
+        .with_writer(writer)
+}
+
+/// tracing-subscriber's JSON format, with the OpenTelemetry ids of the current span added.
+pub struct JsonWithTrace(
+    tracing_subscriber::fmt::format::Format<tracing_subscriber::fmt::format::Json>,
+);
+
+impl<S, N> tracing_subscriber::fmt::FormatEvent<S, N> for JsonWithTrace
+where
+    S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+    N: for<'a> tracing_subscriber::fmt::FormatFields<'a> + 'static,
+{
+    fn format_event(
+        &self,
+        ctx: &tracing_subscriber::fmt::FmtContext<'_, S, N>,
+        mut writer: tracing_subscriber::fmt::format::Writer<'_>,
+        event: &tracing::Event<'_>,
+    ) -> std::fmt::Result {
+        let mut line = String::new();
+        self.0.format_event(
+            ctx,
+            tracing_subscriber::fmt::format::Writer::new(&mut line),
+            event,
+        )?;
+        let ids = ctx.lookup_current().and_then(|span| {
+            span.scope().find_map(|s| {
+                let extensions = s.extensions();
+                let data = extensions.get::<tracing_opentelemetry::OtelData>()?;
+                Some((data.trace_id()?, data.span_id()?))
+            })
+        });
+        match (ids, line.strip_prefix('{')) {
+            (Some((trace, span)), Some(rest)) if trace != opentelemetry::TraceId::INVALID => {
+                write!(
+                    writer,
+                    "{{\"trace_id\":\"{trace}\",\"span_id\":\"{span}\",{rest}"
+                )
+            }
+            _ => writer.write_str(&line),
+        }
+    }
 }
 
 /// The process's telemetry resource, as the OpenTelemetry resource conventions name it. What
@@ -325,7 +378,7 @@ pub fn current_trace_id() -> String {
 #[cfg(test)]
 mod tests {
     #[test]
-    fn log_lines_written_during_a_call_carry_its_trace_id() {
+    fn log_lines_carry_the_trace_id_of_the_span_they_were_written_in() {
         use std::io::Write;
         use std::sync::{Arc, Mutex};
         use tracing_subscriber::layer::SubscriberExt;
@@ -347,25 +400,36 @@ mod tests {
         use opentelemetry::trace::TracerProvider as _;
         let subscriber = tracing_subscriber::registry()
             .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("test")))
-            .with(
-                tracing_subscriber::fmt::layer()
-                    .json()
-                    .with_writer(move || writer.clone()),
-            );
+            .with(super::json_log_layer(move || writer.clone()));
         let trace = "4bf92f3577b34da6a3ce929d0e0e4736";
         let request = http::Request::builder()
             .uri("/ndrs.v1.ComputeCensusService/SubmitCentreReturn")
             .header("traceparent", format!("00-{trace}-00f067aa0ba902b7-01"))
             .body(())
             .unwrap();
-        tracing::subscriber::with_default(subscriber, || {
+        let background = tracing::subscriber::with_default(subscriber, || {
             let span = super::server_span(&request);
             span.in_scope(|| tracing::info!("return stored"));
+            // Work outside any call (the relay, a re-validation) has its own trace.
+            let relay = tracing::info_span!("outbox.publish");
+            relay.in_scope(|| {
+                tracing::warn!("bus unreachable");
+                super::current_trace_id()
+            })
         });
         let text = String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap();
         let line = text.lines().find(|l| l.contains("return stored")).unwrap();
         let json: serde_json::Value = serde_json::from_str(line).unwrap();
         assert_eq!(json["span"]["trace_id"], trace, "{line}");
+        assert_eq!(json["trace_id"], trace, "at the top level too: {line}");
+        assert_eq!(json["span_id"].as_str().map(str::len), Some(16));
+        let line = text
+            .lines()
+            .find(|l| l.contains("bus unreachable"))
+            .unwrap();
+        let json: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert_eq!(json["trace_id"], background.as_str(), "{line}");
+        assert_ne!(background, trace);
     }
 
     #[test]
