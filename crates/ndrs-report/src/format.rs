@@ -19,6 +19,10 @@ pub fn shown(value: f64, unit: &str) -> (String, String) {
         Some(Unit::Count) if value.abs() >= 1e8 && value.abs() < 1e20 => {
             (format!("{:.2}", value / 1e8), "亿".into())
         }
+        // Money as the report prints it: 1,234.56亿元 (10^8 yuan).
+        Some(Unit::Yuan) if value.abs() >= 1e8 && value.abs() < 1e20 => {
+            (format!("{:.2}", value / 1e8), "亿元".into())
+        }
         // A count that is a whole number reads as one: 53,613 units, not 53613.00.
         Some(Unit::Count) if value.fract() == 0.0 && value.abs() < 1e15 => {
             (group_thousands(value as i64), "count".into())
@@ -46,6 +50,12 @@ pub(crate) fn group_thousands(n: i64) -> String {
 fn format_number(v: f64) -> String {
     if v == 0.0 {
         "0".into()
+    } else if v.abs() >= 1e9 {
+        // Past any unit the figure has (a comparison across units, a runaway ratio): powers of
+        // ten as the unit labels write them, not 25 digits.
+        let text = format!("{v:.3e}");
+        let (mantissa, power) = text.split_once('e').unwrap_or((&text, "0"));
+        format!("{mantissa}×10^{power}")
     } else if v.abs() >= 1000.0 {
         format!("{v:.0}")
     } else if v.abs() >= 1.0 {
@@ -82,5 +92,8 @@ mod tests {
         // A weighted count is an estimate, not a whole number.
         assert_eq!(shown(4.1429, "count").0, "4.14");
         assert_eq!(shown(0.179, "ratio").0, "17.90");
+        assert_eq!(shown(1.5e11, "yuan"), ("1500.00".into(), "亿元".into()));
+        // A ratio no figure has (a benchmark in other units) stays readable.
+        assert_eq!(shown(3.015e22, "ratio").0, "3.015×10^24");
     }
 }
