@@ -8,7 +8,6 @@
 //! aggregator's re-validation and its calls back to the stage services.
 
 use std::collections::HashMap;
-use std::fmt::Write as _;
 
 use opentelemetry::propagation::{Extractor, Injector, TextMapPropagator};
 use opentelemetry::trace::TracerProvider as _;

@@ -117,24 +117,6 @@ async fn dispatch(cli: Cli) -> Result<()> {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn a_command_span_is_named_by_its_subcommands_only() {
-        let name = |args: &[&str]| super::command_name(args.iter().map(|a| a.to_string()));
-        assert_eq!(
-            name(&["candidate", "list", "--cycle", "2023"]),
-            "ndrs candidate list"
-        );
-        assert_eq!(name(&["--token", "secret", "release", "get"]), "ndrs");
-        assert_eq!(
-            name(&["returns", "show", "ret-2023-abc"]),
-            "ndrs returns show"
-        );
-        assert_eq!(name(&["publish", "cand-7f3a"]), "ndrs publish");
-    }
-}
-
 /// The configuration (`config/*.toml`, `NDRS_*` variables), as a clear error when it is wrong.
 fn load_settings() -> Result<Settings> {
     Settings::load().map_err(|e| Error::FailedPrecondition(e.to_string()))
@@ -159,4 +141,22 @@ fn session(global: &Global, aggregator_url: Option<String>) -> Result<Session> {
         .filter(|t| !t.trim().is_empty())
         .ok_or_else(|| Error::Unauthenticated("pass --token or set NDRS_TOKEN".into()))?;
     Session::new(endpoints(&settings, aggregator_url), token)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_command_span_is_named_by_its_subcommands_only() {
+        let name = |args: &[&str]| super::command_name(args.iter().map(|a| a.to_string()));
+        assert_eq!(
+            name(&["candidate", "list", "--cycle", "2023"]),
+            "ndrs candidate list"
+        );
+        assert_eq!(name(&["--token", "secret", "release", "get"]), "ndrs");
+        assert_eq!(
+            name(&["returns", "show", "ret-2023-abc"]),
+            "ndrs returns show"
+        );
+        assert_eq!(name(&["publish", "cand-7f3a"]), "ndrs publish");
+    }
 }
