@@ -94,6 +94,12 @@ pub async fn run(
             validation: validation.clone(),
             benchmarks: crate::benchmarks::Benchmarks::new(db.clone()),
             debounce: Duration::from_millis(settings.aggregator.revalidate_debounce_ms),
+            max_delay: Duration::from_millis(
+                settings
+                    .aggregator
+                    .revalidate_max_delay_ms
+                    .max(settings.aggregator.revalidate_debounce_ms),
+            ),
             max_backoff: Duration::from_millis(settings.aggregator.retry_max_backoff_ms),
         },
         shutdown.clone(),

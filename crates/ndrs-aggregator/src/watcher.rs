@@ -3,8 +3,13 @@
 //! benchmarks), so validation follows the data without anyone asking.
 //!
 //! It converges by itself after any fault:
-//! - Events are debounced: everything that arrives within the debounce window (and everything
-//!   already waiting) is one batch, and a batch costs one assembly per cycle, not one per event.
+//! - Events are debounced: a batch is assembled once no event has come for the debounce time, or
+//!   at the latest `aggregator.revalidate_max_delay_ms` after its first event, and a batch costs
+//!   one assembly per cycle, not one per event. During a burst of submissions the aggregator so
+//!   assembles at most once per maximum delay instead of after every pause, and leaves the CPU
+//!   and the stage services' databases to the receipts; a steady stream still cannot starve it.
+//!   The maximum delay grows to [`BUSY_FACTOR`] times the last assembly's duration when that is
+//!   longer, so however large the round, assembling takes at most a fifth of a long burst.
 //! - Events are acknowledged only after their cycle's assembly succeeded. A failed assembly (a
 //!   stage service down) keeps its events and is retried with exponential backoff until it
 //!   succeeds; the backlog is logged and exported (`ndrs.aggregator.revalidation_backlog`).
@@ -33,6 +38,9 @@ use crate::validation::Validation;
 
 /// Consumer group of the aggregator on the inputs-changed topic.
 pub const CONSUMER_GROUP: &str = "aggregator";
+/// While events keep coming, a batch waits at least this many times as long as the last
+/// assembly took.
+pub const BUSY_FACTOR: u32 = 4;
 /// The first pause after a failed assembly; it doubles up to the configured maximum.
 const FIRST_RETRY: Duration = Duration::from_secs(1);
 
@@ -41,7 +49,10 @@ pub struct Watcher {
     pub candidates: Candidates,
     pub validation: Validation,
     pub benchmarks: Benchmarks,
+    /// Quiet time after the last event before a batch is assembled.
     pub debounce: Duration,
+    /// Longest a batch waits after its first event, however busy the stream.
+    pub max_delay: Duration,
     pub max_backoff: Duration,
 }
 
@@ -60,8 +71,13 @@ struct Backlog {
     resynchronise: bool,
     /// Consecutive failed attempts, for the backoff.
     failures: u32,
-    /// When the next attempt may run (after the debounce, or after a failure's backoff).
-    due: Option<Instant>,
+    /// When the first and the latest event of the waiting batch came.
+    first_event: Option<Instant>,
+    last_event: Option<Instant>,
+    /// After a failure: not before this (the backoff), however many events come meanwhile.
+    retry_at: Option<Instant>,
+    /// How long the last assembly of a batch took.
+    last_work: Duration,
 }
 
 impl Backlog {
@@ -69,7 +85,7 @@ impl Backlog {
         self.cycles.is_empty() && !self.resynchronise
     }
 
-    fn add(&mut self, event: BusEvent, debounce: Duration) {
+    fn add(&mut self, event: BusEvent) {
         match event {
             BusEvent::Message(delivery) => {
                 match serde_json::from_str::<InputsChanged>(&delivery.payload) {
@@ -96,10 +112,29 @@ impl Backlog {
                 self.resynchronise = true;
             }
         }
-        // The first change of a quiet period opens the debounce window; later ones join it.
-        if self.due.is_none() {
-            self.due = Some(Instant::now() + debounce);
+        let now = Instant::now();
+        self.first_event.get_or_insert(now);
+        self.last_event = Some(now);
+    }
+
+    /// When the waiting batch is to be assembled: `debounce` after its latest event, at the latest
+    /// `max_delay` after its first, and never before a failure's backoff has passed.
+    fn due(&self, debounce: Duration, max_delay: Duration) -> Option<Instant> {
+        if self.is_empty() {
+            return None;
         }
+        let (first, last) = (self.first_event?, self.last_event?);
+        let cap = max_delay.max(self.last_work.saturating_mul(BUSY_FACTOR));
+        let due = (last + debounce).min(first + cap);
+        Some(self.retry_at.map_or(due, |retry| due.max(retry)))
+    }
+
+    /// Everything waiting was assembled.
+    fn succeeded(&mut self) {
+        self.failures = 0;
+        self.first_event = None;
+        self.last_event = None;
+        self.retry_at = None;
     }
 
     fn failed(&mut self, max_backoff: Duration) -> Duration {
@@ -107,7 +142,7 @@ impl Backlog {
         let pause = FIRST_RETRY
             .saturating_mul(2u32.saturating_pow(self.failures - 1))
             .min(max_backoff);
-        self.due = Some(Instant::now() + pause);
+        self.retry_at = Some(Instant::now() + pause);
         pause
     }
 
@@ -132,7 +167,7 @@ pub async fn run(
     let mut backlog = Backlog::default();
     loop {
         // Wait for the next event, or until the backlog is due, whichever comes first.
-        let due = backlog.due.filter(|_| !backlog.is_empty());
+        let due = backlog.due(watcher.debounce, watcher.max_delay);
         // The due backlog goes first, so that a steady stream of events cannot starve it.
         let next = tokio::select! {
             biased;
@@ -147,7 +182,7 @@ pub async fn run(
         };
         match next {
             Some(Some(event)) => {
-                backlog.add(event, watcher.debounce);
+                backlog.add(event);
                 continue;
             }
             // The bus shut down.
@@ -156,14 +191,15 @@ pub async fn run(
         }
         // Due: resynchronise if asked, then assemble every waiting cycle. Shutting down here
         // leaves events unacknowledged: the bus redelivers them to whichever replica runs next.
+        let started = Instant::now();
         let all_ok = tokio::select! {
             biased;
             _ = shutdown.cancelled() => return Ok(()),
             ok = watcher.work_off(&mut backlog) => ok,
         };
+        backlog.last_work = started.elapsed();
         if all_ok {
-            backlog.failures = 0;
-            backlog.due = None;
+            backlog.succeeded();
         } else {
             let pause = backlog.failed(watcher.max_backoff);
             tracing::warn!(
@@ -298,5 +334,55 @@ async fn validate_automatically(
         Ok(_) => Ok(()),
         Err(ndrs_core::Error::NotFound(_)) => validation.validate(candidate).await.map(|_| ()),
         Err(e) => Err(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_burst_waits_for_a_quiet_moment_but_never_past_the_maximum_delay() {
+        let (debounce, max_delay) = (Duration::from_millis(200), Duration::from_secs(5));
+        let mut backlog = Backlog::default();
+        assert_eq!(backlog.due(debounce, max_delay), None, "nothing waiting");
+        backlog.add(BusEvent::Gap {
+            reason: "test".into(),
+        });
+        let first = backlog.first_event.unwrap();
+        assert_eq!(backlog.due(debounce, max_delay), Some(first + debounce));
+        // Events keep coming: the batch waits for a pause after the latest...
+        backlog.last_event = Some(first + Duration::from_secs(1));
+        assert_eq!(
+            backlog.due(debounce, max_delay),
+            Some(first + Duration::from_millis(1_200))
+        );
+        // ... but not longer than the maximum delay after the first.
+        backlog.last_event = Some(first + Duration::from_secs(30));
+        assert_eq!(backlog.due(debounce, max_delay), Some(first + max_delay));
+        // A failure's backoff holds the next attempt back whatever arrives meanwhile.
+        let pause = backlog.failed(Duration::from_secs(60));
+        let retry = backlog.retry_at.unwrap();
+        assert!(retry >= first + pause);
+        assert_eq!(
+            backlog.due(debounce, max_delay),
+            Some(retry.max(first + max_delay))
+        );
+        backlog.succeeded();
+        backlog.resynchronise = false;
+        assert_eq!(backlog.due(debounce, max_delay), None);
+        assert_eq!(backlog.failures, 0);
+        // After a slow assembly a busy stream waits longer: at most a fifth of the time goes to
+        // assembling.
+        backlog.last_work = Duration::from_secs(3);
+        backlog.add(BusEvent::Gap {
+            reason: "test".into(),
+        });
+        let first = backlog.first_event.unwrap();
+        backlog.last_event = Some(first + Duration::from_secs(60));
+        assert_eq!(
+            backlog.due(debounce, max_delay),
+            Some(first + Duration::from_secs(12))
+        );
     }
 }

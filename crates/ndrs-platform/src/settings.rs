@@ -142,8 +142,13 @@ pub struct AggregatorSettings {
     /// Bearer token the aggregator presents to the stage services (a `service` principal). Empty
     /// in embedded mode, where one is issued at start and kept only in memory.
     pub service_token: String,
-    /// How long to wait for more input changes before re-assembling a candidate.
+    /// How long to wait for more input changes before re-assembling a candidate: the quiet time
+    /// after the latest change.
     pub revalidate_debounce_ms: u64,
+    /// Longest a change waits for its re-assembly while changes keep coming (a burst of
+    /// submissions): the re-assembly then runs at most this often and leaves the CPU to the
+    /// receipts. At least the debounce.
+    pub revalidate_max_delay_ms: u64,
     /// This replica's consumer name in the Redis consumer group. Empty: the host name (a pod's
     /// name in Kubernetes), or a random one when the host has none.
     pub consumer_name: String,

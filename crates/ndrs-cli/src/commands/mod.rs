@@ -56,7 +56,11 @@ pub async fn run(cli: Cli) -> Result<()> {
 /// never an argument (a token, a path, an id).
 fn command_name(args: impl Iterator<Item = String>) -> String {
     let words: Vec<String> = args
-        .take_while(|a| !a.is_empty() && a.chars().all(|c| c.is_ascii_lowercase() || c == '-'))
+        .take_while(|a| {
+            !a.is_empty()
+                && !a.starts_with('-')
+                && a.chars().all(|c| c.is_ascii_lowercase() || c == '-')
+        })
         .take(2)
         .collect();
     std::iter::once("ndrs".to_string())
