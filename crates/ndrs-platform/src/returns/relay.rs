@@ -7,10 +7,8 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
-};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use tokio::sync::Notify;
 use tracing::Instrument;
 
@@ -30,7 +28,8 @@ pub async fn publish_pending(
         .all(db)
         .await
         .map_err(crate::db::db_error)?;
-    let mut published = 0;
+    let mut published = Vec::with_capacity(pending.len());
+    let mut failure = None;
     for event in pending {
         // The publish joins the trace of the submission that wrote the event.
         let span =
@@ -45,15 +44,36 @@ pub async fn publish_pending(
         {
             crate::telemetry::set_parent_from_traceparent(&span, &tp);
         }
-        bus.publish(&event.topic, &event.payload_json)
+        match bus
+            .publish(&event.topic, &event.payload_json)
             .instrument(span)
-            .await?;
-        let mut row: outbox_event::ActiveModel = event.into();
-        row.published_at = Set(Some(crate::timestamp::now_text()));
-        row.update(db).await.map_err(crate::db::db_error)?;
-        published += 1;
+            .await
+        {
+            Ok(()) => published.push(event.id),
+            Err(e) => {
+                failure = Some(e);
+                break;
+            }
+        }
     }
-    Ok(published)
+    // One statement marks the batch published (one commit, not one per event, which competes
+    // with the submissions for the database). A crash before it only republishes the batch,
+    // which at-least-once consumers tolerate; what was published before a failure is marked.
+    if !published.is_empty() {
+        outbox_event::Entity::update_many()
+            .col_expr(
+                outbox_event::Column::PublishedAt,
+                Expr::value(crate::timestamp::now_text()),
+            )
+            .filter(outbox_event::Column::Id.is_in(published.clone()))
+            .exec(db)
+            .await
+            .map_err(crate::db::db_error)?;
+    }
+    match failure {
+        Some(e) => Err(e),
+        None => Ok(published.len()),
+    }
 }
 
 /// How often the relay measures its backlog for the metrics.
