@@ -120,6 +120,15 @@ async fn main() {
     if std::env::var("NDRS_BENCH_NO_REASSEMBLY").is_ok_and(|v| v == "1") {
         env.settings.aggregator.revalidate_debounce_ms = 600_000;
     }
+    // NDRS_BENCH_DEBOUNCE_MS, NDRS_BENCH_MAX_DELAY_MS: other aggregator.revalidate_debounce_ms
+    // and revalidate_max_delay_ms for the run.
+    let ms = |name: &str| std::env::var(name).ok().and_then(|v| v.parse().ok());
+    if let Some(ms) = ms("NDRS_BENCH_DEBOUNCE_MS") {
+        env.settings.aggregator.revalidate_debounce_ms = ms;
+    }
+    if let Some(ms) = ms("NDRS_BENCH_MAX_DELAY_MS") {
+        env.settings.aggregator.revalidate_max_delay_ms = ms;
+    }
     let system = system::start(env.settings.clone())
         .await
         .unwrap_or_else(|e| panic!("system did not start on {}: {e}", env.backend));

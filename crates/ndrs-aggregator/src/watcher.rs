@@ -8,8 +8,9 @@
 //!   one assembly per cycle, not one per event. During a burst of submissions the aggregator so
 //!   assembles at most once per maximum delay instead of after every pause, and leaves the CPU
 //!   and the stage services' databases to the receipts; a steady stream still cannot starve it.
-//!   The maximum delay grows to [`BUSY_FACTOR`] times the last assembly's duration when that is
-//!   longer, so however large the round, assembling takes at most a fifth of a long burst.
+//!   After an assembly the next waits at least [`BUSY_FACTOR`] times as long as it took (and the
+//!   maximum delay grows to that), so however large the round, and however the events bunch up
+//!   on their way from the outbox, assembling takes at most a fifth of a long burst.
 //! - Events are acknowledged only after their cycle's assembly succeeded. A failed assembly (a
 //!   stage service down) keeps its events and is retried with exponential backoff until it
 //!   succeeds; the backlog is logged and exported (`ndrs.aggregator.revalidation_backlog`).
@@ -76,8 +77,9 @@ struct Backlog {
     last_event: Option<Instant>,
     /// After a failure: not before this (the backoff), however many events come meanwhile.
     retry_at: Option<Instant>,
-    /// How long the last assembly of a batch took.
+    /// How long the last assembly of a batch took, and when it ended.
     last_work: Duration,
+    last_end: Option<Instant>,
 }
 
 impl Backlog {
@@ -124,8 +126,11 @@ impl Backlog {
             return None;
         }
         let (first, last) = (self.first_event?, self.last_event?);
-        let cap = max_delay.max(self.last_work.saturating_mul(BUSY_FACTOR));
+        let rest = self.last_work.saturating_mul(BUSY_FACTOR);
+        let cap = max_delay.max(rest);
         let due = (last + debounce).min(first + cap);
+        // A pause in the events right after an assembly does not start the next one early.
+        let due = self.last_end.map_or(due, |end| due.max(end + rest));
         Some(self.retry_at.map_or(due, |retry| due.max(retry)))
     }
 
@@ -198,6 +203,7 @@ pub async fn run(
             ok = watcher.work_off(&mut backlog) => ok,
         };
         backlog.last_work = started.elapsed();
+        backlog.last_end = Some(Instant::now());
         if all_ok {
             backlog.succeeded();
         } else {
@@ -380,6 +386,13 @@ mod tests {
         });
         let first = backlog.first_event.unwrap();
         backlog.last_event = Some(first + Duration::from_secs(60));
+        assert_eq!(
+            backlog.due(debounce, max_delay),
+            Some(first + Duration::from_secs(12))
+        );
+        // Nor does a pause right after it start the next one early.
+        backlog.last_event = Some(first);
+        backlog.last_end = Some(first);
         assert_eq!(
             backlog.due(debounce, max_delay),
             Some(first + Duration::from_secs(12))
