@@ -6,6 +6,8 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use ndrs_core::{Error, Result};
+
+use crate::metrics::grpc_status;
 use tonic::codegen::Bytes;
 use tonic::metadata::{Ascii, MetadataValue};
 use tonic::service::Interceptor;
@@ -110,16 +112,6 @@ where
             }
         })
     }
-}
-
-fn grpc_status(headers: &http::HeaderMap) -> Option<tonic::Code> {
-    let code = headers
-        .get("grpc-status")?
-        .to_str()
-        .ok()?
-        .parse::<i32>()
-        .ok()?;
-    Some(tonic::Code::from_i32(code))
 }
 
 /// A response body that records the call's status from its trailers on the client span, and

@@ -151,12 +151,18 @@ pub fn record_bus(system: &'static str, topic: &str, group: &str, pending: u64, 
 /// The gRPC status of a response: from `grpc-status` when the call failed before any message
 /// (tonic sends errors as trailers-only responses), `Ok` otherwise.
 fn status_code<B>(response: &http::Response<B>) -> tonic::Code {
-    response
-        .headers()
-        .get("grpc-status")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<i32>().ok())
-        .map_or(tonic::Code::Ok, tonic::Code::from_i32)
+    grpc_status(response.headers()).unwrap_or(tonic::Code::Ok)
+}
+
+/// The `grpc-status` a header map (response headers or trailers) carries, if any.
+pub(crate) fn grpc_status(headers: &http::HeaderMap) -> Option<tonic::Code> {
+    let code = headers
+        .get("grpc-status")?
+        .to_str()
+        .ok()?
+        .parse::<i32>()
+        .ok()?;
+    Some(tonic::Code::from_i32(code))
 }
 
 /// Records what one finished call tells the metrics. `path` is the request's
