@@ -6,13 +6,13 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use ndrs_core::{Error, Result};
-
-use crate::metrics::grpc_status;
 use tonic::codegen::Bytes;
 use tonic::metadata::{Ascii, MetadataValue};
 use tonic::service::Interceptor;
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::{Channel, Endpoint};
+
+use crate::metrics::grpc_status;
 
 /// Adds `authorization` and `traceparent` to each outgoing request.
 #[derive(Clone)]
